@@ -1,0 +1,1 @@
+"""Database wiring: engines, sessions and the app's declarative base."""

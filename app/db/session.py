@@ -1,0 +1,37 @@
+"""Sessions and the unit of work.
+
+Commits happen in exactly two kinds of places: the request boundary (an API route's
+``unit_of_work``) and the task boundary (a worker task's ``unit_of_work``). Services and the
+ledger only flush. One use case = one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db.engine import Database
+
+
+class Sessions:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._write = sessionmaker(database.write_engine, expire_on_commit=False)
+        self._read = sessionmaker(database.read_engine, expire_on_commit=False)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """A write transaction: committed if the block ends normally, rolled back otherwise."""
+        with self._write() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A read-only transaction, always rolled back."""
+        with self._read() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()

@@ -1,0 +1,58 @@
+"""All configuration, from ``MKOPO_*`` environment variables or a ``.env`` file.
+
+Defaults give the embedded setup: SQLite and keys under ``var/``, a local broker, the
+M-Pesa simulator. Production overrides them (see README, "Settings").
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MKOPO_", env_file=".env", extra="ignore")
+
+    environment: str = Field("development", description="development, test or production")
+    database_url: str = Field(f"sqlite:///{VAR_DIR}/mkopo.sqlite3",
+                              description="SQLAlchemy URL: sqlite:///... or postgresql+psycopg://...")
+    database_pool_size: int = Field(10, ge=1, le=200)
+    sqlite_busy_timeout_ms: int = Field(10_000, ge=0, le=600_000)
+    broker_url: str = Field(f"sqla+sqlite:///{VAR_DIR}/celery-broker.sqlite3",
+                            description="Celery broker: redis://, amqp:// or the local sqla+sqlite")
+    ledger_signing_key_path: Path = Field(VAR_DIR / "keys" / "ledger-ed25519.pem",
+                                          description="Ed25519 private key (PEM) that signs seals")
+    ledger_verify_key_paths: list[Path] = Field(
+        default_factory=list,
+        description="Extra Ed25519 public keys (PEM) trusted by verify, e.g. retired keys")
+    ledger_seal_interval_s: float = Field(5.0, gt=0, le=3600)
+    log_level: str = Field("INFO")
+    log_json: bool = Field(True, description="JSON logs (false: human-readable console)")
+    host: str = Field("127.0.0.1")
+    port: int = Field(8000, ge=1, le=65535)
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Request bodies above are refused")
+
+    mpesa_base_url: str = Field("http://127.0.0.1:8100")
+    mpesa_consumer_key: SecretStr = Field(SecretStr("mkopo-sim-key"))
+    mpesa_consumer_secret: SecretStr = Field(SecretStr("mkopo-sim-secret"))
+    mpesa_shortcode: str = Field("600000")
+    mpesa_passkey: SecretStr = Field(SecretStr("mkopo-sim-passkey"))
+    mpesa_initiator_name: str = Field("mkopo-api")
+    mpesa_initiator_password: SecretStr = Field(SecretStr("Mkopo#Sim2026"))
+    mpesa_cert_path: Path = Field(VAR_DIR / "keys" / "mpesa-sim-cert.pem")
+    mpesa_callback_base_url: str = Field("http://127.0.0.1:8000")
+    mpesa_callback_token: SecretStr = Field(SecretStr("dev-callback-token-change-me"))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Fund staff: administrators, credit officers, auditors, support; their roles and API tokens."""

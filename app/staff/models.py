@@ -1,0 +1,36 @@
+"""Staff users. A token is shown once at creation; only its SHA-256 is stored (tokens are
+256-bit random, so a fast hash is enough: there is nothing to brute-force)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+from ledger.sqltypes import BigIntPK, UTCDateTime
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    CREDIT_OFFICER = "credit_officer"
+    AUDITOR = "auditor"
+    SUPPORT = "support"
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'credit_officer', 'auditor', 'support')",
+                        name="role_known"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    """SHA-256 hex of the bearer token; the token itself is never stored."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,44 @@
+"""Alembic environment: the URL comes from ``sqlalchemy.url`` if a caller set it (tests,
+``mkopo migrate``), else from ``MKOPO_DATABASE_URL`` via settings."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from app.db.models import metadata
+from app.settings import Settings
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url") or Settings().database_url
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=url, target_metadata=metadata, literal_binds=True,
+                      render_as_batch=url.startswith("sqlite"))
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connectable = config.attributes.get("connection")
+    if connectable is None:
+        engine = create_engine(url, poolclass=pool.NullPool)
+        with engine.connect() as connection:
+            _run(connection)
+        engine.dispose()
+    else:
+        _run(connectable)
+
+
+def _run(connection: object) -> None:
+    context.configure(connection=connection, target_metadata=metadata,  # type: ignore[arg-type]
+                      render_as_batch=url.startswith("sqlite"), compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

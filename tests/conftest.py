@@ -1,0 +1,87 @@
+"""Shared fixtures: a fresh migrated database per test, on SQLite and (when marked or
+parametrised) PostgreSQL; a frozen clock; a ledger bound to a session.
+
+PostgreSQL: found at ``MKOPO_TEST_POSTGRES_URL`` or 127.0.0.1:5432 (users postgres, root).
+Locally, PostgreSQL tests are skipped when no server answers; with ``CI=true`` an
+unreachable server fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.db.engine import Database, make_database
+from app.db.session import Sessions
+from app.settings import Settings
+from tests.support.clock import FrozenClock
+from tests.support.databases import PostgresFactory, SqliteFactory, find_postgres
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def sqlite_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqliteFactory]:
+    factory = SqliteFactory(Path(tmp_path_factory.mktemp("sqlite")))
+    yield factory
+    factory.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_factory() -> Iterator[PostgresFactory]:
+    url = find_postgres()
+    if url is None:
+        if IN_CI:
+            pytest.fail("CI=true but PostgreSQL is unreachable: the PostgreSQL suite must run",
+                        pytrace=False)
+        pytest.skip("PostgreSQL is unreachable (set MKOPO_TEST_POSTGRES_URL)")
+    factory = PostgresFactory(url)
+    yield factory
+    factory.close()
+
+
+def _database_for(request: pytest.FixtureRequest, backend: str) -> Iterator[Database]:
+    factory = request.getfixturevalue(f"{backend}_factory")
+    name, url = factory.create()
+    database = make_database(Settings(database_url=url, database_pool_size=20))
+    try:
+        yield database
+    finally:
+        database.dispose()
+        factory.drop(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A fresh migrated database, once on SQLite and once on PostgreSQL."""
+    yield from _database_for(request, request.param)
+
+
+@pytest.fixture
+def pg_database(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A fresh migrated PostgreSQL database (for locks, triggers, concurrency)."""
+    yield from _database_for(request, "postgres")
+
+
+@pytest.fixture
+def sqlite_database(request: pytest.FixtureRequest) -> Iterator[Database]:
+    yield from _database_for(request, "sqlite")
+
+
+@pytest.fixture
+def sessions(database: Database) -> Sessions:
+    return Sessions(database)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "pg_database" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
