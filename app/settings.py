@@ -19,17 +19,24 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MKOPO_", env_file=".env", extra="ignore")
 
     environment: str = Field("development", description="development, test or production")
-    database_url: str = Field(f"sqlite:///{VAR_DIR}/mkopo.sqlite3",
-                              description="SQLAlchemy URL: sqlite:///... or postgresql+psycopg://...")
+    database_url: str = Field(
+        f"sqlite:///{VAR_DIR}/mkopo.sqlite3",
+        description="SQLAlchemy URL: sqlite:///... or postgresql+psycopg://...",
+    )
     database_pool_size: int = Field(10, ge=1, le=200)
     sqlite_busy_timeout_ms: int = Field(10_000, ge=0, le=600_000)
-    broker_url: str = Field(f"sqla+sqlite:///{VAR_DIR}/celery-broker.sqlite3",
-                            description="Celery broker: redis://, amqp:// or the local sqla+sqlite")
-    ledger_signing_key_path: Path = Field(VAR_DIR / "keys" / "ledger-ed25519.pem",
-                                          description="Ed25519 private key (PEM) that signs seals")
+    broker_url: str = Field(
+        f"sqla+sqlite:///{VAR_DIR}/celery-broker.sqlite3",
+        description="Celery broker: redis://, amqp:// or the local sqla+sqlite",
+    )
+    ledger_signing_key_path: Path = Field(
+        VAR_DIR / "keys" / "ledger-ed25519.pem",
+        description="Ed25519 private key (PEM) that signs seals",
+    )
     ledger_verify_key_paths: list[Path] = Field(
         default_factory=list,
-        description="Extra Ed25519 public keys (PEM) trusted by verify, e.g. retired keys")
+        description="Extra Ed25519 public keys (PEM) trusted by verify, e.g. retired keys",
+    )
     ledger_seal_interval_s: float = Field(5.0, gt=0, le=3600)
     log_level: str = Field("INFO")
     log_json: bool = Field(True, description="JSON logs (false: human-readable console)")

@@ -1,4 +1,5 @@
-"""Canonical byte forms and hashes: of a write request (idempotency) and of a stored entry (sealing).
+"""Canonical byte forms and hashes: of a write request (idempotency) and of a stored entry
+(sealing).
 
 Invariant: the same logical content always gives the same bytes, whatever the order of
 dict keys; datetimes are rendered in UTC with microseconds.

@@ -1,4 +1,5 @@
-"""Database-side guards the ORM cannot express: append-only tables, balanced entries, the seal queue.
+"""Database-side guards the ORM cannot express: append-only tables, balanced entries, the
+seal queue.
 
 Migrations call ``install(dialect)`` / ``uninstall(dialect)``. PostgreSQL gets all three
 guards; SQLite gets append-only and the seal queue (it has no deferred triggers, so the
@@ -7,7 +8,12 @@ balance of an entry is checked in Python only there).
 
 from __future__ import annotations
 
-APPEND_ONLY_TABLES = ("ledger_entries", "ledger_postings", "ledger_seal_blocks", "ledger_seal_members")
+APPEND_ONLY_TABLES = (
+    "ledger_entries",
+    "ledger_postings",
+    "ledger_seal_blocks",
+    "ledger_seal_members",
+)
 
 _PG_FUNCTIONS = [
     """
@@ -111,7 +117,8 @@ def _sqlite_install() -> list[str]:
         for op in ("UPDATE", "DELETE"):
             statements.append(
                 f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'ledger table {table} is append-only ({op} refused)'); END"
+                f"BEGIN SELECT RAISE(ABORT, 'ledger table {table} is append-only "
+                f"({op} refused)'); END"
             )
     statements.append(
         "CREATE TRIGGER ledger_entries_queue_seal AFTER INSERT ON ledger_entries "

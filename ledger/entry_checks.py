@@ -55,11 +55,13 @@ def fetch_facts(conn: Connection, account_ids: Iterable[int]) -> dict[int, Accou
     if not ids:
         return {}
     rows = conn.execute(
-        select(Account.id, Account.code, Account.currency, Account.hot, Account.closed_at)
-        .where(Account.id.in_(ids))
+        select(Account.id, Account.code, Account.currency, Account.hot, Account.closed_at).where(
+            Account.id.in_(ids)
+        )
     ).all()
-    facts = {r.id: AccountFacts(r.id, r.code, r.currency, r.hot, r.closed_at is not None)
-             for r in rows}
+    facts = {
+        r.id: AccountFacts(r.id, r.code, r.currency, r.hot, r.closed_at is not None) for r in rows
+    }
     missing = [i for i in ids if i not in facts]
     if missing:
         raise UnknownAccount(f"no account {missing[0]}")
@@ -97,15 +99,19 @@ def check_lines(facts: dict[int, AccountFacts], lines: Sequence[PostingLine]) ->
             raise AccountClosed(f"account {account.id} ({account.code}) is closed")
         if line.currency is not None and line.currency != account.currency:
             raise CurrencyMismatch(
-                f"account {account.id} is in {account.currency}, not {line.currency}")
-        net[account.currency] += line.amount_minor if line.side == Side.DEBIT else -line.amount_minor
+                f"account {account.id} is in {account.currency}, not {line.currency}"
+            )
+        net[account.currency] += (
+            line.amount_minor if line.side == Side.DEBIT else -line.amount_minor
+        )
     unbalanced = sorted(c for c, total in net.items() if total)
     if unbalanced:
         raise UnbalancedEntry(f"debits and credits differ in {', '.join(unbalanced)}")
 
 
-def check_request(request: EntryRequest, expires_at: datetime | None, now: datetime,
-                  kind: EntryKind) -> list[PostingLine]:
+def check_request(
+    request: EntryRequest, expires_at: datetime | None, now: datetime, kind: EntryKind
+) -> list[PostingLine]:
     check_key(request.idempotency_key)
     lines = list(request.postings)
     check_shape(lines)
@@ -127,8 +133,9 @@ def check_request(request: EntryRequest, expires_at: datetime | None, now: datet
     return lines
 
 
-def request_document(request: EntryRequest, kind: EntryKind,
-                     expires_at: datetime | None) -> dict[str, Any]:
+def request_document(
+    request: EntryRequest, kind: EntryKind, expires_at: datetime | None
+) -> dict[str, Any]:
     """What a replay must repeat exactly; postings compared as a multiset."""
     return {
         "op": kind.value,
@@ -146,8 +153,9 @@ def partial_lines(hold: Entry, amounts: Sequence[int] | None) -> list[PostingLin
     if amounts is None:
         return [PostingLine(p.account_id, p.side, p.amount_minor) for p in hold.postings]
     if len(amounts) != len(hold.postings):
-        raise InvalidEntry(f"hold {hold.id} has {len(hold.postings)} postings; "
-                           f"{len(amounts)} amounts given")
+        raise InvalidEntry(
+            f"hold {hold.id} has {len(hold.postings)} postings; {len(amounts)} amounts given"
+        )
     lines = []
     for posting, amount in zip(hold.postings, amounts, strict=True):
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:

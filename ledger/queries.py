@@ -36,18 +36,29 @@ def load_entry(conn: Connection, entry_id: int) -> Entry | None:
     return _entry(e, [p._mapping for p in postings])
 
 
-def _entry(e: Mapping[str, Any], postings: list[Mapping[str, Any]]) -> Entry:
+def _entry(e: Mapping[Any, Any], postings: list[Mapping[Any, Any]]) -> Entry:
     return Entry(
-        id=e["id"], idempotency_key=e["idempotency_key"], kind=EntryKind(e["kind"]),
-        description=e["description"], reference=e["reference"], metadata=e["meta"] or {},
-        effective_at=e["effective_at"], booked_at=e["booked_at"],
+        id=e["id"],
+        idempotency_key=e["idempotency_key"],
+        kind=EntryKind(e["kind"]),
+        description=e["description"],
+        reference=e["reference"],
+        metadata=e["meta"] or {},
+        effective_at=e["effective_at"],
+        booked_at=e["booked_at"],
         postings=tuple(
-            PostingResult(id=p["id"], account_id=p["account_id"], side=Side(p["side"]),
-                          amount_minor=p["amount_minor"], currency=p["currency"],
-                          phase=Phase(p["phase"]))
+            PostingResult(
+                id=p["id"],
+                account_id=p["account_id"],
+                side=Side(p["side"]),
+                amount_minor=p["amount_minor"],
+                currency=p["currency"],
+                phase=Phase(p["phase"]),
+            )
             for p in postings
         ),
-        pending_entry_id=e["pending_entry_id"], reversed_entry_id=e["reversed_entry_id"],
+        pending_entry_id=e["pending_entry_id"],
+        reversed_entry_id=e["reversed_entry_id"],
         expires_at=e["expires_at"],
     )
 
@@ -64,8 +75,12 @@ def hold_state(conn: Connection, hold_id: int) -> HoldState:
     }[kind]
 
 
-def find_entries(conn: Connection, reference: str | None = None,
-                 metadata: Mapping[str, str] | None = None, limit: int = 100) -> list[Entry]:
+def find_entries(
+    conn: Connection,
+    reference: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+    limit: int = 100,
+) -> list[Entry]:
     """Entries by reference and/or metadata values (string equality), oldest first."""
     query = select(JournalEntry.id).order_by(JournalEntry.id).limit(min(limit, MAX_PAGE))
     if reference is not None:
@@ -86,17 +101,28 @@ def _account(conn: Connection, account_id: int) -> Any:
 def balance_as_of(conn: Connection, account_id: int, as_of: datetime) -> Balance:
     """Posted balance counting postings with value date <= ``as_of`` (holds are not counted)."""
     account = _account(conn, account_id)
-    debit = func.coalesce(func.sum(case((Posting.side == Side.DEBIT.value, Posting.amount_minor),
-                                        else_=0)), 0)
-    credit = func.coalesce(func.sum(case((Posting.side == Side.CREDIT.value,
-                                          Posting.amount_minor), else_=0)), 0)
+    debit = func.coalesce(
+        func.sum(case((Posting.side == Side.DEBIT.value, Posting.amount_minor), else_=0)), 0
+    )
+    credit = func.coalesce(
+        func.sum(case((Posting.side == Side.CREDIT.value, Posting.amount_minor), else_=0)), 0
+    )
     debits, credits = conn.execute(
-        select(debit, credit).where(Posting.account_id == account_id,
-                                    Posting.phase == Phase.POSTED.value,
-                                    Posting.effective_at <= as_of)
+        select(debit, credit).where(
+            Posting.account_id == account_id,
+            Posting.phase == Phase.POSTED.value,
+            Posting.effective_at <= as_of,
+        )
     ).one()
-    return Balance(account_id, account.currency, AccountType(account.type).debit_normal,
-                   int(debits), int(credits), 0, 0)
+    return Balance(
+        account_id,
+        account.currency,
+        AccountType(account.type).debit_normal,
+        int(debits),
+        int(credits),
+        0,
+        0,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,14 +147,20 @@ class StatementPage:
     """Pass back as ``after`` for the next page; ``None`` on the last page."""
 
 
-def statement(conn: Connection, account_id: int, after: tuple[datetime, int] | None = None,
-              limit: int = 100, until: datetime | None = None) -> StatementPage:
+def statement(
+    conn: Connection,
+    account_id: int,
+    after: tuple[datetime, int] | None = None,
+    limit: int = 100,
+    until: datetime | None = None,
+) -> StatementPage:
     """Posted postings of one account in value-date order, with a running balance."""
     account = _account(conn, account_id)
     info = to_info(account)
     sign = 1 if info.type.debit_normal else -1
-    signed = case((Posting.side == Side.DEBIT.value, Posting.amount_minor),
-                  else_=-Posting.amount_minor)
+    signed = case(
+        (Posting.side == Side.DEBIT.value, Posting.amount_minor), else_=-Posting.amount_minor
+    )
     base = [Posting.account_id == account_id, Posting.phase == Phase.POSTED.value]
     if until is not None:
         base.append(Posting.effective_at <= until)
@@ -137,14 +169,25 @@ def statement(conn: Connection, account_id: int, after: tuple[datetime, int] | N
     if after is not None:
         at, pid = after
         before = or_(Posting.effective_at < at, and_(Posting.effective_at == at, Posting.id <= pid))
-        opening = sign * int(conn.execute(
-            select(func.coalesce(func.sum(signed), 0)).where(*base, before)).scalar_one())
-        position = [or_(Posting.effective_at > at, and_(Posting.effective_at == at,
-                                                       Posting.id > pid))]
+        opening = sign * int(
+            conn.execute(
+                select(func.coalesce(func.sum(signed), 0)).where(*base, before)
+            ).scalar_one()
+        )
+        position = [
+            or_(Posting.effective_at > at, and_(Posting.effective_at == at, Posting.id > pid))
+        ]
     page = min(max(limit, 1), MAX_PAGE)
     rows = conn.execute(
-        select(Posting.id, Posting.entry_id, Posting.effective_at, Posting.side,
-               Posting.amount_minor, JournalEntry.description, JournalEntry.reference)
+        select(
+            Posting.id,
+            Posting.entry_id,
+            Posting.effective_at,
+            Posting.side,
+            Posting.amount_minor,
+            JournalEntry.description,
+            JournalEntry.reference,
+        )
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
         .where(*base, *position)
         .order_by(Posting.effective_at, Posting.id)
@@ -156,8 +199,11 @@ def statement(conn: Connection, account_id: int, after: tuple[datetime, int] | N
         debit = r.amount_minor if r.side == Side.DEBIT.value else 0
         credit = r.amount_minor - debit
         running += sign * (debit - credit)
-        lines.append(StatementLine(r.id, r.entry_id, r.effective_at, r.description,
-                                   r.reference, debit, credit, running))
+        lines.append(
+            StatementLine(
+                r.id, r.entry_id, r.effective_at, r.description, r.reference, debit, credit, running
+            )
+        )
     cursor = (lines[-1].effective_at, lines[-1].posting_id) if len(rows) > page else None
     return StatementPage(info, opening, lines, cursor)
 
@@ -189,8 +235,7 @@ def trial_balance(conn: Connection, as_of: datetime | None = None) -> TrialBalan
         totals = {a.id: (a.debits_posted, a.credits_posted) for a in accounts}
     else:
         debit = func.sum(case((Posting.side == Side.DEBIT.value, Posting.amount_minor), else_=0))
-        credit = func.sum(case((Posting.side == Side.CREDIT.value, Posting.amount_minor),
-                               else_=0))
+        credit = func.sum(case((Posting.side == Side.CREDIT.value, Posting.amount_minor), else_=0))
         rows = conn.execute(
             select(Posting.account_id, debit, credit)
             .where(Posting.phase == Phase.POSTED.value, Posting.effective_at <= as_of)
@@ -202,13 +247,23 @@ def trial_balance(conn: Connection, as_of: datetime | None = None) -> TrialBalan
     for a in accounts:
         debits, credits = totals.get(a.id, (0, 0))
         net[a.currency] += debits - credits
-        lines.append(TrialBalanceLine(a.id, a.code, a.name, AccountType(a.type), a.currency,
-                                      max(debits - credits, 0), max(credits - debits, 0)))
+        lines.append(
+            TrialBalanceLine(
+                a.id,
+                a.code,
+                a.name,
+                AccountType(a.type),
+                a.currency,
+                max(debits - credits, 0),
+                max(credits - debits, 0),
+            )
+        )
     return TrialBalance(as_of, lines, dict(net))
 
 
-def list_accounts(conn: Connection, owner_ref: str | None = None, after_id: int = 0,
-                  limit: int = 100) -> list[AccountInfo]:
+def list_accounts(
+    conn: Connection, owner_ref: str | None = None, after_id: int = 0, limit: int = 100
+) -> list[AccountInfo]:
     query = select(Account.__table__).where(Account.id > after_id).order_by(Account.id)
     if owner_ref is not None:
         query = query.where(Account.owner_ref == owner_ref)

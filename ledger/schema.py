@@ -68,11 +68,13 @@ class Account(LedgerBase):
             name="one_constraint_at_most",
         ),
         CheckConstraint(
-            "NOT debits_must_not_exceed_credits OR debits_posted + debits_pending <= credits_posted",
+            "NOT debits_must_not_exceed_credits "
+            "OR debits_posted + debits_pending <= credits_posted",
             name="debits_within_credits",
         ),
         CheckConstraint(
-            "NOT credits_must_not_exceed_debits OR credits_posted + credits_pending <= debits_posted",
+            "NOT credits_must_not_exceed_debits "
+            "OR credits_posted + credits_pending <= debits_posted",
             name="credits_within_debits",
         ),
     )

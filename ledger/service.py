@@ -47,8 +47,9 @@ class Ledger:
     def account_by_code(self, code: str) -> AccountInfo:
         return accounts.get_account_by_code(self._session, code)
 
-    def accounts(self, owner_ref: str | None = None, after_id: int = 0,
-                 limit: int = 100) -> list[AccountInfo]:
+    def accounts(
+        self, owner_ref: str | None = None, after_id: int = 0, limit: int = 100
+    ) -> list[AccountInfo]:
         return queries.list_accounts(self._conn, owner_ref, after_id, limit)
 
     # writes
@@ -60,25 +61,37 @@ class Ledger:
         """Reserve the amounts of ``request`` (a pending entry) until posted, voided or expired."""
         return self._writer().post(request, EntryKind.PENDING, expires_at)
 
-    def post_hold(self, hold_id: int, idempotency_key: str,
-                  amounts: Sequence[int] | None = None, description: str = "",
-                  effective_at: datetime | None = None) -> Entry:
+    def post_hold(
+        self,
+        hold_id: int,
+        idempotency_key: str,
+        amounts: Sequence[int] | None = None,
+        description: str = "",
+        effective_at: datetime | None = None,
+    ) -> Entry:
         """Post a hold: all of it, or ``amounts`` (one per hold posting, balanced).
 
         Whatever is not posted is released: a hold is resolved once.
         """
-        return self._writer().post_hold(hold_id, idempotency_key, amounts, description,
-                                        effective_at)
+        return self._writer().post_hold(
+            hold_id, idempotency_key, amounts, description, effective_at
+        )
 
     def void_hold(self, hold_id: int, idempotency_key: str, description: str = "") -> Entry:
-        return self._writer().void_hold(hold_id, idempotency_key, EntryKind.VOID_PENDING,
-                                        description)
+        return self._writer().void_hold(
+            hold_id, idempotency_key, EntryKind.VOID_PENDING, description
+        )
 
     def expire_holds(self, limit: int = HOLD_EXPIRY_BATCH) -> list[Entry]:
         return self._writer().expire_holds(limit)
 
-    def reverse(self, entry_id: int, idempotency_key: str, description: str = "",
-                effective_at: datetime | None = None) -> Entry:
+    def reverse(
+        self,
+        entry_id: int,
+        idempotency_key: str,
+        description: str = "",
+        effective_at: datetime | None = None,
+    ) -> Entry:
         """Post the mirror of a posted entry, linked to it; an entry is reversed at most once."""
         return self._writer().reverse(entry_id, idempotency_key, description, effective_at)
 
@@ -92,8 +105,12 @@ class Ledger:
     def hold_state(self, hold_id: int) -> HoldState:
         return queries.hold_state(self._conn, hold_id)
 
-    def find_entries(self, reference: str | None = None,
-                     metadata: Mapping[str, str] | None = None, limit: int = 100) -> list[Entry]:
+    def find_entries(
+        self,
+        reference: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        limit: int = 100,
+    ) -> list[Entry]:
         return queries.find_entries(self._conn, reference, metadata, limit)
 
     def balance(self, account_id: int, as_of: datetime | None = None) -> Balance:
@@ -101,8 +118,13 @@ class Ledger:
             return self.account(account_id).balance
         return queries.balance_as_of(self._conn, account_id, as_of)
 
-    def statement(self, account_id: int, after: tuple[datetime, int] | None = None,
-                  limit: int = 100, until: datetime | None = None) -> queries.StatementPage:
+    def statement(
+        self,
+        account_id: int,
+        after: tuple[datetime, int] | None = None,
+        limit: int = 100,
+        until: datetime | None = None,
+    ) -> queries.StatementPage:
         return queries.statement(self._conn, account_id, after, limit, until)
 
     def trial_balance(self, as_of: datetime | None = None) -> queries.TrialBalance:

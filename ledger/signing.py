@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 def generate_private_pem() -> bytes:
     return Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption())
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def load_private_key(pem: bytes) -> Ed25519PrivateKey:
@@ -31,7 +31,8 @@ def load_public_key(pem: bytes) -> Ed25519PublicKey:
 
 def public_pem(key: Ed25519PrivateKey) -> bytes:
     return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:

@@ -91,8 +91,12 @@ class EntryWriter:
 
     # -- public operations -------------------------------------------------------------
 
-    def post(self, request: EntryRequest, kind: EntryKind = EntryKind.POSTED,
-             expires_at: datetime | None = None) -> Entry:
+    def post(
+        self,
+        request: EntryRequest,
+        kind: EntryKind = EntryKind.POSTED,
+        expires_at: datetime | None = None,
+    ) -> Entry:
         lines = entry_checks.check_request(request, expires_at, self._now, kind)
         document = entry_checks.request_document(request, kind, expires_at)
         phase = Phase.PENDING if kind == EntryKind.PENDING else Phase.POSTED
@@ -111,10 +115,21 @@ class EntryWriter:
             released=[],
         )
 
-    def post_hold(self, hold_id: int, idempotency_key: str, amounts: Sequence[int] | None,
-                  description: str, effective_at: datetime | None) -> Entry:
-        document = {"op": "post_pending", "hold": hold_id, "amounts": list(amounts or []) or None,
-                    "description": description, "effective_at": effective_at}
+    def post_hold(
+        self,
+        hold_id: int,
+        idempotency_key: str,
+        amounts: Sequence[int] | None,
+        description: str,
+        effective_at: datetime | None,
+    ) -> Entry:
+        document = {
+            "op": "post_pending",
+            "hold": hold_id,
+            "amounts": list(amounts or []) or None,
+            "description": description,
+            "effective_at": effective_at,
+        }
         hold = self._open_hold(hold_id, idempotency_key, document)
         if hold.replayed:
             return hold
@@ -122,25 +137,38 @@ class EntryWriter:
             raise HoldExpired(f"hold {hold_id} expired at {hold.expires_at.isoformat()}")
         posted = entry_checks.partial_lines(hold, amounts)
         return self._write(
-            idempotency_key, document,
-            values=dict(kind=EntryKind.POST_PENDING.value, description=description,
-                        reference=hold.reference, meta=dict(hold.metadata),
-                        effective_at=effective_at or self._now, pending_entry_id=hold_id),
+            idempotency_key,
+            document,
+            values=dict(
+                kind=EntryKind.POST_PENDING.value,
+                description=description,
+                reference=hold.reference,
+                meta=dict(hold.metadata),
+                effective_at=effective_at or self._now,
+                pending_entry_id=hold_id,
+            ),
             new_lines=[(line, Phase.POSTED) for line in posted],
             released=list(hold.postings),
         )
 
-    def void_hold(self, hold_id: int, idempotency_key: str, kind: EntryKind,
-                  description: str) -> Entry:
+    def void_hold(
+        self, hold_id: int, idempotency_key: str, kind: EntryKind, description: str
+    ) -> Entry:
         document = {"op": kind.value, "hold": hold_id, "description": description}
         hold = self._open_hold(hold_id, idempotency_key, document)
         if hold.replayed:
             return hold
         return self._write(
-            idempotency_key, document,
-            values=dict(kind=kind.value, description=description, reference=hold.reference,
-                        meta=dict(hold.metadata), effective_at=self._now,
-                        pending_entry_id=hold_id),
+            idempotency_key,
+            document,
+            values=dict(
+                kind=kind.value,
+                description=description,
+                reference=hold.reference,
+                meta=dict(hold.metadata),
+                effective_at=self._now,
+                pending_entry_id=hold_id,
+            ),
             new_lines=[],
             released=list(hold.postings),
         )
@@ -149,28 +177,45 @@ class EntryWriter:
         """Release every open hold whose ``expires_at`` has passed (up to ``limit`` per call)."""
         resolution = JournalEntry.__table__.alias("resolution")
         conn = self._conn()
-        due = conn.execute(
-            select(JournalEntry.id)
-            .outerjoin(resolution, resolution.c.pending_entry_id == JournalEntry.id)
-            .where(JournalEntry.kind == EntryKind.PENDING.value,
-                   JournalEntry.expires_at <= self._now,
-                   resolution.c.id.is_(None))
-            .order_by(JournalEntry.id)
-            .limit(limit)
-        ).scalars().all()
+        due = (
+            conn.execute(
+                select(JournalEntry.id)
+                .outerjoin(resolution, resolution.c.pending_entry_id == JournalEntry.id)
+                .where(
+                    JournalEntry.kind == EntryKind.PENDING.value,
+                    JournalEntry.expires_at <= self._now,
+                    resolution.c.id.is_(None),
+                )
+                .order_by(JournalEntry.id)
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
         expired = []
         for hold_id in due:
             try:
-                expired.append(self.void_hold(hold_id, f"ledger:expire:{hold_id}",
-                                              EntryKind.EXPIRE_PENDING, "hold expired"))
+                expired.append(
+                    self.void_hold(
+                        hold_id,
+                        f"ledger:expire:{hold_id}",
+                        EntryKind.EXPIRE_PENDING,
+                        "hold expired",
+                    )
+                )
             except HoldNotPending:
                 continue  # resolved by someone else since we looked: nothing to do
         return expired
 
-    def reverse(self, entry_id: int, idempotency_key: str, description: str,
-                effective_at: datetime | None) -> Entry:
-        document = {"op": "reversal", "entry": entry_id, "description": description,
-                    "effective_at": effective_at}
+    def reverse(
+        self, entry_id: int, idempotency_key: str, description: str, effective_at: datetime | None
+    ) -> Entry:
+        document = {
+            "op": "reversal",
+            "entry": entry_id,
+            "description": description,
+            "effective_at": effective_at,
+        }
         replay = self._replay(idempotency_key, document)
         if replay is not None:
             return replay
@@ -178,15 +223,22 @@ class EntryWriter:
         if original.kind not in (EntryKind.POSTED, EntryKind.POST_PENDING):
             raise NotReversible(f"entry {entry_id} is a {original.kind.value} entry")
         mirrored = [
-            PostingLine(p.account_id, Side.CREDIT if p.side == Side.DEBIT else Side.DEBIT,
-                        p.amount_minor)
+            PostingLine(
+                p.account_id, Side.CREDIT if p.side == Side.DEBIT else Side.DEBIT, p.amount_minor
+            )
             for p in original.postings
         ]
         return self._write(
-            idempotency_key, document,
-            values=dict(kind=EntryKind.REVERSAL.value, description=description,
-                        reference=original.reference, meta=dict(original.metadata),
-                        effective_at=effective_at or self._now, reversed_entry_id=entry_id),
+            idempotency_key,
+            document,
+            values=dict(
+                kind=EntryKind.REVERSAL.value,
+                description=description,
+                reference=original.reference,
+                meta=dict(original.metadata),
+                effective_at=effective_at or self._now,
+                reversed_entry_id=entry_id,
+            ),
             new_lines=[(line, Phase.POSTED) for line in mirrored],
             released=[],
             conflict=lambda: NotReversible(f"entry {entry_id} is already reversed"),
@@ -194,9 +246,15 @@ class EntryWriter:
 
     # -- the one write path ------------------------------------------------------------
 
-    def _write(self, key: str, document: dict[str, Any], values: dict[str, Any],
-               new_lines: list[tuple[PostingLine, Phase]], released: list[PostingResult],
-               conflict: Any = None) -> Entry:
+    def _write(
+        self,
+        key: str,
+        document: dict[str, Any],
+        values: dict[str, Any],
+        new_lines: list[tuple[PostingLine, Phase]],
+        released: list[PostingResult],
+        conflict: Any = None,
+    ) -> Entry:
         entry_checks.check_key(key)
         chash = content_hash(document)
         try:
@@ -208,9 +266,15 @@ class EntryWriter:
                 return replay
             raise
 
-    def _write_in_savepoint(self, key: str, chash: str, values: dict[str, Any],
-                            new_lines: list[tuple[PostingLine, Phase]],
-                            released: list[PostingResult], conflict: Any) -> Entry:
+    def _write_in_savepoint(
+        self,
+        key: str,
+        chash: str,
+        values: dict[str, Any],
+        new_lines: list[tuple[PostingLine, Phase]],
+        released: list[PostingResult],
+        conflict: Any,
+    ) -> Entry:
         conn = self._conn()
         account_ids = {line.account_id for line, _ in new_lines} | {p.account_id for p in released}
         facts = entry_checks.fetch_facts(conn, account_ids)
@@ -224,8 +288,11 @@ class EntryWriter:
             existing = self._replay_by_hash(key, chash)
             if existing is not None:
                 return existing
-            raise conflict() if conflict else HoldNotPending(
-                f"hold {values.get('pending_entry_id')} is no longer pending")
+            raise (
+                conflict()
+                if conflict
+                else HoldNotPending(f"hold {values.get('pending_entry_id')} is no longer pending")
+            )
         postings = self._insert_postings(conn, entry_id, new_lines, facts, values["effective_at"])
         deltas: dict[int, _Delta] = {}
         for line, phase in new_lines:
@@ -234,10 +301,16 @@ class EntryWriter:
             deltas.setdefault(p.account_id, _Delta()).add(p.side, Phase.PENDING, -p.amount_minor)
         self._move_balances(conn, deltas, facts)
         return Entry(
-            id=entry_id, idempotency_key=key, kind=EntryKind(values["kind"]),
-            description=values["description"], reference=values["reference"],
-            metadata=values["meta"], effective_at=values["effective_at"], booked_at=booked_at,
-            postings=tuple(postings), pending_entry_id=values.get("pending_entry_id"),
+            id=entry_id,
+            idempotency_key=key,
+            kind=EntryKind(values["kind"]),
+            description=values["description"],
+            reference=values["reference"],
+            metadata=values["meta"],
+            effective_at=values["effective_at"],
+            booked_at=booked_at,
+            postings=tuple(postings),
+            pending_entry_id=values.get("pending_entry_id"),
             reversed_entry_id=values.get("reversed_entry_id"),
             expires_at=values.get("expires_at"),
         )
@@ -247,42 +320,72 @@ class EntryWriter:
         make = pg_insert if dialect == "postgresql" else sqlite_insert
         return make(JournalEntry).values(**row).on_conflict_do_nothing()
 
-    def _insert_postings(self, conn: Connection, entry_id: int,
-                         new_lines: list[tuple[PostingLine, Phase]],
-                         facts: dict[int, entry_checks.AccountFacts],
-                         effective_at: datetime) -> list[PostingResult]:
+    def _insert_postings(
+        self,
+        conn: Connection,
+        entry_id: int,
+        new_lines: list[tuple[PostingLine, Phase]],
+        facts: dict[int, entry_checks.AccountFacts],
+        effective_at: datetime,
+    ) -> list[PostingResult]:
         if not new_lines:
             return []
-        rows = [
-            dict(entry_id=entry_id, account_id=line.account_id,
-                 currency=facts[line.account_id].currency, side=line.side.value,
-                 amount_minor=line.amount_minor, phase=phase.value, effective_at=effective_at)
+        rows: list[dict[str, Any]] = [
+            dict(
+                entry_id=entry_id,
+                account_id=line.account_id,
+                currency=facts[line.account_id].currency,
+                side=line.side.value,
+                amount_minor=line.amount_minor,
+                phase=phase.value,
+                effective_at=effective_at,
+            )
             for line, phase in new_lines
         ]
-        ids = conn.execute(
-            insert(Posting).returning(Posting.id, sort_by_parameter_order=True), rows
-        ).scalars().all()
+        ids = (
+            conn.execute(insert(Posting).returning(Posting.id, sort_by_parameter_order=True), rows)
+            .scalars()
+            .all()
+        )
         return [
-            PostingResult(id=pid, account_id=r["account_id"], side=Side(r["side"]),
-                          amount_minor=r["amount_minor"], currency=r["currency"],
-                          phase=Phase(r["phase"]))
+            PostingResult(
+                id=pid,
+                account_id=r["account_id"],
+                side=Side(r["side"]),
+                amount_minor=r["amount_minor"],
+                currency=r["currency"],
+                phase=Phase(r["phase"]),
+            )
             for pid, r in zip(ids, rows, strict=True)
         ]
 
-    def _move_balances(self, conn: Connection, deltas: dict[int, _Delta],
-                       facts: dict[int, entry_checks.AccountFacts]) -> None:
+    def _move_balances(
+        self,
+        conn: Connection,
+        deltas: dict[int, _Delta],
+        facts: dict[int, entry_checks.AccountFacts],
+    ) -> None:
         for account_id in sorted(deltas, key=lambda a: (facts[a].hot, a)):
             d = deltas[account_id]
-            moved = conn.execute(_MOVE_BALANCE, dict(
-                id=account_id, dp=d.debits_posted, cp=d.credits_posted,
-                dq=d.debits_pending, cq=d.credits_pending)).rowcount
+            moved = conn.execute(
+                _MOVE_BALANCE,
+                dict(
+                    id=account_id,
+                    dp=d.debits_posted,
+                    cp=d.credits_posted,
+                    dq=d.debits_pending,
+                    cq=d.credits_pending,
+                ),
+            ).rowcount
             if moved != 1:
                 closed = conn.execute(
-                    select(Account.closed_at).where(Account.id == account_id)).scalar_one()
+                    select(Account.closed_at).where(Account.id == account_id)
+                ).scalar_one()
                 if closed is not None:
                     raise AccountClosed(f"account {account_id} is closed")
                 raise InsufficientFunds(
-                    f"account {account_id} ({facts[account_id].code}) would be overdrawn")
+                    f"account {account_id} ({facts[account_id].code}) would be overdrawn"
+                )
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -303,9 +406,11 @@ class EntryWriter:
         hold = self._load(hold_id)
         if hold.kind != EntryKind.PENDING:
             raise HoldNotPending(f"entry {hold_id} is not a hold")
-        resolved = self._conn().execute(
-            select(JournalEntry.kind).where(JournalEntry.pending_entry_id == hold_id)
-        ).scalar_one_or_none()
+        resolved = (
+            self._conn()
+            .execute(select(JournalEntry.kind).where(JournalEntry.pending_entry_id == hold_id))
+            .scalar_one_or_none()
+        )
         if resolved is not None:
             raise HoldNotPending(f"hold {hold_id} is already resolved ({resolved})")
         return hold
@@ -315,13 +420,17 @@ class EntryWriter:
         return self._replay_by_hash(key, content_hash(document))
 
     def _replay_by_hash(self, key: str, chash: str) -> Entry | None:
-        found = self._conn().execute(
-            select(JournalEntry.id, JournalEntry.content_hash)
-            .where(JournalEntry.idempotency_key == key)
-        ).one_or_none()
+        found = (
+            self._conn()
+            .execute(
+                select(JournalEntry.id, JournalEntry.content_hash).where(
+                    JournalEntry.idempotency_key == key
+                )
+            )
+            .one_or_none()
+        )
         if found is None:
             return None
         if found.content_hash != chash:
-            raise IdempotencyConflict(
-                f"idempotency key {key!r} was used for a different request")
+            raise IdempotencyConflict(f"idempotency key {key!r} was used for a different request")
         return dataclasses.replace(self._load(found.id), replayed=True)

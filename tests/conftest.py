@@ -35,8 +35,10 @@ def postgres_factory() -> Iterator[PostgresFactory]:
     url = find_postgres()
     if url is None:
         if IN_CI:
-            pytest.fail("CI=true but PostgreSQL is unreachable: the PostgreSQL suite must run",
-                        pytrace=False)
+            pytest.fail(
+                "CI=true but PostgreSQL is unreachable: the PostgreSQL suite must run",
+                pytrace=False,
+            )
         pytest.skip("PostgreSQL is unreachable (set MKOPO_TEST_POSTGRES_URL)")
     factory = PostgresFactory(url)
     yield factory

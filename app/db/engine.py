@@ -39,8 +39,7 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, begin: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, poolclass=NullPool,
-                           connect_args={"check_same_thread": False})
+    engine = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -64,8 +63,10 @@ def make_database(settings: Settings) -> Database:
     url = settings.database_url
     if url.startswith("sqlite"):
         timeout = settings.sqlite_busy_timeout_ms
-        return Database(_sqlite_engine(url, timeout, "BEGIN IMMEDIATE"),
-                        _sqlite_engine(url, timeout, "BEGIN"))
-    engine = create_engine(url, pool_size=settings.database_pool_size, max_overflow=5,
-                           pool_pre_ping=True)
+        return Database(
+            _sqlite_engine(url, timeout, "BEGIN IMMEDIATE"), _sqlite_engine(url, timeout, "BEGIN")
+        )
+    engine = create_engine(
+        url, pool_size=settings.database_pool_size, max_overflow=5, pool_pre_ping=True
+    )
     return Database(engine, engine)

@@ -23,8 +23,9 @@ class Role(enum.StrEnum):
 class StaffUser(Base):
     __tablename__ = "staff_users"
     __table_args__ = (
-        CheckConstraint("role IN ('admin', 'credit_officer', 'auditor', 'support')",
-                        name="role_known"),
+        CheckConstraint(
+            "role IN ('admin', 'credit_officer', 'auditor', 'support')", name="role_known"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

@@ -16,22 +16,33 @@ D, C = PostingLine.debit, PostingLine.credit
 
 
 def fund(ledger: Ledger, chart: Chart, amount_minor: int) -> None:
-    ledger.post(EntryRequest("capital-in", [D(chart.float.id, amount_minor),
-                                            C(chart.capital.id, amount_minor)], "capital"))
+    ledger.post(
+        EntryRequest(
+            "capital-in",
+            [D(chart.float.id, amount_minor), C(chart.capital.id, amount_minor)],
+            "capital",
+        )
+    )
 
 
 def disburse_10000(ledger: Ledger, chart: Chart, key: str = "loan-1:disburse") -> EntryRequest:
     """KES 10,000 loan: 9,500 cash out of the float, 500 savings split 350 / 150."""
-    return EntryRequest(key, [
-        D(chart.principal.id, 1_000_000),
-        C(chart.float.id, 950_000),
-        C(chart.savings_long.id, 35_000),
-        C(chart.savings_short.id, 15_000),
-    ], "disburse loan 1", reference="loan:1")
+    return EntryRequest(
+        key,
+        [
+            D(chart.principal.id, 1_000_000),
+            C(chart.float.id, 950_000),
+            C(chart.savings_long.id, 35_000),
+            C(chart.savings_short.id, 15_000),
+        ],
+        "disburse loan 1",
+        reference="loan:1",
+    )
 
 
 def test_disbursing_10000_moves_9500_cash_and_500_savings_split_350_150(
-        sessions: Sessions, clock: FrozenClock) -> None:
+    sessions: Sessions, clock: FrozenClock
+) -> None:
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, clock)
         chart = open_chart(ledger)
@@ -48,19 +59,31 @@ def test_disbursing_10000_moves_9500_cash_and_500_savings_split_350_150(
 
 
 def test_repaying_10030_68_clears_interest_then_principal(
-        sessions: Sessions, clock: FrozenClock) -> None:
+    sessions: Sessions, clock: FrozenClock
+) -> None:
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, clock)
         chart = open_chart(ledger)
         fund(ledger, chart, 5_000_000)
         ledger.post(disburse_10000(ledger, chart))
-        ledger.post(EntryRequest("loan-1:accrue", [D(chart.interest_receivable.id, 3_068),
-                                                   C(chart.interest_income.id, 3_068)]))
-        ledger.post(EntryRequest("mpesa:RKL51ZDR4F", [
-            D(chart.float.id, 1_003_068),
-            C(chart.interest_receivable.id, 3_068),
-            C(chart.principal.id, 1_000_000),
-        ], "repayment", metadata={"receipt": "RKL51ZDR4F"}))
+        ledger.post(
+            EntryRequest(
+                "loan-1:accrue",
+                [D(chart.interest_receivable.id, 3_068), C(chart.interest_income.id, 3_068)],
+            )
+        )
+        ledger.post(
+            EntryRequest(
+                "mpesa:RKL51ZDR4F",
+                [
+                    D(chart.float.id, 1_003_068),
+                    C(chart.interest_receivable.id, 3_068),
+                    C(chart.principal.id, 1_000_000),
+                ],
+                "repayment",
+                metadata={"receipt": "RKL51ZDR4F"},
+            )
+        )
         assert ledger.balance(chart.principal.id).posted_minor == 0
         assert ledger.balance(chart.interest_receivable.id).posted_minor == 0
         assert ledger.balance(chart.interest_income.id).posted_minor == 3_068
@@ -70,7 +93,8 @@ def test_repaying_10030_68_clears_interest_then_principal(
 
 
 def test_a_reversal_mirrors_the_entry_and_links_to_it_once(
-        sessions: Sessions, clock: FrozenClock) -> None:
+    sessions: Sessions, clock: FrozenClock
+) -> None:
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, clock)
         chart = open_chart(ledger)
@@ -80,22 +104,26 @@ def test_a_reversal_mirrors_the_entry_and_links_to_it_once(
         assert reversal.reversed_entry_id == original.id
         assert {(p.account_id, p.side.value, p.amount_minor) for p in reversal.postings} == {
             (p.account_id, "C" if p.side.value == "D" else "D", p.amount_minor)
-            for p in original.postings}
+            for p in original.postings
+        }
         assert ledger.balance(chart.principal.id).posted_minor == 0
         assert ledger.balance(chart.float.id).posted_minor == 5_000_000
         from ledger.errors import NotReversible
+
         with pytest.raises(NotReversible):
             ledger.reverse(original.id, "loan-1:disburse:reverse-again")
 
 
 def test_a_hold_reserves_the_float_then_posts_on_b2c_success(
-        sessions: Sessions, clock: FrozenClock) -> None:
+    sessions: Sessions, clock: FrozenClock
+) -> None:
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, clock)
         chart = open_chart(ledger)
         fund(ledger, chart, 1_000_000)
-        hold = ledger.hold(disburse_10000(ledger, chart, "loan-1:b2c"),
-                           expires_at=clock() + timedelta(hours=1))
+        hold = ledger.hold(
+            disburse_10000(ledger, chart, "loan-1:b2c"), expires_at=clock() + timedelta(hours=1)
+        )
         float_balance = ledger.balance(chart.float.id)
         assert float_balance.posted_minor == 1_000_000
         assert float_balance.available_minor == 50_000  # 9,500 reserved
@@ -110,7 +138,8 @@ def test_a_hold_reserves_the_float_then_posts_on_b2c_success(
 
 
 def test_a_hold_voided_on_b2c_failure_gives_the_float_back(
-        sessions: Sessions, clock: FrozenClock) -> None:
+    sessions: Sessions, clock: FrozenClock
+) -> None:
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, clock)
         chart = open_chart(ledger)
@@ -129,21 +158,24 @@ def test_a_hold_posted_in_part_releases_the_rest(sessions: Sessions, clock: Froz
         ledger = Ledger(session, clock)
         chart = open_chart(ledger)
         fund(ledger, chart, 100_000)
-        hold = ledger.hold(EntryRequest("withdraw", [D(chart.capital.id, 60_000),
-                                                     C(chart.float.id, 60_000)]))
+        hold = ledger.hold(
+            EntryRequest("withdraw", [D(chart.capital.id, 60_000), C(chart.float.id, 60_000)])
+        )
         ledger.post_hold(hold.id, "withdraw:partial", amounts=[45_000, 45_000])
         balance = ledger.balance(chart.float.id)
         assert (balance.posted_minor, balance.available_minor) == (55_000, 55_000)
 
 
 def test_an_expired_hold_is_released_by_the_sweep_and_cannot_be_posted(
-        sessions: Sessions, clock: FrozenClock) -> None:
+    sessions: Sessions, clock: FrozenClock
+) -> None:
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, clock)
         chart = open_chart(ledger)
         fund(ledger, chart, 1_000_000)
-        hold = ledger.hold(disburse_10000(ledger, chart, "loan-1:b2c"),
-                           expires_at=clock() + timedelta(minutes=30))
+        hold = ledger.hold(
+            disburse_10000(ledger, chart, "loan-1:b2c"), expires_at=clock() + timedelta(minutes=30)
+        )
         clock.advance(minutes=31)
         with pytest.raises(HoldExpired):
             ledger.post_hold(hold.id, "loan-1:b2c:too-late")
@@ -155,19 +187,25 @@ def test_an_expired_hold_is_released_by_the_sweep_and_cannot_be_posted(
 
 
 def test_balance_as_of_a_value_date_counts_back_dated_entries_where_they_belong(
-        sessions: Sessions, clock: FrozenClock) -> None:
+    sessions: Sessions, clock: FrozenClock
+) -> None:
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, clock)
         chart = open_chart(ledger)
         day1 = clock()
         fund(ledger, chart, 100_000)
         clock.advance(days=2)
-        ledger.post(EntryRequest("late-deposit", [D(chart.float.id, 5_000),
-                                                  C(chart.capital.id, 5_000)],
-                                 effective_at=day1 + timedelta(hours=1)))
+        ledger.post(
+            EntryRequest(
+                "late-deposit",
+                [D(chart.float.id, 5_000), C(chart.capital.id, 5_000)],
+                effective_at=day1 + timedelta(hours=1),
+            )
+        )
         assert ledger.balance(chart.float.id, as_of=day1).posted_minor == 100_000
-        assert ledger.balance(chart.float.id, as_of=day1 + timedelta(hours=2)).posted_minor \
-            == 105_000
+        assert (
+            ledger.balance(chart.float.id, as_of=day1 + timedelta(hours=2)).posted_minor == 105_000
+        )
         assert ledger.trial_balance(as_of=day1).net_by_currency == {"KES": 0}
 
 
@@ -177,8 +215,12 @@ def test_a_statement_pages_with_a_running_balance(sessions: Sessions, clock: Fro
         chart = open_chart(ledger)
         for i in range(5):
             clock.advance(minutes=1)
-            ledger.post(EntryRequest(f"dep-{i}", [D(chart.float.id, 1_000 * (i + 1)),
-                                                  C(chart.capital.id, 1_000 * (i + 1))]))
+            ledger.post(
+                EntryRequest(
+                    f"dep-{i}",
+                    [D(chart.float.id, 1_000 * (i + 1)), C(chart.capital.id, 1_000 * (i + 1))],
+                )
+            )
         first = ledger.statement(chart.float.id, limit=2)
         assert [line.running_balance_minor for line in first.lines] == [1_000, 3_000]
         assert first.next_cursor is not None

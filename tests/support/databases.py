@@ -15,20 +15,13 @@ from pathlib import Path
 
 import psycopg
 from alembic import command
-from alembic.config import Config
 
-ROOT = Path(__file__).resolve().parents[2]
+from app.db.migrations_state import alembic_config
+
 PG_CANDIDATES = (
     "postgresql://postgres@127.0.0.1:5432/test",
     "postgresql://root@127.0.0.1:5432/test",
 )
-
-
-def alembic_config(url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    config.set_main_option("sqlalchemy.url", url)
-    return config
 
 
 def migrate(url: str, revision: str = "head") -> None:
@@ -38,7 +31,7 @@ def migrate(url: str, revision: str = "head") -> None:
 def find_postgres() -> str | None:
     """A libpq URL of a reachable server where we may create databases, or None."""
     explicit = os.environ.get("MKOPO_TEST_POSTGRES_URL")
-    for url in ([explicit] if explicit else PG_CANDIDATES):
+    for url in [explicit] if explicit else PG_CANDIDATES:
         try:
             with psycopg.connect(url, connect_timeout=3, autocommit=True) as conn:
                 conn.execute("SELECT 1")
@@ -64,9 +57,10 @@ class PostgresFactory:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(sql)  # type: ignore[arg-type]
 
-    def create(self) -> tuple[str, str]:
+    def create(self, empty: bool = False) -> tuple[str, str]:
         name = f"mkopo_t_{uuid.uuid4().hex[:12]}"
-        self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        template = "template0" if empty else self.template
+        self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return name, sqlalchemy_url(self.admin_url, name)
 
     def drop(self, name: str) -> None:
@@ -82,9 +76,10 @@ class SqliteFactory:
         self.template = directory / "template.sqlite3"
         migrate(f"sqlite:///{self.template}")
 
-    def create(self) -> tuple[str, str]:
+    def create(self, empty: bool = False) -> tuple[str, str]:
         path = self.directory / f"t_{uuid.uuid4().hex[:12]}.sqlite3"
-        shutil.copyfile(self.template, path)
+        if not empty:
+            shutil.copyfile(self.template, path)
         return str(path), f"sqlite:///{path}"
 
     def drop(self, name: str) -> None:

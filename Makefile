@@ -1,0 +1,56 @@
+# Mkopo — `make help` lists the targets. Everything runs inside .venv, built from the lock.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | cksum | cut -d' ' -f1)
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test lint format migrate demo bench bench-ledger clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+venv: $(STAMP) ## create .venv with the pinned dependencies
+
+run: venv ## migrate an SQLite database under var/, load demo data, start API + worker
+	scripts/run-local.sh
+
+test: venv ## lint, import contracts, types, then the whole test suite (PostgreSQL too when reachable)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: venv ## ruff, import contracts and mypy only
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+format: venv ## format and auto-fix the code
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrate: venv ## apply migrations to MKOPO_DATABASE_URL (default: var/mkopo.sqlite3)
+	$(BIN)/mkopo migrate
+
+demo: venv ## migrate and load demo data without starting anything
+	$(BIN)/mkopo migrate
+	$(BIN)/mkopo keys generate --if-missing
+	$(BIN)/mkopo seed-demo
+
+bench: bench-ledger ## every benchmark
+
+bench-ledger: venv ## ledger throughput vs pgbench on local PostgreSQL -> bench/results/ledger.json
+	$(BIN)/python -m bench.ledger_bench
+
+clean: ## remove the virtualenv and local data
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

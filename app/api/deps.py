@@ -1,0 +1,39 @@
+"""FastAPI dependencies that hand routes what the wiring built (no globals)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from app.clock import Clock
+from app.db.session import Sessions
+from app.settings import Settings
+
+
+def get_sessions(request: Request) -> Sessions:
+    sessions: Sessions = request.app.state.sessions
+    return sessions
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def read_session(sessions: Annotated[Sessions, Depends(get_sessions)]) -> Iterator[Session]:
+    """A read-only transaction for GET routes (never commits)."""
+    with sessions.reader() as session:
+        yield session
+
+
+ReadSession = Annotated[Session, Depends(read_session)]
+AppClock = Annotated[Clock, Depends(get_clock)]
+AppSettings = Annotated[Settings, Depends(get_settings_dep)]

@@ -1,0 +1,188 @@
+"""Response shapes of the read-only ledger API. Amounts are integers of minor units."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from ledger import AccountInfo, Balance, Entry
+from ledger.queries import StatementLine, TrialBalanceLine
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class BalanceOut(_Out):
+    account_id: int
+    currency: str
+    debits_posted_minor: int
+    credits_posted_minor: int
+    debits_pending_minor: int
+    credits_pending_minor: int
+    posted_minor: int
+    available_minor: int
+    as_of: datetime | None = None
+
+    @classmethod
+    def of(cls, balance: Balance, as_of: datetime | None = None) -> BalanceOut:
+        return cls(
+            account_id=balance.account_id,
+            currency=balance.currency,
+            debits_posted_minor=balance.debits_posted_minor,
+            credits_posted_minor=balance.credits_posted_minor,
+            debits_pending_minor=balance.debits_pending_minor,
+            credits_pending_minor=balance.credits_pending_minor,
+            posted_minor=balance.posted_minor,
+            available_minor=balance.available_minor,
+            as_of=as_of,
+        )
+
+
+class AccountOut(_Out):
+    id: int
+    code: str
+    name: str
+    type: str
+    currency: str
+    owner_ref: str | None
+    debits_must_not_exceed_credits: bool
+    credits_must_not_exceed_debits: bool
+    hot: bool
+    created_at: datetime
+    closed_at: datetime | None
+    balance: BalanceOut
+
+    @classmethod
+    def of(cls, info: AccountInfo) -> AccountOut:
+        return cls(
+            id=info.id,
+            code=info.code,
+            name=info.name,
+            type=info.type.value,
+            currency=info.currency,
+            owner_ref=info.owner_ref,
+            debits_must_not_exceed_credits=info.debits_must_not_exceed_credits,
+            credits_must_not_exceed_debits=info.credits_must_not_exceed_debits,
+            hot=info.hot,
+            created_at=info.created_at,
+            closed_at=info.closed_at,
+            balance=BalanceOut.of(info.balance),
+        )
+
+
+class AccountPage(BaseModel):
+    items: list[AccountOut]
+    next_after_id: int | None
+
+
+class PostingOut(_Out):
+    id: int
+    account_id: int
+    side: str
+    amount_minor: int
+    currency: str
+    phase: str
+
+
+class EntryOut(_Out):
+    id: int
+    idempotency_key: str
+    kind: str
+    description: str
+    reference: str | None
+    metadata: dict[str, Any]
+    effective_at: datetime
+    booked_at: datetime
+    expires_at: datetime | None
+    pending_entry_id: int | None
+    reversed_entry_id: int | None
+    postings: list[PostingOut]
+
+    @classmethod
+    def of(cls, entry: Entry) -> EntryOut:
+        return cls(
+            id=entry.id,
+            idempotency_key=entry.idempotency_key,
+            kind=entry.kind.value,
+            description=entry.description,
+            reference=entry.reference,
+            metadata=dict(entry.metadata),
+            effective_at=entry.effective_at,
+            booked_at=entry.booked_at,
+            expires_at=entry.expires_at,
+            pending_entry_id=entry.pending_entry_id,
+            reversed_entry_id=entry.reversed_entry_id,
+            postings=[
+                PostingOut(
+                    id=p.id,
+                    account_id=p.account_id,
+                    side=p.side.value,
+                    amount_minor=p.amount_minor,
+                    currency=p.currency,
+                    phase=p.phase.value,
+                )
+                for p in entry.postings
+            ],
+        )
+
+
+class StatementLineOut(_Out):
+    posting_id: int
+    entry_id: int
+    effective_at: datetime
+    description: str
+    reference: str | None
+    debit_minor: int
+    credit_minor: int
+    running_balance_minor: int
+
+    @classmethod
+    def of(cls, line: StatementLine) -> StatementLineOut:
+        return cls.model_validate(line)
+
+
+class StatementOut(BaseModel):
+    account: AccountOut
+    opening_balance_minor: int
+    lines: list[StatementLineOut]
+    next_cursor: str | None
+
+
+class TrialBalanceLineOut(_Out):
+    account_id: int
+    code: str
+    name: str
+    type: str
+    currency: str
+    debit_minor: int
+    credit_minor: int
+
+    @classmethod
+    def of(cls, line: TrialBalanceLine) -> TrialBalanceLineOut:
+        return cls(
+            account_id=line.account_id,
+            code=line.code,
+            name=line.name,
+            type=line.type.value,
+            currency=line.currency,
+            debit_minor=line.debit_minor,
+            credit_minor=line.credit_minor,
+        )
+
+
+class TrialBalanceOut(BaseModel):
+    as_of: datetime | None
+    lines: list[TrialBalanceLineOut]
+    net_by_currency: dict[str, int]
+    balanced: bool
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    blocks_checked: int
+    entries_checked: int
+    unsealed_entries: int
+    first_break: str | None

@@ -1,0 +1,177 @@
+"""The ``mkopo`` command. Every command reads its settings from ``MKOPO_*`` variables, so
+several processes (API, worker, CLI) can share one database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Mkopo: mobile-money microfinance fund backend.", no_args_is_help=True)
+keys_app = typer.Typer(help="The ledger's Ed25519 sealing key.", no_args_is_help=True)
+users_app = typer.Typer(help="Staff users and their API tokens.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+app.add_typer(ledger_app, name="ledger")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    workers: Annotated[int, typer.Option(min=1, max=32)] = 1,
+) -> None:
+    """Run the HTTP API (uvicorn)."""
+    import uvicorn
+
+    from app.settings import get_settings
+
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        access_log=False,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command()
+def worker(
+    beat_only: Annotated[bool, typer.Option(help="Run only the scheduler")] = False,
+    beat: Annotated[bool, typer.Option(help="Embed the scheduler (one per deployment)")] = True,
+    concurrency: Annotated[int, typer.Option(min=1, max=64)] = 2,
+) -> None:
+    """Run the Celery worker, by default with the scheduler embedded (the embedded setup).
+
+    With several workers, run them with ``--no-beat`` and one ``--beat-only`` process.
+    """
+    from app.settings import VAR_DIR
+    from app.worker import celery_app
+
+    VAR_DIR.mkdir(exist_ok=True)
+    schedule = str(VAR_DIR / "celerybeat-schedule")
+    if beat_only:
+        celery_app.start(["beat", "--loglevel=INFO", f"--schedule={schedule}"])
+    else:
+        embedded = ["--beat", f"--schedule={schedule}"] if beat else []
+        celery_app.start(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", *embedded])
+
+
+@app.command()
+def migrate(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply database migrations (Alembic) up to REVISION."""
+    from alembic import command
+
+    from app.db.migrations_state import alembic_config
+    from app.settings import get_settings
+
+    command.upgrade(alembic_config(get_settings().database_url), revision)
+    typer.echo(f"database migrated to {revision}")
+
+
+@app.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load demo data (idempotent)."""
+    from app.demo import seed_demo
+    from app.runtime import runtime
+    from ledger import Ledger
+
+    rt = runtime()
+    with rt.sessions.unit_of_work() as session:
+        count = seed_demo(Ledger(session, rt.clock))
+    typer.echo(f"demo data in place ({count} entries)")
+
+
+@keys_app.command("generate")
+def keys_generate(
+    out: Annotated[Path | None, typer.Option(help="Default: settings path")] = None,
+    if_missing: Annotated[bool, typer.Option()] = False,
+) -> None:
+    """Create a new Ed25519 sealing key file (never overwrites one)."""
+    from app.books.keys import write_new_key
+    from app.settings import get_settings
+
+    path = out or get_settings().ledger_signing_key_path
+    if path.exists():
+        if if_missing:
+            typer.echo(f"sealing key already at {path}")
+            return
+        typer.echo(f"refusing to overwrite {path}", err=True)
+        raise typer.Exit(1)
+    write_new_key(path)
+    typer.echo(f"sealing key written to {path}")
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="admin, credit_officer, auditor, support")],
+) -> None:
+    """Create a staff user and print its API token (shown once)."""
+    from app.runtime import runtime
+    from app.staff.models import Role
+    from app.staff.service import InvalidUsername, UsernameTaken, create_staff_user
+
+    try:
+        staff_role = Role(role)
+    except ValueError:
+        typer.echo(f"unknown role {role!r}", err=True)
+        raise typer.Exit(2) from None
+    rt = runtime()
+    try:
+        with rt.sessions.unit_of_work() as session:
+            user, token = create_staff_user(session, username, staff_role, rt.clock())
+    except (InvalidUsername, UsernameTaken) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"created {user.username} ({user.role}); token (shown once):\n{token}")
+
+
+@ledger_app.command("seal")
+def ledger_seal() -> None:
+    """Seal every queued entry into signed blocks now."""
+    from app.books.tasks import seal_ledger
+
+    total = 0
+    while (sealed := seal_ledger()) > 0:
+        total += sealed
+    typer.echo(f"sealed {total} entries")
+
+
+@ledger_app.command("verify")
+def ledger_verify() -> None:
+    """Recompute every seal block; exit 1 and name the first break if anything was altered."""
+    from app.books.keys import trusted_public_keys
+    from app.runtime import runtime
+    from ledger import Ledger
+
+    rt = runtime()
+    with rt.sessions.reader() as session:
+        report = Ledger(session, rt.clock).verify(trusted_public_keys(rt.settings))
+    typer.echo(
+        json.dumps(
+            {
+                "ok": report.ok,
+                "blocks_checked": report.blocks_checked,
+                "entries_checked": report.entries_checked,
+                "unsealed_entries": report.unsealed_entries,
+                "first_break": report.first_break,
+            }
+        )
+    )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app(prog_name="mkopo")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""``create_app()``: the one place the HTTP service is wired (settings, database, clock)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api import health
+from app.api.problems import install_problem_handlers
+from app.books import router as books_router
+from app.clock import Clock, system_clock
+from app.db.engine import make_database
+from app.db.session import Sessions
+from app.observability.logging import configure_logging
+from app.observability.metrics import metrics_endpoint
+from app.observability.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, clock: Clock = system_clock) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    database = make_database(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="Mkopo",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Mobile-money microfinance fund backend. Amounts are integers "
+        "of minor units (cents). Errors are RFC 9457 problem+json.",
+    )
+    app.state.settings = settings
+    app.state.sessions = Sessions(database)
+    app.state.clock = clock
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(books_router.router)
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app

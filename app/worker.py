@@ -1,0 +1,50 @@
+"""The Celery application: broker from settings, reliable-delivery defaults, beat schedule.
+
+Reliability choices (see docs/design.md): tasks are acknowledged after they run
+(``acks_late``) and re-queued if the worker dies (``reject_on_worker_lost``); prefetch 1;
+hard time limits below the broker's visibility timeout; tasks carry ids only.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from app.settings import Settings, get_settings
+
+TASK_MODULES = ["app.books.tasks"]
+TASK_TIME_LIMIT_S = 300
+VISIBILITY_TIMEOUT_S = 3600
+
+
+def create_celery(settings: Settings) -> Celery:
+    celery = Celery("mkopo", broker=settings.broker_url, include=TASK_MODULES)
+    celery.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_time_limit=TASK_TIME_LIMIT_S,
+        task_soft_time_limit=TASK_TIME_LIMIT_S - 30,
+        # Redis redelivers unacknowledged tasks after this; the SQLAlchemy transport of the
+        # embedded setup passes options to create_engine and takes none.
+        broker_transport_options=(
+            {"visibility_timeout": VISIBILITY_TIMEOUT_S}
+            if settings.broker_url.startswith("redis")
+            else {}
+        ),
+        broker_connection_retry_on_startup=True,
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        timezone="UTC",
+        beat_schedule={
+            "seal-ledger": {
+                "task": "books.seal_ledger",
+                "schedule": settings.ledger_seal_interval_s,
+            },
+            "expire-holds": {"task": "books.expire_holds", "schedule": 60.0},
+        },
+    )
+    return celery
+
+
+celery_app = create_celery(get_settings())

@@ -1,0 +1,37 @@
+"""An app wired to a test database, and staff tokens for it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.db.engine import Database
+from app.db.session import Sessions
+from app.main import create_app
+from app.settings import Settings
+from app.staff.models import Role
+from app.staff.service import create_staff_user
+from tests.support.clock import FrozenClock
+
+
+def app_for(database: Database, clock: FrozenClock, key_path: Path) -> FastAPI:
+    url = database.write_engine.url.render_as_string(hide_password=False)
+    settings = Settings(
+        database_url=url, ledger_signing_key_path=key_path, log_json=True, max_body_bytes=4096
+    )
+    return create_app(settings, clock)
+
+
+def staff_token(sessions: Sessions, clock: FrozenClock, username: str, role: Role) -> str:
+    with sessions.unit_of_work() as session:
+        _user, token = create_staff_user(session, username, role, clock())
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+__all__ = ["TestClient", "app_for", "bearer", "staff_token"]
