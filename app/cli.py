@@ -68,11 +68,17 @@ def migrate(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply database migrations (Alembic) up to REVISION."""
     from alembic import command
 
+    from app.accounting.chart import open_chart
     from app.db.migrations_state import alembic_config
+    from app.runtime import runtime
     from app.settings import get_settings
+    from ledger import Ledger
 
     command.upgrade(alembic_config(get_settings().database_url), revision)
-    typer.echo(f"database migrated to {revision}")
+    rt = runtime()
+    with rt.sessions.unit_of_work() as session:
+        open_chart(Ledger(session, rt.clock))
+    typer.echo(f"database migrated to {revision}; chart of accounts open")
 
 
 @app.command("seed-demo")
@@ -90,22 +96,29 @@ def seed_demo_command() -> None:
 
 @keys_app.command("generate")
 def keys_generate(
-    out: Annotated[Path | None, typer.Option(help="Default: settings path")] = None,
+    out: Annotated[Path | None, typer.Option(help="Sealing key path (default: settings)")] = None,
     if_missing: Annotated[bool, typer.Option()] = False,
 ) -> None:
-    """Create a new Ed25519 sealing key file (never overwrites one)."""
+    """Create the Ed25519 sealing key and the field-encryption keys (never overwrites)."""
     from app.books.keys import write_new_key
+    from app.security.fields import generate_field_keys_file
     from app.settings import get_settings
 
-    path = out or get_settings().ledger_signing_key_path
-    if path.exists():
-        if if_missing:
-            typer.echo(f"sealing key already at {path}")
-            return
-        typer.echo(f"refusing to overwrite {path}", err=True)
-        raise typer.Exit(1)
-    write_new_key(path)
-    typer.echo(f"sealing key written to {path}")
+    settings = get_settings()
+    wanted = [
+        (out or settings.ledger_signing_key_path, write_new_key, "sealing key"),
+        (settings.field_keys_path, generate_field_keys_file, "field keys"),
+    ]
+    for path, write, what in wanted:
+        if path.exists():
+            if if_missing:
+                typer.echo(f"{what} already at {path}")
+                continue
+            typer.echo(f"refusing to overwrite {path}", err=True)
+            raise typer.Exit(1)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(path)
+        typer.echo(f"{what} written to {path}")
 
 
 @users_app.command("create")

@@ -1,75 +1,30 @@
-"""Demo data for ``mkopo seed-demo``: a small chart of accounts and a few movements.
+"""Demo data for ``mkopo seed-demo``: the fund's chart with capital in the float and one small
+loan's life in the ledger.
 
-Idempotent: every account is opened by code and every entry carries a fixed idempotency
-key, so seeding twice changes nothing.
+Idempotent: the chart is opened by code and every entry carries a fixed idempotency key, so
+seeding twice changes nothing.
 """
 
 from __future__ import annotations
 
-from ledger import AccountSpec, AccountType, EntryRequest, Ledger, PostingLine
+from app.accounting.chart import Acct, open_chart
+from ledger import EntryRequest, Ledger, PostingLine
 
-DEMO_ACCOUNTS = [
-    AccountSpec(
-        "1010",
-        "M-Pesa float (B2C utility)",
-        AccountType.ASSET,
-        credits_must_not_exceed_debits=True,
-        hot=True,
-    ),
-    AccountSpec("1200", "Loans receivable - principal", AccountType.ASSET),
-    AccountSpec("1210", "Loans receivable - interest", AccountType.ASSET),
-    AccountSpec(
-        "2110",
-        "Savings payable - long-term",
-        AccountType.LIABILITY,
-        debits_must_not_exceed_credits=True,
-    ),
-    AccountSpec(
-        "2120",
-        "Savings payable - short-term",
-        AccountType.LIABILITY,
-        debits_must_not_exceed_credits=True,
-    ),
-    AccountSpec("3000", "Fund capital", AccountType.EQUITY),
-    AccountSpec("4000", "Interest income", AccountType.INCOME, hot=True),
-]
+CAPITAL_MINOR = 1_000_000 * 100  # KES 1,000,000 in the float
 
 
 def seed_demo(ledger: Ledger) -> int:
-    """Open the demo chart and post a capital injection and one small loan's life."""
-    ids = {spec.code: ledger.open_account(spec).id for spec in DEMO_ACCOUNTS}
-    d, c = PostingLine.debit, PostingLine.credit
-    entries = [
+    """Open the chart and post a capital injection into the M-Pesa float."""
+    accounts = open_chart(ledger)
+    ledger.post(
         EntryRequest(
             "demo:capital",
-            [d(ids["1010"], 100_000_000), c(ids["3000"], 100_000_000)],
-            "Capital from the fund's bank account",
-            reference="demo",
-        ),
-        EntryRequest(
-            "demo:loan-1:disburse",
             [
-                d(ids["1200"], 50_000),
-                c(ids["1010"], 47_500),
-                c(ids["2110"], 1_750),
-                c(ids["2120"], 750),
+                PostingLine.debit(accounts[Acct.FLOAT], CAPITAL_MINOR),
+                PostingLine.credit(accounts[Acct.CAPITAL], CAPITAL_MINOR),
             ],
-            "KES 500 loan: 475 cash, 25 savings",
-            reference="demo:loan-1",
-        ),
-        EntryRequest(
-            "demo:loan-1:interest",
-            [d(ids["1210"], 153), c(ids["4000"], 153)],
-            "Interest, 14 days at 8%",
-            reference="demo:loan-1",
-        ),
-        EntryRequest(
-            "demo:loan-1:repay",
-            [d(ids["1010"], 50_153), c(ids["1210"], 153), c(ids["1200"], 50_000)],
-            "Repaid KES 501.53",
-            reference="demo:loan-1",
-        ),
-    ]
-    for request in entries:
-        ledger.post(request)
-    return len(entries)
+            "Capital from the fund's bank account into the M-Pesa float",
+            reference="demo",
+        )
+    )
+    return 1

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Extra Ed25519 public keys (PEM) trusted by verify, e.g. retired keys",
     )
+    field_keys_path: Path = Field(
+        VAR_DIR / "keys" / "field-keys.json",
+        description="Fernet keys for IDs and phones at rest, and the "
+        "blind-index key (mkopo keys generate)",
+    )
     ledger_seal_interval_s: float = Field(5.0, gt=0, le=3600)
     log_level: str = Field("INFO")
     log_json: bool = Field(True, description="JSON logs (false: human-readable console)")

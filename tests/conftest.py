@@ -19,6 +19,7 @@ from app.db.session import Sessions
 from app.settings import Settings
 from tests.support.clock import FrozenClock
 from tests.support.databases import PostgresFactory, SqliteFactory, find_postgres
+from tests.support.lending import Fund, open_fund
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -87,3 +88,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "pg_database" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture
+def fund(sessions: Sessions, clock: FrozenClock, tmp_path: Path) -> Fund:
+    """A fund with its chart, KES 10m of capital in the float, simulators and a provider."""
+    return open_fund(sessions, clock, tmp_path)

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.errors import DomainError
 from ledger.errors import LedgerError
 
 PROBLEM_TYPE_PREFIX = "urn:mkopo:problem:"
@@ -78,6 +79,10 @@ _HTTP_CODES = {
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(LedgerError)
     async def _ledger_error(_request: Request, exc: LedgerError) -> JSONResponse:
+        return problem_response(exc.http_status, exc.code, exc.detail)
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         return problem_response(exc.http_status, exc.code, exc.detail)
 
     @app.exception_handler(ProblemError)

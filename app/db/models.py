@@ -1,5 +1,10 @@
 """Imports every model module so ``Base.metadata`` knows all tables (Alembic, tests)."""
 
+from app.borrowers import models as borrower_models  # noqa: F401
+from app.lending import models as lending_models  # noqa: F401
+from app.notifications import models as notification_models  # noqa: F401
+from app.payments import models as payment_models  # noqa: F401
+from app.products import models as product_models  # noqa: F401
 from app.staff import models as staff_models  # noqa: F401
 from ledger import schema as ledger_schema  # noqa: F401
 from ledger.schema import LedgerBase

@@ -29,9 +29,9 @@ class Sessions:
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
-        """A read-only transaction, always rolled back."""
-        with self._read() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+        """A read-only transaction, always rolled back; objects read stay usable after it."""
+        session = self._read()
+        try:
+            yield session
+        finally:
+            session.close()  # ends the transaction; detaches objects without expiring them

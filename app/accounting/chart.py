@@ -1,0 +1,120 @@
+"""The fund's chart of accounts: control accounts every money movement posts to.
+
+Per-loan and per-borrower figures live in the lending tables (a subledger); each entry that
+moves them carries ``loan_id`` / ``borrower_id`` in its metadata, and
+``app.accounting.reconcile_books`` proves the subledger equals these control accounts.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from ledger import AccountSpec, AccountType, Ledger, LedgerError
+
+
+class Acct(enum.StrEnum):
+    FLOAT = "1010"
+    PRINCIPAL = "1200"
+    INTEREST = "1210"
+    PENALTY = "1220"
+    SAVINGS_LONG = "2110"
+    SAVINGS_SHORT = "2120"
+    CREDIT_BALANCES = "2200"
+    SUSPENSE = "2900"
+    CAPITAL = "3000"
+    INTEREST_INCOME = "4000"
+    PENALTY_INCOME = "4010"
+    LOAN_LOSSES = "5100"
+
+
+CHART: dict[Acct, AccountSpec] = {
+    Acct.FLOAT: AccountSpec(
+        Acct.FLOAT,
+        "M-Pesa float (utility account)",
+        AccountType.ASSET,
+        credits_must_not_exceed_debits=True,
+        hot=True,
+    ),
+    Acct.PRINCIPAL: AccountSpec(
+        Acct.PRINCIPAL,
+        "Loans receivable - principal",
+        AccountType.ASSET,
+        credits_must_not_exceed_debits=True,
+        hot=True,
+    ),
+    Acct.INTEREST: AccountSpec(
+        Acct.INTEREST,
+        "Loans receivable - interest",
+        AccountType.ASSET,
+        credits_must_not_exceed_debits=True,
+        hot=True,
+    ),
+    Acct.PENALTY: AccountSpec(
+        Acct.PENALTY,
+        "Loans receivable - penalty interest",
+        AccountType.ASSET,
+        credits_must_not_exceed_debits=True,
+    ),
+    Acct.SAVINGS_LONG: AccountSpec(
+        Acct.SAVINGS_LONG,
+        "Savings payable - long-term",
+        AccountType.LIABILITY,
+        debits_must_not_exceed_credits=True,
+    ),
+    Acct.SAVINGS_SHORT: AccountSpec(
+        Acct.SAVINGS_SHORT,
+        "Savings payable - short-term",
+        AccountType.LIABILITY,
+        debits_must_not_exceed_credits=True,
+    ),
+    Acct.CREDIT_BALANCES: AccountSpec(
+        Acct.CREDIT_BALANCES,
+        "Borrower credit balances",
+        AccountType.LIABILITY,
+        debits_must_not_exceed_credits=True,
+    ),
+    Acct.SUSPENSE: AccountSpec(
+        Acct.SUSPENSE,
+        "Suspense - unmatched receipts",
+        AccountType.LIABILITY,
+        debits_must_not_exceed_credits=True,
+    ),
+    Acct.CAPITAL: AccountSpec(Acct.CAPITAL, "Fund capital", AccountType.EQUITY),
+    Acct.INTEREST_INCOME: AccountSpec(
+        Acct.INTEREST_INCOME, "Interest income", AccountType.INCOME, hot=True
+    ),
+    Acct.PENALTY_INCOME: AccountSpec(
+        Acct.PENALTY_INCOME, "Penalty interest income", AccountType.INCOME
+    ),
+    Acct.LOAN_LOSSES: AccountSpec(
+        Acct.LOAN_LOSSES, "Loan losses (write-offs)", AccountType.EXPENSE
+    ),
+}
+
+
+@dataclass(frozen=True)
+class FundAccounts:
+    """Ledger account ids of the chart, by code."""
+
+    ids: dict[Acct, int]
+
+    def __getitem__(self, code: Acct) -> int:
+        return self.ids[code]
+
+
+def open_chart(ledger: Ledger) -> FundAccounts:
+    """Open every account of the chart (idempotent: existing accounts are returned)."""
+    return FundAccounts({code: ledger.open_account(spec).id for code, spec in CHART.items()})
+
+
+class ChartMissing(RuntimeError):
+    """The chart of accounts is not open in this database (run ``mkopo migrate``)."""
+
+
+def fund_accounts(ledger: Ledger) -> FundAccounts:
+    """Ids of the chart's accounts, which must already be open."""
+    try:
+        return FundAccounts({code: ledger.account_by_code(code).id for code in CHART})
+    except LedgerError as exc:
+        raise ChartMissing("the chart of accounts is not open: run `mkopo migrate`") from exc

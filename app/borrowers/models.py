@@ -1,0 +1,76 @@
+"""The borrower row: identity (encrypted, found by blind index), PIN, status, limit, balances.
+
+Invariants in the database: one row per national ID and per phone (unique blind indexes);
+savings and credit balances never negative; a locked PIN has a lock time.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+from ledger.sqltypes import BigIntPK, UTCDateTime
+
+
+class BorrowerStatus(enum.StrEnum):
+    ACTIVE = "active"
+    """Opted in: identity verified, terms accepted, PIN set."""
+    OPTED_OUT = "opted_out"
+    """Left the fund; keeps their savings; may opt in again."""
+
+
+class Borrower(Base):
+    __tablename__ = "borrowers"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'opted_out')", name="status_known"),
+        CheckConstraint(
+            "savings_long_minor >= 0 AND savings_short_minor >= 0 AND credit_balance_minor >= 0",
+            name="balances_non_negative",
+        ),
+        CheckConstraint("credit_limit_minor >= 0", name="limit_non_negative"),
+        CheckConstraint("pin_failed_attempts >= 0", name="attempts_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    national_id_index: Mapped[str] = mapped_column(String(64), unique=True)
+    """HMAC of the normalised national ID (blind index): lookups without decrypting."""
+    national_id_enc: Mapped[str] = mapped_column(String(400))
+    """The national ID, Fernet-encrypted."""
+    phone_index: Mapped[str] = mapped_column(String(64), unique=True)
+    """HMAC of the 12-digit MSISDN."""
+    phone_enc: Mapped[str] = mapped_column(String(400))
+    full_name_enc: Mapped[str] = mapped_column(String(600))
+    """Name from the identity register, encrypted."""
+    date_of_birth_enc: Mapped[str] = mapped_column(String(400))
+    """ISO date of birth from the identity register, encrypted."""
+    status: Mapped[str] = mapped_column(String(16))
+    terms_version: Mapped[str] = mapped_column(String(16))
+    """Version of the terms and conditions the borrower accepted."""
+    opted_in_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    """scrypt hash of the 4-digit PIN (``app.security.pins``)."""
+    pin_failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    pin_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Set on default (day 30): no new loans until the debt is repaid in full."""
+    frozen_reason: Mapped[str | None] = mapped_column(String(64))
+    credit_limit_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    """The most the borrower may owe in principal, across top-ups."""
+    score_band: Mapped[str | None] = mapped_column(String(2))
+    """A1..C3 from the scorecard; NULL while not scored (or reset by a default)."""
+    loans_repaid_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    """Loans repaid in full by their due date: drives limit step-ups."""
+    savings_long_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Long-term savings (70% of each 5% withholding); mirrors ledger account 2110."""
+    savings_short_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Short-term savings (30%); mirrors ledger account 2120."""
+    savings_short_held_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Part of short-term savings under lien (held while a loan is in default)."""
+    credit_balance_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Overpayments owed back to the borrower; mirrors ledger account 2200."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,69 @@
+"""PIN checks with a lock after repeated failures.
+
+A wrong PIN must be counted even though the request it guarded fails, so a check is its own
+use case: ``pin_hash_of`` reads (no lock), the slow KDF runs outside any transaction, then
+``record_pin_attempt`` writes the outcome with one atomic UPDATE and returns it; the caller
+commits, then raises ``PinCheck.error`` if there is one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.borrowers import errors
+from app.borrowers.models import Borrower
+from app.errors import DomainError
+
+PIN_LOCK_AFTER_FAILURES = 5
+PIN_LOCK_DURATION = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class PinCheck:
+    ok: bool
+    error: DomainError | None = None
+
+
+def pin_hash_of(session: Session, borrower_id: int, now: datetime) -> str:
+    """The stored hash, or PinLocked / BorrowerNotFound."""
+    row = session.execute(
+        select(Borrower.pin_hash, Borrower.pin_locked_until).where(Borrower.id == borrower_id)
+    ).one_or_none()
+    if row is None:
+        raise errors.BorrowerNotFound(f"No borrower {borrower_id}")
+    if row.pin_locked_until is not None and row.pin_locked_until > now:
+        raise errors.PinLocked("Too many wrong PINs: try again later or call support")
+    return str(row.pin_hash)
+
+
+def record_pin_attempt(
+    session: Session, borrower_id: int, correct: bool, now: datetime
+) -> PinCheck:
+    if correct:
+        session.execute(
+            update(Borrower)
+            .where(Borrower.id == borrower_id)
+            .values(pin_failed_attempts=0, pin_locked_until=None)
+        )
+        return PinCheck(ok=True)
+    failures = session.execute(
+        update(Borrower)
+        .where(Borrower.id == borrower_id)
+        .values(pin_failed_attempts=Borrower.pin_failed_attempts + 1)
+        .returning(Borrower.pin_failed_attempts)
+    ).scalar_one()
+    if failures >= PIN_LOCK_AFTER_FAILURES:
+        session.execute(
+            update(Borrower)
+            .where(Borrower.id == borrower_id)
+            .values(pin_failed_attempts=0, pin_locked_until=now + PIN_LOCK_DURATION)
+        )
+        return PinCheck(
+            False, errors.PinLocked("Too many wrong PINs: locked for 24 hours (support can unlock)")
+        )
+    left = PIN_LOCK_AFTER_FAILURES - failures
+    return PinCheck(False, errors.WrongPin(f"Wrong PIN: {left} tries left", left))

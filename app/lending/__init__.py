@@ -1,0 +1,1 @@
+"""Loans: products' rules applied to borrowers — origination, accrual, delinquency, repayment."""

@@ -1,0 +1,75 @@
+"""The loan side of a disbursement's outcome.
+
+Success: the principal becomes outstanding, the savings withheld are credited to the
+borrower, the loan starts (day 0 = the business date the money arrived; due date = day 0 +
+term) or grows (a top-up keeps the due date), and any credit balance is applied to it.
+Failure: the in-flight principal is released; a loan whose first disbursement failed is
+cancelled (nothing was lent; the limit is free again because nothing is outstanding).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from app.borrowers.service import get_borrower
+from app.clock import business_date
+from app.lending.models import Loan, LoanStatus
+from app.lending.repayments import apply_credit_balance
+from app.money import kes
+from app.notifications.outbox import queue_sms
+from app.payments.models import Payout
+from ledger import Ledger
+
+
+def _loan(session: Session, payout: Payout) -> Loan:
+    loan = session.get(Loan, payout.loan_id, with_for_update=True, populate_existing=True)
+    assert loan is not None, f"payout {payout.id} names no loan"
+    return loan
+
+
+def on_disbursed(
+    session: Session, ledger: Ledger, payout: Payout, completed_at: datetime, now: datetime
+) -> None:
+    loan = _loan(session, payout)
+    borrower = get_borrower(session, payout.borrower_id, lock=True)
+    principal = payout.principal_minor
+    loan.principal_pending_minor -= principal
+    loan.principal_disbursed_minor += principal
+    loan.principal_outstanding_minor += principal
+    if loan.status == LoanStatus.DISBURSING:
+        loan.status = LoanStatus.ACTIVE
+        loan.disbursed_on = business_date(completed_at)
+        loan.due_on = loan.disbursed_on + timedelta(days=int(loan.product_terms["term_days"]))
+    borrower.savings_long_minor += payout.savings_long_minor
+    borrower.savings_short_minor += payout.savings_short_minor
+    session.flush()
+    queue_sms(
+        session,
+        borrower.id,
+        f"disbursed:{payout.originator_id}",
+        f"Mkopo: {kes(payout.amount_minor)} sent to your M-Pesa for loan "
+        f"{loan.account_number}. Total due {kes(loan.outstanding_minor)} by "
+        f"{loan.due_on:%d-%m-%Y}.",
+        now,
+    )
+    if borrower.credit_balance_minor > 0:
+        apply_credit_balance(session, ledger, loan, borrower, now)
+
+
+def on_disbursement_failed(session: Session, payout: Payout, now: datetime) -> None:
+    loan = _loan(session, payout)
+    loan.principal_pending_minor -= payout.principal_minor
+    if loan.status == LoanStatus.DISBURSING:
+        loan.status = LoanStatus.CANCELLED
+        loan.closed_at = now
+    session.flush()
+    queue_sms(
+        session,
+        payout.borrower_id,
+        f"disbursement-failed:{payout.originator_id}",
+        f"Mkopo: we could not send your loan {loan.account_number}. Nothing is owed. "
+        "Please try again later.",
+        now,
+    )

@@ -1,0 +1,186 @@
+"""Loans, repayments, limit decisions, accrual runs: the lending subledger.
+
+A loan's outstanding principal, interest and penalty live here and in the ledger's control
+accounts (1200, 1210, 1220), moved together in one transaction by every use case;
+``app.accounting.reconcile_books`` proves they agree.
+
+Database invariants: at most one open loan per borrower (partial unique index); every
+balance non-negative; outstanding plus in-flight principal within the limit stamped on the
+loan; a repayment's allocation sums to its amount.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+from ledger.sqltypes import BigIntPK, JSONDoc, UTCDateTime
+
+
+class LoanStatus(enum.StrEnum):
+    DISBURSING = "disbursing"
+    """Created; the first disbursement is on its way (held in the ledger)."""
+    ACTIVE = "active"
+    REPAID = "repaid"
+    DEFAULTED = "defaulted"
+    """Unpaid on the product's default day; still owed, borrower frozen."""
+    WRITTEN_OFF = "written_off"
+    CANCELLED = "cancelled"
+    """The first disbursement failed: nothing was lent."""
+
+
+OPEN_STATUSES = (LoanStatus.DISBURSING, LoanStatus.ACTIVE, LoanStatus.DEFAULTED)
+
+
+class Loan(Base):
+    __tablename__ = "loans"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('disbursing', 'active', 'repaid', 'defaulted', 'written_off', 'cancelled')",
+            name="status_known",
+        ),
+        CheckConstraint(
+            "principal_pending_minor >= 0 AND principal_disbursed_minor >= 0 "
+            "AND principal_outstanding_minor >= 0 AND interest_outstanding_minor >= 0 "
+            "AND penalty_outstanding_minor >= 0 AND interest_accrued_minor >= 0 "
+            "AND penalty_accrued_minor >= 0 AND carry_units >= 0 AND days_accrued >= 0",
+            name="amounts_non_negative",
+        ),
+        CheckConstraint(
+            "principal_outstanding_minor + principal_pending_minor <= credit_limit_minor",
+            name="within_limit",
+        ),
+        Index(
+            "uq_loans_one_open_per_borrower",
+            "borrower_id",
+            unique=True,
+            postgresql_where=text("status IN ('disbursing', 'active', 'defaulted')"),
+            sqlite_where=text("status IN ('disbursing', 'active', 'defaulted')"),
+        ),
+        Index("ix_loans_status_due", "status", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    account_number: Mapped[str] = mapped_column(String(12), unique=True)
+    """Shown to the borrower; the paybill account number (C2B BillRefNumber)."""
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    product_terms: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    """The product's terms when the loan was made: later product edits never change a loan."""
+    status: Mapped[str] = mapped_column(String(16))
+    credit_limit_minor: Mapped[int] = mapped_column(BigInteger)
+    """The borrower's limit when the loan (or its latest top-up) was approved."""
+    principal_pending_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Principal of disbursements sent but not yet confirmed by the provider."""
+    principal_disbursed_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Principal of confirmed disbursements (first tranche plus top-ups)."""
+    principal_outstanding_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    interest_outstanding_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    penalty_outstanding_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    days_accrued: Mapped[int] = mapped_column(Integer, default=0)
+    """Days of the loan's life whose interest is already accrued (day 1 = the day after)."""
+    carry_units: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Fraction of a cent of interest carried to the next day (``app.lending.interest``)."""
+    interest_accrued_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    penalty_accrued_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    disbursed_on: Mapped[date | None] = mapped_column(Date)
+    """Business date (Nairobi) of the first confirmed disbursement: day 0."""
+    due_on: Mapped[date | None] = mapped_column(Date)
+    defaulted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @property
+    def outstanding_minor(self) -> int:
+        return (
+            self.principal_outstanding_minor
+            + self.interest_outstanding_minor
+            + self.penalty_outstanding_minor
+        )
+
+
+class RepaymentChannel(enum.StrEnum):
+    STK = "stk"
+    C2B = "c2b"
+    SAVINGS = "savings"
+    """Held short-term savings applied to a defaulted debt by policy."""
+    CREDIT_BALANCE = "credit_balance"
+    """An earlier overpayment applied to this loan."""
+
+
+class Repayment(Base):
+    __tablename__ = "repayments"
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint(
+            "principal_minor >= 0 AND interest_minor >= 0 AND penalty_minor >= 0 "
+            "AND overpayment_minor >= 0",
+            name="parts_non_negative",
+        ),
+        CheckConstraint(
+            "principal_minor + interest_minor + penalty_minor + overpayment_minor = amount_minor",
+            name="allocation_sums",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    """E.g. ``mpesa:<receipt>``: one payment is applied once, whatever the channel."""
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    provider_receipt: Mapped[str | None] = mapped_column(String(32))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    penalty_minor: Mapped[int] = mapped_column(BigInteger)
+    interest_minor: Mapped[int] = mapped_column(BigInteger)
+    principal_minor: Mapped[int] = mapped_column(BigInteger)
+    overpayment_minor: Mapped[int] = mapped_column(BigInteger)
+    """Paid beyond the debt: credited to the borrower's credit balance."""
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LimitDecision(Base):
+    """Every change of a borrower's limit, with why (Data Protection Act s.35)."""
+
+    __tablename__ = "limit_decisions"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"), index=True)
+    previous_limit_minor: Mapped[int] = mapped_column(BigInteger)
+    limit_minor: Mapped[int] = mapped_column(BigInteger)
+    band: Mapped[str | None] = mapped_column(String(2))
+    reason: Mapped[str] = mapped_column(String(32))
+    """initial, step_up, default_reset, override, rescore."""
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    """The inputs of the decision (no personal identifiers)."""
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AccrualRun(Base):
+    """One run of the daily accrual job for a business date: counts and totals."""
+
+    __tablename__ = "accrual_runs"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    business_date: Mapped[date] = mapped_column(Date, index=True)
+    loans_accrued: Mapped[int] = mapped_column(Integer)
+    interest_minor: Mapped[int] = mapped_column(BigInteger)
+    penalty_minor: Mapped[int] = mapped_column(BigInteger)
+    loans_defaulted: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,205 @@
+"""Applying a repayment: allocate it, move the ledger and the loan together, close the loan
+when nothing is owed any more.
+
+One repayment, one balanced entry: debit where the money came from (the M-Pesa float, the
+borrower's credit balance, or their short-term savings), credit penalty, interest and
+principal receivable as allocated, and any overpayment to the borrower's credit balance —
+never lost. Idempotent by key (e.g. ``mpesa:<receipt>``): a payment is applied once.
+
+Full repayment closes the loan, unfreezes the borrower, releases the savings lien, and if it
+came by the due date counts as on time and steps the limit up.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.accounting.chart import Acct, fund_accounts
+from app.borrowers.models import Borrower
+from app.borrowers.service import get_borrower
+from app.clock import business_date
+from app.lending import errors
+from app.lending.allocation import Allocation, allocate
+from app.lending.limit_decisions import record_limit
+from app.lending.limits import LimitPolicy
+from app.lending.models import OPEN_STATUSES, Loan, LoanStatus, Repayment, RepaymentChannel
+from app.money import kes
+from app.notifications.outbox import queue_sms
+from ledger import EntryRequest, Ledger, PostingLine
+
+DEFAULT_POLICY = LimitPolicy()
+_SOURCE = {
+    RepaymentChannel.STK: Acct.FLOAT,
+    RepaymentChannel.C2B: Acct.FLOAT,
+    RepaymentChannel.CREDIT_BALANCE: Acct.CREDIT_BALANCES,
+    RepaymentChannel.SAVINGS: Acct.SAVINGS_SHORT,
+}
+
+
+def apply_repayment(
+    session: Session,
+    ledger: Ledger,
+    loan_id: int,
+    amount_minor: int,
+    key: str,
+    channel: RepaymentChannel,
+    received_at: datetime,
+    now: datetime,
+    receipt: str | None = None,
+    policy: LimitPolicy = DEFAULT_POLICY,
+    decided_by: str | None = None,
+) -> Repayment:
+    """Apply ``amount_minor`` to a loan; ``decided_by`` names the staff member when a policy
+    (not the borrower) moved the money, and is kept in the ledger entry's metadata."""
+    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
+        raise errors.InvalidAmount("A repayment is a positive number of cents")
+    existing = session.scalar(select(Repayment).where(Repayment.idempotency_key == key))
+    if existing is not None:
+        if existing.amount_minor != amount_minor or existing.loan_id != loan_id:
+            raise errors.RequestKeyReused(f"Repayment {key} was applied with other details")
+        return existing
+    loan = session.get(Loan, loan_id, with_for_update=True, populate_existing=True)
+    if loan is None:
+        raise errors.LoanNotFound(f"No loan {loan_id}")
+    borrower = get_borrower(session, loan.borrower_id, lock=True)
+    open_loan = loan.status in OPEN_STATUSES
+    owed = {
+        "penalty": loan.penalty_outstanding_minor if open_loan else 0,
+        "interest": loan.interest_outstanding_minor if open_loan else 0,
+        "principal": loan.principal_outstanding_minor if open_loan else 0,
+    }
+    split = allocate(amount_minor, loan.product_terms["allocation_order"], owed)
+    entry = _post(ledger, loan, borrower, split, key, channel, received_at, receipt, decided_by)
+    loan.penalty_outstanding_minor -= split.penalty_minor
+    loan.interest_outstanding_minor -= split.interest_minor
+    loan.principal_outstanding_minor -= split.principal_minor
+    borrower.credit_balance_minor += split.overpayment_minor
+    if channel == RepaymentChannel.CREDIT_BALANCE:
+        borrower.credit_balance_minor -= amount_minor
+    elif channel == RepaymentChannel.SAVINGS:
+        borrower.savings_short_minor -= amount_minor
+        borrower.savings_short_held_minor = max(borrower.savings_short_held_minor - amount_minor, 0)
+    repayment = Repayment(
+        idempotency_key=key,
+        loan_id=loan.id,
+        borrower_id=borrower.id,
+        channel=channel,
+        provider_receipt=receipt,
+        amount_minor=amount_minor,
+        penalty_minor=split.penalty_minor,
+        interest_minor=split.interest_minor,
+        principal_minor=split.principal_minor,
+        overpayment_minor=split.overpayment_minor,
+        entry_id=entry,
+        received_at=received_at,
+    )
+    session.add(repayment)
+    if open_loan and loan.outstanding_minor == 0 and loan.principal_pending_minor == 0:
+        _close(session, loan, borrower, received_at, now, policy)
+    session.flush()
+    if channel in (RepaymentChannel.STK, RepaymentChannel.C2B):
+        queue_sms(
+            session,
+            borrower.id,
+            f"repaid:{key}",
+            f"Mkopo: received {kes(amount_minor)} for loan {loan.account_number}. "
+            f"Balance {kes(loan.outstanding_minor)}.",
+            now,
+        )
+    return repayment
+
+
+def _post(
+    ledger: Ledger,
+    loan: Loan,
+    borrower: Borrower,
+    split: Allocation,
+    key: str,
+    channel: RepaymentChannel,
+    received_at: datetime,
+    receipt: str | None,
+    decided_by: str | None,
+) -> int:
+    accounts = fund_accounts(ledger)
+    credits = [
+        (Acct.PENALTY, split.penalty_minor),
+        (Acct.INTEREST, split.interest_minor),
+        (Acct.PRINCIPAL, split.principal_minor),
+        (Acct.CREDIT_BALANCES, split.overpayment_minor),
+    ]
+    lines = [PostingLine.debit(accounts[_SOURCE[channel]], split.total_minor)]
+    lines += [PostingLine.credit(accounts[code], amount) for code, amount in credits if amount]
+    metadata: dict[str, object] = {
+        "loan_id": loan.id,
+        "borrower_id": borrower.id,
+        "channel": channel.value,
+    }
+    if receipt:
+        metadata["receipt"] = receipt
+    if decided_by:
+        metadata["decided_by"] = decided_by
+    entry = ledger.post(
+        EntryRequest(
+            f"repayment:{key}",
+            lines,
+            f"Repayment of loan {loan.account_number} ({channel.value})",
+            reference=f"loan:{loan.id}",
+            metadata=metadata,
+            effective_at=received_at,
+        )
+    )
+    return entry.id
+
+
+def _close(
+    session: Session,
+    loan: Loan,
+    borrower: Borrower,
+    received_at: datetime,
+    now: datetime,
+    policy: LimitPolicy,
+) -> None:
+    loan.status = LoanStatus.REPAID
+    loan.closed_at = now
+    borrower.frozen_at = None
+    borrower.frozen_reason = None
+    borrower.savings_short_held_minor = 0
+    on_time = loan.due_on is not None and business_date(received_at) <= loan.due_on
+    if on_time and loan.defaulted_at is None:
+        borrower.loans_repaid_on_time += 1
+        raised = policy.after_on_time_repayment(
+            borrower.credit_limit_minor, borrower.loans_repaid_on_time
+        )
+        if raised != borrower.credit_limit_minor:
+            record_limit(
+                session,
+                borrower,
+                raised,
+                "step_up",
+                {"loans_repaid_on_time": borrower.loans_repaid_on_time, "loan_id": loan.id},
+                now,
+                band=borrower.score_band,
+            )
+
+
+def apply_credit_balance(
+    session: Session, ledger: Ledger, loan: Loan, borrower: Borrower, now: datetime
+) -> Repayment | None:
+    """Use the borrower's credit balance (earlier overpayments) against this loan."""
+    amount = min(borrower.credit_balance_minor, loan.outstanding_minor)
+    if amount <= 0:
+        return None
+    return apply_repayment(
+        session,
+        ledger,
+        loan.id,
+        amount,
+        f"credit-balance:{uuid.uuid4().hex}",
+        RepaymentChannel.CREDIT_BALANCE,
+        now,
+        now,
+    )

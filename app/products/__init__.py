@@ -1,0 +1,1 @@
+"""Loan products as data: amounts, term, rates, delinquency days, savings split, allocation."""

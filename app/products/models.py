@@ -1,0 +1,64 @@
+"""Products are rows, not code: the Personal Loan and the Bridge Loan differ only in data.
+
+Rates are integer basis points a year (800 = 8%); shares of a whole are basis points too
+(500 = 5%, 7000 = 70%); amounts are cents.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+from ledger.sqltypes import BigIntPK, JSONDoc, UTCDateTime
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint(
+            "min_amount_minor > 0 AND max_amount_minor >= min_amount_minor", name="amount_range"
+        ),
+        CheckConstraint("term_days > 0", name="term_positive"),
+        CheckConstraint("regular_rate_bp >= 0 AND penalty_rate_bp >= 0", name="rates_known"),
+        CheckConstraint(
+            "penalty_from_day > 0 AND default_day >= penalty_from_day "
+            "AND accrual_stop_day >= default_day",
+            name="days_ordered",
+        ),
+        CheckConstraint("savings_bp >= 0 AND savings_bp < 10000", name="savings_share"),
+        CheckConstraint("savings_long_bp >= 0 AND savings_long_bp <= 10000", name="long_share"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    min_amount_minor: Mapped[int] = mapped_column(BigInteger)
+    max_amount_minor: Mapped[int] = mapped_column(BigInteger)
+    term_days: Mapped[int] = mapped_column(Integer)
+    """Days from disbursement to the due date."""
+    regular_rate_bp: Mapped[int] = mapped_column(Integer)
+    penalty_rate_bp: Mapped[int] = mapped_column(Integer)
+    penalty_from_day: Mapped[int] = mapped_column(Integer)
+    """First day charged at the penalty rate (the Personal Loan: day 15)."""
+    default_day: Mapped[int] = mapped_column(Integer)
+    """Unpaid on this day: the loan defaults and the borrower is frozen."""
+    accrual_stop_day: Mapped[int] = mapped_column(Integer)
+    savings_bp: Mapped[int] = mapped_column(Integer)
+    """Share of each disbursement withheld as savings (500 = 5%)."""
+    savings_long_bp: Mapped[int] = mapped_column(Integer)
+    """Share of the savings that is long-term (7000 = 70%); the rest is short-term."""
+    allocation_order: Mapped[list[str]] = mapped_column(JSONDoc)
+    """Order repayments clear the debt: a permutation of penalty, interest, principal."""
+    eligible_bands: Mapped[list[str] | None] = mapped_column(JSONDoc)
+    """Score bands allowed to borrow this product; NULL = everyone opted in."""
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    """Bumped by every approved change."""
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def as_terms(self) -> dict[str, Any]:
+        return {c.name: getattr(self, c.name) for c in self.__table__.columns}

@@ -1,0 +1,1 @@
+"""Protecting borrowers' secrets: field encryption at rest, blind indexes, PIN hashing."""
