@@ -8,10 +8,16 @@ hard time limits below the broker's visibility timeout; tasks carry ids only.
 from __future__ import annotations
 
 from celery import Celery
+from celery.schedules import crontab
 
 from app.settings import Settings, get_settings
 
-TASK_MODULES = ["app.books.tasks"]
+TASK_MODULES = [
+    "app.books.tasks",
+    "app.lending.tasks",
+    "app.notifications.tasks",
+    "app.payments.tasks",
+]
 TASK_TIME_LIMIT_S = 300
 VISIBILITY_TIMEOUT_S = 3600
 
@@ -42,6 +48,10 @@ def create_celery(settings: Settings) -> Celery:
                 "schedule": settings.ledger_seal_interval_s,
             },
             "expire-holds": {"task": "books.expire_holds", "schedule": 60.0},
+            "sweep-payouts": {"task": "payments.sweep_payouts", "schedule": 60.0},
+            "send-sms": {"task": "notifications.send_sms", "schedule": 30.0},
+            # 00:05 Nairobi time (21:05 UTC): charge the day that has just begun.
+            "accrue-loans": {"task": "lending.accrue", "schedule": crontab(hour=21, minute=5)},
         },
     )
     return celery

@@ -94,3 +94,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def fund(sessions: Sessions, clock: FrozenClock, tmp_path: Path) -> Fund:
     """A fund with its chart, KES 10m of capital in the float, simulators and a provider."""
     return open_fund(sessions, clock, tmp_path)
+
+
+@pytest.fixture
+def pg_fund(pg_database: Database, clock: FrozenClock, tmp_path: Path) -> Fund:
+    """The same fund on PostgreSQL only (for locks and concurrency)."""
+    return open_fund(Sessions(pg_database), clock, tmp_path)

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.books.keys import write_new_key
-from app.db.migrations_state import head_revision
 from app.db.engine import Database
+from app.db.migrations_state import head_revision
 from app.db.session import Sessions
 from app.staff.models import Role
 from ledger import Ledger

@@ -1,0 +1,24 @@
+"""Every scheduled job names a task the worker actually has."""
+
+from __future__ import annotations
+
+from app.worker import celery_app
+
+
+def test_every_beat_entry_names_a_registered_task() -> None:
+    celery_app.loader.import_default_modules()
+    scheduled = {entry["task"] for entry in celery_app.conf.beat_schedule.values()}
+    assert scheduled == {
+        "books.seal_ledger",
+        "books.expire_holds",
+        "payments.sweep_payouts",
+        "notifications.send_sms",
+        "lending.accrue",
+    }
+    assert scheduled <= set(celery_app.tasks)
+
+
+def test_tasks_are_acknowledged_after_they_run_and_requeued_if_the_worker_dies() -> None:
+    assert celery_app.conf.task_acks_late is True
+    assert celery_app.conf.task_reject_on_worker_lost is True
+    assert celery_app.conf.worker_prefetch_multiplier == 1
