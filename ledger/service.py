@@ -57,6 +57,10 @@ class Ledger:
         """Post an entry at once."""
         return self._writer().post(request)
 
+    def post_many(self, requests: Sequence[EntryRequest]) -> list[Entry]:
+        """Post up to 1,000 entries atomically (all or none); one balance update per account."""
+        return self._writer().post_many(requests)
+
     def hold(self, request: EntryRequest, expires_at: datetime | None = None) -> Entry:
         """Reserve the amounts of ``request`` (a pending entry) until posted, voided or expired."""
         return self._writer().post(request, EntryKind.PENDING, expires_at)

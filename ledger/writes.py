@@ -1,31 +1,19 @@
-"""Writing entries: post, hold, post or void a hold, expire holds, reverse.
+"""Writing entries: post (one or a batch), hold, post or void a hold, expire holds, reverse.
 
-Every write
-1. validates the request in Python, so a refusal names the broken rule;
-2. runs inside its own SAVEPOINT, so a refusal leaves nothing in the caller's transaction;
-3. inserts the entry with ON CONFLICT DO NOTHING: a replayed idempotency key gets the first
-   entry back, a reused key with other content gets ``IdempotencyConflict``;
-4. inserts the postings, then moves balances with one conditional UPDATE per account.
-
-Locking: the UPDATEs run in one global order (ordinary accounts by id, then hot accounts by
-id). One order for every writer means two entries can never wait on each other's rows
-(no deadlock); hot accounts last means the most contended row lock is held only from its
-UPDATE to COMMIT. Each UPDATE re-checks the account's balance constraint in its WHERE
-clause against the locked row, so two writers can never both spend the same credit (no lost
-update, no overdraft); the CHECK constraints on the table are the backstop.
+Every write validates its request in Python first, so a refusal names the broken rule, then
+goes through ``ledger.write_path`` inside its own SAVEPOINT, so a refusal leaves nothing in
+the caller's transaction. A replayed idempotency key returns the first entry; a reused key
+with other content raises ``IdempotencyConflict``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from ledger import entry_checks
@@ -37,49 +25,19 @@ from ledger.errors import (
     IdempotencyConflict,
     InsufficientFunds,
     InvalidEntry,
+    LedgerError,
     NotReversible,
     UnknownAccount,
     UnknownEntry,
 )
 from ledger.queries import load_entry
-from ledger.schema import Account, JournalEntry, Posting
+from ledger.schema import JournalEntry
 from ledger.types import Entry, EntryKind, EntryRequest, Phase, PostingLine, Side
 from ledger.types import Posting as PostingResult
+from ledger.write_path import WriteItem, write_items
 
 HOLD_EXPIRY_BATCH = 500
-
-
-@dataclass(slots=True)
-class _Delta:
-    debits_posted: int = 0
-    credits_posted: int = 0
-    debits_pending: int = 0
-    credits_pending: int = 0
-
-    def add(self, side: str, phase: str, amount: int) -> None:
-        if phase == Phase.POSTED:
-            if side == Side.DEBIT:
-                self.debits_posted += amount
-            else:
-                self.credits_posted += amount
-        elif side == Side.DEBIT:
-            self.debits_pending += amount
-        else:
-            self.credits_pending += amount
-
-
-_MOVE_BALANCE = text(
-    """
-    UPDATE ledger_accounts SET
-        debits_posted = debits_posted + :dp, credits_posted = credits_posted + :cp,
-        debits_pending = debits_pending + :dq, credits_pending = credits_pending + :cq
-    WHERE id = :id AND closed_at IS NULL
-      AND (NOT debits_must_not_exceed_credits
-           OR debits_posted + :dp + debits_pending + :dq <= credits_posted + :cp)
-      AND (NOT credits_must_not_exceed_debits
-           OR credits_posted + :cp + credits_pending + :cq <= debits_posted + :dp)
-    """
-)
+MAX_BATCH = 1_000
 
 
 class EntryWriter:
@@ -97,22 +55,44 @@ class EntryWriter:
         kind: EntryKind = EntryKind.POSTED,
         expires_at: datetime | None = None,
     ) -> Entry:
+        document, values, lines = self._request_parts(request, kind, expires_at)
+        return self._write(request.idempotency_key, document, values, lines, released=[])
+
+    def post_many(self, requests: Sequence[EntryRequest]) -> list[Entry]:
+        """Post a batch atomically: every entry, or (on any refusal) none of them.
+
+        Each touched account's balance moves once, by the batch's total, in the global lock
+        order, so a batch costs one UPDATE per distinct account however many entries it holds.
+        """
+        if not 0 < len(requests) <= MAX_BATCH:
+            raise InvalidEntry(f"a batch holds 1 to {MAX_BATCH} entries")
+        if len({r.idempotency_key for r in requests}) != len(requests):
+            raise InvalidEntry("idempotency keys repeat within the batch")
+        items = []
+        for request in requests:
+            entry_checks.check_key(request.idempotency_key)
+            document, values, lines = self._request_parts(request, EntryKind.POSTED, None)
+            items.append(WriteItem(request.idempotency_key, content_hash(document), values, lines))
+        return self._write_items(items)
+
+    def _request_parts(
+        self, request: EntryRequest, kind: EntryKind, expires_at: datetime | None
+    ) -> tuple[dict[str, Any], dict[str, Any], list[tuple[PostingLine, Phase]]]:
+        """The request's canonical document, its entry row values and its posting lines."""
         lines = entry_checks.check_request(request, expires_at, self._now, kind)
-        document = entry_checks.request_document(request, kind, expires_at)
         phase = Phase.PENDING if kind == EntryKind.PENDING else Phase.POSTED
-        return self._write(
-            request.idempotency_key,
-            document,
-            values=dict(
-                kind=kind.value,
-                description=request.description,
-                reference=request.reference,
-                meta=dict(request.metadata),
-                effective_at=request.effective_at or self._now,
-                expires_at=expires_at,
-            ),
-            new_lines=[(line, phase) for line in lines],
-            released=[],
+        values = dict(
+            kind=kind.value,
+            description=request.description,
+            reference=request.reference,
+            meta=dict(request.metadata),
+            effective_at=request.effective_at or self._now,
+            expires_at=expires_at,
+        )
+        return (
+            entry_checks.request_document(request, kind, expires_at),
+            values,
+            [(line, phase) for line in lines],
         )
 
     def post_hold(
@@ -253,139 +233,29 @@ class EntryWriter:
         values: dict[str, Any],
         new_lines: list[tuple[PostingLine, Phase]],
         released: list[PostingResult],
-        conflict: Any = None,
+        conflict: Callable[[], LedgerError] | None = None,
     ) -> Entry:
         entry_checks.check_key(key)
-        chash = content_hash(document)
+        pending = values.get("pending_entry_id")
+        item = WriteItem(
+            key,
+            content_hash(document),
+            values,
+            new_lines,
+            released,
+            conflict or (lambda: HoldNotPending(f"hold {pending} is no longer pending")),
+        )
         try:
-            with self._session.begin_nested():
-                return self._write_in_savepoint(key, chash, values, new_lines, released, conflict)
+            return self._write_items([item])[0]
         except (UnknownAccount, AccountClosed, InvalidEntry, InsufficientFunds):
             replay = self._replay(key, document)  # a valid replay outranks a later refusal
             if replay is not None:
                 return replay
             raise
 
-    def _write_in_savepoint(
-        self,
-        key: str,
-        chash: str,
-        values: dict[str, Any],
-        new_lines: list[tuple[PostingLine, Phase]],
-        released: list[PostingResult],
-        conflict: Any,
-    ) -> Entry:
-        conn = self._conn()
-        account_ids = {line.account_id for line, _ in new_lines} | {p.account_id for p in released}
-        facts = entry_checks.fetch_facts(conn, account_ids)
-        entry_checks.check_lines(facts, [line for line, _ in new_lines])
-        booked_at = self._now
-        row = {**values, "idempotency_key": key, "content_hash": chash, "booked_at": booked_at}
-        entry_id = conn.execute(
-            self._insert_ignoring_conflicts(row).returning(JournalEntry.id)
-        ).scalar_one_or_none()
-        if entry_id is None:
-            existing = self._replay_by_hash(key, chash)
-            if existing is not None:
-                return existing
-            raise (
-                conflict()
-                if conflict
-                else HoldNotPending(f"hold {values.get('pending_entry_id')} is no longer pending")
-            )
-        postings = self._insert_postings(conn, entry_id, new_lines, facts, values["effective_at"])
-        deltas: dict[int, _Delta] = {}
-        for line, phase in new_lines:
-            deltas.setdefault(line.account_id, _Delta()).add(line.side, phase, line.amount_minor)
-        for p in released:
-            deltas.setdefault(p.account_id, _Delta()).add(p.side, Phase.PENDING, -p.amount_minor)
-        self._move_balances(conn, deltas, facts)
-        return Entry(
-            id=entry_id,
-            idempotency_key=key,
-            kind=EntryKind(values["kind"]),
-            description=values["description"],
-            reference=values["reference"],
-            metadata=values["meta"],
-            effective_at=values["effective_at"],
-            booked_at=booked_at,
-            postings=tuple(postings),
-            pending_entry_id=values.get("pending_entry_id"),
-            reversed_entry_id=values.get("reversed_entry_id"),
-            expires_at=values.get("expires_at"),
-        )
-
-    def _insert_ignoring_conflicts(self, row: dict[str, Any]) -> Any:
-        dialect = self._conn().dialect.name
-        make = pg_insert if dialect == "postgresql" else sqlite_insert
-        return make(JournalEntry).values(**row).on_conflict_do_nothing()
-
-    def _insert_postings(
-        self,
-        conn: Connection,
-        entry_id: int,
-        new_lines: list[tuple[PostingLine, Phase]],
-        facts: dict[int, entry_checks.AccountFacts],
-        effective_at: datetime,
-    ) -> list[PostingResult]:
-        if not new_lines:
-            return []
-        rows: list[dict[str, Any]] = [
-            dict(
-                entry_id=entry_id,
-                account_id=line.account_id,
-                currency=facts[line.account_id].currency,
-                side=line.side.value,
-                amount_minor=line.amount_minor,
-                phase=phase.value,
-                effective_at=effective_at,
-            )
-            for line, phase in new_lines
-        ]
-        ids = (
-            conn.execute(insert(Posting).returning(Posting.id, sort_by_parameter_order=True), rows)
-            .scalars()
-            .all()
-        )
-        return [
-            PostingResult(
-                id=pid,
-                account_id=r["account_id"],
-                side=Side(r["side"]),
-                amount_minor=r["amount_minor"],
-                currency=r["currency"],
-                phase=Phase(r["phase"]),
-            )
-            for pid, r in zip(ids, rows, strict=True)
-        ]
-
-    def _move_balances(
-        self,
-        conn: Connection,
-        deltas: dict[int, _Delta],
-        facts: dict[int, entry_checks.AccountFacts],
-    ) -> None:
-        for account_id in sorted(deltas, key=lambda a: (facts[a].hot, a)):
-            d = deltas[account_id]
-            moved = conn.execute(
-                _MOVE_BALANCE,
-                dict(
-                    id=account_id,
-                    dp=d.debits_posted,
-                    cp=d.credits_posted,
-                    dq=d.debits_pending,
-                    cq=d.credits_pending,
-                ),
-            ).rowcount
-            if moved != 1:
-                closed = conn.execute(
-                    select(Account.closed_at).where(Account.id == account_id)
-                ).scalar_one()
-                if closed is not None:
-                    raise AccountClosed(f"account {account_id} is closed")
-                raise InsufficientFunds(
-                    f"account {account_id} ({facts[account_id].code}) would be overdrawn"
-                )
+    def _write_items(self, items: list[WriteItem]) -> list[Entry]:
+        with self._session.begin_nested():
+            return write_items(self._conn(), items, self._now, self._replay_by_hash)
 
     # -- helpers ---------------------------------------------------------------------
 

@@ -210,3 +210,47 @@ def test_an_overpayment_goes_to_the_credit_balance_and_pays_into_the_next_loan(f
     assert nxt.principal_outstanding_minor == 400 * KES
     assert borrower(fund, borrower_id).credit_balance_minor == 0
     fund.assert_books_agree()
+
+
+def test_a_late_repayment_closes_the_loan_without_counting_as_on_time(fund: Fund) -> None:
+    borrower_id = fund.register()
+    fund.borrow(borrower_id, 500 * KES)
+    days_pass(fund, 20)
+    loan = loan_of(fund, borrower_id)
+    assert loan.penalty_outstanding_minor > 0
+    repay(fund, loan.id, loan.outstanding_minor, "RLATE00001")
+    assert loan_of(fund, borrower_id).status == LoanStatus.REPAID
+    assert borrower(fund, borrower_id).loans_repaid_on_time == 0
+    fund.assert_books_agree()
+
+
+def test_the_second_loan_repaid_on_time_raises_the_limit_by_40_percent(fund: Fund) -> None:
+    borrower_id = fund.register()
+    start = borrower(fund, borrower_id).credit_limit_minor
+    for n in range(2):
+        fund.borrow(borrower_id, 500 * KES, key=f"loan-{n}")
+        days_pass(fund, 7)
+        loan = loan_of(fund, borrower_id)
+        repay(fund, loan.id, loan.outstanding_minor, f"RONTIME{n:03d}")
+    assert borrower(fund, borrower_id).loans_repaid_on_time == 2
+    assert borrower(fund, borrower_id).credit_limit_minor == start * 14 // 10
+    fund.assert_books_agree()
+
+
+def test_the_bridge_loan_is_for_the_top_band_only_and_runs_30_days(fund: Fund) -> None:
+    borrower_id = fund.register()
+    with pytest.raises(errors.BandNotEligible):
+        fund.request(borrower_id, 1_000 * KES, "bridge-1", product="bridge")
+    with fund.sessions.unit_of_work() as session:
+        b = session.get(Borrower, borrower_id)
+        assert b is not None
+        b.score_band, b.credit_limit_minor = "A1", 150_000 * KES
+    payout = fund.request(borrower_id, 150_000 * KES, "bridge-2", product="bridge")
+    fund.settle(payout.id)
+    loan = loan_of(fund, borrower_id)
+    assert loan.product_terms["code"] == "bridge"
+    assert loan.due_on == business_date(fund.clock()) + timedelta(days=30)
+    days_pass(fund, 31)
+    assert loan_of(fund, borrower_id).penalty_outstanding_minor > 0  # the roll at 9.5%
+    assert loan_of(fund, borrower_id).status == LoanStatus.ACTIVE  # default only after it
+    fund.assert_books_agree()
