@@ -29,6 +29,7 @@ from ledger.errors import AccountClosed, InsufficientFunds, LedgerError
 from ledger.schema import Account, JournalEntry, Posting
 from ledger.types import Entry, EntryKind, Phase, PostingLine, Side
 from ledger.types import Posting as PostingResult
+from ledger.write_path_pg import write_items_pg
 
 
 @dataclass
@@ -83,12 +84,18 @@ Replay = Callable[[str, str], Entry | None]
 def write_items(
     conn: Connection, items: Sequence[WriteItem], booked_at: datetime, replay: Replay
 ) -> list[Entry]:
-    """Write the items (the caller holds a savepoint); replays return the first entries."""
+    """Write the items; replays return the first entries.
+
+    On PostgreSQL one ``ledger_write`` call does the writing and writes nothing when it
+    refuses; elsewhere the caller must hold a savepoint (``needs_savepoint``).
+    """
     account_ids = {line.account_id for item in items for line, _ in item.new_lines}
     account_ids |= {p.account_id for item in items for p in item.released}
     facts = entry_checks.fetch_facts(conn, account_ids)
     for item in items:
         entry_checks.check_lines(facts, [line for line, _ in item.new_lines])
+    if conn.dialect.name == "postgresql":
+        return write_items_pg(conn, items, booked_at, replay, facts, balance_deltas)
     rows = [
         {
             **item.values,
@@ -168,28 +175,36 @@ def _insert_postings(
     return by_entry
 
 
+def needs_savepoint(conn: Connection) -> bool:
+    """Whether a refusal can leave writes behind (it cannot on PostgreSQL)."""
+    return conn.dialect.name != "postgresql"
+
+
+def balance_deltas(items: Sequence[WriteItem]) -> dict[int, list[int]]:
+    """Each touched account's [debits posted, credits posted, debits pending, credits
+    pending] change over the whole batch."""
+    deltas: dict[int, _Delta] = {}
+    for item in items:
+        for line, phase in item.new_lines:
+            deltas.setdefault(line.account_id, _Delta()).add(line.side, phase, line.amount_minor)
+        for p in item.released:
+            deltas.setdefault(p.account_id, _Delta()).add(p.side, Phase.PENDING, -p.amount_minor)
+    return {
+        a: [d.debits_posted, d.credits_posted, d.debits_pending, d.credits_pending]
+        for a, d in deltas.items()
+    }
+
+
 def _move_balances(
     conn: Connection,
     fresh: list[tuple[WriteItem, int]],
     facts: dict[int, entry_checks.AccountFacts],
 ) -> None:
-    deltas: dict[int, _Delta] = {}
-    for item, _ in fresh:
-        for line, phase in item.new_lines:
-            deltas.setdefault(line.account_id, _Delta()).add(line.side, phase, line.amount_minor)
-        for p in item.released:
-            deltas.setdefault(p.account_id, _Delta()).add(p.side, Phase.PENDING, -p.amount_minor)
+    deltas = balance_deltas([item for item, _ in fresh])
     for account_id in sorted(deltas, key=lambda a: (facts[a].hot, a)):
-        d = deltas[account_id]
+        dp, cp, dq, cq = deltas[account_id]
         moved = conn.execute(
-            _MOVE_BALANCE,
-            dict(
-                id=account_id,
-                dp=d.debits_posted,
-                cp=d.credits_posted,
-                dq=d.debits_pending,
-                cq=d.credits_pending,
-            ),
+            _MOVE_BALANCE, dict(id=account_id, dp=dp, cp=cp, dq=dq, cq=cq)
         ).rowcount
         if moved != 1:
             closed = conn.execute(

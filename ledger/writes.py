@@ -34,7 +34,7 @@ from ledger.queries import load_entry
 from ledger.schema import JournalEntry
 from ledger.types import Entry, EntryKind, EntryRequest, Phase, PostingLine, Side
 from ledger.types import Posting as PostingResult
-from ledger.write_path import WriteItem, write_items
+from ledger.write_path import WriteItem, needs_savepoint, write_items
 
 HOLD_EXPIRY_BATCH = 500
 MAX_BATCH = 1_000
@@ -55,8 +55,26 @@ class EntryWriter:
         kind: EntryKind = EntryKind.POSTED,
         expires_at: datetime | None = None,
     ) -> Entry:
-        document, values, lines = self._request_parts(request, kind, expires_at)
+        try:
+            document, values, lines = self._request_parts(request, kind, expires_at)
+        except InvalidEntry:
+            # A retry of a request that was valid when first made (a hold whose expiry has
+            # passed since) is still a replay: answer it before the refusal.
+            replay = self._replay_of(request, kind, expires_at)
+            if replay is not None:
+                return replay
+            raise
         return self._write(request.idempotency_key, document, values, lines, released=[])
+
+    def _replay_of(
+        self, request: EntryRequest, kind: EntryKind, expires_at: datetime | None
+    ) -> Entry | None:
+        try:
+            entry_checks.check_key(request.idempotency_key)
+            chash = content_hash(entry_checks.request_document(request, kind, expires_at))
+        except (InvalidEntry, TypeError, ValueError):
+            return None
+        return self._replay_by_hash(request.idempotency_key, chash)
 
     def post_many(self, requests: Sequence[EntryRequest]) -> list[Entry]:
         """Post a batch atomically: every entry, or (on any refusal) none of them.
@@ -202,6 +220,13 @@ class EntryWriter:
         original = self._load(entry_id)
         if original.kind not in (EntryKind.POSTED, EntryKind.POST_PENDING):
             raise NotReversible(f"entry {entry_id} is a {original.kind.value} entry")
+        reversed_by = (
+            self._conn()
+            .execute(select(JournalEntry.id).where(JournalEntry.reversed_entry_id == entry_id))
+            .scalar_one_or_none()
+        )
+        if reversed_by is not None:
+            raise NotReversible(f"entry {entry_id} is already reversed by entry {reversed_by}")
         mirrored = [
             PostingLine(
                 p.account_id, Side.CREDIT if p.side == Side.DEBIT else Side.DEBIT, p.amount_minor
@@ -254,7 +279,10 @@ class EntryWriter:
             raise
 
     def _write_items(self, items: list[WriteItem]) -> list[Entry]:
+        if not needs_savepoint(self._conn()):
+            return write_items(self._conn(), items, self._now, self._replay_by_hash)
         with self._session.begin_nested():
+            # The connection must be asked for inside the block: that is what emits SAVEPOINT.
             return write_items(self._conn(), items, self._now, self._replay_by_hash)
 
     # -- helpers ---------------------------------------------------------------------
