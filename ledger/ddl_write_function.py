@@ -23,47 +23,51 @@ CREATE FUNCTION ledger_write(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     v_booked timestamptz := (p->>'booked_at')::timestamptz;
     v_expected int := jsonb_array_length(p->'items');
-    v_acct record;
+    v_account_ids bigint[] := ARRAY(
+        SELECT (d->>0)::bigint FROM jsonb_array_elements(p->'deltas') AS d);
+    v_delta jsonb;
+    v_acct ledger_accounts%ROWTYPE;
     v_ids jsonb;
     v_inserted int;
     v_postings jsonb;
-    v_locked int := 0;
 BEGIN
     -- Lock first, in the global order; whoever held these rows has committed by now.
-    PERFORM 1 FROM ledger_accounts a
-    WHERE a.id IN (SELECT (d->>0)::bigint FROM jsonb_array_elements(p->'deltas') AS d)
+    -- (Every lookup below is by primary key or a unique index: no scan grows with the books.)
+    PERFORM 1 FROM ledger_accounts a WHERE a.id = ANY (v_account_ids)
     ORDER BY a.hot, a.id
     FOR UPDATE;
     -- A key, hold or reversal already taken: a replay or a lost race, decided by the caller.
     IF EXISTS (
         SELECT 1 FROM jsonb_array_elements(p->'items') AS it
-        JOIN ledger_entries e ON e.idempotency_key = it->>'key'
-            OR e.pending_entry_id = (it->>'pending_entry_id')::bigint
-            OR e.reversed_entry_id = (it->>'reversed_entry_id')::bigint
+        WHERE EXISTS (SELECT 1 FROM ledger_entries e WHERE e.idempotency_key = it->>'key')
+           OR EXISTS (SELECT 1 FROM ledger_entries e
+                      WHERE e.pending_entry_id = (it->>'pending_entry_id')::bigint)
+           OR EXISTS (SELECT 1 FROM ledger_entries e
+                      WHERE e.reversed_entry_id = (it->>'reversed_entry_id')::bigint)
     ) THEN
         RETURN jsonb_build_object('replay', true);
     END IF;
-    FOR v_acct IN
-        SELECT a.id, a.closed_at, a.debits_must_not_exceed_credits AS dmnec,
-               a.credits_must_not_exceed_debits AS cmned,
-               a.debits_posted + (d->>1)::bigint AS dp, a.credits_posted + (d->>2)::bigint AS cp,
-               a.debits_pending + (d->>3)::bigint AS dq, a.credits_pending + (d->>4)::bigint AS cq
-        FROM jsonb_array_elements(p->'deltas') AS d
-        JOIN ledger_accounts a ON a.id = (d->>0)::bigint
-    LOOP
+    FOR v_delta IN SELECT d FROM jsonb_array_elements(p->'deltas') AS d LOOP
+        SELECT * INTO v_acct FROM ledger_accounts WHERE id = (v_delta->>0)::bigint;
+        IF NOT FOUND THEN
+            RETURN jsonb_build_object('error', 'unknown_account');
+        END IF;
         IF v_acct.closed_at IS NOT NULL THEN
             RETURN jsonb_build_object('error', 'account_closed', 'account_id', v_acct.id);
         END IF;
-        IF v_acct.dq < 0 OR v_acct.cq < 0
-           OR (v_acct.dmnec AND v_acct.dp + v_acct.dq > v_acct.cp)
-           OR (v_acct.cmned AND v_acct.cp + v_acct.cq > v_acct.dp) THEN
+        IF v_acct.debits_pending + (v_delta->>3)::bigint < 0
+           OR v_acct.credits_pending + (v_delta->>4)::bigint < 0
+           OR (v_acct.debits_must_not_exceed_credits
+               AND v_acct.debits_posted + (v_delta->>1)::bigint
+                   + v_acct.debits_pending + (v_delta->>3)::bigint
+                   > v_acct.credits_posted + (v_delta->>2)::bigint)
+           OR (v_acct.credits_must_not_exceed_debits
+               AND v_acct.credits_posted + (v_delta->>2)::bigint
+                   + v_acct.credits_pending + (v_delta->>4)::bigint
+                   > v_acct.debits_posted + (v_delta->>1)::bigint) THEN
             RETURN jsonb_build_object('error', 'insufficient_funds', 'account_id', v_acct.id);
         END IF;
-        v_locked := v_locked + 1;
     END LOOP;
-    IF v_locked < jsonb_array_length(p->'deltas') THEN
-        RETURN jsonb_build_object('error', 'unknown_account');
-    END IF;
 
     BEGIN
         WITH ins AS (
@@ -88,11 +92,11 @@ BEGIN
         WITH ins AS (
             INSERT INTO ledger_postings (entry_id, account_id, currency, side, amount_minor,
                                          phase, effective_at)
-            SELECT (v_ids->>(it->>'key'))::bigint, a.id, a.currency, l->>1,
-                   (l->>2)::bigint, l->>3, (it->>'effective_at')::timestamptz
+            SELECT (v_ids->>(it->>'key'))::bigint, (l->>0)::bigint,
+                   (SELECT a.currency FROM ledger_accounts a WHERE a.id = (l->>0)::bigint),
+                   l->>1, (l->>2)::bigint, l->>3, (it->>'effective_at')::timestamptz
             FROM jsonb_array_elements(p->'items') WITH ORDINALITY AS x(it, n)
             CROSS JOIN LATERAL jsonb_array_elements(it->'lines') WITH ORDINALITY AS y(l, m)
-            JOIN ledger_accounts a ON a.id = (l->>0)::bigint
             ORDER BY n, m
             RETURNING id, entry_id
         )
@@ -103,13 +107,14 @@ BEGIN
                 jsonb_array_length(v_postings), p->>'line_count';
         END IF;
 
-        UPDATE ledger_accounts a SET
-            debits_posted = a.debits_posted + (d->>1)::bigint,
-            credits_posted = a.credits_posted + (d->>2)::bigint,
-            debits_pending = a.debits_pending + (d->>3)::bigint,
-            credits_pending = a.credits_pending + (d->>4)::bigint
-        FROM jsonb_array_elements(p->'deltas') AS d
-        WHERE a.id = (d->>0)::bigint;
+        FOR v_delta IN SELECT d FROM jsonb_array_elements(p->'deltas') AS d LOOP
+            UPDATE ledger_accounts SET
+                debits_posted = debits_posted + (v_delta->>1)::bigint,
+                credits_posted = credits_posted + (v_delta->>2)::bigint,
+                debits_pending = debits_pending + (v_delta->>3)::bigint,
+                credits_pending = credits_pending + (v_delta->>4)::bigint
+            WHERE id = (v_delta->>0)::bigint;
+        END LOOP;
     EXCEPTION WHEN SQLSTATE 'MK001' THEN
         RETURN jsonb_build_object('replay', true);
     END;

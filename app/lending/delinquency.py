@@ -5,15 +5,22 @@ before the due date, on the due date, then every 5 days until the default day.
 Default (the product's ``default_day``, day 30 for the Personal Loan, still owing): the loan
 is marked defaulted; the borrower is frozen (no new loan until repaid in full), loses their
 score band, falls back to the floor limit, and their short-term savings are held (lien).
+
+Reminders of a batch are queued in one bulk insert (``queue_sms``'s rows, same order,
+same ``ON CONFLICT DO NOTHING`` on the dedupe key); those due before a default are written
+before it, so the outbox's order is the loans' order as with one ``queue_sms`` per loan.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.borrowers.service import get_borrower
@@ -21,6 +28,7 @@ from app.lending.limit_decisions import record_limit
 from app.lending.limits import LimitPolicy
 from app.lending.models import Loan, LoanStatus
 from app.money import kes
+from app.notifications.models import SmsMessage
 from app.notifications.outbox import queue_sms
 
 if TYPE_CHECKING:
@@ -38,33 +46,43 @@ def reminder_days(term_days: int, default_day: int) -> list[int]:
     return [d for d in days if d > 0]
 
 
+@functools.lru_cache(maxsize=64)
+def _reminder_days(term_days: int, default_day: int) -> tuple[int, ...]:
+    return tuple(reminder_days(term_days, default_day))
+
+
 def after_accrual(
     session: Session,
-    rows: Sequence[Any],
+    moved: Sequence[tuple[Any, Mapping[str, Any]]],
     through: date,
     now: datetime,
     totals: RunTotals,
     policy: LimitPolicy = DEFAULT_POLICY,
 ) -> None:
-    for row in rows:
+    """Reminders and defaults for the loans just accrued: (loan row, its terms snapshot)."""
+    reminders: list[dict[str, Any]] = []
+    for row, terms in moved:
         target = (through - row.disbursed_on).days
         if target <= row.days_accrued:
             continue
-        terms = row.product_terms
         due = [
             d
-            for d in reminder_days(terms["term_days"], terms["default_day"])
+            for d in _reminder_days(terms["term_days"], terms["default_day"])
             if row.days_accrued < d <= target
         ]
         if row.status == LoanStatus.ACTIVE and target >= terms["default_day"]:
+            _queue_reminders(session, reminders)
+            reminders = []
             _default(session, row, now, policy)
             totals.loans_defaulted += 1
         elif due:
-            _remind(session, row, due[-1], now)
+            reminders.append(_reminder(row, terms, due[-1], now))
+    _queue_reminders(session, reminders)
 
 
-def _remind(session: Session, row: Any, day: int, now: datetime) -> None:
-    term = row.product_terms["term_days"]
+def _reminder(row: Any, terms: Mapping[str, Any], day: int, now: datetime) -> dict[str, Any]:
+    """The outbox row ``queue_sms`` would insert for this reminder."""
+    term = terms["term_days"]
     when = (
         "is due in 5 days"
         if day < term
@@ -72,13 +90,26 @@ def _remind(session: Session, row: Any, day: int, now: datetime) -> None:
         if day == term
         else f"is {day - term} days overdue"
     )
-    queue_sms(
-        session,
-        row.borrower_id,
-        f"reminder:{row.id}:day:{day}",
-        f"Mkopo: your loan {row.account_number} {when}, due date "
+    return {
+        "dedupe_key": f"reminder:{row.id}:day:{day}",
+        "borrower_id": row.borrower_id,
+        "text": f"Mkopo: your loan {row.account_number} {when}, due date "
         f"{row.due_on:%d-%m-%Y}. Pay via paybill, account {row.account_number}.",
-        now,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+    }
+
+
+def _queue_reminders(session: Session, reminders: list[dict[str, Any]]) -> None:
+    """``queue_sms`` for each reminder, as one ORM bulk insert (one executemany)."""
+    if not reminders:
+        return
+    dialect = session.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        make(SmsMessage).on_conflict_do_nothing(index_elements=["dedupe_key"]),
+        reminders,
     )
 
 
