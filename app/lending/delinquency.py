@@ -70,7 +70,12 @@ def after_accrual(
             for d in _reminder_days(terms["term_days"], terms["default_day"])
             if row.days_accrued < d <= target
         ]
-        if row.status == LoanStatus.ACTIVE and target >= terms["default_day"]:
+        owes = (
+            row.principal_outstanding_minor
+            + row.interest_outstanding_minor
+            + row.penalty_outstanding_minor
+        ) > 0
+        if row.status == LoanStatus.ACTIVE and owes and target >= terms["default_day"]:
             _queue_reminders(session, reminders)
             reminders = []
             _default(session, row, now, policy)

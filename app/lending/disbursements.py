@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.borrowers.service import get_borrower
 from app.clock import business_date
-from app.lending.models import Loan, LoanStatus
-from app.lending.repayments import apply_credit_balance
+from app.lending.models import Loan, LoanStatus, Repayment
+from app.lending.repayments import apply_credit_balance, close_if_settled
 from app.money import kes
 from app.notifications.outbox import queue_sms
 from app.payments.models import Payout
@@ -64,6 +65,13 @@ def on_disbursement_failed(session: Session, payout: Payout, now: datetime) -> N
     if loan.status == LoanStatus.DISBURSING:
         loan.status = LoanStatus.CANCELLED
         loan.closed_at = now
+    else:  # a bounced top-up: the loan may have been repaid in full meanwhile
+        last_paid = session.scalar(
+            select(func.max(Repayment.received_at)).where(Repayment.loan_id == loan.id)
+        )
+        close_if_settled(
+            session, loan, get_borrower(session, loan.borrower_id, lock=True), last_paid or now, now
+        )
     session.flush()
     queue_sms(
         session,

@@ -98,8 +98,8 @@ def apply_repayment(
         received_at=received_at,
     )
     session.add(repayment)
-    if open_loan and loan.outstanding_minor == 0 and loan.principal_pending_minor == 0:
-        _close(session, loan, borrower, received_at, now, policy)
+    if open_loan:
+        close_if_settled(session, loan, borrower, received_at, now, policy)
     session.flush()
     if channel in (RepaymentChannel.STK, RepaymentChannel.C2B):
         queue_sms(
@@ -153,6 +153,27 @@ def _post(
         )
     )
     return entry.id
+
+
+def close_if_settled(
+    session: Session,
+    loan: Loan,
+    borrower: Borrower,
+    settled_at: datetime,
+    now: datetime,
+    policy: LimitPolicy = DEFAULT_POLICY,
+) -> bool:
+    """Close an open loan that owes nothing and has nothing in flight: repaid in full.
+
+    Called after a repayment, and after a top-up bounces (the loan may have been repaid
+    while the top-up was on its way). ``settled_at`` decides whether it was on time.
+    """
+    if loan.status not in (LoanStatus.ACTIVE, LoanStatus.DEFAULTED):
+        return False
+    if loan.outstanding_minor or loan.principal_pending_minor:
+        return False
+    _close(session, loan, borrower, settled_at, now, policy)
+    return True
 
 
 def _close(
