@@ -11,49 +11,27 @@ from app.borrowers.models import Borrower
 from app.clock import business_date
 from app.lending import errors
 from app.lending.accrual import accrue_through
-from app.lending.models import Loan, LoanStatus, RepaymentChannel
+from app.lending.models import Loan, LoanStatus
 from app.lending.origination import quote
-from app.lending.repayments import apply_repayment
 from app.payments.models import Payout, PayoutStatus
 from integrations.payments.memory import INSUFFICIENT_FUNDS
-from ledger import Ledger
 from tests.support.lending import KES, Fund
 
 
 def loan_of(fund: Fund, borrower_id: int) -> Loan:
-    with fund.sessions.reader() as session:
-        loan = session.scalar(
-            select(Loan).where(Loan.borrower_id == borrower_id).order_by(Loan.id.desc())
-        )
-        assert loan is not None
-        return loan
+    return fund.loan_of(borrower_id)
 
 
 def borrower(fund: Fund, borrower_id: int) -> Borrower:
-    with fund.sessions.reader() as session:
-        found = session.get(Borrower, borrower_id)
-        assert found is not None
-        return found
+    return fund.borrower(borrower_id)
 
 
 def days_pass(fund: Fund, days: int) -> None:
-    fund.clock.advance(days=days)
-    accrue_through(fund.sessions, fund.clock, business_date(fund.clock()))
+    fund.days_pass(days)
 
 
 def repay(fund: Fund, loan_id: int, amount_minor: int, receipt: str) -> None:
-    with fund.sessions.unit_of_work() as session:
-        apply_repayment(
-            session,
-            Ledger(session, fund.clock),
-            loan_id,
-            amount_minor,
-            f"mpesa:{receipt}",
-            RepaymentChannel.C2B,
-            fund.clock(),
-            fund.clock(),
-            receipt=receipt,
-        )
+    fund.repay(loan_id, amount_minor, receipt)
 
 
 def test_the_quote_for_10000_shows_500_savings_9500_cash_30_68_interest(fund: Fund) -> None:

@@ -6,8 +6,6 @@ import pytest
 from sqlalchemy import select
 
 from app.borrowers.models import Borrower
-from app.clock import business_date
-from app.lending.accrual import accrue_through
 from app.lending.delinquency import reminder_days
 from app.lending.models import Loan, LoanStatus, RepaymentChannel
 from app.lending.repayments import apply_repayment
@@ -29,30 +27,16 @@ def the_loan(fund: Fund) -> Loan:
 
 
 def the_borrower(fund: Fund, borrower_id: int) -> Borrower:
-    with fund.sessions.reader() as session:
-        borrower = session.get(Borrower, borrower_id)
-        assert borrower is not None
-        return borrower
+    return fund.borrower(borrower_id)
 
 
 def days_pass(fund: Fund, days: int) -> None:
-    fund.clock.advance(days=days)
-    accrue_through(fund.sessions, fund.clock, business_date(fund.clock()))
+    fund.days_pass(days)
 
 
 def repay_all(fund: Fund, receipt: str) -> None:
     loan = the_loan(fund)
-    with fund.sessions.unit_of_work() as session:
-        apply_repayment(
-            session,
-            Ledger(session, fund.clock),
-            loan.id,
-            loan.outstanding_minor,
-            f"mpesa:{receipt}",
-            RepaymentChannel.C2B,
-            fund.clock(),
-            fund.clock(),
-        )
+    fund.repay(loan.id, loan.outstanding_minor, receipt)
 
 
 def withdraw(fund: Fund, borrower_id: int, amount: int, key: str) -> int:

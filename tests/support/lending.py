@@ -5,13 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
+
 from app.accounting.chart import Acct, FundAccounts, open_chart
 from app.accounting.subledger_check import check_subledger
+from app.borrowers.models import Borrower
 from app.borrowers.service import check_applicant, opt_in, prepare_pin
 from app.clock import business_date
 from app.db.session import Sessions
+from app.lending.accrual import accrue_through
 from app.lending.limits import LimitPolicy
+from app.lending.models import Loan, RepaymentChannel
 from app.lending.origination import LoanRequest, request_loan
+from app.lending.repayments import apply_repayment
 from app.payments.models import Payout
 from app.payments.payouts import record_payout_result, submit_payout
 from app.ports import Ports
@@ -90,6 +96,41 @@ class Fund:
         payout = self.request(borrower_id, amount_minor, key or f"borrow-{self.clock()}")
         self.settle(payout.id)
         return payout
+
+    def loan_of(self, borrower_id: int) -> Loan:
+        """The borrower's latest loan, as stored now."""
+        with self.sessions.reader() as session:
+            loan = session.scalar(
+                select(Loan).where(Loan.borrower_id == borrower_id).order_by(Loan.id.desc())
+            )
+            assert loan is not None
+            return loan
+
+    def borrower(self, borrower_id: int) -> Borrower:
+        with self.sessions.reader() as session:
+            found = session.get(Borrower, borrower_id)
+            assert found is not None
+            return found
+
+    def days_pass(self, days: int) -> None:
+        """Move the clock and run the nightly accrual for the new business date."""
+        self.clock.advance(days=days)
+        accrue_through(self.sessions, self.clock, business_date(self.clock()))
+
+    def repay(self, loan_id: int, amount_minor: int, receipt: str) -> None:
+        """An M-Pesa paybill repayment with this receipt."""
+        with self.sessions.unit_of_work() as session:
+            apply_repayment(
+                session,
+                Ledger(session, self.clock),
+                loan_id,
+                amount_minor,
+                f"mpesa:{receipt}",
+                RepaymentChannel.C2B,
+                self.clock(),
+                self.clock(),
+                receipt=receipt,
+            )
 
     def assert_books_agree(self) -> None:
         with self.sessions.reader() as session:
