@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     mpesa_cert_path: Path = Field(VAR_DIR / "keys" / "mpesa-sim-cert.pem")
     mpesa_callback_base_url: str = Field("http://127.0.0.1:8000")
     mpesa_callback_token: SecretStr = Field(SecretStr("dev-callback-token-change-me"))
+    mpesa_callback_allowed_ips: list[str] = Field(
+        default_factory=list, description="Source IPs allowed to call back; empty = any"
+    )
+    mpesa_callback_ip_enforce: bool = Field(
+        False, description="Refuse unlisted IPs (false: only log them)"
+    )
 
     @property
     def is_sqlite(self) -> bool:

@@ -2,6 +2,7 @@
 
 from app.borrowers import models as borrower_models  # noqa: F401
 from app.lending import models as lending_models  # noqa: F401
+from app.mpesa import models as mpesa_models  # noqa: F401
 from app.notifications import models as notification_models  # noqa: F401
 from app.payments import models as payment_models  # noqa: F401
 from app.products import models as product_models  # noqa: F401

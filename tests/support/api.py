@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -16,10 +17,14 @@ from app.staff.service import create_staff_user
 from tests.support.clock import FrozenClock
 
 
-def app_for(database: Database, clock: FrozenClock, key_path: Path) -> FastAPI:
+def app_for(database: Database, clock: FrozenClock, key_path: Path, **overrides: Any) -> FastAPI:
     url = database.write_engine.url.render_as_string(hide_password=False)
     settings = Settings(
-        database_url=url, ledger_signing_key_path=key_path, log_json=True, max_body_bytes=4096
+        database_url=url,
+        ledger_signing_key_path=key_path,
+        log_json=True,
+        max_body_bytes=4096,
+        **overrides,
     )
     return create_app(settings, clock)
 

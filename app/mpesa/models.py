@@ -1,0 +1,43 @@
+"""The callback inbox: every Daraja callback stored as received, before anything acts on it.
+
+Invariant: one row per (kind, natural key) — CheckoutRequestID, TransID, or our
+OriginatorConversationID — so a redelivered callback is stored once and can be processed
+once. A body that cannot be read is stored too (keyed by its hash), never dropped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+from ledger.sqltypes import BigIntPK, UTCDateTime
+
+
+class MpesaCallback(Base):
+    __tablename__ = "mpesa_callbacks"
+    __table_args__ = (
+        UniqueConstraint("kind", "natural_key", name="uq_mpesa_callbacks_kind_key"),
+        CheckConstraint(
+            "status IN ('received', 'malformed', 'processed', 'failed')", name="status_known"
+        ),
+        Index("ix_mpesa_callbacks_status", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    """The path it came to: stk, c2b/validation, b2c/result, status/timeout..."""
+    natural_key: Mapped[str] = mapped_column(String(80))
+    """The provider's id for it (a redelivery has the same), or ``malformed:<sha256>``."""
+    body: Mapped[str] = mapped_column(Text)
+    """The body exactly as received (UTF-8, undecodable bytes replaced)."""
+    status: Mapped[str] = mapped_column(String(12))
+    error: Mapped[str | None] = mapped_column(String(300))
+    """Why it is malformed or failed (field names only, never a phone number)."""
+    source_ip: Mapped[str | None] = mapped_column(String(64))
+    deliveries: Mapped[int] = mapped_column(Integer, default=1)
+    """How many times the provider sent it (duplicates are counted, not stored again)."""
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
