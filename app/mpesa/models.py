@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
@@ -41,3 +50,27 @@ class MpesaCallback(Base):
     """How many times the provider sent it (duplicates are counted, not stored again)."""
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class UnmatchedReceipt(Base):
+    """A payment we could not match to a loan: its money is in suspense (2900) until an
+    officer assigns it (the exceptions queue). Never dropped, never applied twice."""
+
+    __tablename__ = "unmatched_receipts"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'resolved')", name="status_known"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    receipt: Mapped[str] = mapped_column(String(32), unique=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    account_reference: Mapped[str | None] = mapped_column(String(64))
+    """What the payer typed as the account (normalised)."""
+    payer_hint: Mapped[str | None] = mapped_column(String(80))
+    """The payer's number as the provider showed it (masked or hashed)."""
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    """The suspense entry: Dr float, Cr suspense."""
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

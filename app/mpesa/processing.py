@@ -1,0 +1,207 @@
+"""Acting on stored callbacks, once each: the worker side of the inbox.
+
+- ``b2c/result`` -> the payout's outcome (posts or voids its hold; the loan, savings or
+  refund follow), exactly as a status query's answer would.
+- ``status/result`` -> the same, when a Completed / Cancelled / Declined / Expired status
+  names one of our payouts; anything else waits for the next query.
+- ``c2b/confirmation`` -> a repayment of the loan whose account number (or borrower's phone
+  number, for an open loan) the payer typed; otherwise the money goes to suspense with an
+  unmatched-receipt row for an officer. Keyed by the receipt, so the same payment arriving
+  by STK and by C2B, or twice, is applied once.
+- queue timeouts -> nothing to do: the payout sweep asks for the status.
+A callback is marked processed in the same transaction as its effects; one that cannot be
+applied is marked failed with the reason (field names, never a phone number).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.accounting.chart import Acct, fund_accounts
+from app.borrowers.models import Borrower, BorrowerStatus
+from app.clock import Clock
+from app.db.session import Sessions
+from app.errors import DomainError
+from app.lending.account_numbers import loan_id_from
+from app.lending.models import OPEN_STATUSES, Loan, RepaymentChannel
+from app.lending.repayments import apply_repayment
+from app.mpesa.models import MpesaCallback, UnmatchedReceipt
+from app.payments.payouts import record_payout_result
+from app.security.fields import BlindIndex
+from integrations.mpesa.callbacks import C2BPayment, parse_c2b
+from integrations.mpesa.normalise import MalformedCallback
+from integrations.mpesa.results import b2c_result, parse_result, status_result
+from integrations.payments.port import PayoutResult
+from integrations.phone import InvalidMsisdn, normalise_msisdn
+from ledger import EntryRequest, Ledger, LedgerError, PostingLine
+
+PROCESS_BATCH = 100
+_FINAL_STATUSES = {"completed": True, "cancelled": False, "declined": False, "expired": False}
+
+
+def process_callback(
+    session: Session,
+    ledger: Ledger,
+    blind_index: BlindIndex | None,
+    callback_id: int,
+    now: datetime,
+) -> str:
+    """Apply one stored callback; returns its status afterwards."""
+    row = session.get(MpesaCallback, callback_id, with_for_update=True, populate_existing=True)
+    if row is None or row.status != "received":
+        return row.status if row else "missing"
+    try:
+        with session.begin_nested():  # a refusal undoes every effect, then we record why
+            _apply(session, ledger, blind_index, row.kind, json.loads(row.body), now)
+    except (MalformedCallback, ValueError) as exc:
+        row.status, row.error = "failed", str(exc)[:300]
+    else:
+        row.status = "processed"
+    row.processed_at = now
+    return row.status
+
+
+def _apply(
+    session: Session,
+    ledger: Ledger,
+    blind_index: BlindIndex | None,
+    kind: str,
+    document: object,
+    now: datetime,
+) -> None:
+    if kind == "b2c/result":
+        record_payout_result(
+            session, ledger, b2c_result(parse_result(document)).to_payout_result(), now
+        )
+    elif kind == "status/result":
+        status = status_result(parse_result(document))
+        final = _FINAL_STATUSES.get((status.status or "").lower())
+        if status.result_code == "0" and final is not None and status.originator_id:
+            record_payout_result(
+                session,
+                ledger,
+                PayoutResult(
+                    status.originator_id,
+                    final,
+                    status.receipt if final else None,
+                    "0" if final else (status.status or "failed"),
+                    status.status or "",
+                    status.finalised_at,
+                ),
+                now,
+            )
+    elif kind == "c2b/confirmation":
+        _apply_c2b(session, ledger, blind_index, parse_c2b(document), now)
+    # Timeouts, balance and reversal results, STK callbacks: stored; acted on elsewhere.
+
+
+def _apply_c2b(
+    session: Session,
+    ledger: Ledger,
+    blind_index: BlindIndex | None,
+    payment: C2BPayment,
+    now: datetime,
+) -> None:
+    loan_id = _loan_for(session, blind_index, payment.account_reference)
+    if loan_id is not None:
+        try:
+            apply_repayment(
+                session,
+                ledger,
+                loan_id,
+                payment.amount_minor,
+                f"mpesa:{payment.receipt}",
+                RepaymentChannel.C2B,
+                payment.paid_at,
+                now,
+                receipt=payment.receipt,
+            )
+            return
+        except (DomainError, LedgerError) as exc:
+            raise ValueError(f"repayment refused: {exc}") from exc
+    _to_suspense(session, ledger, payment, now)
+
+
+def _loan_for(
+    session: Session, blind_index: BlindIndex | None, account_reference: str | None
+) -> int | None:
+    if not account_reference:
+        return None
+    loan_id = loan_id_from(account_reference)
+    if loan_id is not None:
+        return session.scalar(select(Loan.id).where(Loan.id == loan_id))
+    if blind_index is None:
+        return None
+    try:
+        phone = normalise_msisdn(account_reference)
+    except InvalidMsisdn:
+        return None
+    return session.scalar(
+        select(Loan.id)
+        .join(Borrower, Borrower.id == Loan.borrower_id)
+        .where(
+            Borrower.phone_index == blind_index.digest("msisdn", phone),
+            Borrower.status == BorrowerStatus.ACTIVE,
+            Loan.status.in_(OPEN_STATUSES),
+        )
+    )
+
+
+def _to_suspense(session: Session, ledger: Ledger, payment: C2BPayment, now: datetime) -> None:
+    if (
+        session.scalar(
+            select(UnmatchedReceipt.id).where(UnmatchedReceipt.receipt == payment.receipt)
+        )
+        is not None
+    ):
+        return
+    accounts = fund_accounts(ledger)
+    entry = ledger.post(
+        EntryRequest(
+            f"suspense:{payment.receipt}",
+            [
+                PostingLine.debit(accounts[Acct.FLOAT], payment.amount_minor),
+                PostingLine.credit(accounts[Acct.SUSPENSE], payment.amount_minor),
+            ],
+            "Paybill payment to an unknown account",
+            reference=f"receipt:{payment.receipt}",
+            metadata={"receipt": payment.receipt},
+            effective_at=payment.paid_at,
+        )
+    )
+    session.add(
+        UnmatchedReceipt(
+            receipt=payment.receipt,
+            amount_minor=payment.amount_minor,
+            account_reference=(payment.account_reference or "")[:64] or None,
+            payer_hint=(payment.msisdn_hint or "")[:80] or None,
+            paid_at=payment.paid_at,
+            entry_id=entry.id,
+            status="open",
+            created_at=now,
+        )
+    )
+    session.flush()
+
+
+def process_pending(
+    sessions: Sessions, clock: Clock, blind_index: BlindIndex | None, limit: int = PROCESS_BATCH
+) -> int:
+    """Process stored callbacks in arrival order, one transaction each."""
+    with sessions.reader() as session:
+        ids = list(
+            session.scalars(
+                select(MpesaCallback.id)
+                .where(MpesaCallback.status == "received")
+                .order_by(MpesaCallback.id)
+                .limit(limit)
+            )
+        )
+    for callback_id in ids:
+        with sessions.unit_of_work() as session:
+            process_callback(session, Ledger(session, clock), blind_index, callback_id, clock())
+    return len(ids)
