@@ -14,6 +14,7 @@ def test_every_beat_entry_names_a_registered_task() -> None:
         "payments.sweep_payouts",
         "notifications.send_sms",
         "lending.accrue",
+        "mpesa.process_callbacks",
     }
     assert scheduled <= set(celery_app.tasks)
 
