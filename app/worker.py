@@ -51,6 +51,7 @@ def create_celery(settings: Settings) -> Celery:
             "expire-holds": {"task": "books.expire_holds", "schedule": 60.0},
             "sweep-payouts": {"task": "payments.sweep_payouts", "schedule": 60.0},
             "process-callbacks": {"task": "mpesa.process_callbacks", "schedule": 5.0},
+            "sweep-stk": {"task": "mpesa.sweep_stk", "schedule": 30.0},
             "send-sms": {"task": "notifications.send_sms", "schedule": 30.0},
             # 00:05 Nairobi time (21:05 UTC): charge the day that has just begun.
             "accrue-loans": {"task": "lending.accrue", "schedule": crontab(hour=21, minute=5)},

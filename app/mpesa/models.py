@@ -74,3 +74,36 @@ class UnmatchedReceipt(Base):
     """The suspense entry: Dr float, Cr suspense."""
     status: Mapped[str] = mapped_column(String(8), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StkRequest(Base):
+    """A repayment prompt sent to a borrower's phone (STK push), from request to outcome.
+
+    pending -> sent (the provider took it: ``checkout_id``) -> succeeded | failed; or
+    unknown (no answer to the push: settled by the statement reconciliation, never pushed
+    again automatically — a second prompt could make the borrower pay twice).
+    """
+
+    __tablename__ = "stk_requests"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'sent', 'unknown', 'succeeded', 'failed')", name="status_known"
+        ),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        Index("ix_stk_requests_open", "status", "next_check_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"), index=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(12))
+    checkout_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """The provider's id for the prompt (CheckoutRequestID)."""
+    receipt: Mapped[str | None] = mapped_column(String(32))
+    result_code: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -8,6 +8,7 @@
   number, for an open loan) the payer typed; otherwise the money goes to suspense with an
   unmatched-receipt row for an officer. Keyed by the receipt, so the same payment arriving
   by STK and by C2B, or twice, is applied once.
+- ``stk`` -> the prompt's outcome: a success is a repayment keyed by its receipt.
 - queue timeouts -> nothing to do: the payout sweep asks for the status.
 A callback is marked processed in the same transaction as its effects; one that cannot be
 applied is marked failed with the reason (field names, never a phone number).
@@ -30,9 +31,10 @@ from app.lending.account_numbers import loan_id_from
 from app.lending.models import OPEN_STATUSES, Loan, RepaymentChannel
 from app.lending.repayments import apply_repayment
 from app.mpesa.models import MpesaCallback, UnmatchedReceipt
+from app.mpesa.stk import record_stk_result
 from app.payments.payouts import record_payout_result
 from app.security.fields import BlindIndex
-from integrations.mpesa.callbacks import C2BPayment, parse_c2b
+from integrations.mpesa.callbacks import C2BPayment, parse_c2b, parse_stk_callback
 from integrations.mpesa.normalise import MalformedCallback
 from integrations.mpesa.results import b2c_result, parse_result, status_result
 from integrations.payments.port import PayoutResult
@@ -96,7 +98,9 @@ def _apply(
             )
     elif kind == "c2b/confirmation":
         _apply_c2b(session, ledger, blind_index, parse_c2b(document), now)
-    # Timeouts, balance and reversal results, STK callbacks: stored; acted on elsewhere.
+    elif kind == "stk":
+        record_stk_result(session, ledger, parse_stk_callback(document).to_collection_result(), now)
+    # Timeouts, balance and reversal results: stored; the sweeps ask for what they need.
 
 
 def _apply_c2b(

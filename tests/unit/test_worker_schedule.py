@@ -15,6 +15,7 @@ def test_every_beat_entry_names_a_registered_task() -> None:
         "notifications.send_sms",
         "lending.accrue",
         "mpesa.process_callbacks",
+        "mpesa.sweep_stk",
     }
     assert scheduled <= set(celery_app.tasks)
 

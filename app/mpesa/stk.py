@@ -1,0 +1,160 @@
+"""Repayment by STK push: ask the borrower's phone to pay, then apply what M-Pesa reports.
+
+Atomic phases, like payouts: ``request_stk_repayment`` writes the request (one transaction);
+``send_stk`` pushes it OUTSIDE any transaction and records the answer; the STK callback (or,
+when it is lost, an STK query from ``sweep_stk``) decides the outcome once. A push is never
+re-sent automatically. A success is applied as a repayment keyed by the M-Pesa receipt, so
+the same payment also reported by C2B is applied once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.borrowers.models import Borrower
+from app.borrowers.service import get_borrower
+from app.clock import Clock
+from app.db.session import Sessions
+from app.lending import errors
+from app.lending.models import OPEN_STATUSES, Loan, RepaymentChannel
+from app.lending.repayments import apply_repayment
+from app.mpesa.models import StkRequest
+from app.ports import Ports
+from integrations.payments.port import CollectionOrder, CollectionResult, Submission
+from ledger import Ledger
+
+MAX_STK_MINOR = 250_000 * 100
+QUERY_AFTER = timedelta(seconds=30)
+QUERY_FOR = timedelta(minutes=5)
+"""After this long without a result, the prompt has expired: reconciliation settles it."""
+SWEEP_BATCH = 100
+
+
+def request_stk_repayment(
+    session: Session, borrower_id: int, amount_minor: int, key: str, now: datetime
+) -> StkRequest:
+    existing = session.scalar(select(StkRequest).where(StkRequest.idempotency_key == key))
+    if existing is not None:
+        if existing.borrower_id != borrower_id or existing.amount_minor != amount_minor:
+            raise errors.RequestKeyReused("This request key was used for another repayment")
+        return existing
+    if (
+        isinstance(amount_minor, bool)
+        or not isinstance(amount_minor, int)
+        or not 0 < amount_minor <= MAX_STK_MINOR
+    ):
+        raise errors.InvalidAmount("Pay between KES 1 and KES 250,000")
+    if amount_minor % 100:
+        raise errors.NotWholeShillings("M-Pesa takes whole shillings")
+    get_borrower(session, borrower_id)
+    loan_id = session.scalar(
+        select(Loan.id).where(Loan.borrower_id == borrower_id, Loan.status.in_(OPEN_STATUSES))
+    )
+    if loan_id is None:
+        raise errors.NothingOwed("There is no open loan to repay")
+    request = StkRequest(
+        idempotency_key=key,
+        borrower_id=borrower_id,
+        loan_id=loan_id,
+        amount_minor=amount_minor,
+        status="pending",
+        attempts=0,
+        created_at=now,
+    )
+    session.add(request)
+    session.flush()
+    return request
+
+
+def send_stk(sessions: Sessions, ports: Ports, clock: Clock, request_id: int) -> str:
+    with sessions.reader() as session:
+        row = session.execute(
+            select(
+                StkRequest.status, StkRequest.amount_minor, Borrower.phone_enc, Loan.account_number
+            )
+            .join(Borrower, Borrower.id == StkRequest.borrower_id)
+            .join(Loan, Loan.id == StkRequest.loan_id)
+            .where(StkRequest.id == request_id)
+        ).one_or_none()
+    if row is None or row.status != "pending":
+        return "not_pending"
+    answer = ports.payments.request_collection(
+        CollectionOrder(  # no transaction open here
+            f"stk{request_id}",
+            ports.cipher.decrypt(row.phone_enc),
+            row.amount_minor,
+            row.account_number,
+        )
+    )
+    with sessions.unit_of_work() as session:
+        request = session.get(StkRequest, request_id, with_for_update=True)
+        assert request is not None
+        request.attempts += 1
+        now = clock()
+        if answer.submission is Submission.ACCEPTED and answer.checkout_id:
+            request.status, request.checkout_id = "sent", answer.checkout_id
+            request.next_check_at = now + QUERY_AFTER
+        elif answer.submission is Submission.REJECTED:
+            request.status, request.result_code = "failed", answer.code
+            request.resolved_at = now
+        else:
+            request.status = "unknown"
+        return request.status
+
+
+def record_stk_result(
+    session: Session, ledger: Ledger, result: CollectionResult, now: datetime
+) -> StkRequest | None:
+    """Apply a prompt's final outcome once; None if the checkout id is not ours."""
+    request = session.scalar(
+        select(StkRequest).where(StkRequest.checkout_id == result.checkout_id).with_for_update()
+    )
+    if request is None or request.status not in ("sent", "unknown"):
+        return request
+    request.result_code = result.code
+    request.resolved_at = now
+    request.next_check_at = None
+    if not result.succeeded:
+        request.status = "failed"
+        return request
+    key = f"mpesa:{result.receipt}" if result.receipt else f"stk:{result.checkout_id}"
+    apply_repayment(
+        session,
+        ledger,
+        request.loan_id,
+        result.amount_minor or request.amount_minor,
+        key,
+        RepaymentChannel.STK,
+        now,
+        now,
+        receipt=result.receipt,
+    )
+    request.status, request.receipt = "succeeded", result.receipt
+    return request
+
+
+def sweep_stk(sessions: Sessions, ports: Ports, clock: Clock, limit: int = SWEEP_BATCH) -> int:
+    """Ask M-Pesa about prompts whose callback is late; stop asking once they have expired."""
+    with sessions.reader() as session:
+        due = session.execute(
+            select(StkRequest.id, StkRequest.checkout_id, StkRequest.created_at)
+            .where(StkRequest.status == "sent", StkRequest.next_check_at <= clock())
+            .order_by(StkRequest.next_check_at)
+            .limit(limit)
+        ).all()
+    for request_id, checkout_id, created_at in due:
+        assert checkout_id is not None  # a sent prompt always has one
+        result = ports.payments.query_collection(checkout_id)
+        with sessions.unit_of_work() as session:
+            now = clock()
+            if result is not None:
+                record_stk_result(session, Ledger(session, clock), result, now)
+                continue
+            request = session.get(StkRequest, request_id, with_for_update=True)
+            if request is not None and request.status == "sent":
+                request.attempts += 1
+                request.next_check_at = None if now - created_at > QUERY_FOR else now + QUERY_AFTER
+    return len(due)
