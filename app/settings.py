@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,9 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Request bodies above are refused")
 
+    payment_provider: Literal["memory", "daraja"] = Field(
+        "memory", description="memory: the in-process simulated provider; daraja: M-Pesa"
+    )
     mpesa_base_url: str = Field("http://127.0.0.1:8100")
     mpesa_consumer_key: SecretStr = Field(SecretStr("mkopo-sim-key"))
     mpesa_consumer_secret: SecretStr = Field(SecretStr("mkopo-sim-secret"))
@@ -57,6 +61,9 @@ class Settings(BaseSettings):
     mpesa_initiator_name: str = Field("mkopo-api")
     mpesa_initiator_password: SecretStr = Field(SecretStr("Mkopo#Sim2026"))
     mpesa_cert_path: Path = Field(VAR_DIR / "keys" / "mpesa-sim-cert.pem")
+    mpesa_token_path: Path = Field(
+        VAR_DIR / "daraja-token.json", description="Where processes share the Daraja OAuth token"
+    )
     mpesa_callback_base_url: str = Field("http://127.0.0.1:8000")
     mpesa_callback_token: SecretStr = Field(SecretStr("dev-callback-token-change-me"))
     mpesa_callback_allowed_ips: list[str] = Field(

@@ -1,7 +1,5 @@
-"""Build the ports from settings: simulators in the embedded setup.
-
-The M-Pesa issue replaces the in-memory payment provider with the Daraja adapter.
-"""
+"""Build the ports from settings: simulators in the embedded setup; the Daraja client for
+payments when ``MKOPO_PAYMENT_PROVIDER=daraja``."""
 
 from __future__ import annotations
 
@@ -11,8 +9,30 @@ from app.security.fields import BlindIndex, FieldCipher, load_field_keys
 from app.settings import Settings
 from integrations.identity.simulator import SimulatedIdentityRegister
 from integrations.kyc.simulator import SimulatedProviderKyc
+from integrations.mpesa.client import DarajaClient, DarajaConfig
+from integrations.mpesa.token_cache import FileTokenStore
 from integrations.payments.memory import InMemoryPaymentProvider
+from integrations.payments.port import PaymentProvider
 from integrations.sms.simulator import RecordingSmsSender
+
+
+def build_payments(settings: Settings, clock: Clock) -> PaymentProvider:
+    """The in-memory provider, or the Daraja client configured from settings."""
+    if settings.payment_provider == "memory":
+        return InMemoryPaymentProvider(clock=clock)
+    config = DarajaConfig(
+        base_url=settings.mpesa_base_url,
+        consumer_key=settings.mpesa_consumer_key.get_secret_value(),
+        consumer_secret=settings.mpesa_consumer_secret.get_secret_value(),
+        shortcode=settings.mpesa_shortcode,
+        passkey=settings.mpesa_passkey.get_secret_value(),
+        initiator_name=settings.mpesa_initiator_name,
+        initiator_password=settings.mpesa_initiator_password.get_secret_value(),
+        cert_bytes=settings.mpesa_cert_path.read_bytes(),
+        callback_base_url=settings.mpesa_callback_base_url,
+        callback_token=settings.mpesa_callback_token.get_secret_value(),
+    )
+    return DarajaClient(config, clock=clock, token_store=FileTokenStore(settings.mpesa_token_path))
 
 
 def build_ports(settings: Settings, clock: Clock) -> Ports:
@@ -22,7 +42,7 @@ def build_ports(settings: Settings, clock: Clock) -> Ports:
         identity=SimulatedIdentityRegister(today=today),
         kyc=SimulatedProviderKyc(today=today),
         sms=RecordingSmsSender(clock=clock),
-        payments=InMemoryPaymentProvider(clock=clock),
+        payments=build_payments(settings, clock),
         cipher=FieldCipher(keys.encryption_keys),
         blind_index=BlindIndex(keys.blind_index_key),
     )

@@ -1,0 +1,53 @@
+"""The payment provider is chosen by settings: the in-memory one, or Daraja."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from app.settings import Settings
+from app.wiring import build_payments
+from integrations.mpesa.client import DarajaClient
+from integrations.payments.memory import InMemoryPaymentProvider
+
+NOW = datetime.datetime(2026, 3, 2, 7, 0, tzinfo=datetime.UTC)
+
+
+def certificate(path: Path) -> Path:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sim.apicrypt.local")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - datetime.timedelta(days=1))
+        .not_valid_after(NOW + datetime.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def test_the_embedded_setup_pays_through_the_in_memory_provider() -> None:
+    assert isinstance(build_payments(Settings(), lambda: NOW), InMemoryPaymentProvider)
+
+
+def test_daraja_settings_build_the_daraja_client(tmp_path: Path) -> None:
+    settings = Settings(
+        payment_provider="daraja",
+        mpesa_cert_path=certificate(tmp_path / "c.pem"),
+        mpesa_token_path=tmp_path / "token.json",
+    )
+    client = build_payments(settings, lambda: NOW)
+    assert isinstance(client, DarajaClient)
+    assert client.callback_url("b2c/result").endswith(
+        "/callbacks/mpesa/dev-callback-token-change-me/b2c/result"
+    )
+    client.close()
