@@ -7,8 +7,9 @@ every step.
 
 The oracle is the fund's own rule book (the product sheet: KES 100-50,000, 14 days at 8%,
 9.5% from day 15, default on day 30, 5% savings split 70/30, penalty -> interest ->
-principal), restated here in a few lines each: which refusal a request must meet, how a
-repayment is allocated, what a day of accrual adds, when a loan closes or defaults. After
+principal), restated here in a few lines each: which refusal a request must meet (its
+quote must say the same), how a repayment is allocated, what a day of accrual adds, when a
+loan closes or defaults. After
 every step the ledger's trial balance must be zero, the lending subledger must equal the
 ledger's control accounts, and every loan, repayment, payout and savings balance of the
 example's borrowers must reconcile with the rows that moved it and with the money the
@@ -96,8 +97,8 @@ WITHDRAWAL_REFUSALS: tuple[type[DomainError], ...] = (
 )
 
 MACHINE_SETTINGS = settings(
-    max_examples=20,
-    stateful_step_count=30,
+    max_examples=25,
+    stateful_step_count=25,
     deadline=None,
     derandomize=True,
     database=None,
