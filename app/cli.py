@@ -64,6 +64,20 @@ def worker(
 
 
 @app.command()
+def simulator(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8100,
+) -> None:
+    """Run the Daraja (M-Pesa) simulator: same paths and payloads, callbacks sent for real."""
+    import uvicorn
+
+    from app.settings import get_settings
+    from app.wiring import build_simulator
+
+    uvicorn.run(build_simulator(get_settings()), host=host, port=port, access_log=False)
+
+
+@app.command()
 def migrate(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply database migrations (Alembic) up to REVISION."""
     from alembic import command

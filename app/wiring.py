@@ -3,6 +3,8 @@ payments when ``MKOPO_PAYMENT_PROVIDER=daraja``."""
 
 from __future__ import annotations
 
+from fastapi import FastAPI
+
 from app.clock import Clock, business_date
 from app.ports import Ports
 from app.security.fields import BlindIndex, FieldCipher, load_field_keys
@@ -10,6 +12,10 @@ from app.settings import Settings
 from integrations.identity.simulator import SimulatedIdentityRegister
 from integrations.kyc.simulator import SimulatedProviderKyc
 from integrations.mpesa.client import DarajaClient, DarajaConfig
+from integrations.mpesa.simulator.app import create_simulator
+from integrations.mpesa.simulator.checks import httpx_deliverer
+from integrations.mpesa.simulator.keys import load_or_create_keys
+from integrations.mpesa.simulator.state import App, Organisation, SimulatorState
 from integrations.mpesa.token_cache import FileTokenStore
 from integrations.payments.memory import InMemoryPaymentProvider
 from integrations.payments.port import PaymentProvider
@@ -46,3 +52,27 @@ def build_ports(settings: Settings, clock: Clock) -> Ports:
         cipher=FieldCipher(keys.encryption_keys),
         blind_index=BlindIndex(keys.blind_index_key),
     )
+
+
+def build_simulator(settings: Settings) -> FastAPI:
+    """The Daraja simulator configured with the same credentials the client uses, its
+    certificate written to ``MKOPO_MPESA_CERT_PATH`` (the key beside it, mode 0600)."""
+    keys = load_or_create_keys(
+        settings.mpesa_cert_path.with_suffix(".key"), settings.mpesa_cert_path
+    )
+    state = SimulatorState(
+        org=Organisation(
+            shortcode=settings.mpesa_shortcode,
+            passkey=settings.mpesa_passkey.get_secret_value(),
+            initiator_name=settings.mpesa_initiator_name,
+            initiator_password=settings.mpesa_initiator_password.get_secret_value(),
+        ),
+        apps=[
+            App(
+                settings.mpesa_consumer_key.get_secret_value(),
+                settings.mpesa_consumer_secret.get_secret_value(),
+            )
+        ],
+        keys=keys,
+    )
+    return create_simulator(state, httpx_deliverer())

@@ -51,3 +51,28 @@ def test_daraja_settings_build_the_daraja_client(tmp_path: Path) -> None:
         "/callbacks/mpesa/dev-callback-token-change-me/b2c/result"
     )
     client.close()
+
+
+def test_the_simulator_shares_its_certificate_with_the_daraja_client(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.wiring import build_simulator
+
+    settings = Settings(mpesa_cert_path=tmp_path / "sim-cert.pem")
+    with TestClient(build_simulator(settings)) as sim:
+        token = sim.get(
+            "/oauth/v1/generate",
+            params={"grant_type": "client_credentials"},
+            auth=("mkopo-sim-key", "mkopo-sim-secret"),
+        )
+    assert token.status_code == 200
+    assert token.json()["expires_in"] == "3599"
+    assert settings.mpesa_cert_path.read_bytes().startswith(b"-----BEGIN CERTIFICATE")
+    client = build_payments(
+        settings.model_copy(
+            update={"payment_provider": "daraja", "mpesa_token_path": tmp_path / "t.json"}
+        ),
+        lambda: NOW,
+    )
+    assert isinstance(client, DarajaClient)  # it can read the simulator's certificate
+    client.close()
