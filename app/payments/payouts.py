@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 from app.borrowers.models import Borrower
 from app.clock import Clock
 from app.db.session import Sessions
+from app.lending.models import Loan, LoanStatus
 from app.payments import outcomes
-from app.payments.models import OPEN_PAYOUT_STATUSES, Payout, PayoutStatus
+from app.payments.models import OPEN_PAYOUT_STATUSES, Payout, PayoutPurpose, PayoutStatus
 from app.ports import Ports
 from integrations.payments.port import PayoutOrder, PayoutResult, Submission
 from ledger import Ledger
@@ -59,7 +60,25 @@ def _outgoing(session: Session, ports: Ports, payout_id: int) -> _Outgoing | Non
 
 
 def submit_payout(sessions: Sessions, ports: Ports, clock: Clock, payout_id: int) -> str:
-    """Send one pending payout to the provider; returns the payout's status afterwards."""
+    """Send one pending payout to the provider; returns the payout's status afterwards.
+
+    Before the first send, a recovery point is committed (``attempts`` goes from 0 to 1): a
+    payout still at 0 attempts provably never reached the provider, so it can be cancelled
+    if its loan can no longer take money (defaulted, or the borrower frozen, while it
+    waited); from 1 attempt on it may have been paid, so it is only ever re-sent under the
+    same id or queried.
+    """
+    with sessions.unit_of_work() as session:
+        payout = session.get(Payout, payout_id, with_for_update=True, populate_existing=True)
+        if payout is None or payout.status != PayoutStatus.PENDING:
+            return "not_pending"
+        reason = _no_longer_payable(session, payout) if payout.attempts == 0 else None
+        if reason is not None:
+            outcomes.payout_failed(
+                session, Ledger(session, clock), payout, "cancelled", reason, clock()
+            )
+            return str(payout.status)
+        payout.attempts += 1
     with sessions.reader() as session:
         outgoing = _outgoing(session, ports, payout_id)
     if outgoing is None:
@@ -70,7 +89,6 @@ def submit_payout(sessions: Sessions, ports: Ports, clock: Clock, payout_id: int
         assert payout is not None
         if payout.status != PayoutStatus.PENDING:
             return str(payout.status)  # a callback beat us to it
-        payout.attempts += 1
         now = clock()
         if result.submission is Submission.REJECTED:
             outcomes.payout_failed(
@@ -90,6 +108,17 @@ def submit_payout(sessions: Sessions, ports: Ports, clock: Clock, payout_id: int
             payout.provider_ref = result.provider_ref
             payout.next_check_at = now + RESULT_GRACE
         return str(payout.status)
+
+
+def _no_longer_payable(session: Session, payout: Payout) -> str | None:
+    """Why a loan payout that never left should not leave now, or None."""
+    if payout.purpose not in (PayoutPurpose.LOAN, PayoutPurpose.TOPUP):
+        return None
+    loan_status = session.scalar(select(Loan.status).where(Loan.id == payout.loan_id))
+    frozen = session.scalar(select(Borrower.frozen_at).where(Borrower.id == payout.borrower_id))
+    if loan_status not in (LoanStatus.DISBURSING, LoanStatus.ACTIVE) or frozen is not None:
+        return "the loan defaulted or the borrower was frozen before it was sent"
+    return None
 
 
 def record_payout_result(

@@ -106,3 +106,35 @@ def test_a_provider_with_no_result_is_asked_again_later_with_backoff(fund: Fund)
         assert stored.status == PayoutStatus.UNKNOWN
         assert stored.next_check_at is not None
         assert stored.next_check_at > fund.clock() + timedelta(minutes=1)
+
+
+def test_a_top_up_still_waiting_when_the_loan_defaults_is_cancelled_not_sent(fund: Fund) -> None:
+    borrower_id = fund.register()
+    fund.borrow(borrower_id, 1_000 * KES)
+    fund.days_pass(29)
+    top_up = fund.request(borrower_id, 500 * KES, "late-top-up")  # not sent yet
+    fund.days_pass(1)  # day 30: the loan defaults while the top-up waits
+    assert fund.loan_of(borrower_id).status == LoanStatus.DEFAULTED
+    sent_before = fund.provider.money_sent_to(PHONE)
+    submit_payout(fund.sessions, fund.ports, fund.clock, top_up.id)
+    assert payout_status(fund, top_up.id) == PayoutStatus.FAILED
+    assert fund.provider.money_sent_to(PHONE) == sent_before
+    loan = fund.loan_of(borrower_id)
+    assert (loan.principal_outstanding_minor, loan.principal_pending_minor) == (1_000 * KES, 0)
+    fund.assert_books_agree()
+
+
+def test_a_payout_that_may_have_left_is_never_cancelled_only_resent(fund: Fund) -> None:
+    borrower_id = fund.register()
+    fund.borrow(borrower_id, 1_000 * KES)
+    fund.days_pass(29)
+    top_up = fund.request(borrower_id, 500 * KES, "late-top-up")
+    fund.provider.lose_answer = True
+    submit_payout(fund.sessions, fund.ports, fund.clock, top_up.id)  # reached the provider
+    fund.provider.lose_answer = False
+    fund.days_pass(1)
+    fund.clock.advance(seconds=RESULT_GRACE.total_seconds() + 1)
+    sweep_payouts(fund.sessions, fund.ports, fund.clock)  # asks; it was paid
+    assert payout_status(fund, top_up.id) == PayoutStatus.SUCCEEDED
+    assert fund.loan_of(borrower_id).principal_outstanding_minor == 1_500 * KES
+    fund.assert_books_agree()
