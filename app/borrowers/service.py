@@ -21,7 +21,7 @@ from app.borrowers import errors
 from app.borrowers.models import Borrower, BorrowerStatus
 from app.lending.limit_decisions import record_limit
 from app.lending.limits import LimitFacts, LimitPolicy
-from app.lending.models import OPEN_STATUSES, Loan
+from app.lending.loans import open_loan_id
 from app.money import kes
 from app.notifications.outbox import queue_sms
 from app.ports import Ports
@@ -204,10 +204,7 @@ def _new_borrower(ports: Ports, applicant: Applicant, id_index: str, now: dateti
 def opt_out(session: Session, borrower_id: int, now: datetime) -> Borrower:
     """Leave the fund (no open loan); savings stay the borrower's."""
     borrower = get_borrower(session, borrower_id, lock=True)
-    open_loan = session.scalar(
-        select(Loan.id).where(Loan.borrower_id == borrower_id, Loan.status.in_(OPEN_STATUSES))
-    )
-    if open_loan is not None:
+    if open_loan_id(session, borrower_id) is not None:
         raise errors.OpenLoanBlocksOptOut("Repay your loan before opting out")
     borrower.status = BorrowerStatus.OPTED_OUT
     borrower.opted_out_at = now

@@ -27,8 +27,9 @@ from app.borrowers.service import get_borrower, require_opted_in
 from app.clock import business_date
 from app.lending import errors
 from app.lending.account_numbers import account_number
-from app.lending.models import OPEN_STATUSES, Loan, LoanStatus
-from app.lending.quotes import Quote, quote_new_loan, quote_top_up
+from app.lending.loans import open_loan
+from app.lending.models import Loan, LoanStatus
+from app.lending.quotes import Quote, quote_new_loan, quote_top_up, split_disbursement
 from app.payments.models import Payout, PayoutPurpose, PayoutStatus
 from app.products.models import Product
 from app.products.terms import ProductTerms
@@ -50,12 +51,6 @@ def product_terms(session: Session, code: str) -> ProductTerms:
     if product is None:
         raise errors.ProductUnavailable(f"No active product {code!r}")
     return ProductTerms.of(product)
-
-
-def open_loan(session: Session, borrower_id: int) -> Loan | None:
-    return session.scalar(
-        select(Loan).where(Loan.borrower_id == borrower_id, Loan.status.in_(OPEN_STATUSES))
-    )
 
 
 def quote(
@@ -96,7 +91,7 @@ def request_loan(session: Session, ledger: Ledger, request: LoanRequest, now: da
         loan = _new_loan(session, borrower, terms, now)
     loan.credit_limit_minor = borrower.credit_limit_minor
     loan.principal_pending_minor += request.amount_minor
-    split = quote_new_loan(terms, request.amount_minor, business_date(now))
+    split = split_disbursement(request.amount_minor, terms)
     originator_id = uuid.uuid4().hex
     accounts = fund_accounts(ledger)
     lines = [

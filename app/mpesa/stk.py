@@ -19,7 +19,8 @@ from app.borrowers.service import get_borrower
 from app.clock import Clock
 from app.db.session import Sessions
 from app.lending import errors
-from app.lending.models import OPEN_STATUSES, Loan, RepaymentChannel
+from app.lending.loans import open_loan_id
+from app.lending.models import Loan, RepaymentChannel
 from app.lending.repayments import apply_repayment
 from app.mpesa.models import StkRequest
 from app.ports import Ports
@@ -50,9 +51,7 @@ def request_stk_repayment(
     if amount_minor % 100:
         raise errors.NotWholeShillings("M-Pesa takes whole shillings")
     get_borrower(session, borrower_id)
-    loan_id = session.scalar(
-        select(Loan.id).where(Loan.borrower_id == borrower_id, Loan.status.in_(OPEN_STATUSES))
-    )
+    loan_id = open_loan_id(session, borrower_id)
     if loan_id is None:
         raise errors.NothingOwed("There is no open loan to repay")
     request = StkRequest(

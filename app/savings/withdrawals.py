@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.accounting.chart import Acct, fund_accounts
 from app.borrowers.service import get_borrower
 from app.lending.errors import InvalidAmount, NotWholeShillings, RequestKeyReused
-from app.lending.models import OPEN_STATUSES, Loan
+from app.lending.loans import open_loan_id
 from app.money import kes
 from app.notifications.outbox import queue_sms
 from app.payments.models import Payout, PayoutPurpose, PayoutStatus
@@ -36,12 +36,7 @@ def request_savings_withdrawal(
         return replay
     _check_amount(amount_minor)
     borrower = get_borrower(session, borrower_id, lock=True)
-    if (
-        session.scalar(
-            select(Loan.id).where(Loan.borrower_id == borrower_id, Loan.status.in_(OPEN_STATUSES))
-        )
-        is not None
-    ):
+    if open_loan_id(session, borrower_id) is not None:
         raise errors.LoanOpen("Short-term savings can be withdrawn once your loan is repaid")
     if borrower.savings_short_held_minor > 0:
         raise errors.SavingsHeld("Your short-term savings are held against a defaulted loan")

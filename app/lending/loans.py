@@ -1,0 +1,20 @@
+"""Finding a borrower's open loan (at most one: a partial unique index guarantees it)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.lending.models import OPEN_STATUSES, Loan
+
+
+def open_loan(session: Session, borrower_id: int) -> Loan | None:
+    return session.scalar(
+        select(Loan).where(Loan.borrower_id == borrower_id, Loan.status.in_(OPEN_STATUSES))
+    )
+
+
+def open_loan_id(session: Session, borrower_id: int) -> int | None:
+    return session.scalar(
+        select(Loan.id).where(Loan.borrower_id == borrower_id, Loan.status.in_(OPEN_STATUSES))
+    )
