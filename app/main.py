@@ -13,6 +13,7 @@ from app.books import router as books_router
 from app.clock import Clock, system_clock
 from app.db.engine import make_database
 from app.db.session import Sessions
+from app.mpesa import admin_router as mpesa_admin_router
 from app.mpesa import router as mpesa_router
 from app.observability.logging import configure_logging
 from app.observability.metrics import metrics_endpoint
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app.include_router(health.router)
     app.include_router(books_router.router)
     app.include_router(mpesa_router.router)
+    app.include_router(mpesa_admin_router.router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

@@ -44,6 +44,17 @@ class Settings(BaseSettings):
         "blind-index key (mkopo keys generate)",
     )
     ledger_seal_interval_s: float = Field(5.0, gt=0, le=3600)
+    callbacks_interval_s: float = Field(
+        5.0, gt=0, le=3600, description="How often the worker processes stored callbacks"
+    )
+    payout_sweep_interval_s: float = Field(60.0, gt=0, le=3600)
+    payout_result_grace_s: float = Field(
+        120.0, gt=0, le=86_400, description="Wait this long for a result before asking"
+    )
+    stk_sweep_interval_s: float = Field(30.0, gt=0, le=3600)
+    stk_query_after_s: float = Field(
+        30.0, gt=0, le=3600, description="Ask about an STK prompt this long after it went"
+    )
     log_level: str = Field("INFO")
     log_json: bool = Field(True, description="JSON logs (false: human-readable console)")
     host: str = Field("127.0.0.1")

@@ -49,9 +49,19 @@ def create_celery(settings: Settings) -> Celery:
                 "schedule": settings.ledger_seal_interval_s,
             },
             "expire-holds": {"task": "books.expire_holds", "schedule": 60.0},
-            "sweep-payouts": {"task": "payments.sweep_payouts", "schedule": 60.0},
-            "process-callbacks": {"task": "mpesa.process_callbacks", "schedule": 5.0},
-            "sweep-stk": {"task": "mpesa.sweep_stk", "schedule": 30.0},
+            "sweep-payouts": {
+                "task": "payments.sweep_payouts",
+                "schedule": settings.payout_sweep_interval_s,
+            },
+            "process-callbacks": {
+                "task": "mpesa.process_callbacks",
+                "schedule": settings.callbacks_interval_s,
+            },
+            "sweep-stk": {"task": "mpesa.sweep_stk", "schedule": settings.stk_sweep_interval_s},
+            "sweep-reversals": {
+                "task": "mpesa.sweep_reversals",
+                "schedule": settings.payout_sweep_interval_s,
+            },
             "send-sms": {"task": "notifications.send_sms", "schedule": 30.0},
             # 00:05 Nairobi time (21:05 UTC): charge the day that has just begun.
             "accrue-loans": {"task": "lending.accrue", "schedule": crontab(hour=21, minute=5)},

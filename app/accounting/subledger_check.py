@@ -3,12 +3,13 @@
 For each control account, the sum over loans (or borrowers) of the figure the product
 screens show must equal the ledger balance. Receivables, savings and credit balances
 compare with the ledger's *available* balance: money reserved by an in-flight payout is
-already off the borrower's row.
+already off the borrower's row. Suspense holds the open unmatched receipts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.accounting.chart import Acct, fund_accounts
 from app.borrowers.models import Borrower
 from app.lending.models import Loan
+from app.mpesa.models import CollectionReversal, UnmatchedReceipt
 from ledger import Ledger
 
 
@@ -33,8 +35,14 @@ class ControlCheck:
 def check_subledger(session: Session, ledger: Ledger) -> list[ControlCheck]:
     accounts = fund_accounts(ledger)
 
-    def total(column: object) -> int:
-        return int(session.scalar(select(func.coalesce(func.sum(column), 0))) or 0)
+    def total(column: object, *where: Any) -> int:
+        query = select(func.coalesce(func.sum(column), 0)).where(*where)
+        return int(session.scalar(query) or 0)
+
+    # Suspense holds the open unmatched receipts, less those on their way back to the payer.
+    in_suspense = total(UnmatchedReceipt.amount_minor, UnmatchedReceipt.status == "open") - total(
+        CollectionReversal.amount_minor, CollectionReversal.status.in_(("approved", "submitted"))
+    )
 
     pairs = [
         (Acct.PRINCIPAL, total(Loan.principal_outstanding_minor)),
@@ -43,6 +51,7 @@ def check_subledger(session: Session, ledger: Ledger) -> list[ControlCheck]:
         (Acct.SAVINGS_LONG, total(Borrower.savings_long_minor)),
         (Acct.SAVINGS_SHORT, total(Borrower.savings_short_minor)),
         (Acct.CREDIT_BALANCES, total(Borrower.credit_balance_minor)),
+        (Acct.SUSPENSE, in_suspense),
     ]
     checks = []
     for code, subledger in pairs:

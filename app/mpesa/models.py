@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import text
 
 from app.db.base import Base
 from ledger.sqltypes import BigIntPK, UTCDateTime
@@ -106,4 +107,55 @@ class StkRequest(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+REVERSAL_ACTIVE = ("requested", "approved", "submitted")
+
+
+class CollectionReversal(Base):
+    """Sending a mistaken payment back to its payer, under four eyes.
+
+    requested (by one staff member) -> approved (by another: the money is held out of
+    suspense) -> submitted (the provider took it) -> succeeded | failed (the hold is voided
+    and the receipt is open again); or requested -> rejected. At most one active reversal
+    per receipt (a partial unique index), so a payment cannot be sent back twice.
+    """
+
+    __tablename__ = "collection_reversals"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('requested', 'approved', 'submitted', 'succeeded', 'failed', 'rejected')",
+            name="status_known",
+        ),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("approved_by IS NULL OR approved_by <> requested_by", name="four_eyes"),
+        Index(
+            "uq_collection_reversals_active_receipt",
+            "receipt",
+            unique=True,
+            sqlite_where=text("status IN ('requested', 'approved', 'submitted')"),
+            postgresql_where=text("status IN ('requested', 'approved', 'submitted')"),
+        ),
+        Index("ix_collection_reversals_due", "status", "next_check_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    receipt: Mapped[str] = mapped_column(ForeignKey("unmatched_receipts.receipt"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    """Or the one who rejected it."""
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hold_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    """Dr suspense / Cr float, pending until the provider reports."""
+    provider_ref: Mapped[str | None] = mapped_column(String(64))
+    result_code: Mapped[str | None] = mapped_column(String(32))
+    result_desc: Mapped[str | None] = mapped_column(String(200))
+    reversal_receipt: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

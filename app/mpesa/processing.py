@@ -9,6 +9,7 @@
   unmatched-receipt row for an officer. Keyed by the receipt, so the same payment arriving
   by STK and by C2B, or twice, is applied once.
 - ``stk`` -> the prompt's outcome: a success is a repayment keyed by its receipt.
+- ``reversal/result`` -> an approved reversal of a suspense receipt is posted or voided.
 - queue timeouts -> nothing to do: the payout sweep asks for the status.
 A callback is marked processed in the same transaction as its effects; one that cannot be
 applied is marked failed with the reason (field names, never a phone number).
@@ -31,12 +32,13 @@ from app.lending.account_numbers import loan_id_from
 from app.lending.models import OPEN_STATUSES, Loan, RepaymentChannel
 from app.lending.repayments import apply_repayment
 from app.mpesa.models import MpesaCallback, UnmatchedReceipt
+from app.mpesa.reversals import record_reversal_result
 from app.mpesa.stk import record_stk_result
 from app.payments.payouts import record_payout_result
 from app.security.fields import BlindIndex
 from integrations.mpesa.callbacks import C2BPayment, parse_c2b, parse_stk_callback
 from integrations.mpesa.normalise import MalformedCallback
-from integrations.mpesa.results import b2c_result, parse_result, status_result
+from integrations.mpesa.results import b2c_result, parse_result, reversal_result, status_result
 from integrations.payments.port import PayoutResult
 from integrations.phone import InvalidMsisdn, normalise_msisdn
 from ledger import EntryRequest, Ledger, LedgerError, PostingLine
@@ -100,7 +102,10 @@ def _apply(
         _apply_c2b(session, ledger, blind_index, parse_c2b(document), now)
     elif kind == "stk":
         record_stk_result(session, ledger, parse_stk_callback(document).to_collection_result(), now)
-    # Timeouts, balance and reversal results: stored; the sweeps ask for what they need.
+    elif kind == "reversal/result":
+        outcome = reversal_result(parse_result(document)).to_outcome()
+        record_reversal_result(session, ledger, outcome, now)
+    # Timeouts and balance results: stored; the sweeps ask for what they need.
 
 
 def _apply_c2b(

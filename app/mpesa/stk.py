@@ -68,7 +68,13 @@ def request_stk_repayment(
     return request
 
 
-def send_stk(sessions: Sessions, ports: Ports, clock: Clock, request_id: int) -> str:
+def send_stk(
+    sessions: Sessions,
+    ports: Ports,
+    clock: Clock,
+    request_id: int,
+    query_after: timedelta = QUERY_AFTER,
+) -> str:
     with sessions.reader() as session:
         row = session.execute(
             select(
@@ -95,7 +101,7 @@ def send_stk(sessions: Sessions, ports: Ports, clock: Clock, request_id: int) ->
         now = clock()
         if answer.submission is Submission.ACCEPTED and answer.checkout_id:
             request.status, request.checkout_id = "sent", answer.checkout_id
-            request.next_check_at = now + QUERY_AFTER
+            request.next_check_at = now + query_after
         elif answer.submission is Submission.REJECTED:
             request.status, request.result_code = "failed", answer.code
             request.resolved_at = now
@@ -135,7 +141,13 @@ def record_stk_result(
     return request
 
 
-def sweep_stk(sessions: Sessions, ports: Ports, clock: Clock, limit: int = SWEEP_BATCH) -> int:
+def sweep_stk(
+    sessions: Sessions,
+    ports: Ports,
+    clock: Clock,
+    query_after: timedelta = QUERY_AFTER,
+    limit: int = SWEEP_BATCH,
+) -> int:
     """Ask M-Pesa about prompts whose callback is late; stop asking once they have expired."""
     with sessions.reader() as session:
         due = session.execute(
@@ -155,5 +167,6 @@ def sweep_stk(sessions: Sessions, ports: Ports, clock: Clock, limit: int = SWEEP
             request = session.get(StkRequest, request_id, with_for_update=True)
             if request is not None and request.status == "sent":
                 request.attempts += 1
-                request.next_check_at = None if now - created_at > QUERY_FOR else now + QUERY_AFTER
+                expired = now - created_at > QUERY_FOR
+                request.next_check_at = None if expired else now + query_after
     return len(due)

@@ -59,7 +59,13 @@ def _outgoing(session: Session, ports: Ports, payout_id: int) -> _Outgoing | Non
     )
 
 
-def submit_payout(sessions: Sessions, ports: Ports, clock: Clock, payout_id: int) -> str:
+def submit_payout(
+    sessions: Sessions,
+    ports: Ports,
+    clock: Clock,
+    payout_id: int,
+    grace: timedelta = RESULT_GRACE,
+) -> str:
     """Send one pending payout to the provider; returns the payout's status afterwards.
 
     Before the first send, a recovery point is committed (``attempts`` goes from 0 to 1): a
@@ -106,7 +112,7 @@ def submit_payout(sessions: Sessions, ports: Ports, clock: Clock, payout_id: int
                 else PayoutStatus.UNKNOWN
             )
             payout.provider_ref = result.provider_ref
-            payout.next_check_at = now + RESULT_GRACE
+            payout.next_check_at = now + grace
         return str(payout.status)
 
 
@@ -139,7 +145,13 @@ def record_payout_result(
     return payout
 
 
-def sweep_payouts(sessions: Sessions, ports: Ports, clock: Clock, limit: int = SWEEP_BATCH) -> int:
+def sweep_payouts(
+    sessions: Sessions,
+    ports: Ports,
+    clock: Clock,
+    grace: timedelta = RESULT_GRACE,
+    limit: int = SWEEP_BATCH,
+) -> int:
     """Move every stale open payout forward; returns how many were looked at."""
     with sessions.reader() as session:
         due = session.execute(
@@ -150,22 +162,22 @@ def sweep_payouts(sessions: Sessions, ports: Ports, clock: Clock, limit: int = S
         ).all()
     for payout_id, status, originator_id in due:
         if status == PayoutStatus.PENDING:
-            submit_payout(sessions, ports, clock, payout_id)
+            submit_payout(sessions, ports, clock, payout_id, grace)
             continue
         result = ports.payments.query_payout(originator_id)
         with sessions.unit_of_work() as session:
             if result is not None:
                 record_payout_result(session, Ledger(session, clock), result, clock())
             else:
-                _query_later(session, payout_id, clock())
+                _query_later(session, payout_id, clock(), grace)
     return len(due)
 
 
-def _query_later(session: Session, payout_id: int, now: datetime) -> None:
+def _query_later(session: Session, payout_id: int, now: datetime, grace: timedelta) -> None:
     payout = session.get(Payout, payout_id, with_for_update=True)
     if payout is None or payout.status not in OPEN_PAYOUT_STATUSES:
         return
     payout.attempts += 1
     # Back off: 2, 4, 8 ... minutes, at most an hour; past MAX_QUERIES a person must look.
-    delay = min(RESULT_GRACE * 2 ** min(payout.attempts, 5), timedelta(hours=1))
+    delay = min(grace * 2 ** min(payout.attempts, 5), timedelta(hours=1))
     payout.next_check_at = None if payout.attempts >= MAX_QUERIES else now + delay

@@ -3,6 +3,8 @@ sweep that resubmits stale pending payouts and queries late results."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 
 from app.payments.payouts import submit_payout, sweep_payouts
@@ -12,10 +14,12 @@ from app.runtime import runtime
 @shared_task(name="payments.submit_payout")  # type: ignore[untyped-decorator]
 def submit_payout_task(payout_id: int) -> str:
     rt = runtime()
-    return submit_payout(rt.sessions, rt.ports, rt.clock, payout_id)
+    grace = timedelta(seconds=rt.settings.payout_result_grace_s)
+    return submit_payout(rt.sessions, rt.ports, rt.clock, payout_id, grace)
 
 
 @shared_task(name="payments.sweep_payouts")  # type: ignore[untyped-decorator]
 def sweep_payouts_task() -> int:
     rt = runtime()
-    return sweep_payouts(rt.sessions, rt.ports, rt.clock)
+    grace = timedelta(seconds=rt.settings.payout_result_grace_s)
+    return sweep_payouts(rt.sessions, rt.ports, rt.clock, grace)

@@ -59,6 +59,8 @@ from integrations.payments.port import (
     CollectionSubmit,
     PayoutOrder,
     PayoutResult,
+    ReversalOrder,
+    ReversalOutcome,
     Submission,
     SubmitResult,
 )
@@ -521,6 +523,22 @@ class DarajaClient:
             "Remarks": bounded_text("Remarks", remarks, REMARKS_MIN_CHARS, REMARKS_MAX_CHARS),
         }
         return self._post(REVERSAL_PATH, payload, repeatable=True).ack()
+
+    def request_reversal(self, order: ReversalOrder) -> SubmitResult:
+        """Reverse a payment into our shortcode; the outcome comes by ``reversal/result``."""
+        try:
+            ack = self.reversal(order.receipt, order.amount_minor, order.remarks)
+        except DarajaUnavailable as exc:  # maybe sent: a repeat is answered "already reversed"
+            logger.warning("reversal of %s: %s", order.receipt, exc)
+            return SubmitResult(Submission.UNKNOWN, reason=str(exc))
+        if not ack.accepted:
+            return SubmitResult(Submission.REJECTED, None, ack.code, ack.reason)
+        return SubmitResult(Submission.ACCEPTED, ack.conversation_id, ack.code, ack.reason)
+
+    def query_reversal(self, order: ReversalOrder) -> ReversalOutcome | None:
+        """Daraja has no reversal query: the caller asks again instead (a payment is
+        reversed at most once, so a repeat is answered R000001, already reversed)."""
+        return None
 
     def register_c2b_urls(
         self, confirmation_url: str, validation_url: str, response_type: str = "Completed"

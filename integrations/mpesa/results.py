@@ -21,7 +21,7 @@ from integrations.mpesa.normalise import (
     squeeze,
     text,
 )
-from integrations.payments.port import PayoutResult
+from integrations.payments.port import PayoutResult, ReversalOutcome
 
 SUCCESS_CODE = "0"
 """The only result code that means the money moved."""
@@ -283,6 +283,7 @@ class ReversalResult:
     """The outcome of reversing a payment into our shortcode."""
 
     originator_id: str | None
+    conversation_id: str | None
     result_code: str
     result_desc: str
     original_receipt: str | None
@@ -299,6 +300,18 @@ class ReversalResult:
     def already_reversed(self) -> bool:
         return self.result_code == ALREADY_REVERSED_CODE
 
+    def to_outcome(self) -> ReversalOutcome:
+        """Neutral form; "already reversed" counts as done (an earlier request won)."""
+        return ReversalOutcome(
+            self.original_receipt,
+            self.conversation_id,
+            self.succeeded or self.already_reversed,
+            self.result_code,
+            self.result_desc,
+            self.reversal_receipt,
+            self.completed_at,
+        )
+
 
 def reversal_result(envelope: ResultEnvelope) -> ReversalResult:
     params = envelope.parameters
@@ -307,6 +320,7 @@ def reversal_result(envelope: ResultEnvelope) -> ReversalResult:
         reversal_receipt = receipt(envelope.transaction_id, "Result.TransactionID")
     return ReversalResult(
         originator_id=envelope.originator_id,
+        conversation_id=envelope.conversation_id,
         result_code=envelope.result_code,
         result_desc=envelope.result_desc,
         original_receipt=receipt(

@@ -21,6 +21,8 @@ from integrations.payments.port import (
     CollectionSubmit,
     PayoutOrder,
     PayoutResult,
+    ReversalOrder,
+    ReversalOutcome,
     Submission,
     SubmitResult,
 )
@@ -51,6 +53,9 @@ class InMemoryPaymentProvider:
     _undelivered: list[PayoutResult] = field(default_factory=list)
     collections: dict[str, CollectionOrder] = field(default_factory=dict)
     collected: dict[str, CollectionResult] = field(default_factory=dict)
+    reversible: dict[str, int] = field(default_factory=dict)
+    """Receipts of payments INTO the fund that may be reversed, with their amounts."""
+    reversed: dict[str, ReversalOutcome] = field(default_factory=dict)
     _receipts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     submissions: int = 0
@@ -118,3 +123,30 @@ class InMemoryPaymentProvider:
     def query_collection(self, checkout_id: str) -> CollectionResult | None:
         with self._lock:
             return self.collected.get(checkout_id)
+
+    def request_reversal(self, order: ReversalOrder) -> SubmitResult:
+        """Reverse a payment once; like M-Pesa, a repeat is answered "already reversed"."""
+        with self._lock:
+            self.submissions += 1
+            if self.reject_submissions:
+                return SubmitResult(
+                    Submission.REJECTED, code="2001", reason="The initiator information is invalid."
+                )
+            if order.receipt not in self.reversed:
+                known = self.reversible.get(order.receipt) == order.amount_minor
+                self.reversed[order.receipt] = ReversalOutcome(
+                    order.receipt,
+                    f"AG_rev_{order.receipt}",
+                    known,
+                    "0" if known else "R000002",
+                    "Reversed." if known else "The OriginalTransactionID is invalid.",
+                    self._receipt() if known else None,
+                    self.clock(),
+                )
+            if self.lose_answer:
+                return SubmitResult(Submission.UNKNOWN)
+            return SubmitResult(Submission.ACCEPTED, provider_ref=f"AG_rev_{order.receipt}")
+
+    def query_reversal(self, order: ReversalOrder) -> ReversalOutcome | None:
+        with self._lock:
+            return self.reversed.get(order.receipt)

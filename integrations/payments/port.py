@@ -79,6 +79,28 @@ class CollectionResult:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class ReversalOrder:
+    receipt: str
+    """The provider's receipt of the payment INTO the fund that is to go back."""
+    amount_minor: int
+    remarks: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReversalOutcome:
+    receipt: str | None
+    """The original payment's receipt (a provider may leave it out of a refusal)."""
+    provider_ref: str | None
+    """The provider's id for the reversal request (ConversationID), to match a refusal."""
+    succeeded: bool
+    """True also when the provider says it was already reversed (an earlier request won)."""
+    code: str
+    reason: str
+    reversal_receipt: str | None = None
+    completed_at: datetime | None = None
+
+
 class PaymentProvider(Protocol):
     def submit_payout(self, order: PayoutOrder) -> SubmitResult: ...
 
@@ -89,3 +111,13 @@ class PaymentProvider(Protocol):
     def request_collection(self, order: CollectionOrder) -> CollectionSubmit: ...
 
     def query_collection(self, checkout_id: str) -> CollectionResult | None: ...
+
+    def request_reversal(self, order: ReversalOrder) -> SubmitResult:
+        """Send a payment back to its payer; the outcome comes by callback or query."""
+        ...
+
+    def query_reversal(self, order: ReversalOrder) -> ReversalOutcome | None:
+        """The reversal's outcome, or None when the provider cannot say: then ask again
+        with ``request_reversal`` (a payment is reversed at most once, so a repeat is
+        answered "already reversed")."""
+        ...

@@ -16,6 +16,7 @@ def test_every_beat_entry_names_a_registered_task() -> None:
         "lending.accrue",
         "mpesa.process_callbacks",
         "mpesa.sweep_stk",
+        "mpesa.sweep_reversals",
     }
     assert scheduled <= set(celery_app.tasks)
 
@@ -24,3 +25,14 @@ def test_tasks_are_acknowledged_after_they_run_and_requeued_if_the_worker_dies()
     assert celery_app.conf.task_acks_late is True
     assert celery_app.conf.task_reject_on_worker_lost is True
     assert celery_app.conf.worker_prefetch_multiplier == 1
+
+
+def test_sweep_intervals_come_from_settings() -> None:
+    from app.settings import Settings
+    from app.worker import create_celery
+
+    fast = create_celery(Settings(payout_sweep_interval_s=1, callbacks_interval_s=0.5))
+    schedule = fast.conf.beat_schedule
+    assert schedule["sweep-payouts"]["schedule"] == 1
+    assert schedule["sweep-reversals"]["schedule"] == 1
+    assert schedule["process-callbacks"]["schedule"] == 0.5

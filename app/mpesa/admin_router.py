@@ -1,0 +1,145 @@
+"""The exceptions queue of paybill payments and the reversals of mistaken ones
+(``/admin/v1/suspense``, ``/admin/v1/reversals``).
+
+Officers and administrators see the payments held in suspense and may ask for one to be sent
+back; only an administrator other than the requester may approve (four eyes). Assigning a
+suspense payment to a loan comes with reconciliation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from app.api.deps import AppClock, ReadSession, get_sessions
+from app.db.session import Sessions
+from app.mpesa.models import CollectionReversal, UnmatchedReceipt
+from app.mpesa.reversals import (
+    ReversalNotFound,
+    approve_reversal,
+    reject_reversal,
+    request_reversal,
+)
+from app.staff.auth import require_roles
+from app.staff.models import Role, StaffUser
+from ledger import Ledger
+
+router = APIRouter(prefix="/admin/v1", tags=["exceptions and reversals"])
+
+Officer = Annotated[StaffUser, Depends(require_roles(Role.ADMIN, Role.CREDIT_OFFICER))]
+Admin = Annotated[StaffUser, Depends(require_roles(Role.ADMIN))]
+AppSessions = Annotated[Sessions, Depends(get_sessions)]
+Id = Annotated[int, Path(ge=1, le=2**62)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+AfterId = Annotated[int, Query(ge=0, le=2**62)]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class UnmatchedOut(_Out):
+    receipt: str
+    amount_minor: int
+    account_reference: str | None
+    """What the payer typed as the account."""
+    payer_hint: str | None
+    """The payer's number as M-Pesa showed it (masked)."""
+    paid_at: datetime
+    status: str
+    entry_id: int
+
+
+class ReversalOut(_Out):
+    id: int
+    receipt: str
+    amount_minor: int
+    reason: str
+    status: str
+    requested_by: str
+    requested_at: datetime
+    approved_by: str | None
+    decided_at: datetime | None
+    result_code: str | None
+    result_desc: str | None
+    reversal_receipt: str | None
+    resolved_at: datetime | None
+
+
+class ReversalRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    receipt: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9]+$")
+    reason: str = Field(min_length=3, max_length=200)
+
+
+@router.get("/suspense", response_model=list[UnmatchedOut])
+def list_suspense(
+    session: ReadSession,
+    _: Officer,
+    status: Literal["open", "resolved"] = "open",
+    limit: Limit = 100,
+    after_id: AfterId = 0,
+) -> list[UnmatchedReceipt]:
+    """Paybill payments that matched no loan, oldest first (page with ``after_id``)."""
+    return list(
+        session.scalars(
+            select(UnmatchedReceipt)
+            .where(UnmatchedReceipt.status == status, UnmatchedReceipt.id > after_id)
+            .order_by(UnmatchedReceipt.id)
+            .limit(limit)
+        )
+    )
+
+
+@router.post("/reversals", response_model=ReversalOut, status_code=201)
+def create_reversal(
+    body: ReversalRequest, sessions: AppSessions, clock: AppClock, user: Officer
+) -> ReversalOut:
+    """Ask for a suspense payment to be sent back to its payer (another admin approves)."""
+    with sessions.unit_of_work() as session:
+        reversal = request_reversal(session, body.receipt, body.reason, user.username, clock())
+        return ReversalOut.model_validate(reversal)
+
+
+@router.get("/reversals", response_model=list[ReversalOut])
+def list_reversals(
+    session: ReadSession,
+    _: Officer,
+    status: str | None = Query(None, max_length=12),
+    limit: Limit = 100,
+    after_id: AfterId = 0,
+) -> list[CollectionReversal]:
+    query = select(CollectionReversal).where(CollectionReversal.id > after_id)
+    if status is not None:
+        query = query.where(CollectionReversal.status == status)
+    return list(session.scalars(query.order_by(CollectionReversal.id).limit(limit)))
+
+
+@router.get("/reversals/{reversal_id}", response_model=ReversalOut)
+def get_reversal(reversal_id: Id, session: ReadSession, _: Officer) -> CollectionReversal:
+    reversal = session.get(CollectionReversal, reversal_id)
+    if reversal is None:
+        raise ReversalNotFound(f"No reversal {reversal_id}")
+    return reversal
+
+
+@router.post("/reversals/{reversal_id}/approve", response_model=ReversalOut)
+def approve(reversal_id: Id, sessions: AppSessions, clock: AppClock, user: Admin) -> ReversalOut:
+    """Approve someone else's request: the money is held and the worker sends it back."""
+    with sessions.unit_of_work() as session:
+        reversal = approve_reversal(
+            session, Ledger(session, clock), reversal_id, user.username, clock()
+        )
+        return ReversalOut.model_validate(reversal)
+
+
+@router.post("/reversals/{reversal_id}/reject", response_model=ReversalOut)
+def reject(reversal_id: Id, sessions: AppSessions, clock: AppClock, user: Officer) -> ReversalOut:
+    with sessions.unit_of_work() as session:
+        return ReversalOut.model_validate(
+            reject_reversal(session, reversal_id, user.username, clock())
+        )
