@@ -40,6 +40,13 @@ def text(body: Mapping[str, Any], name: str, min_len: int = 1, max_len: int = 20
     return value
 
 
+def optional_text(body: Mapping[str, Any], name: str, max_len: int = 200) -> str | None:
+    """An optional field: None when absent or null, else a string of at most ``max_len``."""
+    if body.get(name) is None:
+        return None
+    return text(body, name, 0, max_len)
+
+
 def msisdn(body: Mapping[str, Any], name: str) -> str:
     value = text(body, name)
     if not _MSISDN.fullmatch(value):

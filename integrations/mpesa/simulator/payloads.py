@@ -20,6 +20,7 @@ RESULT_DESCS: dict[int, str] = {
     1032: "Request cancelled by user",
     1037: "DS timeout user cannot be reached",
     2001: "The initiator information is invalid.",
+    8006: "The security credential is locked.",
     2040: "Credit Party customer type (Unregistered or Registered Customer) can't be supported "
     "by the service.",
 }
@@ -28,6 +29,13 @@ QUEUE_TIMEOUT_URL = "https://sim.mpesa.local/mpesa/b2cresults/v1/submit"
 
 def kes(amount_minor: int) -> float:
     return round(amount_minor / 100, 2)
+
+
+def plain_kes(amount_minor: int) -> str:
+    """Cents as ``700000.00`` / ``-1540.00``: no thousands separators (balance strings)."""
+    sign = "-" if amount_minor < 0 else ""
+    shillings, cents = divmod(abs(amount_minor), 100)
+    return f"{sign}{shillings}.{cents:02d}"
 
 
 def eat_stamp(moment: datetime, fmt: str = "%Y%m%d%H%M%S") -> str:

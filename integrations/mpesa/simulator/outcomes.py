@@ -1,0 +1,59 @@
+"""Scripted outcomes: what a payment does (succeed, fail, stay open, time out) and how its
+callbacks travel (lost, duplicated, delayed), chosen by the customer's number or set through
+``POST /__sim__/outcomes``. The table is in ``integrations.mpesa.simulator.app``."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_COPIES = 2
+MAX_COPIES = 20
+DEFAULT_DELAY_S = 3.0
+MAX_DELAY_S = 600.0
+
+
+class Outcome(enum.StrEnum):
+    SUCCESS = "success"
+    CANCELLED = "cancelled"
+    INSUFFICIENT = "insufficient"
+    WRONG_PIN = "wrong_pin"
+    LOST = "lost"
+    """Completes, but no callback is sent (query or reconcile to find out)."""
+    DUPLICATE = "duplicate"
+    """Completes, and the callback is delivered ``copies`` times at once."""
+    TIMEOUT = "timeout"
+    LATE = "late"
+    """B2C: the queue-timeout notice is sent, yet the money moves; no result callback."""
+    DELAYED = "delayed"
+    """Completes; the callback leaves ``delay_s`` seconds later."""
+    PENDING = "pending"
+    """Stays open until ``/__sim__/stk/{id}/resolve`` or ``/__sim__/b2c/{id}/resolve``."""
+
+
+SUFFIX_OUTCOMES: dict[str, Outcome] = {
+    "00": Outcome.SUCCESS,
+    "01": Outcome.CANCELLED,
+    "02": Outcome.INSUFFICIENT,
+    "03": Outcome.WRONG_PIN,
+    "04": Outcome.LOST,
+    "05": Outcome.DUPLICATE,
+    "06": Outcome.TIMEOUT,
+    "07": Outcome.LATE,
+    "08": Outcome.DELAYED,
+}
+
+
+@dataclass(frozen=True)
+class Script:
+    """An outcome and how its callbacks travel."""
+
+    outcome: Outcome
+    copies: int = DEFAULT_COPIES
+    """For ``duplicate``: how many deliveries, all at once."""
+    delay_s: float | None = None
+    """For ``delayed``: how long the callbacks wait; None: the state's ``default_delay_s``."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"outcome": str(self.outcome), "copies": self.copies, "delay_s": self.delay_s}
