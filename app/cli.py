@@ -13,9 +13,11 @@ app = typer.Typer(help="Mkopo: mobile-money microfinance fund backend.", no_args
 keys_app = typer.Typer(help="The ledger's Ed25519 sealing key.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff users and their API tokens.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
+mpesa_app = typer.Typer(help="M-Pesa (Daraja) set-up.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(mpesa_app, name="mpesa")
 
 
 @app.command()
@@ -189,6 +191,31 @@ def ledger_verify() -> None:
         )
     )
     if not report.ok:
+        raise typer.Exit(1)
+
+
+@mpesa_app.command("register-urls")
+def mpesa_register_urls(
+    response_type: Annotated[
+        str, typer.Option(help="What M-Pesa does when our validation does not answer")
+    ] = "Completed",
+) -> None:
+    """Register our C2B validation and confirmation URLs for the paybill (in production
+    Safaricom accepts this once; changing them later needs their support)."""
+    from app.runtime import runtime
+    from integrations.mpesa.client import DarajaClient
+
+    payments = runtime().ports.payments
+    if not isinstance(payments, DarajaClient):
+        typer.echo("MKOPO_PAYMENT_PROVIDER is not daraja: nothing to register", err=True)
+        raise typer.Exit(1)
+    ack = payments.register_c2b_urls(
+        payments.callback_url("c2b/confirmation"),
+        payments.callback_url("c2b/validation"),
+        response_type,
+    )
+    typer.echo(json.dumps({"accepted": ack.accepted, "code": ack.code, "reason": ack.reason}))
+    if not ack.accepted:
         raise typer.Exit(1)
 
 

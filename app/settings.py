@@ -62,7 +62,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Request bodies above are refused")
 
     payment_provider: Literal["memory", "daraja"] = Field(
-        "memory", description="memory: the in-process simulated provider; daraja: M-Pesa"
+        "daraja",
+        description="daraja: M-Pesa's API at mpesa_base_url (by default the local simulator, "
+        "mkopo simulator); memory: an in-process provider for tests",
     )
     mpesa_base_url: str = Field("http://127.0.0.1:8100")
     mpesa_consumer_key: SecretStr = Field(SecretStr("mkopo-sim-key"))

@@ -57,10 +57,15 @@ def build_ports(settings: Settings, clock: Clock) -> Ports:
 def build_simulator(settings: Settings) -> FastAPI:
     """The Daraja simulator configured with the same credentials the client uses, its
     certificate written to ``MKOPO_MPESA_CERT_PATH`` (the key beside it, mode 0600)."""
+    return create_simulator(simulator_state(settings), httpx_deliverer())
+
+
+def simulator_state(settings: Settings) -> SimulatorState:
+    """A fresh simulated M-Pesa world that knows this deployment's credentials."""
     keys = load_or_create_keys(
         settings.mpesa_cert_path.with_suffix(".key"), settings.mpesa_cert_path
     )
-    state = SimulatorState(
+    return SimulatorState(
         org=Organisation(
             shortcode=settings.mpesa_shortcode,
             passkey=settings.mpesa_passkey.get_secret_value(),
@@ -75,4 +80,3 @@ def build_simulator(settings: Settings) -> FastAPI:
         ],
         keys=keys,
     )
-    return create_simulator(state, httpx_deliverer())

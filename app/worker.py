@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from celery import Celery
 from celery.schedules import crontab
+from kombu.transport import sqlalchemy as sqla_transport
 
 from app.settings import Settings, get_settings
 
@@ -21,9 +22,15 @@ TASK_MODULES = [
 ]
 TASK_TIME_LIMIT_S = 300
 VISIBILITY_TIMEOUT_S = 3600
+EMBEDDED_BROKER_POLL_S = 0.1
+"""The embedded (SQLAlchemy) broker is polled. kombu waits a whole second after each task
+when prefetch is 1, which caps a worker at about one task a second; its transport passes
+its options to create_engine, so the interval is set on the transport class instead."""
 
 
 def create_celery(settings: Settings) -> Celery:
+    if settings.broker_url.startswith("sqla+"):
+        sqla_transport.Transport.polling_interval = EMBEDDED_BROKER_POLL_S
     celery = Celery("mkopo", broker=settings.broker_url, include=TASK_MODULES)
     celery.conf.update(
         task_acks_late=True,

@@ -1,29 +1,61 @@
 #!/usr/bin/env bash
-# The embedded setup: SQLite and keys under var/, a local SQLAlchemy broker, one worker with
-# the scheduler built in, and the API in the foreground. Ctrl-C stops everything.
+# The embedded setup: SQLite and keys under var/, a local SQLAlchemy broker, the Daraja
+# simulator, one worker with the scheduler built in, and the API. Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 mkdir -p var
 
+port="${MKOPO_PORT:-8000}"
+sim_port="${MKOPO_SIMULATOR_PORT:-8100}"
+export MKOPO_PAYMENT_PROVIDER="${MKOPO_PAYMENT_PROVIDER:-daraja}"
+export MKOPO_MPESA_BASE_URL="${MKOPO_MPESA_BASE_URL:-http://127.0.0.1:${sim_port}}"
+export MKOPO_MPESA_CALLBACK_BASE_URL="${MKOPO_MPESA_CALLBACK_BASE_URL:-http://127.0.0.1:${port}}"
+
+wait_for() {  # wait_for URL: until it answers, at most 30 s
+  "$BIN/python" - "$1" <<'PY'
+import sys, time, httpx
+for _ in range(150):
+    try:
+        httpx.get(sys.argv[1], timeout=1)
+        sys.exit(0)
+    except httpx.TransportError:
+        time.sleep(0.2)
+sys.exit(f"{sys.argv[1]} did not answer")
+PY
+}
+
 "$BIN/mkopo" migrate
 "$BIN/mkopo" keys generate --if-missing
+
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT INT TERM
+if [[ "$MKOPO_PAYMENT_PROVIDER" == daraja && "$MKOPO_MPESA_BASE_URL" == *"127.0.0.1:${sim_port}"* ]]; then
+  "$BIN/mkopo" simulator --port "$sim_port" > var/simulator.log 2>&1 &
+  pids+=($!)
+  wait_for "http://127.0.0.1:${sim_port}/__sim__/state"
+fi
+"$BIN/mkopo" serve > var/api.log 2>&1 &
+pids+=($!)
+"$BIN/mkopo" worker --concurrency 1 > var/worker.log 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:${port}/healthz"
+if [[ "$MKOPO_PAYMENT_PROVIDER" == daraja ]]; then
+  "$BIN/mkopo" mpesa register-urls
+fi
 "$BIN/mkopo" seed-demo
 
-"$BIN/mkopo" worker --concurrency 1 > var/worker.log 2>&1 &
-worker=$!
-trap 'kill "$worker" 2>/dev/null || true; wait "$worker" 2>/dev/null || true' EXIT INT TERM
-
-port="${MKOPO_PORT:-8000}"
 cat <<MSG
 
-Mkopo is starting on http://127.0.0.1:${port}  (worker log: var/worker.log)
+Mkopo is running on http://127.0.0.1:${port}  (logs: var/api.log, var/worker.log, var/simulator.log)
   API docs      http://127.0.0.1:${port}/docs
   health        http://127.0.0.1:${port}/healthz  and /readyz
   metrics       http://127.0.0.1:${port}/metrics
-  ledger (auditors): create a token with
-      $BIN/mkopo users create --username me --role auditor
+  M-Pesa        the Daraja simulator on http://127.0.0.1:${sim_port} (state: /__sim__/state,
+                organisation statement: /__sim__/statement.csv)
+  staff tokens  $BIN/mkopo users create --username me --role auditor   (or admin, credit_officer)
   then  curl -H "Authorization: Bearer <token>" http://127.0.0.1:${port}/audit/v1/ledger/trial-balance
 
+Ctrl-C stops everything.
 MSG
-"$BIN/mkopo" serve
+wait -n "${pids[@]}"

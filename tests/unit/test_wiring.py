@@ -35,8 +35,11 @@ def certificate(path: Path) -> Path:
     return path
 
 
-def test_the_embedded_setup_pays_through_the_in_memory_provider() -> None:
-    assert isinstance(build_payments(Settings(), lambda: NOW), InMemoryPaymentProvider)
+def test_the_embedded_setup_pays_through_the_simulator_unless_memory_is_chosen() -> None:
+    assert Settings().payment_provider == "daraja"
+    assert Settings().mpesa_base_url == "http://127.0.0.1:8100"  # where mkopo simulator listens
+    memory = Settings(payment_provider="memory")
+    assert isinstance(build_payments(memory, lambda: NOW), InMemoryPaymentProvider)
 
 
 def test_daraja_settings_build_the_daraja_client(tmp_path: Path) -> None:

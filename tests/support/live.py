@@ -1,0 +1,376 @@
+"""The whole service over real HTTP: the API and the Daraja simulator under uvicorn in
+threads of the test process, and a real Celery worker (with its scheduler) as a separate
+process, all sharing one database and a local SQLAlchemy broker.
+
+The test process acts as a channel would (registers borrowers, requests loans and STK
+repayments through the service functions) and as M-Pesa's customers (through the
+simulator's state and control endpoint). Everything else crosses HTTP or the broker.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from app.accounting.chart import Acct, open_chart
+from app.accounting.subledger_check import check_subledger
+from app.books.keys import write_new_key
+from app.borrowers.service import check_applicant, opt_in, prepare_pin
+from app.clock import business_date, system_clock
+from app.db.engine import Database, make_database
+from app.db.session import Sessions
+from app.lending.limits import LimitPolicy
+from app.lending.models import Loan, Repayment
+from app.lending.origination import LoanRequest, request_loan
+from app.main import create_app
+from app.mpesa.models import MpesaCallback, StkRequest, UnmatchedReceipt
+from app.mpesa.stk import request_stk_repayment
+from app.payments.models import Payout
+from app.ports import Ports
+from app.security.fields import generate_field_keys_file
+from app.settings import Settings
+from app.wiring import build_ports, simulator_state
+from app.worker import create_celery
+from integrations.mpesa.client import DarajaClient
+from integrations.mpesa.simulator.app import create_simulator
+from integrations.mpesa.simulator.checks import httpx_deliverer
+from integrations.mpesa.simulator.state import SimulatorState
+from ledger import Entry, EntryRequest, Ledger, PostingLine
+
+CAPITAL_MINOR = 10_000_000 * 100
+T = TypeVar("T")
+FAST_SCHEDULE = {
+    "MKOPO_CALLBACKS_INTERVAL_S": "0.5",
+    "MKOPO_PAYOUT_SWEEP_INTERVAL_S": "1",
+    "MKOPO_PAYOUT_RESULT_GRACE_S": "2",
+    "MKOPO_STK_SWEEP_INTERVAL_S": "1",
+    "MKOPO_STK_QUERY_AFTER_S": "2",
+    "MKOPO_LEDGER_SEAL_INTERVAL_S": "2",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class ServerThread:
+    """uvicorn serving ``app`` on a loopback port, in a daemon thread."""
+
+    def __init__(self, app: FastAPI, port: int) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = f"http://127.0.0.1:{port}"
+
+    def start(self) -> None:
+        self.thread.start()
+        wait_until(lambda: self.server.started, 20, "uvicorn did not start")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def wait_until(check: Callable[[], T], timeout_s: float, what: str) -> T:
+    """Poll ``check`` until it returns something truthy; fail with ``what`` after the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s: {what}")
+        time.sleep(0.1)
+
+
+@dataclass
+class LiveStack:
+    root: Path
+    database: Database
+    settings: Settings
+    env: dict[str, str]
+    simulator: SimulatorState
+    servers: list[ServerThread] = field(default_factory=list)
+    worker: subprocess.Popen[bytes] | None = None
+    _ports: Ports | None = None
+    _ids: int = 0
+
+    @property
+    def sessions(self) -> Sessions:
+        return Sessions(self.database)
+
+    @property
+    def api_url(self) -> str:
+        return self.settings.mpesa_callback_base_url
+
+    @property
+    def simulator_url(self) -> str:
+        return self.settings.mpesa_base_url
+
+    # -- processes --------------------------------------------------------------------------
+
+    def start_worker(self) -> None:
+        assert self.worker is None or self.worker.poll() is not None
+        with (self.root / "worker.log").open("ab") as log:
+            self.worker = subprocess.Popen(
+                [sys.executable, "-m", "app.cli", "worker", "--concurrency", "1"],
+                cwd=self.root,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: killed as a whole
+            )
+
+    def kill_worker(self) -> None:
+        """SIGKILL the worker and its children: no chance to finish or acknowledge anything."""
+        assert self.worker is not None
+        os.killpg(self.worker.pid, signal.SIGKILL)
+        self.worker.wait(10)
+
+    def stop(self) -> None:
+        if self.worker is not None and self.worker.poll() is None:
+            os.killpg(self.worker.pid, signal.SIGTERM)
+            try:
+                self.worker.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.worker.pid, signal.SIGKILL)
+                self.worker.wait(5)
+        for server in reversed(self.servers):
+            server.stop()
+        if isinstance(self._ports, Ports) and isinstance(self._ports.payments, DarajaClient):
+            self._ports.payments.close()
+        self.database.dispose()
+
+    def worker_log(self) -> str:
+        path = self.root / "worker.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    # -- acting as a channel ----------------------------------------------------------------
+
+    def ports(self) -> Ports:
+        if self._ports is None:
+            self._ports = build_ports(self.settings, system_clock)
+        return self._ports
+
+    def register(self) -> tuple[int, str]:
+        """A new eligible borrower with a number of their own: (borrower id, 2547... number)."""
+        self._ids += 1
+        national_id = f"{31_000_000 + self._ids * 10 + 1}"  # ends in 1: a valid adult
+        phone = f"07{22_000_000 + self._ids * 100 + 37:08d}"  # an old SIM with M-Pesa
+        ports = self.ports()
+        applicant = check_applicant(ports, national_id, phone, business_date(system_clock()))
+        with self.sessions.unit_of_work() as session:
+            borrower = opt_in(
+                session, ports, LimitPolicy(), applicant, prepare_pin("4826"), True, system_clock()
+            )
+            return borrower.id, f"254{phone[1:]}"
+
+    def request_loan(self, borrower_id: int, amount_minor: int) -> int:
+        """Ask for a loan; the worker's payout sweep sends it (returns the payout id)."""
+        self._ids += 1
+        with self.sessions.unit_of_work() as session:
+            payout = request_loan(
+                session,
+                Ledger(session, system_clock),
+                LoanRequest(borrower_id, "personal", amount_minor, f"live-{self._ids}"),
+                system_clock(),
+            )
+            return payout.id
+
+    def request_stk(self, borrower_id: int, amount_minor: int) -> int:
+        """Ask for an STK repayment and hand it to the worker, as the channels will."""
+        self._ids += 1
+        with self.sessions.unit_of_work() as session:
+            request_id = request_stk_repayment(
+                session, borrower_id, amount_minor, f"live-stk-{self._ids}", system_clock()
+            ).id
+        self.enqueue("mpesa.send_stk", request_id)
+        return request_id
+
+    def enqueue(self, task: str, *args: Any) -> None:
+        """Hand a task to the worker through the broker, as the API does after a commit."""
+        create_celery(self.settings).send_task(task, args=list(args))
+
+    # -- acting as M-Pesa's customers ----------------------------------------------------------
+
+    def sim(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        answer = httpx.request(method, f"{self.simulator_url}{path}", timeout=10, **kwargs)
+        answer.raise_for_status()
+        return answer
+
+    def set_outcome(self, msisdn: str, outcome: str, **extra: Any) -> None:
+        self.sim("POST", "/__sim__/outcomes", json={"outcome": outcome, "msisdn": msisdn, **extra})
+
+    def register_c2b_urls(self, validation: bool = True) -> None:
+        """Our C2B URLs; without ``validation`` the validation URL does not answer, so M-Pesa
+        completes every payment (as on a paybill whose validation is not enabled)."""
+        client = self.ports().payments
+        assert isinstance(client, DarajaClient)
+        validation_url = (
+            client.callback_url("c2b/validation")
+            if validation
+            else f"http://127.0.0.1:{free_port()}/nobody-listens"
+        )
+        ack = client.register_c2b_urls(client.callback_url("c2b/confirmation"), validation_url)
+        assert ack.accepted, ack
+
+    def pay_bill(self, msisdn: str, amount_kes: int, account: str) -> None:
+        """The customer pays the paybill from their phone (the sandbox's C2B simulate)."""
+        settings = self.settings
+        with httpx.Client(base_url=self.simulator_url, timeout=10) as http:
+            token = http.get(
+                "/oauth/v1/generate",
+                params={"grant_type": "client_credentials"},
+                auth=(
+                    settings.mpesa_consumer_key.get_secret_value(),
+                    settings.mpesa_consumer_secret.get_secret_value(),
+                ),
+            ).json()["access_token"]
+            answer = http.post(
+                "/mpesa/c2b/v2/simulate",
+                headers={"Authorization": f"Bearer {token}"},
+                json={
+                    "ShortCode": settings.mpesa_shortcode,
+                    "CommandID": "CustomerPayBillOnline",
+                    "Amount": str(amount_kes),
+                    "Msisdn": msisdn,
+                    "BillRefNumber": account,
+                },
+            )
+            answer.raise_for_status()
+
+    # -- looking ----------------------------------------------------------------------------
+
+    def payout(self, payout_id: int) -> Payout:
+        with self.sessions.reader() as session:
+            found = session.get(Payout, payout_id)
+            assert found is not None
+            return found
+
+    def loan_of(self, borrower_id: int) -> Loan:
+        with self.sessions.reader() as session:
+            loan = session.scalars(
+                select(Loan).where(Loan.borrower_id == borrower_id).order_by(Loan.id.desc())
+            ).first()
+            assert loan is not None
+            return loan
+
+    def stk_status(self, request_id: int) -> str:
+        with self.sessions.reader() as session:
+            return str(session.scalar(select(StkRequest.status).where(StkRequest.id == request_id)))
+
+    def repayments(self, loan_id: int) -> int:
+        with self.sessions.reader() as session:
+            return session.scalar(select(func.count()).where(Repayment.loan_id == loan_id)) or 0
+
+    def callbacks(self, kind: str) -> int:
+        with self.sessions.reader() as session:
+            return session.scalar(select(func.count()).where(MpesaCallback.kind == kind)) or 0
+
+    def callback(self, kind: str, natural_key: str) -> MpesaCallback | None:
+        with self.sessions.reader() as session:
+            return session.scalar(
+                select(MpesaCallback).where(
+                    MpesaCallback.kind == kind, MpesaCallback.natural_key == natural_key
+                )
+            )
+
+    def unmatched(self, receipt: str) -> UnmatchedReceipt | None:
+        with self.sessions.reader() as session:
+            return session.scalar(
+                select(UnmatchedReceipt).where(UnmatchedReceipt.receipt == receipt)
+            )
+
+    def entries(self, reference: str) -> list[Entry]:
+        with self.sessions.reader() as session:
+            return Ledger(session, system_clock).find_entries(reference=reference)
+
+    def sim_transactions(self, kind: str, msisdn: str) -> list[dict[str, Any]]:
+        state = self.sim("GET", "/__sim__/state").json()
+        return [t for t in state["transactions"] if t["kind"] == kind and t["msisdn"] == msisdn]
+
+    def assert_books_agree(self) -> None:
+        with self.sessions.reader() as session:
+            ledger = Ledger(session, system_clock)
+            assert ledger.trial_balance().net_by_currency == {"KES": 0}
+            disagreements = [c for c in check_subledger(session, ledger) if not c.agrees]
+        assert disagreements == []
+
+
+def start_stack(root: Path, database_url: str) -> LiveStack:
+    api_port, sim_port = free_port(), free_port()
+    keys = root / "keys"
+    keys.mkdir(parents=True, exist_ok=True)
+    env_settings = {
+        "MKOPO_DATABASE_URL": database_url,
+        "MKOPO_BROKER_URL": f"sqla+sqlite:///{root / 'broker.sqlite3'}",
+        "MKOPO_PAYMENT_PROVIDER": "daraja",
+        "MKOPO_MPESA_BASE_URL": f"http://127.0.0.1:{sim_port}",
+        "MKOPO_MPESA_CALLBACK_BASE_URL": f"http://127.0.0.1:{api_port}",
+        "MKOPO_MPESA_CALLBACK_TOKEN": "live-callback-token",
+        "MKOPO_MPESA_CERT_PATH": str(keys / "mpesa-sim-cert.pem"),
+        "MKOPO_MPESA_TOKEN_PATH": str(root / "daraja-token.json"),
+        "MKOPO_FIELD_KEYS_PATH": str(keys / "field-keys.json"),
+        "MKOPO_LEDGER_SIGNING_KEY_PATH": str(keys / "ledger.pem"),
+        "MKOPO_LOG_JSON": "true",
+        **FAST_SCHEDULE,
+    }
+    settings = Settings(**{k.removeprefix("MKOPO_").lower(): v for k, v in env_settings.items()})
+    generate_field_keys_file(settings.field_keys_path)
+    write_new_key(settings.ledger_signing_key_path)
+    database = make_database(settings)
+    stack = LiveStack(
+        root=root,
+        database=database,
+        settings=settings,
+        env={**os.environ, **env_settings, "PYTHONPATH": str(Path.cwd())},
+        simulator=simulator_state(settings),  # writes the certificate the client reads
+    )
+    _open_fund(stack.sessions)
+    try:
+        for app, port in [
+            (create_simulator(stack.simulator, httpx_deliverer()), sim_port),
+            (create_app(settings, system_clock), api_port),
+        ]:
+            server = ServerThread(app, port)
+            server.start()
+            stack.servers.append(server)
+        stack.register_c2b_urls()
+        stack.start_worker()
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def _open_fund(sessions: Sessions) -> None:
+    with sessions.unit_of_work() as session:
+        ledger = Ledger(session, system_clock)
+        accounts = open_chart(ledger)
+        ledger.post(
+            EntryRequest(
+                "live:capital",
+                [
+                    PostingLine.debit(accounts[Acct.FLOAT], CAPITAL_MINOR),
+                    PostingLine.credit(accounts[Acct.CAPITAL], CAPITAL_MINOR),
+                ],
+                "capital",
+            )
+        )
