@@ -19,9 +19,14 @@ from app.observability.logging import configure_logging
 from app.observability.metrics import metrics_endpoint
 from app.observability.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.settings import Settings, get_settings
+from app.taskqueue import CeleryTaskQueue, TaskQueue
 
 
-def create_app(settings: Settings | None = None, clock: Clock = system_clock) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    clock: Clock = system_clock,
+    tasks: TaskQueue | None = None,
+) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
     database = make_database(settings)
@@ -41,6 +46,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app.state.settings = settings
     app.state.sessions = Sessions(database)
     app.state.clock = clock
+    app.state.tasks = tasks or CeleryTaskQueue(settings)
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(books_router.router)

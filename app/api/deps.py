@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.clock import Clock
 from app.db.session import Sessions
 from app.settings import Settings
+from app.taskqueue import TaskQueue
 
 
 def get_sessions(request: Request) -> Sessions:
@@ -28,6 +29,11 @@ def get_clock(request: Request) -> Clock:
     return clock
 
 
+def get_tasks(request: Request) -> TaskQueue:
+    tasks: TaskQueue = request.app.state.tasks
+    return tasks
+
+
 def read_session(sessions: Annotated[Sessions, Depends(get_sessions)]) -> Iterator[Session]:
     """A read-only transaction for GET routes (never commits)."""
     with sessions.reader() as session:
@@ -37,3 +43,4 @@ def read_session(sessions: Annotated[Sessions, Depends(get_sessions)]) -> Iterat
 ReadSession = Annotated[Session, Depends(read_session)]
 AppClock = Annotated[Clock, Depends(get_clock)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+Tasks = Annotated[TaskQueue, Depends(get_tasks)]

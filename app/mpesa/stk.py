@@ -75,17 +75,18 @@ def send_stk(
     request_id: int,
     query_after: timedelta = QUERY_AFTER,
 ) -> str:
+    with sessions.unit_of_work() as session:
+        request = session.get(StkRequest, request_id, with_for_update=True)
+        if request is None or request.status != "pending" or request.attempts > 0:
+            return "not_pending"
+        request.attempts = 1  # the recovery point: from here on a prompt may have been shown
     with sessions.reader() as session:
         row = session.execute(
-            select(
-                StkRequest.status, StkRequest.amount_minor, Borrower.phone_enc, Loan.account_number
-            )
+            select(StkRequest.amount_minor, Borrower.phone_enc, Loan.account_number)
             .join(Borrower, Borrower.id == StkRequest.borrower_id)
             .join(Loan, Loan.id == StkRequest.loan_id)
             .where(StkRequest.id == request_id)
-        ).one_or_none()
-    if row is None or row.status != "pending":
-        return "not_pending"
+        ).one()
     answer = ports.payments.request_collection(
         CollectionOrder(  # no transaction open here
             f"stk{request_id}",
@@ -97,7 +98,6 @@ def send_stk(
     with sessions.unit_of_work() as session:
         request = session.get(StkRequest, request_id, with_for_update=True)
         assert request is not None
-        request.attempts += 1
         now = clock()
         if answer.submission is Submission.ACCEPTED and answer.checkout_id:
             request.status, request.checkout_id = "sent", answer.checkout_id
@@ -148,7 +148,11 @@ def sweep_stk(
     query_after: timedelta = QUERY_AFTER,
     limit: int = SWEEP_BATCH,
 ) -> int:
-    """Ask M-Pesa about prompts whose callback is late; stop asking once they have expired."""
+    """Ask M-Pesa about prompts whose callback is late; stop asking once they have expired.
+    Also send a request whose task was lost (never tried), and give up on one that may have
+    been pushed when its sender died (attempted, never recorded): unknown, for reconciliation.
+    """
+    _chase_pending(sessions, ports, clock, query_after, limit)
     with sessions.reader() as session:
         due = session.execute(
             select(StkRequest.id, StkRequest.checkout_id, StkRequest.created_at)
@@ -170,3 +174,33 @@ def sweep_stk(
                 expired = now - created_at > QUERY_FOR
                 request.next_check_at = None if expired else now + query_after
     return len(due)
+
+
+def _chase_pending(
+    sessions: Sessions, ports: Ports, clock: Clock, query_after: timedelta, limit: int
+) -> None:
+    now = clock()
+    with sessions.reader() as session:
+        lost_tasks = session.scalars(
+            select(StkRequest.id)
+            .where(
+                StkRequest.status == "pending",
+                StkRequest.attempts == 0,
+                StkRequest.created_at <= now - query_after,
+            )
+            .limit(limit)
+        ).all()
+    for request_id in lost_tasks:
+        send_stk(sessions, ports, clock, request_id, query_after)
+    with sessions.unit_of_work() as session:
+        for request in session.scalars(
+            select(StkRequest)
+            .where(
+                StkRequest.status == "pending",
+                StkRequest.attempts > 0,
+                StkRequest.created_at <= now - QUERY_FOR,
+            )
+            .limit(limit)
+            .with_for_update()
+        ):
+            request.status = "unknown"

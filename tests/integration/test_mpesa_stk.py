@@ -152,3 +152,35 @@ def test_a_prompt_needs_an_open_loan_and_whole_shillings(fund: Fund) -> None:
         first = request_stk_repayment(session, borrower_id, 100 * KES, "k3", fund.clock()).id
         again = request_stk_repayment(session, borrower_id, 100 * KES, "k3", fund.clock()).id
     assert first == again
+
+
+def test_a_request_whose_task_was_lost_is_sent_once_by_the_sweep(fund: Fund) -> None:
+    borrower_id = fund.register()
+    fund.borrow(borrower_id, 500 * KES)
+    with fund.sessions.unit_of_work() as session:
+        request_id = request_stk_repayment(
+            session, borrower_id, 100 * KES, "k-lost", fund.clock()
+        ).id
+    sweep_stk(fund.sessions, fund.ports, fund.clock)  # too early: the task may still come
+    assert fund.provider.collections == {}
+    fund.clock.advance(minutes=1)
+    sweep_stk(fund.sessions, fund.ports, fund.clock)
+    assert send_stk(fund.sessions, fund.ports, fund.clock, request_id) == "not_pending"
+    assert len(fund.provider.collections) == 1
+
+
+def test_a_sender_that_died_after_the_recovery_point_never_pushes_again(fund: Fund) -> None:
+    borrower_id = fund.register()
+    fund.borrow(borrower_id, 500 * KES)
+    with fund.sessions.unit_of_work() as session:
+        request = request_stk_repayment(session, borrower_id, 100 * KES, "k-died", fund.clock())
+        request.attempts = 1  # the sender committed its recovery point, then died
+        request_id = request.id
+    fund.clock.advance(minutes=1)
+    sweep_stk(fund.sessions, fund.ports, fund.clock)
+    assert send_stk(fund.sessions, fund.ports, fund.clock, request_id) == "not_pending"
+    assert fund.provider.collections == {}
+    fund.clock.advance(minutes=10)
+    sweep_stk(fund.sessions, fund.ports, fund.clock)
+    with fund.sessions.reader() as session:
+        assert session.get(StkRequest, request_id).status == "unknown"  # type: ignore[union-attr]

@@ -17,7 +17,23 @@ from app.staff.service import create_staff_user
 from tests.support.clock import FrozenClock
 
 
-def app_for(database: Database, clock: FrozenClock, key_path: Path, **overrides: Any) -> FastAPI:
+class RecordingTaskQueue:
+    """Tasks the app handed to the worker, kept for the test to run or inspect."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, tuple[int | str, ...]]] = []
+
+    def send(self, task: str, *args: int | str) -> None:
+        self.sent.append((task, args))
+
+
+def app_for(
+    database: Database,
+    clock: FrozenClock,
+    key_path: Path,
+    tasks: RecordingTaskQueue | None = None,
+    **overrides: Any,
+) -> FastAPI:
     url = database.write_engine.url.render_as_string(hide_password=False)
     settings = Settings(
         database_url=url,
@@ -26,7 +42,7 @@ def app_for(database: Database, clock: FrozenClock, key_path: Path, **overrides:
         max_body_bytes=4096,
         **overrides,
     )
-    return create_app(settings, clock)
+    return create_app(settings, clock, tasks or RecordingTaskQueue())
 
 
 def staff_token(sessions: Sessions, clock: FrozenClock, username: str, role: Role) -> str:
@@ -39,4 +55,4 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-__all__ = ["TestClient", "app_for", "bearer", "staff_token"]
+__all__ = ["RecordingTaskQueue", "TestClient", "app_for", "bearer", "staff_token"]
