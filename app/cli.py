@@ -80,7 +80,7 @@ def simulator(
 
 
 @app.command()
-def migrate(revision: Annotated[str, typer.Argument()] = "head") -> None:
+def migrate(revision: Annotated[str, typer.Argument()] = "heads") -> None:
     """Apply database migrations (Alembic) up to REVISION."""
     from alembic import command
 

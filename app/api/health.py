@@ -25,7 +25,8 @@ def healthz() -> dict[str, str]:
 )
 def readyz(session: ReadSession) -> JSONResponse:
     try:
-        current = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        versions = session.execute(text("SELECT version_num FROM alembic_version")).scalars()
+        current = ",".join(sorted(versions))
     except SQLAlchemyError as exc:
         return JSONResponse(
             {"status": "unavailable", "database": type(exc).__name__}, status_code=503

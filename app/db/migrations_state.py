@@ -28,5 +28,6 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 @lru_cache(maxsize=1)
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def head_revision() -> str:
+    """The head revision(s), comma-separated when branches are not merged yet."""
+    return ",".join(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
