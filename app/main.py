@@ -9,10 +9,14 @@ from fastapi import FastAPI
 
 from app.api import health
 from app.api.problems import install_problem_handlers
+from app.audit import router as audit_router
+from app.backoffice import reports_router
+from app.backoffice import router as backoffice_router
 from app.books import router as books_router
 from app.clock import Clock, system_clock
 from app.db.engine import make_database
 from app.db.session import Sessions
+from app.mobile import router as mobile_router
 from app.mpesa import admin_router as mpesa_admin_router
 from app.mpesa import router as mpesa_router
 from app.observability.logging import configure_logging
@@ -20,6 +24,7 @@ from app.observability.metrics import metrics_endpoint
 from app.observability.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.settings import Settings, get_settings
 from app.taskqueue import CeleryTaskQueue, TaskQueue
+from app.ussd import router as ussd_router
 
 
 def create_app(
@@ -52,6 +57,11 @@ def create_app(
     app.include_router(books_router.router)
     app.include_router(mpesa_router.router)
     app.include_router(mpesa_admin_router.router)
+    app.include_router(ussd_router.router)
+    app.include_router(mobile_router.router)
+    app.include_router(backoffice_router.router)
+    app.include_router(reports_router.router)
+    app.include_router(audit_router.router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

@@ -16,7 +16,11 @@ from sqlalchemy.orm import Session
 
 from app.borrowers import errors
 from app.borrowers.models import Borrower
+from app.borrowers.service import prepare_pin
+from app.clock import Clock
+from app.db.session import Sessions
 from app.errors import DomainError
+from app.security.pins import verify_pin
 
 PIN_LOCK_AFTER_FAILURES = 5
 PIN_LOCK_DURATION = timedelta(hours=24)
@@ -67,3 +71,27 @@ def record_pin_attempt(
         )
     left = PIN_LOCK_AFTER_FAILURES - failures
     return PinCheck(False, errors.WrongPin(f"Wrong PIN: {left} tries left", left))
+
+
+def check_pin(sessions: Sessions, clock: Clock, borrower_id: int, pin: str) -> None:
+    """The whole check as its own use case, for a channel: read, run the KDF outside any
+    transaction, record the attempt and commit it, then raise WrongPin / PinLocked if wrong."""
+    with sessions.reader() as session:
+        stored = pin_hash_of(session, borrower_id, clock())
+    correct = verify_pin(pin, stored)
+    with sessions.unit_of_work() as session:
+        check = record_pin_attempt(session, borrower_id, correct, clock())
+    if check.error is not None:
+        raise check.error
+
+
+def change_pin(
+    sessions: Sessions, clock: Clock, borrower_id: int, current_pin: str, new_pin: str
+) -> None:
+    """Change a PIN after checking the current one (a wrong one counts towards the lock)."""
+    new_hash = prepare_pin(new_pin)  # a weak new PIN is refused before anything is counted
+    check_pin(sessions, clock, borrower_id, current_pin)
+    with sessions.unit_of_work() as session:
+        session.execute(
+            update(Borrower).where(Borrower.id == borrower_id).values(pin_hash=new_hash)
+        )

@@ -1,12 +1,16 @@
 """Imports every model module so ``Base.metadata`` knows all tables (Alembic, tests)."""
 
+from app.audit import models as audit_models  # noqa: F401
+from app.backoffice import models as backoffice_models  # noqa: F401
 from app.borrowers import models as borrower_models  # noqa: F401
 from app.lending import models as lending_models  # noqa: F401
+from app.mobile import models as mobile_models  # noqa: F401
 from app.mpesa import models as mpesa_models  # noqa: F401
 from app.notifications import models as notification_models  # noqa: F401
 from app.payments import models as payment_models  # noqa: F401
 from app.products import models as product_models  # noqa: F401
 from app.staff import models as staff_models  # noqa: F401
+from app.ussd import models as ussd_models  # noqa: F401
 from ledger import schema as ledger_schema  # noqa: F401
 from ledger.schema import LedgerBase
 

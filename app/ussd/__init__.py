@@ -1,0 +1,1 @@
+"""The USSD channel (Africa's Talking): the borrower journey on a basic phone."""
