@@ -47,7 +47,7 @@ import psycopg
 from app.clock import EAT
 from app.db.engine import Database, make_database
 from app.db.session import Sessions
-from app.mpesa.processing import PROCESS_BATCH
+from app.mpesa.processing import PROCESS_BUDGET_S
 from app.security.fields import generate_field_keys_file
 from app.settings import Settings
 from bench import callbacks_load as load
@@ -314,11 +314,13 @@ def assemble(
             "accepted_p99_ms": figures["accepted_p99_ms"] < AIMS["accepted_p99_ms"],
             "processed_per_s": processed is not None and processed >= AIMS["processed_per_s"],
         },
-        "scheduled_cap_per_s": round(PROCESS_BATCH / interval, 1),
+        "scheduled_cap_per_s": (
+            round(processed * min(1.0, PROCESS_BUDGET_S / interval), 1) if processed else None
+        ),
         "scheduled_cap_note": (
             f"The worker's beat runs mpesa.process_callbacks every {interval:g} s and each run "
-            f"processes at most PROCESS_BATCH = {PROCESS_BATCH} callbacks, so the worker as "
-            "scheduled processes at most this many per second, whatever processed_per_s is."
+            f"takes batch after batch for at most PROCESS_BUDGET_S = {PROCESS_BUDGET_S:g} s, so "
+            "one worker as scheduled processes about this many per second."
         ),
         "verified": not failures,
         "failures": failures,

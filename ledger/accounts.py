@@ -7,6 +7,7 @@ only its balance columns (moved by postings) and ``closed_at`` do.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -131,6 +132,12 @@ def get_account_by_code(session: Session, code: str) -> AccountInfo:
     if row is None:
         raise UnknownAccount(f"no account with code {code!r}")
     return to_info(row)
+
+
+def account_ids_by_code(session: Session, codes: Collection[str]) -> dict[str, int]:
+    """Ids of the accounts with these codes (absent codes are left out), in one query."""
+    rows = session.execute(select(Account.code, Account.id).where(Account.code.in_(codes)))
+    return {code: account_id for code, account_id in rows if code is not None}
 
 
 def close_account(session: Session, account_id: int, now: datetime) -> AccountInfo:

@@ -6,7 +6,7 @@ and a clock (time is passed in, never read here, so tests can travel in time).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -46,6 +46,10 @@ class Ledger:
 
     def account_by_code(self, code: str) -> AccountInfo:
         return accounts.get_account_by_code(self._session, code)
+
+    def account_ids(self, codes: Collection[str]) -> dict[str, int]:
+        """Ids of the accounts with these codes, in one query (absent codes left out)."""
+        return accounts.account_ids_by_code(self._session, codes)
 
     def accounts(
         self, owner_ref: str | None = None, after_id: int = 0, limit: int = 100

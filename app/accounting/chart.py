@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from ledger import AccountSpec, AccountType, Ledger, LedgerError
+from ledger import AccountSpec, AccountType, Ledger
 
 
 class Acct(enum.StrEnum):
@@ -114,7 +114,7 @@ class ChartMissing(RuntimeError):
 
 def fund_accounts(ledger: Ledger) -> FundAccounts:
     """Ids of the chart's accounts, which must already be open."""
-    try:
-        return FundAccounts({code: ledger.account_by_code(code).id for code in CHART})
-    except LedgerError as exc:
-        raise ChartMissing("the chart of accounts is not open: run `mkopo migrate`") from exc
+    ids = ledger.account_ids(list(CHART))
+    if len(ids) != len(CHART):
+        raise ChartMissing("the chart of accounts is not open: run `mkopo migrate`")
+    return FundAccounts({Acct(code): account_id for code, account_id in ids.items()})

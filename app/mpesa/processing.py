@@ -18,6 +18,7 @@ applied is marked failed with the reason (field names, never a phone number).
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 
 from sqlalchemy import select
@@ -44,6 +45,8 @@ from integrations.phone import InvalidMsisdn, normalise_msisdn
 from ledger import EntryRequest, Ledger, LedgerError, PostingLine
 
 PROCESS_BATCH = 100
+PROCESS_BUDGET_S = 4.0
+"""A scheduled run stops taking new batches after this long (the schedule runs every 5 s)."""
 _FINAL_STATUSES = {"completed": True, "cancelled": False, "declined": False, "expired": False}
 
 
@@ -55,9 +58,14 @@ def process_callback(
     now: datetime,
 ) -> str:
     """Apply one stored callback; returns its status afterwards."""
-    row = session.get(MpesaCallback, callback_id, with_for_update=True, populate_existing=True)
+    row = session.scalar(  # another worker holding it will process it: skip, do not wait
+        select(MpesaCallback)
+        .where(MpesaCallback.id == callback_id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
     if row is None or row.status != "received":
-        return row.status if row else "missing"
+        return row.status if row else "busy"
     try:
         with session.begin_nested():  # a refusal undoes every effect, then we record why
             _apply(session, ledger, blind_index, row.kind, json.loads(row.body), now)
@@ -198,19 +206,30 @@ def _to_suspense(session: Session, ledger: Ledger, payment: C2BPayment, now: dat
 
 
 def process_pending(
-    sessions: Sessions, clock: Clock, blind_index: BlindIndex | None, limit: int = PROCESS_BATCH
+    sessions: Sessions,
+    clock: Clock,
+    blind_index: BlindIndex | None,
+    limit: int = PROCESS_BATCH,
+    budget_s: float = PROCESS_BUDGET_S,
 ) -> int:
-    """Process stored callbacks in arrival order, one transaction each."""
-    with sessions.reader() as session:
-        ids = list(
-            session.scalars(
-                select(MpesaCallback.id)
-                .where(MpesaCallback.status == "received")
-                .order_by(MpesaCallback.id)
-                .limit(limit)
+    """Process stored callbacks in arrival order, one transaction each, batch after batch
+    until none are left or ``budget_s`` is spent (the next scheduled run carries on)."""
+    deadline = time.monotonic() + budget_s
+    done = 0
+    while True:
+        with sessions.reader() as session:
+            ids = list(
+                session.scalars(
+                    select(MpesaCallback.id)
+                    .where(MpesaCallback.status == "received")
+                    .order_by(MpesaCallback.id)
+                    .limit(limit)
+                )
             )
-        )
-    for callback_id in ids:
-        with sessions.unit_of_work() as session:
-            process_callback(session, Ledger(session, clock), blind_index, callback_id, clock())
-    return len(ids)
+        for callback_id in ids:
+            with sessions.unit_of_work() as session:
+                ledger = Ledger(session, clock)
+                process_callback(session, ledger, blind_index, callback_id, clock())
+        done += len(ids)
+        if len(ids) < limit or time.monotonic() >= deadline:
+            return done
