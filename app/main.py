@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api import health
+from app.api.openapi import install_problem_openapi
 from app.api.problems import install_problem_handlers
 from app.audit import router as audit_router
 from app.backoffice import reports_router
@@ -53,6 +54,7 @@ def create_app(
     app.state.clock = clock
     app.state.tasks = tasks or CeleryTaskQueue(settings)
     install_problem_handlers(app)
+    install_problem_openapi(app)
     app.include_router(health.router)
     app.include_router(books_router.router)
     app.include_router(mpesa_router.router)
