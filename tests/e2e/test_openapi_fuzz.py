@@ -28,7 +28,12 @@ MAX_EXAMPLES = 15
 def fuzzed_app(fund: Fund, tmp_path: Path) -> Iterator[FastAPI]:
     borrower = fund.register()
     fund.borrow(borrower, 500 * KES)
-    app = app_for(fund.sessions.database, fund.clock, tmp_path / "seal.pem")
+    app = app_for(
+        fund.sessions.database,
+        fund.clock,
+        tmp_path / "seal.pem",
+        field_keys_path=tmp_path / "field-keys.json",
+    )
     app.state.fuzz_staff = bearer(staff_token(fund.sessions, fund.clock, "fuzz", Role.ADMIN))
     with TestClient(app):  # runs the lifespan
         yield app

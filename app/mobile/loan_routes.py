@@ -1,0 +1,176 @@
+"""Quotes, borrowing, the borrower's loans, and repayment by STK push.
+
+Borrowing and repaying move money, so they require an ``Idempotency-Key``: the services
+dedupe by it (scoped per borrower and operation), a repeat answers the first request's
+resource again with ``Idempotent-Replayed: true``, and only a new request hands work to the
+worker — after the transaction commits.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.api.deps import AppClock, ReadSession, Tasks
+from app.clock import business_date
+from app.lending.origination import LoanRequest, quote, request_loan
+from app.mobile.auth import CurrentBorrower
+from app.mobile.deps import (
+    REPLAYED_HEADER,
+    AppSessions,
+    BoundedBodyRoute,
+    IdempotencyKey,
+    scoped_key,
+)
+from app.mobile.loan_views import current_loan, loan_view, loans_page, own_loan
+from app.mobile.queries import (
+    OFFSET_MAX,
+    PAGE_DEFAULT,
+    PAGE_MAX,
+    disbursement_view,
+    own_stk_request,
+    stk_view,
+)
+from app.mobile.schemas import (
+    AmountIn,
+    DisbursementOut,
+    LoanOut,
+    LoansPage,
+    QuoteIn,
+    QuoteOut,
+    StkRequestOut,
+)
+from app.money import kes
+from app.mpesa.models import StkRequest
+from app.mpesa.stk import request_stk_repayment
+from app.payments.models import Payout
+from ledger import Ledger
+
+router = APIRouter(route_class=BoundedBodyRoute, tags=["app: loans"])
+NOT_YOURS: dict[int | str, dict[str, Any]] = {404: {"description": "No such record of yours"}}
+
+
+def payout_exists(session: Session, key: str) -> bool:
+    return session.scalar(select(Payout.id).where(Payout.idempotency_key == key)) is not None
+
+
+@router.post("/quotes", summary="What a loan or top-up would cost (total cost of credit)")
+def quote_loan(
+    body: QuoteIn, owner: CurrentBorrower, session: ReadSession, clock: AppClock
+) -> QuoteOut:
+    q = quote(session, owner.borrower_id, body.product_code, body.amount_minor, clock())
+    return QuoteOut(
+        product_code=q.product_code,
+        amount_minor=q.amount_minor,
+        cash_minor=q.cash_minor,
+        savings_minor=q.savings_minor,
+        savings_long_minor=q.savings_long_minor,
+        savings_short_minor=q.savings_short_minor,
+        interest_to_due_minor=q.interest_to_due_minor,
+        total_due_minor=q.total_due_minor,
+        outstanding_before_minor=q.outstanding_before_minor,
+        due_on=q.due_on,
+        regular_rate_bp=q.regular_rate_bp,
+        penalty_rate_bp=q.penalty_rate_bp,
+        amount_display=kes(q.amount_minor),
+        cash_display=kes(q.cash_minor),
+        savings_display=kes(q.savings_minor),
+        interest_display=kes(q.interest_to_due_minor),
+        total_due_display=kes(q.total_due_minor),
+    )
+
+
+@router.post(
+    "/loans",
+    status_code=201,
+    summary="Borrow (or top up): the cash is sent to your M-Pesa",
+    responses={400: {"description": "Idempotency-Key missing"}},
+)
+def borrow(
+    body: QuoteIn,
+    owner: CurrentBorrower,
+    key: IdempotencyKey,
+    response: Response,
+    sessions: AppSessions,
+    clock: AppClock,
+    tasks: Tasks,
+) -> DisbursementOut:
+    scoped = scoped_key(owner.borrower_id, "loan", key)
+    request = LoanRequest(owner.borrower_id, body.product_code, body.amount_minor, scoped)
+    with sessions.unit_of_work() as session:
+        replayed = payout_exists(session, scoped)
+        payout = request_loan(session, Ledger(session, clock), request, clock())
+        view = disbursement_view(payout)
+    if replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    else:
+        tasks.send("payments.submit_payout", payout.id)
+    return view
+
+
+@router.get(
+    "/loans/current",
+    summary="The open loan: balances, schedule and history",
+    responses={404: {"description": "No open loan"}},
+)
+def my_current_loan(owner: CurrentBorrower, session: ReadSession, clock: AppClock) -> LoanOut:
+    loan = current_loan(session, owner.borrower_id)
+    return loan_view(session, loan, business_date(clock()))
+
+
+@router.get("/loans", summary="Your loans, newest first")
+def my_loans(
+    owner: CurrentBorrower,
+    session: ReadSession,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
+) -> LoansPage:
+    return loans_page(session, owner.borrower_id, limit, offset)
+
+
+@router.get("/loans/{loan_id}", summary="One of your loans", responses=NOT_YOURS)
+def my_loan(loan_id: int, owner: CurrentBorrower, session: ReadSession, clock: AppClock) -> LoanOut:
+    loan = own_loan(session, owner.borrower_id, loan_id)
+    return loan_view(session, loan, business_date(clock()))
+
+
+@router.post(
+    "/repayments",
+    status_code=201,
+    summary="Repay by M-Pesa: a payment prompt is sent to your phone",
+    responses={400: {"description": "Idempotency-Key missing"}},
+)
+def repay(
+    body: AmountIn,
+    owner: CurrentBorrower,
+    key: IdempotencyKey,
+    response: Response,
+    sessions: AppSessions,
+    clock: AppClock,
+    tasks: Tasks,
+) -> StkRequestOut:
+    scoped = scoped_key(owner.borrower_id, "repayment", key)
+    with sessions.unit_of_work() as session:
+        replayed = (
+            session.scalar(select(StkRequest.id).where(StkRequest.idempotency_key == scoped))
+            is not None
+        )
+        stk = request_stk_repayment(session, owner.borrower_id, body.amount_minor, scoped, clock())
+        view = stk_view(stk)
+    if replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    else:
+        tasks.send("mpesa.send_stk", stk.id)
+    return view
+
+
+@router.get(
+    "/repayments/{request_id}",
+    summary="A repayment prompt and its outcome",
+    responses=NOT_YOURS,
+)
+def my_repayment(request_id: int, owner: CurrentBorrower, session: ReadSession) -> StkRequestOut:
+    return stk_view(own_stk_request(session, owner.borrower_id, request_id))

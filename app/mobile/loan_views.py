@@ -1,0 +1,179 @@
+"""The borrower's loans as the app shows them: balances, the schedule (one instalment of a
+bullet loan) and the history (disbursements, repayments, interest).
+
+Invariant: a loan is looked up by id only together with the signed-in borrower's id, and
+another borrower's loan gets the same ``NotFound`` as one that does not exist. A history
+holds at most ``HISTORY_LIMIT`` disbursements and repayments (the statement has the rest).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.lending.interest import interest_for_term
+from app.lending.models import OPEN_STATUSES, Loan, Repayment
+from app.mobile import errors
+from app.mobile.queries import LOAN_PAYOUTS, disbursement_view
+from app.mobile.schemas import (
+    InstalmentOut,
+    InterestOut,
+    LoanHistoryOut,
+    LoanOut,
+    LoansPage,
+    LoanSummaryOut,
+    RepaymentOut,
+)
+from app.money import kes
+from app.payments.models import Payout
+from app.products.terms import ProductTerms
+
+HISTORY_LIMIT = 100
+
+
+def own_loan(session: Session, borrower_id: int, loan_id: int) -> Loan:
+    loan = session.scalar(select(Loan).where(Loan.id == loan_id, Loan.borrower_id == borrower_id))
+    if loan is None:
+        raise errors.NotFound(f"You have no loan {loan_id}")
+    return loan
+
+
+def current_loan(session: Session, borrower_id: int) -> Loan:
+    loan = session.scalar(
+        select(Loan).where(Loan.borrower_id == borrower_id, Loan.status.in_(OPEN_STATUSES))
+    )
+    if loan is None:
+        raise errors.NoOpenLoan("You have no open loan")
+    return loan
+
+
+def loan_summary(loan: Loan) -> LoanSummaryOut:
+    return LoanSummaryOut(**_summary_fields(loan))
+
+
+def _summary_fields(loan: Loan) -> dict[str, object]:
+    return {
+        "id": loan.id,
+        "account_number": loan.account_number,
+        "status": loan.status,
+        "product_code": loan.product_terms["code"],
+        "principal_disbursed_minor": loan.principal_disbursed_minor,
+        "outstanding_minor": loan.outstanding_minor,
+        "outstanding_display": kes(loan.outstanding_minor),
+        "disbursed_on": loan.disbursed_on,
+        "due_on": loan.due_on,
+        "closed_at": loan.closed_at,
+    }
+
+
+def loan_view(session: Session, loan: Loan, today: date) -> LoanOut:
+    return LoanOut(
+        **_summary_fields(loan),
+        principal_pending_minor=loan.principal_pending_minor,
+        principal_outstanding_minor=loan.principal_outstanding_minor,
+        interest_outstanding_minor=loan.interest_outstanding_minor,
+        penalty_outstanding_minor=loan.penalty_outstanding_minor,
+        schedule=schedule_of(loan, today),
+        history=history_of(session, loan),
+    )
+
+
+def schedule_of(loan: Loan, today: date) -> list[InstalmentOut]:
+    """The one instalment of a bullet loan: what is owed now plus the interest still to
+    accrue until the due date (at the regular rate; whole cents, like the quote)."""
+    if loan.status not in OPEN_STATUSES or loan.due_on is None or loan.disbursed_on is None:
+        return []
+    terms = ProductTerms.from_snapshot(loan.product_terms)
+    days_left = max((loan.due_on - loan.disbursed_on).days - loan.days_accrued, 0)
+    interest = loan.interest_outstanding_minor + interest_for_term(
+        loan.principal_outstanding_minor, days_left, terms.regular_rate_bp
+    )
+    total = loan.principal_outstanding_minor + interest + loan.penalty_outstanding_minor
+    status: Literal["upcoming", "due_today", "overdue"]
+    if today < loan.due_on:
+        status = "upcoming"
+    elif today == loan.due_on:
+        status = "due_today"
+    else:
+        status = "overdue"
+    return [
+        InstalmentOut(
+            due_on=loan.due_on,
+            principal_minor=loan.principal_outstanding_minor,
+            interest_minor=interest,
+            penalty_minor=loan.penalty_outstanding_minor,
+            total_minor=total,
+            total_display=kes(total),
+            status=status,
+        )
+    ]
+
+
+def history_of(session: Session, loan: Loan) -> LoanHistoryOut:
+    payouts = list(
+        session.scalars(
+            select(Payout)
+            .where(Payout.loan_id == loan.id, Payout.purpose.in_(LOAN_PAYOUTS))
+            .order_by(Payout.id.desc())
+            .limit(HISTORY_LIMIT + 1)
+        )
+    )
+    repayments = list(
+        session.scalars(
+            select(Repayment)
+            .where(Repayment.loan_id == loan.id)
+            .order_by(Repayment.id.desc())
+            .limit(HISTORY_LIMIT + 1)
+        )
+    )
+    terms = ProductTerms.from_snapshot(loan.product_terms)
+    accrued_through = None
+    if loan.disbursed_on is not None and loan.days_accrued > 0:
+        accrued_through = date.fromordinal(loan.disbursed_on.toordinal() + loan.days_accrued)
+    return LoanHistoryOut(
+        disbursements=[disbursement_view(p) for p in payouts[:HISTORY_LIMIT]],
+        repayments=[_repayment_view(r) for r in repayments[:HISTORY_LIMIT]],
+        interest=InterestOut(
+            interest_accrued_minor=loan.interest_accrued_minor,
+            penalty_accrued_minor=loan.penalty_accrued_minor,
+            days_accrued=loan.days_accrued,
+            accrued_through=accrued_through,
+            regular_rate_bp=terms.regular_rate_bp,
+            penalty_rate_bp=terms.penalty_rate_bp,
+            penalty_from_day=terms.penalty_from_day,
+        ),
+        truncated=len(payouts) > HISTORY_LIMIT or len(repayments) > HISTORY_LIMIT,
+    )
+
+
+def _repayment_view(repayment: Repayment) -> RepaymentOut:
+    return RepaymentOut(
+        id=repayment.id,
+        channel=repayment.channel,
+        receipt=repayment.provider_receipt,
+        amount_minor=repayment.amount_minor,
+        penalty_minor=repayment.penalty_minor,
+        interest_minor=repayment.interest_minor,
+        principal_minor=repayment.principal_minor,
+        overpayment_minor=repayment.overpayment_minor,
+        received_at=repayment.received_at,
+    )
+
+
+def loans_page(session: Session, borrower_id: int, limit: int, offset: int) -> LoansPage:
+    loans = list(
+        session.scalars(
+            select(Loan)
+            .where(Loan.borrower_id == borrower_id)
+            .order_by(Loan.id.desc())
+            .limit(limit + 1)
+            .offset(offset)
+        )
+    )
+    return LoansPage(
+        items=[loan_summary(loan) for loan in loans[:limit]],
+        next_offset=offset + limit if len(loans) > limit else None,
+    )
