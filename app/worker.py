@@ -19,6 +19,7 @@ TASK_MODULES = [
     "app.mpesa.tasks",
     "app.notifications.tasks",
     "app.payments.tasks",
+    "app.ussd.tasks",
 ]
 TASK_TIME_LIMIT_S = 300
 VISIBILITY_TIMEOUT_S = 3600
@@ -70,6 +71,8 @@ def create_celery(settings: Settings) -> Celery:
                 "schedule": settings.payout_sweep_interval_s,
             },
             "send-sms": {"task": "notifications.send_sms", "schedule": 30.0},
+            "sweep-ussd-registrations": {"task": "ussd.sweep_registrations", "schedule": 60.0},
+            "purge-ussd-sessions": {"task": "ussd.purge_sessions", "schedule": 3600.0},
             # 00:05 Nairobi time (21:05 UTC): charge the day that has just begun.
             "accrue-loans": {"task": "lending.accrue", "schedule": crontab(hour=21, minute=5)},
         },

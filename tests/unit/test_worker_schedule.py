@@ -17,6 +17,8 @@ def test_every_beat_entry_names_a_registered_task() -> None:
         "mpesa.process_callbacks",
         "mpesa.sweep_stk",
         "mpesa.sweep_reversals",
+        "ussd.sweep_registrations",
+        "ussd.purge_sessions",
     }
     assert scheduled <= set(celery_app.tasks)
 

@@ -1,0 +1,195 @@
+"""USSD states about the borrower: my loan, my account (limit and band), change PIN, opt out.
+
+Changing a PIN checks the current PIN first (counted towards the lock, like every PIN
+check), then hashes the new one and confirms it against that hash, so no PIN is ever kept
+in clear between hops; the hash replaces the old one in the last hop.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from app.borrowers import errors as borrower_errors
+from app.borrowers.models import Borrower
+from app.borrowers.service import opt_out, prepare_pin
+from app.errors import DomainError
+from app.lending.loans import open_loan
+from app.lending.models import LoanStatus
+from app.security.pins import verify_pin
+from app.ussd import screens
+from app.ussd.onboarding import weak_pin_hint
+from app.ussd.steps import (
+    Ctx,
+    Outcome,
+    Screen,
+    Slow,
+    add_state,
+    ask,
+    ask_pin,
+    end,
+    notice,
+    pin_check,
+    pin_refusal,
+    pin_shaped,
+)
+
+# -- my loan ---------------------------------------------------------------------------------
+
+
+def _show_loan(ctx: Ctx, hint: str) -> Screen:
+    member = ctx.member
+    assert member is not None
+    loan = open_loan(ctx.session, member.id)
+    if loan is None:
+        text = screens.no_loan(member.credit_limit_minor)
+    elif loan.status == LoanStatus.DISBURSING:
+        text = screens.loan_on_its_way(loan.account_number, loan.principal_pending_minor)
+    else:
+        text = screens.loan(
+            loan.account_number,
+            loan.status == LoanStatus.DEFAULTED,
+            loan.outstanding_minor,
+            loan.principal_outstanding_minor,
+            loan.interest_outstanding_minor + loan.penalty_outstanding_minor,
+            loan.due_on,
+        )
+    return ask("loan", text, hint)
+
+
+def _answer_loan(ctx: Ctx, _entry: str) -> Outcome:
+    return _show_loan(ctx, screens.GO_BACK)
+
+
+# -- my account ------------------------------------------------------------------------------
+
+
+def _show_account(ctx: Ctx, hint: str) -> Screen:
+    member = ctx.member
+    assert member is not None
+    return ask("account", screens.account(member.credit_limit_minor, member.score_band), hint)
+
+
+def _answer_account(ctx: Ctx, entry: str) -> Outcome:
+    if entry == "1":
+        return _show_current_pin(ctx, "")
+    if entry == "2":
+        return _show_opt_out(ctx, "")
+    return _show_account(ctx, screens.CHOOSE_LISTED)
+
+
+# -- change PIN ------------------------------------------------------------------------------
+
+
+def _show_current_pin(ctx: Ctx, hint: str) -> Screen:
+    return ask_pin(ctx, "pin_current", screens.ENTER_CURRENT_PIN, hint)
+
+
+def _answer_current_pin(ctx: Ctx, entry: str) -> Outcome:
+    member = ctx.member
+    assert member is not None
+    if not pin_shaped(entry):
+        return _show_current_pin(ctx, screens.PIN_FORMAT)
+
+    def checked(ctx: Ctx, refusal: DomainError | None) -> Screen:
+        refused = pin_refusal(ctx, "pin_current", screens.ENTER_CURRENT_PIN, refusal)
+        return refused if refused is not None else _show_new_pin(ctx, "")
+
+    return Slow(pin_check(ctx.env, member.id, entry), checked)
+
+
+def _show_new_pin(ctx: Ctx, hint: str) -> Screen:
+    return ask("pin_new", screens.ENTER_NEW_PIN, hint)
+
+
+def _answer_new_pin(ctx: Ctx, entry: str) -> Outcome:
+    hint = weak_pin_hint(entry)
+    if hint is not None:
+        return _show_new_pin(ctx, hint)
+
+    def hashed(ctx: Ctx, pin_hash: str) -> Screen:
+        ctx.data["new_pin_hash"] = pin_hash
+        return _show_new_pin_again(ctx, "")
+
+    return Slow(lambda: prepare_pin(entry), hashed)
+
+
+def _show_new_pin_again(ctx: Ctx, hint: str) -> Screen:
+    return ask("pin_new_again", screens.ENTER_NEW_PIN_AGAIN, hint)
+
+
+def _answer_new_pin_again(ctx: Ctx, entry: str) -> Outcome:
+    new_hash = str(ctx.data.get("new_pin_hash", ""))
+    if not pin_shaped(entry) or not new_hash:
+        return _show_new_pin(ctx, screens.PINS_DIFFER)
+
+    def confirmed(ctx: Ctx, same: bool) -> Screen:
+        member = ctx.member
+        if member is None:
+            return end(screens.UNAVAILABLE)
+        if not same:
+            return _show_new_pin(ctx, screens.PINS_DIFFER)
+        # The current PIN was checked two hops ago in this session (app.borrowers.pin_checks
+        # .change_pin wants both PINs at once, and a PIN is never kept between hops).
+        ctx.session.execute(
+            update(Borrower).where(Borrower.id == member.id).values(pin_hash=new_hash)
+        )
+        return end(screens.PIN_CHANGED)
+
+    return Slow(lambda: verify_pin(entry, new_hash), confirmed)
+
+
+# -- opt out ---------------------------------------------------------------------------------
+
+
+def _savings_of(borrower: Borrower) -> int:
+    return borrower.savings_long_minor + borrower.savings_short_minor
+
+
+def _show_opt_out(ctx: Ctx, hint: str) -> Screen:
+    member = ctx.member
+    assert member is not None
+    if open_loan(ctx.session, member.id) is not None:
+        return notice(ctx, screens.OPT_OUT_BLOCKED)
+    return ask("opt_out", screens.opt_out_confirm(_savings_of(member)), hint)
+
+
+def _answer_opt_out(ctx: Ctx, entry: str) -> Outcome:
+    if entry != "1":
+        return _show_opt_out(ctx, screens.CHOOSE_LISTED)
+    return _show_opt_out_pin(ctx, "")
+
+
+def _show_opt_out_pin(ctx: Ctx, hint: str) -> Screen:
+    return ask_pin(ctx, "opt_out_pin", screens.ENTER_PIN_TO_OPT_OUT, hint)
+
+
+def _answer_opt_out_pin(ctx: Ctx, entry: str) -> Outcome:
+    member = ctx.member
+    assert member is not None
+    if not pin_shaped(entry):
+        return _show_opt_out_pin(ctx, screens.PIN_FORMAT)
+    return Slow(pin_check(ctx.env, member.id, entry), _opt_out)
+
+
+def _opt_out(ctx: Ctx, refusal: DomainError | None) -> Screen:
+    member = ctx.member
+    if member is None:
+        return end(screens.UNAVAILABLE)
+    refused = pin_refusal(ctx, "opt_out_pin", screens.ENTER_PIN_TO_OPT_OUT, refusal)
+    if refused is not None:
+        return refused
+    try:
+        with ctx.session.begin_nested():
+            left = opt_out(ctx.session, member.id, ctx.now)
+    except borrower_errors.OpenLoanBlocksOptOut:
+        return notice(ctx, screens.OPT_OUT_BLOCKED)
+    return end(screens.opted_out(_savings_of(left)))
+
+
+add_state("loan", _show_loan, _answer_loan, back="main")
+add_state("account", _show_account, _answer_account, back="main")
+add_state("pin_current", _show_current_pin, _answer_current_pin, back="account")
+add_state("pin_new", _show_new_pin, _answer_new_pin, back="account")
+add_state("pin_new_again", _show_new_pin_again, _answer_new_pin_again, back="pin_new")
+add_state("opt_out", _show_opt_out, _answer_opt_out, back="account")
+add_state("opt_out_pin", _show_opt_out_pin, _answer_opt_out_pin, back="opt_out")

@@ -1,0 +1,297 @@
+"""Every text the USSD channel shows or sends by SMS, in one place.
+
+Rules: plain ASCII; a screen, with its ``CON ``/``END `` prefix and any hint line, fits in
+182 characters for the largest amounts the product allows (tests/unit/test_ussd_screens.py
+renders each one at its longest); amounts are written ``KES 1,234.50`` (``app.money.kes``),
+dates ``DD-MM-YYYY``. Nothing typed on the handset (a PIN, a national ID) is ever echoed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from app.clock import EAT
+from app.money import kes
+
+BACK = "0. Back"
+
+
+def _day(day: date) -> str:
+    return f"{day:%d-%m-%Y}"
+
+
+def _shillings(amount_minor: int) -> str:
+    return f"{amount_minor // 100:,}"
+
+
+def with_hint(hint: str, text: str) -> str:
+    return f"{hint}\n{text}" if hint else text
+
+
+# -- hints (a wrong input re-asks the same screen with one of these on top) -------------------
+
+CHOOSE_LISTED = "Choose a number shown."
+DIGITS_ONLY = "Enter digits only, e.g. 500."
+PIN_FORMAT = "A PIN is 4 digits."
+PIN_GUESSABLE = "Too easy: avoid 1234, 1111."
+PINS_DIFFER = "The PINs did not match."
+NATIONAL_ID_FORMAT = "An ID is 6 to 9 digits."
+GO_BACK = "Reply 0 to go back."
+
+
+def wrong_pin(tries_left: int) -> str:
+    return f"Wrong PIN: {tries_left} {'try' if tries_left == 1 else 'tries'} left."
+
+
+def amount_range(least_minor: int, most_minor: int) -> str:
+    return f"Enter KES {_shillings(least_minor)} to {_shillings(most_minor)}."
+
+
+# -- onboarding --------------------------------------------------------------------------------
+
+WELCOME = "Welcome to Mkopo: loans and savings on M-Pesa.\n1. Register"
+WELCOME_BACK = "Welcome back to Mkopo. Your savings are safe with us.\n1. Register again"
+REGISTRATION_WAITING = (
+    "We are still checking your registration with the registrar. We will send you an SMS soon."
+)
+ENTER_NATIONAL_ID = f"Register\nEnter your national ID number:\n{BACK}"
+REGISTRATION_DECLINED = (
+    "You did not accept the terms, so we cannot register you. Dial again any time."
+)
+CHOOSE_PIN = f"Choose a 4-digit Mkopo PIN:\n{BACK}"
+CHOOSE_PIN_AGAIN = f"Enter the same PIN again:\n{BACK}"
+REGISTRATION_RECEIVED = (
+    "Thank you. We are checking your details with the registrar and will send you an SMS "
+    "within minutes."
+)
+
+
+def terms(min_minor: int, max_minor: int, term_days: int, rate_bp: int, savings_bp: int) -> str:
+    return (
+        f"Loans of KES {_shillings(min_minor)}-{_shillings(max_minor)}, {term_days} days, "
+        f"{rate_bp / 100:g}% a year; {savings_bp / 100:g}% of each loan is saved for you. "
+        f"Terms: mkopo.example/terms\n1. Accept\n2. Decline\n{BACK}"
+    )
+
+
+# -- the main menu and borrowing ---------------------------------------------------------------
+
+MAIN_MENU = "Mkopo\n1. Borrow\n2. Repay\n3. My loan\n4. Savings\n5. My account"
+
+
+def borrow_amount(limit_minor: int, owed_minor: int, least_minor: int, most_minor: int) -> str:
+    owed = f"You owe {kes(owed_minor)}.\n" if owed_minor else ""
+    return (
+        f"Your limit is {kes(limit_minor)}.\n{owed}"
+        f"Enter amount to borrow, KES {_shillings(least_minor)} to {_shillings(most_minor)}:"
+        f"\n{BACK}"
+    )
+
+
+def borrow_quote(
+    amount_minor: int,
+    savings_minor: int,
+    cash_minor: int,
+    interest_minor: int,
+    total_due_minor: int,
+    due_on: date,
+) -> str:
+    return (
+        f"Borrow {kes(amount_minor)}\nSaved: {kes(savings_minor)}\nYou get: {kes(cash_minor)}"
+        f"\nInterest: {kes(interest_minor)}\nTotal due: {kes(total_due_minor)}"
+        f"\nDue: {_day(due_on)}\n1. Confirm\n{BACK}"
+    )
+
+
+def enter_pin_to(purpose: str, amount_minor: int) -> str:
+    return f"Enter your Mkopo PIN to {purpose} {kes(amount_minor)}:\n{BACK}"
+
+
+def borrowed(
+    cash_minor: int, total_due_minor: int, due_on: date, paybill: str, account: str
+) -> str:
+    return (
+        f"Done. {kes(cash_minor)} is on its way to your M-Pesa. Pay {kes(total_due_minor)} "
+        f"by {_day(due_on)}: paybill {paybill}, account {account}."
+    )
+
+
+def frozen(account: str, owed_minor: int) -> str:
+    return (
+        f"Your account is frozen: loan {account} is in default. Repay {kes(owed_minor)} in "
+        f"full to borrow again (2. Repay).\n{BACK}"
+    )
+
+
+NOT_SCORED = (
+    f"You have no loan limit yet: we have not scored your account. We will SMS you when your "
+    f"limit is set.\n{BACK}"
+)
+LIMIT_ZERO = f"Your loan limit is KES 0.00 for now, so you cannot borrow.\n{BACK}"
+DISBURSEMENT_IN_FLIGHT = (
+    f"Your last loan is still on its way to your M-Pesa. Check again in a few minutes.\n{BACK}"
+)
+
+
+def limit_used(limit_minor: int, owed_minor: int) -> str:
+    return (
+        f"You have used your limit of {kes(limit_minor)}: you owe {kes(owed_minor)}. Repay to "
+        f"borrow again.\n{BACK}"
+    )
+
+
+def refused(detail: str) -> str:
+    """A refusal the channel has no text of its own for: the rule's own words."""
+    cut = detail[:120].rstrip(".")
+    return f"Sorry: {cut}.\n{BACK}"
+
+
+def pin_locked(until: datetime) -> str:
+    when = until.astimezone(EAT)
+    return (
+        f"Your PIN is locked after too many wrong tries, until {when:%H:%M} on "
+        f"{_day(when.date())}. Call Mkopo support to unlock it sooner."
+    )
+
+
+UNAVAILABLE = "Sorry, Mkopo cannot do that right now. Please try again later."
+NOT_KENYAN = "Sorry, Mkopo serves Kenyan mobile numbers only."
+NOT_YOUR_SESSION = "Sorry, this session belongs to another phone. Please dial again."
+SESSION_OVER = "This session has ended. Please dial again."
+
+
+# -- repaying ----------------------------------------------------------------------------------
+
+NOTHING_TO_REPAY = f"You have no loan to repay.\n{BACK}"
+NOTHING_OWED_YET = f"Your loan is still on its way to your M-Pesa: nothing to repay yet.\n{BACK}"
+
+
+def repay_amount(owed_minor: int, due_on: date | None, most_minor: int) -> str:
+    due = f", due {_day(due_on)}" if due_on else ""
+    return (
+        f"You owe {kes(owed_minor)}{due}.\nEnter amount to pay, KES 1 to "
+        f"{_shillings(most_minor)}:\n{BACK}"
+    )
+
+
+def repay_confirm(amount_minor: int) -> str:
+    return f"Pay {kes(amount_minor)} to Mkopo from your M-Pesa?\n1. Yes\n{BACK}"
+
+
+def stk_coming(amount_minor: int) -> str:
+    return (
+        f"You will get an M-Pesa prompt for {kes(amount_minor)}. Enter your M-Pesa PIN on it "
+        "to pay."
+    )
+
+
+# -- my loan -----------------------------------------------------------------------------------
+
+
+def no_loan(limit_minor: int) -> str:
+    return f"You have no open loan. Your limit is {kes(limit_minor)}.\n{BACK}"
+
+
+def loan_on_its_way(account: str, principal_minor: int) -> str:
+    return f"Loan {account}: {kes(principal_minor)} is on its way to your M-Pesa.\n{BACK}"
+
+
+def loan(
+    account: str,
+    in_default: bool,
+    owed_minor: int,
+    principal_minor: int,
+    charges_minor: int,
+    due_on: date | None,
+) -> str:
+    status = "in default" if in_default else "active"
+    due = f"\nDue date: {_day(due_on)}" if due_on else ""
+    return (
+        f"Loan {account} ({status})\nOwed: {kes(owed_minor)}\nPrincipal: {kes(principal_minor)}"
+        f"\nInterest: {kes(charges_minor)}{due}\n{BACK}"
+    )
+
+
+# -- savings -----------------------------------------------------------------------------------
+
+
+def savings(long_minor: int, short_minor: int, held: bool) -> str:
+    note = " (held)" if held else ""
+    return (
+        f"Savings\nLong-term: {kes(long_minor)}\nShort-term: {kes(short_minor)}{note}"
+        f"\n1. Withdraw short-term\n{BACK}"
+    )
+
+
+WITHDRAW_AFTER_LOAN = f"You can withdraw short-term savings once your loan is repaid.\n{BACK}"
+SAVINGS_HELD = f"Your short-term savings are held while your loan is in default.\n{BACK}"
+
+
+def too_little_to_withdraw(least_minor: int) -> str:
+    return f"You need at least {kes(least_minor)} of short-term savings to withdraw.\n{BACK}"
+
+
+def withdraw_amount(least_minor: int, most_minor: int) -> str:
+    return f"Withdraw up to {kes(most_minor)}.\n{amount_range(least_minor, most_minor)}\n{BACK}"
+
+
+def withdrawn(amount_minor: int) -> str:
+    return f"{kes(amount_minor)} from your savings is on its way to your M-Pesa."
+
+
+# -- my account --------------------------------------------------------------------------------
+
+
+def account(limit_minor: int, band: str | None) -> str:
+    shown = band or "not scored yet"
+    return (
+        f"My account\nLimit: {kes(limit_minor)}\nBand: {shown}\n1. Change PIN\n2. Opt out\n{BACK}"
+    )
+
+
+ENTER_CURRENT_PIN = f"Enter your current PIN:\n{BACK}"
+ENTER_NEW_PIN = f"Enter a new 4-digit PIN:\n{BACK}"
+ENTER_NEW_PIN_AGAIN = f"Enter the new PIN again:\n{BACK}"
+PIN_CHANGED = "Your Mkopo PIN has been changed."
+OPT_OUT_BLOCKED = f"Repay your loan before you opt out.\n{BACK}"
+ENTER_PIN_TO_OPT_OUT = f"Enter your Mkopo PIN to opt out:\n{BACK}"
+
+
+def opt_out_confirm(savings_minor: int) -> str:
+    return (
+        f"Opt out of Mkopo? You keep your savings of {kes(savings_minor)} and can rejoin "
+        f"later.\n1. Yes, opt out\n{BACK}"
+    )
+
+
+def opted_out(savings_minor: int) -> str:
+    return (
+        f"You have left Mkopo. Your savings of {kes(savings_minor)} stay yours. Dial again "
+        "to rejoin."
+    )
+
+
+# -- SMS after a registration (up to 480 characters) -------------------------------------------
+
+SMS_REGISTRATION_REFUSED = {
+    "identity_not_found": "Mkopo: the national ID you gave is not in the population register. "
+    "Check the number and dial again to register.",
+    "invalid_national_id": "Mkopo: the national ID you gave is not valid. Dial again to register.",
+    "implausible_birth_date": "Mkopo: the register's date of birth for your ID cannot be "
+    "right, so we cannot register you. Please have it corrected at a Huduma centre.",
+    "underage": "Mkopo: you must be 18 or older to join. We could not register you.",
+    "sim_not_on_network": "Mkopo: your number is not active on the network, so we cannot "
+    "register you.",
+    "no_mobile_money_account": "Mkopo: your number has no M-Pesa account. Register for "
+    "M-Pesa, then dial again.",
+    "sim_too_new": "Mkopo: your SIM must be active for 90 days or more before you can join. "
+    "Please try again later.",
+    "national_id_registered_elsewhere": "Mkopo: your ID is registered on another number. "
+    "Opt out on that number first, then dial again.",
+    "phone_registered_to_another_id": "Mkopo: this number is registered to another national "
+    "ID. Call Mkopo support.",
+}
+SMS_REGISTRATION_REFUSED_OTHER = "Mkopo: we could not register you. Call Mkopo support."
+SMS_REGISTRATION_FAILED = (
+    "Mkopo: we could not check your details right now. Please dial again later to register."
+)
