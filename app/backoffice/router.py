@@ -1,5 +1,11 @@
-"""``/admin/v1`` (being built)."""
+"""``/admin/v1``: running the fund (roles and maker-checker rules in docs/backoffice.md).
+
+Each area's router carries the ``/admin/v1`` prefix itself (``routes.common.PREFIX``)."""
 
 from fastapi import APIRouter
 
-router = APIRouter(prefix="/admin/v1", tags=["admin"])
+from app.backoffice.routes import approvals, borrowers, journals, loans, products, staff
+
+router = APIRouter()
+for _area in (staff, products, approvals, borrowers, loans, journals):
+    router.include_router(_area.router)

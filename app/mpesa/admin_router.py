@@ -3,7 +3,8 @@
 
 Officers and administrators see the payments held in suspense and may ask for one to be sent
 back; only an administrator other than the requester may approve (four eyes). Assigning a
-suspense payment to a loan comes with reconciliation.
+suspense payment to a loan comes with reconciliation. Each request and decision is written
+to the audit log in the same transaction as the change it records.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.api.deps import AppClock, ReadSession, get_sessions
+from app.audit.log import record, staff_actor
 from app.db.session import Sessions
 from app.mpesa.models import CollectionReversal, UnmatchedReceipt
 from app.mpesa.reversals import (
@@ -36,6 +39,7 @@ AppSessions = Annotated[Sessions, Depends(get_sessions)]
 Id = Annotated[int, Path(ge=1, le=2**62)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 AfterId = Annotated[int, Query(ge=0, le=2**62)]
+_REQUESTED = {"status": "requested"}
 
 
 class _Out(BaseModel):
@@ -102,14 +106,17 @@ def create_reversal(
     """Ask for a suspense payment to be sent back to its payer (another admin approves)."""
     with sessions.unit_of_work() as session:
         reversal = request_reversal(session, body.receipt, body.reason, user.username, clock())
-        return ReversalOut.model_validate(reversal)
+        answer = ReversalOut.model_validate(reversal)
+        _audit(session, user, "reversal.request", answer, clock(), before=None)
+        return answer
 
 
 @router.get("/reversals", response_model=list[ReversalOut])
 def list_reversals(
     session: ReadSession,
     _: Officer,
-    status: str | None = Query(None, max_length=12),
+    status: Literal["requested", "approved", "submitted", "succeeded", "failed", "rejected"]
+    | None = None,
     limit: Limit = 100,
     after_id: AfterId = 0,
 ) -> list[CollectionReversal]:
@@ -134,12 +141,33 @@ def approve(reversal_id: Id, sessions: AppSessions, clock: AppClock, user: Admin
         reversal = approve_reversal(
             session, Ledger(session, clock), reversal_id, user.username, clock()
         )
-        return ReversalOut.model_validate(reversal)
+        answer = ReversalOut.model_validate(reversal)
+        _audit(session, user, "reversal.approve", answer, clock())
+        return answer
 
 
 @router.post("/reversals/{reversal_id}/reject", response_model=ReversalOut)
 def reject(reversal_id: Id, sessions: AppSessions, clock: AppClock, user: Officer) -> ReversalOut:
     with sessions.unit_of_work() as session:
-        return ReversalOut.model_validate(
+        answer = ReversalOut.model_validate(
             reject_reversal(session, reversal_id, user.username, clock())
         )
+        withdrawn = answer.requested_by == user.username
+        _audit(
+            session, user, "reversal.withdraw" if withdrawn else "reversal.reject", answer, clock()
+        )
+        return answer
+
+
+def _audit(
+    session: Session,
+    user: StaffUser,
+    action: str,
+    reversal: ReversalOut,
+    now: datetime,
+    before: dict[str, str] | None = _REQUESTED,
+) -> None:
+    after = reversal.model_dump(
+        mode="json", include={"status", "receipt", "amount_minor", "reason", "approved_by"}
+    )
+    record(session, staff_actor(user), action, ("reversal", reversal.id), now, before, after)

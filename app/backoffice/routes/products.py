@@ -1,0 +1,66 @@
+"""``/admin/v1/products``: the products, and requests to change them (maker-checker)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+from sqlalchemy import select
+
+from app.api.deps import AppClock, ReadSession
+from app.audit.log import staff_actor
+from app.backoffice.approvals import submit
+from app.backoffice.deps import IdempotencyKey, Maker, Reader
+from app.backoffice.kinds import PRODUCT_CHANGE
+from app.backoffice.product_changes import ProductNotFound
+from app.backoffice.routes.common import PREFIX, AppSessions, answer_submitted
+from app.backoffice.schemas import ApprovalOut, ProductChangeIn, ProductOut
+from app.products.models import Product
+from ledger import Ledger
+
+router = APIRouter(prefix=PREFIX, tags=["admin: products"])
+Code = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$")]
+
+
+@router.get("/products", response_model=list[ProductOut])
+def list_products(session: ReadSession, _: Reader) -> list[Product]:
+    return list(session.scalars(select(Product).order_by(Product.code)))
+
+
+@router.get("/products/{code}", response_model=ProductOut)
+def get_product(code: Code, session: ReadSession, _: Reader) -> Product:
+    product = session.scalar(select(Product).where(Product.code == code))
+    if product is None:
+        raise ProductNotFound(f"No product {code!r}")
+    return product
+
+
+@router.post(
+    "/products/{code}/changes",
+    response_model=ApprovalOut,
+    status_code=201,
+    responses={200: {"description": "The same request, replayed with its Idempotency-Key"}},
+)
+def request_product_change(
+    code: Code,
+    body: ProductChangeIn,
+    sessions: AppSessions,
+    clock: AppClock,
+    user: Maker,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> ApprovalOut:
+    """Ask for a change of terms; another staff member approves it (admin)."""
+    asked = {"product_code": code, "changes": body.changes.model_dump(exclude_unset=True)}
+    with sessions.unit_of_work() as session:
+        submitted = submit(
+            session,
+            Ledger(session, clock),
+            PRODUCT_CHANGE,
+            asked,
+            body.reason,
+            staff_actor(user),
+            clock(),
+            idempotency_key,
+        )
+        return answer_submitted(response, submitted)
