@@ -186,8 +186,9 @@ def _close(
 ) -> None:
     loan.status = LoanStatus.REPAID
     loan.closed_at = now
-    borrower.frozen_at = None
-    borrower.frozen_reason = None
+    if borrower.frozen_reason == "default":  # a freeze put on by staff stays until lifted
+        borrower.frozen_at = None
+        borrower.frozen_reason = None
     borrower.savings_short_held_minor = 0
     on_time = loan.due_on is not None and business_date(received_at) <= loan.due_on
     if on_time and loan.defaulted_at is None:

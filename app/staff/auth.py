@@ -33,4 +33,5 @@ def require_roles(*roles: Role) -> Callable[..., StaffUser]:
             raise ProblemError(403, "forbidden", f"Role {user.role} may not do this")
         return user
 
+    dependency.allowed_roles = frozenset(allowed)  # type: ignore[attr-defined]  # read by tests
     return dependency

@@ -135,3 +135,16 @@ def test_five_wrong_pins_lock_the_pin_and_a_right_one_resets_the_count(fund: Fun
         attempt("4826")
     fund.clock.advance(hours=25)
     assert attempt("4826") is None
+
+
+def test_repaying_in_full_lifts_a_default_freeze_but_not_one_put_on_by_staff(fund: Fund) -> None:
+    borrower_id = fund.register()
+    fund.borrow(borrower_id, 500 * KES)
+    with fund.sessions.unit_of_work() as session:
+        borrower = session.get(Borrower, borrower_id)
+        assert borrower is not None
+        borrower.frozen_at, borrower.frozen_reason = fund.clock(), "staff: fraud review"
+    loan = fund.loan_of(borrower_id)
+    fund.repay(loan.id, loan.outstanding_minor, "RPAYFULL01")
+    assert fund.loan_of(borrower_id).status == "repaid"
+    assert fund.borrower(borrower_id).frozen_reason == "staff: fraud review"
