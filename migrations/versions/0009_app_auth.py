@@ -1,7 +1,7 @@
 """app auth: sign-in sessions (token families), phone verifications, rate-limit counters
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-28 15:08:48.838323
 
 Drafted with autogenerate on top of 0007, then edited by hand: the tables of
@@ -17,7 +17,7 @@ from alembic import op
 import ledger.sqltypes
 
 revision: str = '0009'
-down_revision: str | None = '0007'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

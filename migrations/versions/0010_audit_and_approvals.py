@@ -1,7 +1,7 @@
 """audit log (append-only, hash-chained) and maker-checker requests
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-29 09:00:00
 
 Written by hand: the tables of ``app/audit/models.py`` and ``app/backoffice/models.py``, the
@@ -20,7 +20,7 @@ from app.audit import ddl as audit_ddl
 from app.backoffice import ddl as approvals_ddl
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
