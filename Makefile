@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint format migrate demo bench bench-ledger bench-accrual bench-callbacks bench-ussd clean
+.PHONY: help venv run test lint format migrate demo bench bench-ledger bench-accrual bench-callbacks bench-ussd bench-recon clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -47,7 +47,7 @@ demo: venv ## migrate and load demo data without starting anything
 	$(BIN)/mkopo keys generate --if-missing
 	$(BIN)/mkopo seed-demo
 
-bench: bench-ledger bench-accrual bench-callbacks bench-ussd ## every benchmark
+bench: bench-ledger bench-accrual bench-callbacks bench-ussd bench-recon ## every benchmark
 
 bench-ledger: venv ## ledger throughput vs pgbench on local PostgreSQL -> bench/results/ledger.json
 	$(BIN)/python -m bench.ledger_bench
@@ -60,6 +60,9 @@ bench-callbacks: venv ## C2B callbacks accepted over HTTP (wrk) and processed, o
 
 bench-ussd: venv ## USSD hops/s and latency, 200 sessions borrowing, on local PostgreSQL -> bench/results/ussd.json
 	$(BIN)/python -m bench.ussd_bench
+
+bench-recon: venv ## statement reconciliation of 100k and 1M lines on local PostgreSQL -> bench/results/recon.json
+	$(BIN)/python -m bench.recon_bench
 
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -14,10 +14,12 @@ keys_app = typer.Typer(help="The ledger's Ed25519 sealing key.", no_args_is_help
 users_app = typer.Typer(help="Staff users and their API tokens.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 mpesa_app = typer.Typer(help="M-Pesa (Daraja) set-up.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log of staff actions.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(mpesa_app, name="mpesa")
+app.add_typer(audit_app, name="audit")
 
 
 @app.command()
@@ -106,6 +108,78 @@ def seed_demo_command() -> None:
     typer.echo(seed_demo(runtime()))
 
 
+@app.command()
+def reconcile(
+    statement: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="M-Pesa organisation statement (CSV/XLSX)"),
+    ] = None,
+    period_from: Annotated[
+        str | None, typer.Option("--from", help="Or: first business date YYYY-MM-DD")
+    ] = None,
+    period_to: Annotated[str | None, typer.Option("--to", help="Last business date")] = None,
+    again: Annotated[bool, typer.Option(help="A fresh run of a period run before")] = False,
+    tolerance_cents: Annotated[int, typer.Option(min=0, max=10_000)] = 0,
+    window_s: Annotated[int, typer.Option(min=1, max=604_800)] = 1_800,
+    report_json: Annotated[Path | None, typer.Option(help="Write the JSON report here")] = None,
+    report_csv: Annotated[Path | None, typer.Option(help="Write the CSV report here")] = None,
+) -> None:
+    """Reconcile a statement file (or a period of imported ones) against the ledger now.
+
+    Running it again for the same file changes nothing and prints the same summary; a run
+    interrupted by a crash resumes where it stopped."""
+    from datetime import date
+
+    from app.errors import DomainError
+    from app.reconciliation.report import report_csv as csv_chunks
+    from app.reconciliation.report import report_json as json_chunks
+    from app.reconciliation.rules import MatchRules
+    from app.reconciliation.runs import (
+        execute_run,
+        get_run,
+        start_period_run,
+        start_statement_run,
+    )
+    from app.runtime import runtime
+    from app.security.fields import FieldCipher, load_field_keys
+
+    if (statement is None) == (period_from is None or period_to is None):
+        typer.echo("give --statement FILE, or --from DATE and --to DATE", err=True)
+        raise typer.Exit(2)
+    rules = MatchRules(tolerance_cents, window_s)
+    rt = runtime()
+    try:
+        with rt.sessions.unit_of_work() as session:
+            if statement is not None:
+                with statement.open("rb") as stream:
+                    started = start_statement_run(
+                        session, stream, statement.name, "cli", rt.clock(), rules
+                    )
+            else:
+                first, last = (
+                    date.fromisoformat(period_from or ""),
+                    date.fromisoformat(period_to or ""),
+                )
+                started = start_period_run(session, first, last, "cli", rt.clock(), rules, again)
+            run_id = started.run.id
+    except (DomainError, ValueError) as exc:  # a rejected file, a bad or uncovered period
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from None
+    keys = rt.settings.field_keys_path
+    cipher = FieldCipher(load_field_keys(keys).encryption_keys) if keys.is_file() else None
+    status = execute_run(rt.sessions, rt.clock, run_id, cipher)
+    for path, chunks in ((report_json, json_chunks), (report_csv, csv_chunks)):
+        if path is not None:
+            with path.open("wb") as out:
+                for chunk in chunks(rt.sessions, run_id):
+                    out.write(chunk)
+    with rt.sessions.reader() as session:
+        summary = get_run(session, run_id).summary
+    typer.echo(json.dumps({"run_id": run_id, "status": status, "summary": summary}, indent=2))
+    if status == "failed":
+        raise typer.Exit(1)
+
+
 @keys_app.command("generate")
 def keys_generate(
     out: Annotated[Path | None, typer.Option(help="Sealing key path (default: settings)")] = None,
@@ -187,6 +261,29 @@ def ledger_verify() -> None:
                 "entries_checked": report.entries_checked,
                 "unsealed_entries": report.unsealed_entries,
                 "first_break": report.first_break,
+            }
+        )
+    )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit log's hash chain; exit 1 and name the first break if it fails."""
+    from dataclasses import asdict
+
+    from app.audit.chain import verify_chain
+    from app.runtime import runtime
+
+    with runtime().sessions.reader() as session:
+        report = verify_chain(session)
+    typer.echo(
+        json.dumps(
+            {
+                "ok": report.ok,
+                "records_checked": report.records_checked,
+                "first_break": asdict(report.first_break) if report.first_break else None,
             }
         )
     )

@@ -23,6 +23,7 @@ from app.mpesa import router as mpesa_router
 from app.observability.logging import configure_logging
 from app.observability.metrics import metrics_endpoint
 from app.observability.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.reconciliation import router as reconciliation_router
 from app.settings import Settings, get_settings
 from app.taskqueue import CeleryTaskQueue, TaskQueue
 from app.ussd import router as ussd_router
@@ -64,6 +65,7 @@ def create_app(
     app.include_router(backoffice_router.router)
     app.include_router(reports_router.router)
     app.include_router(audit_router.router)
+    app.include_router(reconciliation_router.router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

@@ -19,6 +19,7 @@ TASK_MODULES = [
     "app.mpesa.tasks",
     "app.notifications.tasks",
     "app.payments.tasks",
+    "app.reconciliation.tasks",
     "app.ussd.tasks",
 ]
 TASK_TIME_LIMIT_S = 300
@@ -75,6 +76,17 @@ def create_celery(settings: Settings) -> Celery:
             "purge-ussd-sessions": {"task": "ussd.purge_sessions", "schedule": 3600.0},
             # 00:05 Nairobi time (21:05 UTC): charge the day that has just begun.
             "accrue-loans": {"task": "lending.accrue", "schedule": crontab(hour=21, minute=5)},
+            # 01:30 Nairobi (22:30 UTC): yesterday's statement, after the accrual.
+            "reconcile-nightly": {
+                "task": "reconciliation.nightly",
+                "schedule": crontab(hour=22, minute=30),
+            },
+            "resume-reconciliations": {"task": "reconciliation.resume_runs", "schedule": 300.0},
+            "resolve-pending-payments": {
+                "task": "reconciliation.resolve_pending",
+                "schedule": 900.0,
+            },
+            "float-check": {"task": "reconciliation.float_check", "schedule": 3600.0},
         },
     )
     return celery

@@ -19,6 +19,10 @@ def test_every_beat_entry_names_a_registered_task() -> None:
         "mpesa.sweep_reversals",
         "ussd.sweep_registrations",
         "ussd.purge_sessions",
+        "reconciliation.nightly",
+        "reconciliation.resume_runs",
+        "reconciliation.resolve_pending",
+        "reconciliation.float_check",
     }
     assert scheduled <= set(celery_app.tasks)
 

@@ -1,0 +1,77 @@
+"""Refusals of the reconciliation rules (mapped to problem+json by ``app.api.problems``)."""
+
+from __future__ import annotations
+
+from app.errors import DomainError
+
+
+class RunNotFound(DomainError):
+    code = "reconciliation_not_found"
+    http_status = 404
+
+
+class NoStatementForPeriod(DomainError):
+    """No imported statement covers the period: every ledger receipt would look missing."""
+
+    code = "no_statement_for_period"
+    http_status = 409
+
+
+class InvalidPeriod(DomainError):
+    code = "invalid_period"
+
+
+class ExceptionNotFound(DomainError):
+    code = "reconciliation_exception_not_found"
+    http_status = 404
+
+
+class ResolutionNotFound(DomainError):
+    code = "resolution_not_found"
+    http_status = 404
+
+
+class ExceptionClosed(DomainError):
+    code = "exception_closed"
+    http_status = 409
+
+
+class ResolutionPending(DomainError):
+    """Another proposal for this exception waits for a decision."""
+
+    code = "resolution_pending"
+    http_status = 409
+
+
+class ResolutionNotPending(DomainError):
+    code = "resolution_not_pending"
+    http_status = 409
+
+
+class ActionNotAllowed(DomainError):
+    """The action does not fit this kind of exception."""
+
+    code = "action_not_allowed"
+
+
+class SameChecker(DomainError):
+    """The one who proposed a resolution cannot approve it."""
+
+    code = "four_eyes"
+    http_status = 403
+
+
+class InvalidNote(DomainError):
+    code = "invalid_note"
+
+
+class RequestKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    http_status = 409
+
+
+class ResolutionInvalid(DomainError):
+    """The action can no longer be applied (the state moved since it was proposed)."""
+
+    code = "resolution_invalid"
+    http_status = 409

@@ -1,0 +1,364 @@
+"""Reconciliation runs: created for a statement or a period, executed step by step.
+
+A run is unique by its key (``statement:<sha256>``, ``period:<from>:<to>``): asking again
+returns it, and executing a finished run changes nothing. Execution is a series of steps,
+each its own transaction that commits with the run's phase and cursor:
+
+1. snapshot: the ledger's float movements by receipt, for the period and a margin;
+2. matching: the next chunk of statement lines (by id) decided against the snapshot;
+3. closing: the rules after the join, ledger-only receipts, conflicting lines, exceptions,
+   the float check and the summary.
+
+A crash loses at most the step in progress (rolled back), and the next execution resumes
+at that step. Steps take the run's row lock (SKIP LOCKED): two workers never run one step
+twice, and a second worker finds the run busy.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from typing import IO, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.accounting.chart import Acct, fund_accounts
+from app.borrowers.models import Borrower
+from app.clock import EAT, Clock
+from app.db.session import Sessions
+from app.reconciliation import exceptions, matching, rule_matching
+from app.reconciliation import rules as r
+from app.reconciliation.errors import InvalidPeriod, NoStatementForPeriod, RunNotFound
+from app.reconciliation.exception_models import FloatCheck, ReconException
+from app.reconciliation.float_check import check_statement
+from app.reconciliation.importer import ImportResult, import_statement
+from app.reconciliation.models import Result, Run, Statement
+from app.reconciliation.rule_matching import PhoneOf
+from app.reconciliation.rules import MatchRules
+from app.reconciliation.snapshot import take_snapshot
+from app.reconciliation.sql import analyze_if_grown, tune_for_bulk
+from app.security.fields import FieldCipher
+from ledger import Ledger
+
+MATCH_CHUNK = 200_000
+"""Statement lines decided per step (one transaction). Each step reads the whole snapshot
+once (a hash join), so fewer, larger steps are cheaper: 200k lines take a few seconds."""
+MAX_ATTEMPTS = 5
+"""Failed steps before a run is marked failed (a transient error is retried, a bug is not
+retried forever)."""
+MAX_PERIOD_DAYS = 31
+MIN_YEAR, MAX_YEAR = 2000, 2200
+StepHook = Callable[[str], None]
+
+
+def scope(run: Run) -> tuple[datetime, datetime]:
+    """[from, until): the statement's times have whole seconds, ``period_to`` included."""
+    return run.period_from, run.period_to + timedelta(seconds=1)
+
+
+def _new_run(
+    session: Session,
+    key: str,
+    kind: str,
+    bounds: tuple[datetime, datetime],
+    rules: MatchRules,
+    requested_by: str,
+    now: datetime,
+    statement_id: int | None = None,
+) -> Run:
+    run = Run(
+        run_key=key,
+        kind=kind,
+        statement_id=statement_id,
+        period_from=bounds[0],
+        period_to=bounds[1],
+        rules=rules.as_dict(),
+        status="queued",
+        phase="snapshot",
+        cursor_line_id=0,
+        lines_total=0,
+        lines_done=0,
+        items_total=0,
+        attempts=0,
+        requested_by=requested_by,
+        created_at=now,
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    run: Run
+    created: bool
+    imported: ImportResult | None = None
+
+
+def start_statement_run(
+    session: Session,
+    stream: IO[bytes],
+    filename: str,
+    requested_by: str,
+    now: datetime,
+    rules: MatchRules | None = None,
+) -> Started:
+    """Import the file (or find it imported) and its run; raises ``StatementRejected``."""
+    imported = import_statement(session, stream, filename, requested_by, now)
+    statement = session.get(Statement, imported.statement_id)
+    assert statement is not None
+    key = f"statement:{statement.sha256}"
+    existing = session.scalar(select(Run).where(Run.run_key == key))
+    if existing is not None:
+        return Started(existing, False, imported)
+    bounds = (statement.period_from, statement.period_to)
+    run = _new_run(
+        session, key, "statement", bounds, rules or MatchRules(), requested_by, now, statement.id
+    )
+    return Started(run, True, imported)
+
+
+def period_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """Business dates (Nairobi) ``first`` to ``last`` inclusive, as UTC instants."""
+    if first.year < MIN_YEAR or last.year > MAX_YEAR:
+        raise InvalidPeriod(f"Give dates between {MIN_YEAR} and {MAX_YEAR}")
+    if last < first or (last - first).days >= MAX_PERIOD_DAYS:
+        raise InvalidPeriod(f"Give a period of 1 to {MAX_PERIOD_DAYS} days, first day first")
+    since = datetime.combine(first, clock_time(0, 0), tzinfo=EAT)
+    until = datetime.combine(last, clock_time(23, 59, 59), tzinfo=EAT)
+    return since.astimezone(UTC), until.astimezone(UTC)
+
+
+def start_period_run(
+    session: Session,
+    first: date,
+    last: date,
+    requested_by: str,
+    now: datetime,
+    rules: MatchRules | None = None,
+    again: bool = False,
+) -> Started:
+    """A run over statement lines already imported for business dates ``first``..``last``;
+    ``again`` makes a fresh run when one exists (e.g. after resolutions)."""
+    since, until = period_bounds(first, last)
+    covered = session.execute(
+        select(func.min(Statement.period_from), func.max(Statement.period_to)).where(
+            Statement.period_from <= until, Statement.period_to >= since
+        )
+    ).one()
+    if covered[0] is None or covered[0] > since or covered[1] < until:
+        raise NoStatementForPeriod(
+            f"No imported statement covers {first.isoformat()} to {last.isoformat()}"
+        )
+    key = f"period:{first.isoformat()}:{last.isoformat()}"
+    existing = session.scalar(
+        select(Run).where(Run.run_key.startswith(key)).order_by(Run.id.desc()).limit(1)
+    )
+    if existing is not None and not again:
+        return Started(existing, False)
+    if existing is not None:
+        count = session.scalar(select(func.count()).where(Run.run_key.startswith(key)))
+        key = f"{key}:{int(count or 0) + 1}"
+    return Started(
+        _new_run(session, key, "period", (since, until), rules or MatchRules(), requested_by, now),
+        True,
+    )
+
+
+def get_run(session: Session, run_id: int) -> Run:
+    run = session.get(Run, run_id)
+    if run is None:
+        raise RunNotFound(f"No reconciliation run {run_id}")
+    return run
+
+
+# -- execution -------------------------------------------------------------------------
+
+
+def phone_lookup(session: Session, cipher: FieldCipher | None) -> PhoneOf | None:
+    if cipher is None:
+        return None
+
+    def phone_of(borrower_id: int) -> str | None:
+        encrypted = session.scalar(select(Borrower.phone_enc).where(Borrower.id == borrower_id))
+        return cipher.decrypt(encrypted) if encrypted else None
+
+    return phone_of
+
+
+def execute_run(
+    sessions: Sessions,
+    clock: Clock,
+    run_id: int,
+    cipher: FieldCipher | None = None,
+    chunk_size: int = MATCH_CHUNK,
+    budget_s: float | None = None,
+    after_step: StepHook | None = None,
+) -> str:
+    """Run steps until the run is done (or ``budget_s`` is spent); returns its status, or
+    "busy" when another worker holds it. ``after_step`` is called after each commit."""
+    deadline = None if budget_s is None else time.monotonic() + budget_s
+    while True:
+        try:
+            with sessions.unit_of_work() as session:
+                run = session.scalar(
+                    select(Run)
+                    .where(Run.id == run_id)
+                    .with_for_update(skip_locked=True)
+                    .execution_options(populate_existing=True)
+                )
+                if run is None:
+                    exists = session.scalar(select(Run.id).where(Run.id == run_id))
+                    return "busy" if exists else "not_found"
+                if run.status in ("done", "failed"):
+                    return run.status
+                _step(session, Ledger(session, clock), run, clock(), cipher, chunk_size)
+                phase, status = run.phase, run.status
+        except Exception as exc:
+            _count_failure(sessions, clock, run_id, exc)
+            raise
+        if after_step is not None:
+            after_step(phase)
+        if status == "done" or (deadline is not None and time.monotonic() >= deadline):
+            return status
+
+
+def _count_failure(sessions: Sessions, clock: Clock, run_id: int, exc: Exception) -> None:
+    with sessions.unit_of_work() as session:
+        run = session.get(Run, run_id, with_for_update=True)
+        if run is None or run.status in ("done", "failed"):
+            return
+        run.attempts += 1
+        run.error = f"{type(exc).__name__}: {exc}"[:300]
+        run.updated_at = clock()
+        if run.attempts >= MAX_ATTEMPTS:
+            run.status, run.finished_at = "failed", clock()
+
+
+def _step(
+    session: Session,
+    ledger: Ledger,
+    run: Run,
+    now: datetime,
+    cipher: FieldCipher | None,
+    chunk_size: int,
+) -> None:
+    since, until = scope(run)
+    rules = MatchRules.from_dict(run.rules)
+    run.updated_at = now
+    tune_for_bulk(session)
+    if run.phase == "snapshot":
+        run.status, run.started_at = "running", run.started_at or now
+        float_id = fund_accounts(ledger)[Acct.FLOAT]
+        margin = r.SNAPSHOT_MARGIN
+        run.items_total = take_snapshot(session, run.id, float_id, since - margin, until + margin)
+        analyze_if_grown(session, "recon_ledger_items", run.items_total)
+        run.lines_total = matching.count_lines(session, since, until)
+        run.phase, run.cursor_line_id = "matching", 0
+    elif run.phase == "matching":
+        last = matching.next_chunk_end(session, run.cursor_line_id, since, until, chunk_size)
+        if last is None:
+            run.phase = "closing"
+        else:
+            done = matching.match_chunk(
+                session, run.id, run.cursor_line_id, last, since, until, rules
+            )
+            run.cursor_line_id, run.lines_done = last, run.lines_done + done
+    elif run.phase == "closing":
+        _close(session, ledger, run, rules, now, phone_lookup(session, cipher))
+        run.phase, run.status, run.finished_at = "done", "done", now
+    session.flush()
+
+
+def _close(
+    session: Session,
+    ledger: Ledger,
+    run: Run,
+    rules: MatchRules,
+    now: datetime,
+    phone_of: PhoneOf | None,
+) -> None:
+    since, until = scope(run)
+    if rules.group_charges:
+        rule_matching.group_charges(session, run.id, rules)
+    rule_matching.match_payouts(session, run.id, rules, since, until, phone_of)
+    rule_matching.match_stk_prompts(session, run.id, rules, since, until)
+    matching.ledger_only(session, run.id, since, until)
+    matching.conflicting_lines(session, run.id, since, until)
+    session.flush()
+    opened = exceptions.open_exceptions(session, run.id, now)
+    resolved = exceptions.auto_resolve(session, run.id, now)
+    check = check_statement(session, ledger, run, now)
+    run.summary = summarise(session, run, opened, resolved, check)
+
+
+def summarise(
+    session: Session,
+    run: Run,
+    opened: int,
+    auto_resolved: int,
+    check: FloatCheck | None,
+) -> dict[str, Any]:
+    """Counts and totals per outcome, exceptions by state, the float check (plain JSON)."""
+    rows = session.execute(
+        select(
+            Result.outcome,
+            func.count(),
+            func.coalesce(func.sum(Result.statement_minor), 0),
+            func.coalesce(func.sum(Result.ledger_minor), 0),
+            func.coalesce(func.sum(Result.difference_minor), 0),
+        )
+        .where(Result.run_id == run.id)
+        .group_by(Result.outcome)
+        .order_by(Result.outcome)
+    ).all()
+    outcomes = {
+        outcome: {
+            "count": int(count),
+            "statement_minor": int(statement or 0),
+            "ledger_minor": int(ledger or 0),
+            "difference_minor": int(difference or 0),
+        }
+        for outcome, count, statement, ledger, difference in rows
+    }
+    linked = select(Result.exception_id).where(Result.run_id == run.id).distinct()
+    states = session.execute(
+        select(ReconException.state, func.count())
+        .where(ReconException.id.in_(linked) | (ReconException.first_run_id == run.id))
+        .group_by(ReconException.state)
+    ).all()
+    return {
+        "lines": run.lines_total,
+        "ledger_receipts": run.items_total,
+        "outcomes": outcomes,
+        "exceptions": {
+            "by_state": {state: int(count) for state, count in states},
+            "opened": opened,
+            "auto_resolved": auto_resolved,
+        },
+        "float_check": None
+        if check is None
+        else {
+            "as_of": check.as_of.isoformat(),
+            "provider_minor": check.provider_minor,
+            "ledger_minor": check.ledger_minor,
+            "difference_minor": check.difference_minor,
+            "explained_minor": check.explained_minor,
+            "unexplained_minor": check.difference_minor - (check.explained_minor or 0),
+        },
+    }
+
+
+def unfinished_runs(session: Session, limit: int = 20) -> list[int]:
+    return list(
+        session.scalars(
+            select(Run.id)
+            .where(Run.status.in_(("queued", "running")))
+            .order_by(Run.id)
+            .limit(limit)
+        )
+    )
