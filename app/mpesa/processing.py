@@ -34,7 +34,7 @@ from app.lending.models import OPEN_STATUSES, Loan, RepaymentChannel
 from app.lending.repayments import apply_repayment
 from app.mpesa.models import MpesaCallback, UnmatchedReceipt
 from app.mpesa.reversals import record_reversal_result
-from app.mpesa.stk import record_stk_result
+from app.mpesa.stk import in_suspense, record_stk_result
 from app.payments.payouts import record_payout_result
 from app.security.fields import BlindIndex
 from integrations.mpesa.callbacks import C2BPayment, parse_c2b, parse_stk_callback
@@ -123,6 +123,8 @@ def _apply_c2b(
     payment: C2BPayment,
     now: datetime,
 ) -> None:
+    if in_suspense(session, payment.receipt):
+        return  # already held in suspense (an earlier delivery, or reconciliation)
     loan_id = _loan_for(session, blind_index, payment.account_reference)
     if loan_id is not None:
         try:

@@ -22,7 +22,7 @@ from app.lending import errors
 from app.lending.loans import open_loan_id
 from app.lending.models import Loan, RepaymentChannel
 from app.lending.repayments import apply_repayment
-from app.mpesa.models import StkRequest
+from app.mpesa.models import StkRequest, UnmatchedReceipt
 from app.ports import Ports
 from integrations.payments.port import CollectionOrder, CollectionResult, Submission
 from ledger import Ledger
@@ -125,6 +125,9 @@ def record_stk_result(
     if not result.succeeded:
         request.status = "failed"
         return request
+    request.status, request.receipt = "succeeded", result.receipt
+    if result.receipt and in_suspense(session, result.receipt):
+        return request  # already booked to suspense (reconciliation): an officer assigns it
     key = f"mpesa:{result.receipt}" if result.receipt else f"stk:{result.checkout_id}"
     apply_repayment(
         session,
@@ -137,8 +140,13 @@ def record_stk_result(
         now,
         receipt=result.receipt,
     )
-    request.status, request.receipt = "succeeded", result.receipt
     return request
+
+
+def in_suspense(session: Session, receipt: str) -> bool:
+    """Whether this payment is already held in suspense (so it must not be applied again)."""
+    found = session.scalar(select(UnmatchedReceipt.id).where(UnmatchedReceipt.receipt == receipt))
+    return found is not None
 
 
 def sweep_stk(

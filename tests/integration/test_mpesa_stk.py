@@ -184,3 +184,35 @@ def test_a_sender_that_died_after_the_recovery_point_never_pushes_again(fund: Fu
     sweep_stk(fund.sessions, fund.ports, fund.clock)
     with fund.sessions.reader() as session:
         assert session.get(StkRequest, request_id).status == "unknown"  # type: ignore[union-attr]
+
+
+def test_a_late_stk_callback_for_a_payment_already_in_suspense_is_not_applied_again(
+    fund: Fund,
+) -> None:
+    """Reconciliation may have booked an STK payment to suspense before its callback came:
+    the callback then settles the prompt but must not count the money a second time."""
+    borrower_id = fund.register()
+    fund.borrow(borrower_id, 500 * KES)
+    request = prompt(fund, borrower_id, 200 * KES)
+    assert request.checkout_id is not None
+    deliver(
+        fund,
+        "c2b/confirmation",
+        {
+            "TransactionType": "Pay Bill",
+            "TransID": "TSTK000009",
+            "TransTime": "20260302101500",
+            "TransAmount": "200.00",
+            "BusinessShortCode": "600000",
+            "BillRefNumber": "NOT A LOAN",
+            "MSISDN": "",
+            "FirstName": "",
+            "MiddleName": "",
+            "LastName": "",
+        },
+    )
+    deliver(fund, "stk", stk_callback(request.checkout_id, 0, 200, "TSTK000009"))
+    assert repayments(fund) == 0
+    with fund.sessions.reader() as session:
+        assert session.get(StkRequest, request.id).status == "succeeded"  # type: ignore[union-attr]
+    fund.assert_books_agree()
