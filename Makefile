@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint format migrate demo bench bench-ledger bench-accrual bench-callbacks bench-ussd bench-recon clean
+.PHONY: help venv run test lint format migrate demo bench bench-ledger bench-accrual bench-callbacks bench-ussd bench-recon eval-scoring clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ bench-ussd: venv ## USSD hops/s and latency, 200 sessions borrowing, on local Po
 
 bench-recon: venv ## statement reconciliation of 100k and 1M lines on local PostgreSQL -> bench/results/recon.json
 	$(BIN)/python -m bench.recon_bench
+
+eval-scoring: venv ## scorecard vs plain logistic regression, German Credit 10-fold CV -> bench/results/scoring.json
+	$(BIN)/python -m bench.eval_scoring
 
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,201 @@
+"""Scorecard evaluation on German Credit: seeded, stratified 10-fold cross-validation.
+
+Run: ``.venv/bin/python -m bench.eval_scoring [--folds 10] [--seed N]`` (``make eval-scoring``)
+
+1. read ``../shared/data/germancredit.csv`` (1,000 loans, label ``creditability`` good/bad,
+   7 numeric and 13 categorical columns);
+2. on the same seeded stratified folds, train the scorecard (``app.scoring``) on each training
+   fold and rank the test fold by its points; beside it the baseline, scikit-learn's logistic
+   regression on one-hot categoricals and standardised numerics; AUC, Gini and KS per fold
+   and their means;
+3. train once on every row and time 10,000 in-process scorings (``Scorecard.score``) of rows
+   of the table, one at a time: p50 and p99 in ms.
+
+Then ``bench/results/scoring.json`` and the ``scoring`` section of ``docs/performance.md``
+(``--docs-only`` rewrites the section from the JSON). Figures are not pass/fail: the aims are
+a mean AUC of at least 0.78 and not below the baseline's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from app.scoring.evaluation import DEFAULT_FOLDS, DEFAULT_SEED, CrossValidation, cross_validate
+from app.scoring.scorecard import Scorecard
+from app.scoring.training import LabelledTable, load_labelled_csv, train_scorecard
+from bench import common
+
+DATASET = common.ROOT.parent / "shared" / "data" / "germancredit.csv"
+LABEL_COLUMN = "creditability"
+OUTPUT = common.RESULTS_DIR / "scoring.json"
+DOC_SECTION = "scoring"
+LATENCY_SCORINGS = 10_000
+AIM_AUC = 0.78
+
+
+def log(message: str) -> None:
+    print(f"[eval-scoring] {message}", file=sys.stderr, flush=True)
+
+
+def environment() -> dict[str, Any]:
+    cpu_model = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu_model": cpu_model,
+        "nproc": os.cpu_count(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "numpy": metadata.version("numpy"),
+        "scikit_learn": metadata.version("scikit-learn"),
+    }
+
+
+def scoring_latency(card: Scorecard, table: LabelledTable) -> dict[str, float | None]:
+    timings_ms = []
+    for i in range(LATENCY_SCORINGS):
+        applicant = table.rows[i % len(table.rows)]
+        started = time.perf_counter()
+        card.score(applicant)
+        timings_ms.append((time.perf_counter() - started) * 1000.0)
+    return {
+        "p50_ms": common.rounded(common.percentile(timings_ms, 50), 4),
+        "p99_ms": common.rounded(common.percentile(timings_ms, 99), 4),
+    }
+
+
+def assemble(
+    cv: CrossValidation, card: Scorecard, latency: dict[str, float | None], argv: list[str]
+) -> dict[str, Any]:
+    def mean(model: str, figure: str) -> float:
+        return round(cv.mean(model, figure), 4)
+
+    auc, baseline_auc = mean("scorecard", "auc"), mean("baseline", "auc")
+    return {
+        "benchmark": "scoring",
+        "timestamp": common.utc_timestamp(),
+        "command": " ".join([".venv/bin/python -m bench.eval_scoring", *argv]),
+        "dataset": "germancredit.csv (../shared/data), label creditability, bad = 'bad'",
+        "rows": sum(f.test_rows for f in cv.folds),
+        "folds": len(cv.folds),
+        "seed": cv.seed,
+        "german_auc": auc,
+        "german_gini": mean("scorecard", "gini"),
+        "german_ks": mean("scorecard", "ks"),
+        "german_baseline_auc": baseline_auc,
+        "german_baseline_gini": mean("baseline", "gini"),
+        "german_baseline_ks": mean("baseline", "ks"),
+        "aims": {"auc_min": AIM_AUC, "not_below_baseline": True},
+        "aims_met": auc >= AIM_AUC and auc >= baseline_auc,
+        "per_fold": [
+            {
+                "fold": f.fold,
+                "test_rows": f.test_rows,
+                "auc": round(f.scorecard.auc, 4),
+                "gini": round(f.scorecard.gini, 4),
+                "ks": round(f.scorecard.ks, 4),
+                "baseline_auc": round(f.baseline.auc, 4),
+                "baseline_gini": round(f.baseline.gini, 4),
+                "baseline_ks": round(f.baseline.ks, 4),
+            }
+            for f in cv.folds
+        ],
+        "scorings_timed": LATENCY_SCORINGS,
+        **latency,
+        "full_table_scorecard": {
+            "features": len(card.features),
+            "bins": sum(len(c.binning.bins) for c in card.features),
+        },
+        "environment": environment(),
+    }
+
+
+def build_doc_section(data: dict[str, Any]) -> str:
+    table = common.format_table(
+        ["model", "mean AUC", "mean Gini", "mean KS"],
+        [
+            ["scorecard (WoE bins + logistic regression, integer points)",
+             data["german_auc"], data["german_gini"], data["german_ks"]],
+            ["baseline (logistic regression, one-hot + standardised)",
+             data["german_baseline_auc"], data["german_baseline_gini"],
+             data["german_baseline_ks"]],
+        ],
+    )  # fmt: skip
+    aucs = [f["auc"] for f in data["per_fold"]]
+    met = "met" if data["aims_met"] else "NOT met"
+    env = data["environment"]
+    parts = [
+        "## Scoring (make eval-scoring)",
+        common.wrap_markdown(
+            f"`{data['command']}`, {data['timestamp']}: German Credit ({data['rows']} loans), "
+            f"seeded (seed {data['seed']}) stratified {data['folds']}-fold cross-validation; "
+            "the scorecard is trained from scratch on each training fold (bins included) and "
+            "ranks the test fold by its integer points; the baseline sees the same folds. "
+            "Method: docs/scoring.md."
+        ),
+        table,
+        common.wrap_markdown(
+            f"Aims (mean AUC >= {data['aims']['auc_min']} and not below the baseline): {met}. "
+            f"Scorecard AUC per fold ranges {min(aucs)} to {max(aucs)}. In-process scoring of "
+            f"one applicant ({data['full_table_scorecard']['features']} features): p50 "
+            f"{data['p50_ms']} ms, p99 {data['p99_ms']} ms over {data['scorings_timed']:,} "
+            f"scorings. Machine: {env['cpu_model']}, {env['nproc']} cores; Python "
+            f"{env['python']}, numpy {env['numpy']}, scikit-learn {env['scikit_learn']}."
+        ),
+    ]
+    return "\n\n".join(parts)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--folds", type=int, default=DEFAULT_FOLDS)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--dataset", type=Path, default=DATASET)
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--no-docs", action="store_true", help="do not touch performance.md")
+    parser.add_argument("--docs-only", action="store_true", help="rewrite the docs from JSON")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    if args.docs_only:
+        common.replace_doc_section(
+            DOC_SECTION, build_doc_section(json.loads(args.output.read_text()))
+        )
+        return 0
+    table = load_labelled_csv(args.dataset, LABEL_COLUMN)
+    log(f"{len(table.rows)} rows, {sum(table.bad)} bad; {args.folds}-fold CV, seed {args.seed}")
+    cv = cross_validate(table, folds=args.folds, seed=args.seed)
+    card = train_scorecard(table)
+    latency = scoring_latency(card, table)
+    data = assemble(cv, card, latency, argv)
+    print(
+        json.dumps(
+            {k: v for k, v in data.items() if k not in ("per_fold", "environment")}, indent=2
+        )
+    )
+    common.write_json(args.output, data)
+    log(f"wrote {args.output}")
+    if not args.no_docs:
+        common.replace_doc_section(DOC_SECTION, build_doc_section(data))
+        log(f"updated the {DOC_SECTION} section of {common.PERFORMANCE_DOC}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
