@@ -15,11 +15,13 @@ users_app = typer.Typer(help="Staff users and their API tokens.", no_args_is_hel
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 mpesa_app = typer.Typer(help="M-Pesa (Daraja) set-up.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log of staff actions.", no_args_is_help=True)
+scoring_app = typer.Typer(help="Credit scorecards.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(mpesa_app, name="mpesa")
 app.add_typer(audit_app, name="audit")
+app.add_typer(scoring_app, name="scoring")
 
 
 @app.command()
@@ -266,6 +268,43 @@ def ledger_verify() -> None:
     )
     if not report.ok:
         raise typer.Exit(1)
+
+
+@scoring_app.command("train")
+def scoring_train(
+    data: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Labelled CSV")],
+    label: Annotated[str, typer.Option(help="The label column")],
+    bad_value: Annotated[str, typer.Option(help="The label value of a bad outcome")] = "bad",
+    seed: Annotated[int, typer.Option()] = 20261128,
+    folds: Annotated[int, typer.Option(min=2, max=20)] = 10,
+    out: Annotated[Path | None, typer.Option(help="Write the trained scorecard (JSON)")] = None,
+) -> None:
+    """Cross-validate a scorecard on a labelled CSV beside a plain logistic regression on the
+    same folds, then train it on all rows. The last line printed is the metrics as JSON."""
+    from app.scoring.evaluation import cross_validate
+    from app.scoring.training import NotLabelledError, TrainingConfig, load_labelled_csv
+    from app.scoring.training import train_scorecard as train
+
+    try:
+        table = load_labelled_csv(data, label, bad_value)
+    except NotLabelledError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    result = cross_validate(table, folds=folds, seed=seed)
+    card = train(table, TrainingConfig(seed=seed))
+    if out is not None:
+        out.write_text(json.dumps(card.to_dict(), indent=2) + "\n")
+        typer.echo(f"scorecard written to {out}")
+    metrics = {
+        "auc": round(result.mean("scorecard", "auc"), 4),
+        "gini": round(result.mean("scorecard", "gini"), 4),
+        "ks": round(result.mean("scorecard", "ks"), 4),
+        "baseline_auc": round(result.mean("baseline", "auc"), 4),
+        "folds": folds,
+        "seed": seed,
+        "rows": len(table.bad),
+    }
+    typer.echo(json.dumps(metrics))
 
 
 @audit_app.command("verify")
