@@ -1,0 +1,138 @@
+"""Scoring features: a flat, named table row from a borrower's wallet statement and fund history.
+
+Pure functions, no I/O. The statement is the ``MobileMoneyHistory`` port's transactions up to
+``as_of``; the months counted run from the month of the first transaction to the month of
+``as_of``, both included, with months without transactions counted as zero.
+
+Thin file: a borrower active in fewer than ``THIN_FILE_MIN_ACTIVE_MONTHS`` months is flagged
+``thin_file = "yes"``. With no transactions at all, counts and amounts are 0.0 and every ratio
+that would divide by zero is NaN, which the scorecard's binning puts in its "missing" bin
+rather than pretending it is a good or bad value. The same NaN rule covers a borrower with no
+inflows (``outflow_inflow_ratio``), no other-lender loans (``other_lender_repayment_ratio``),
+no outgoing payments (``paybill_till_share``) and no fund loans (``fund_on_time_rate``).
+Amounts are in cents, as floats only because they are statistics (means), not money to book.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from integrations.mobile_money import MoneyTransaction
+
+THIN_FILE_MIN_ACTIVE_MONTHS = 3
+MISSING = math.nan
+"""The value of a feature that is undefined for this borrower (a ratio over nothing)."""
+
+Features = dict[str, float | str]
+
+
+@dataclass(frozen=True)
+class FundHistory:
+    """The borrower's own record with the fund."""
+
+    loans_taken: int = 0
+    loans_repaid_on_time: int = 0
+    max_days_late: int = 0
+    top_ups: int = 0
+    savings_minor: int = 0
+
+
+def _month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else MISSING
+
+
+def _day_end_balances(transactions: Sequence[MoneyTransaction], as_of: date) -> list[int]:
+    """The balance at the end of each day from the first transaction to ``as_of``."""
+    in_time_order = sorted(transactions, key=lambda t: t.at)
+    last_by_day = {t.at.date(): t.balance_after_minor for t in in_time_order}
+    day, balance, balances = min(last_by_day), 0, []
+    while day <= as_of:
+        balance = last_by_day.get(day, balance)
+        balances.append(balance)
+        day += timedelta(days=1)
+    return balances
+
+
+def mobile_money_features(transactions: Sequence[MoneyTransaction], as_of: date) -> Features:
+    """Features of a wallet statement (transactions after ``as_of`` are ignored)."""
+    transactions = [t for t in transactions if t.at.date() <= as_of]
+    if not transactions:
+        return _thin_file_defaults()
+    inflows = [t for t in transactions if t.direction == "in"]
+    outflows = [t for t in transactions if t.direction == "out"]
+    first_day = min(t.at.date() for t in transactions)
+    months = range(_month_index(first_day), _month_index(as_of) + 1)
+    inflow_by_month: dict[int, int] = defaultdict(int)
+    for t in inflows:
+        inflow_by_month[_month_index(t.at.date())] += t.amount_minor
+    monthly_inflows = [inflow_by_month[m] for m in months]
+    inflow_mean = statistics.fmean(monthly_inflows)
+    active_months = len({_month_index(t.at.date()) for t in transactions})
+    balances = _day_end_balances(transactions, as_of)
+    lent = sum(t.amount_minor for t in inflows if t.kind == "lender_disbursement")
+    repaid = sum(t.amount_minor for t in outflows if t.kind == "lender_repayment")
+    shop_and_bill = sum(1 for t in outflows if t.kind in {"paybill", "till"})
+    return {
+        "thin_file": "yes" if active_months < THIN_FILE_MIN_ACTIVE_MONTHS else "no",
+        "inflow_monthly_mean_minor": inflow_mean,
+        "inflow_monthly_cv": _ratio(statistics.pstdev(monthly_inflows), inflow_mean),
+        "transactions_monthly_mean": len(transactions) / len(months),
+        "outflow_inflow_ratio": _ratio(
+            sum(t.amount_minor for t in outflows), sum(t.amount_minor for t in inflows)
+        ),
+        "active_months_share": active_months / len(months),
+        "balance_mean_minor": statistics.fmean(balances),
+        "balance_min_minor": float(min(balances)),
+        "tenure_days": float((as_of - first_day).days),
+        "counterparties_distinct": float(len({t.counterparty for t in transactions})),
+        "paybill_till_share": _ratio(shop_and_bill, len(outflows)),
+        "other_lender_disbursements": float(
+            sum(1 for t in inflows if t.kind == "lender_disbursement")
+        ),
+        "other_lender_repayment_ratio": _ratio(repaid, lent),
+    }
+
+
+def _thin_file_defaults() -> Features:
+    return {
+        "thin_file": "yes",
+        "inflow_monthly_mean_minor": 0.0,
+        "inflow_monthly_cv": MISSING,
+        "transactions_monthly_mean": 0.0,
+        "outflow_inflow_ratio": MISSING,
+        "active_months_share": 0.0,
+        "balance_mean_minor": 0.0,
+        "balance_min_minor": 0.0,
+        "tenure_days": 0.0,
+        "counterparties_distinct": 0.0,
+        "paybill_till_share": MISSING,
+        "other_lender_disbursements": 0.0,
+        "other_lender_repayment_ratio": MISSING,
+    }
+
+
+def fund_history_features(history: FundHistory) -> Features:
+    """Features of the borrower's own loans and savings with the fund."""
+    return {
+        "fund_loans_taken": float(history.loans_taken),
+        "fund_on_time_rate": _ratio(history.loans_repaid_on_time, history.loans_taken),
+        "fund_max_days_late": float(history.max_days_late),
+        "fund_top_ups": float(history.top_ups),
+        "fund_savings_minor": float(history.savings_minor),
+    }
+
+
+def borrower_features(
+    transactions: Sequence[MoneyTransaction], history: FundHistory, as_of: date
+) -> Features:
+    """All features of one borrower: the wallet's and the fund's, in one row."""
+    return mobile_money_features(transactions, as_of) | fund_history_features(history)
