@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import Clock
 from app.db.session import Sessions
+from app.security.fields import BlindIndex, load_field_keys
 from app.settings import Settings
 from app.taskqueue import TaskQueue
 
@@ -32,6 +33,19 @@ def get_clock(request: Request) -> Clock:
 def get_tasks(request: Request) -> TaskQueue:
     tasks: TaskQueue = request.app.state.tasks
     return tasks
+
+
+def app_blind_index(request: Request) -> BlindIndex | None:
+    """The keyed hash for phone and ID lookups, loaded once per app from the field-keys
+    file (None when the file is absent: lookups by phone then find nobody)."""
+    state = request.app.state
+    if not hasattr(state, "blind_index"):
+        path = get_settings_dep(request).field_keys_path
+        state.blind_index = (
+            BlindIndex(load_field_keys(path).blind_index_key) if path.is_file() else None
+        )
+    index: BlindIndex | None = state.blind_index
+    return index
 
 
 def read_session(sessions: Annotated[Sessions, Depends(get_sessions)]) -> Iterator[Session]:

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from app.api.deps import app_blind_index
 from app.api.problems import ProblemError
 from app.db.session import Sessions
 from app.mpesa.inbox import store_callback
 from app.mpesa.validation import rejection_for
-from app.security.fields import BlindIndex, load_field_keys
+from app.security.fields import BlindIndex
 from app.settings import Settings
 from integrations.mpesa import callbacks as answers
 from integrations.mpesa.callbacks import parse_c2b
@@ -30,16 +30,6 @@ from integrations.mpesa.normalise import MalformedCallback
 
 log = structlog.get_logger("mkopo.mpesa")
 router = APIRouter(tags=["M-Pesa callbacks"])
-
-
-def _blind_index(settings: Settings, state: Any) -> BlindIndex | None:
-    if not hasattr(state, "mpesa_blind_index"):
-        path = settings.field_keys_path
-        state.mpesa_blind_index = (
-            BlindIndex(load_field_keys(path).blind_index_key) if path.is_file() else None
-        )
-    index: BlindIndex | None = state.mpesa_blind_index
-    return index
 
 
 def _check_source(request: Request, token: str, settings: Settings) -> str | None:
@@ -94,9 +84,7 @@ def _handler(kind: str) -> Callable[[str, Request], Awaitable[JSONResponse]]:
                 duplicate=stored.duplicate,
                 malformed=stored.malformed,
             )
-            return _answer(
-                kind, sessions, _blind_index(settings, request.app.state), stored.document
-            )
+            return _answer(kind, sessions, app_blind_index(request), stored.document)
 
         return JSONResponse(await run_in_threadpool(store_and_answer))
 

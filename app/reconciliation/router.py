@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, File, Form, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import select
 
-from app.api.deps import AppClock, AppSettings, ReadSession, Tasks, get_sessions
+from app.api.deps import AppClock, AppSettings, ReadSession, Tasks, app_blind_index, get_sessions
 from app.api.problems import ProblemError
 from app.audit.log import Actor, current_request_id, record
 from app.db.session import Sessions
@@ -44,8 +44,6 @@ from app.reconciliation.schemas import (
     ResultOut,
     RunOut,
 )
-from app.security.fields import BlindIndex, load_field_keys
-from app.settings import Settings
 from app.staff.auth import require_roles
 from app.staff.models import Role, StaffUser
 from ledger import Ledger
@@ -65,17 +63,6 @@ EXECUTE_TASK = "reconciliation.execute_run"
 
 def _actor(user: StaffUser) -> Actor:
     return Actor(user.username, user.role, current_request_id())
-
-
-def _blind_index(settings: Settings, request: Request) -> BlindIndex | None:
-    state = request.app.state
-    if not hasattr(state, "recon_blind_index"):
-        path = settings.field_keys_path
-        state.recon_blind_index = (
-            BlindIndex(load_field_keys(path).blind_index_key) if path.is_file() else None
-        )
-    index: BlindIndex | None = state.recon_blind_index
-    return index
 
 
 def _run_out(session: Any, run: Run) -> RunOut:
@@ -339,7 +326,7 @@ def approve_resolution(
 ) -> Resolution:
     """Apply someone else's proposal. If it no longer fits the books it is marked failed
     (``outcome`` says why) and nothing is applied."""
-    blind_index = _blind_index(settings, request)
+    blind_index = app_blind_index(request)
     with sessions.unit_of_work() as session:
         return resolutions.approve(
             session, Ledger(session, clock), blind_index, resolution_id, _actor(user), clock()
