@@ -64,7 +64,7 @@ bench-ussd: venv ## USSD hops/s and latency, 200 sessions borrowing, on local Po
 bench-recon: venv ## statement reconciliation of 100k and 1M lines on local PostgreSQL -> bench/results/recon.json
 	$(BIN)/python -m bench.recon_bench
 
-eval-scoring: venv ## scorecard vs plain logistic regression, German Credit 10-fold CV -> bench/results/scoring.json
+eval-scoring: venv ## scorecard vs plain logistic regression (German Credit and simulated histories, 10-fold CV), band stability -> bench/results/scoring.json
 	$(BIN)/python -m bench.eval_scoring
 
 clean: ## remove the virtualenv and local data

@@ -277,34 +277,61 @@ def scoring_train(
     bad_value: Annotated[str, typer.Option(help="The label value of a bad outcome")] = "bad",
     seed: Annotated[int, typer.Option()] = 20261128,
     folds: Annotated[int, typer.Option(min=2, max=20)] = 10,
-    out: Annotated[Path | None, typer.Option(help="Write the trained scorecard (JSON)")] = None,
+    name: Annotated[str | None, typer.Option(help="Version name (default: the file's)")] = None,
+    by: Annotated[str, typer.Option(help="Who trains it (recorded)")] = "cli",
+    store: Annotated[bool, typer.Option(help="Store it as a draft version in the database")] = True,
+    out: Annotated[Path | None, typer.Option(help="Also write the scorecard (JSON)")] = None,
 ) -> None:
     """Cross-validate a scorecard on a labelled CSV beside a plain logistic regression on the
-    same folds, then train it on all rows. The last line printed is the metrics as JSON."""
-    from app.scoring.evaluation import cross_validate
-    from app.scoring.training import NotLabelledError, TrainingConfig, load_labelled_csv
-    from app.scoring.training import train_scorecard as train
+    same folds, train it on all rows and store it as a draft version (activating it is a
+    maker-checker request in the admin API). The last line printed is the metrics as JSON."""
+    from app.scoring.training import NotLabelledError, load_labelled_csv
+    from app.scoring.versions import data_fingerprint, store_version
+    from app.scoring.workbench import train_and_evaluate
 
     try:
         table = load_labelled_csv(data, label, bad_value)
     except NotLabelledError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    result = cross_validate(table, folds=folds, seed=seed)
-    card = train(table, TrainingConfig(seed=seed))
+    card, metrics = train_and_evaluate(table, folds=folds, seed=seed)
     if out is not None:
         out.write_text(json.dumps(card.to_dict(), indent=2) + "\n")
         typer.echo(f"scorecard written to {out}")
-    metrics = {
-        "auc": round(result.mean("scorecard", "auc"), 4),
-        "gini": round(result.mean("scorecard", "gini"), 4),
-        "ks": round(result.mean("scorecard", "ks"), 4),
-        "baseline_auc": round(result.mean("baseline", "auc"), 4),
-        "folds": folds,
-        "seed": seed,
-        "rows": len(table.bad),
-    }
+    if store:
+        from app.runtime import runtime
+
+        rt = runtime()
+        with rt.sessions.unit_of_work() as session:
+            version = store_version(
+                session,
+                card,
+                name=name or data.stem,
+                metrics=metrics,
+                data_fingerprint=data_fingerprint(data.read_bytes(), label, bad_value),
+                data_rows=len(table.bad),
+                trained_by=by,
+                now=rt.clock(),
+            )
+            metrics = {**metrics, "version": version.id}
+        typer.echo(f"stored as draft scorecard version {metrics['version']}")
     typer.echo(json.dumps(metrics))
+
+
+@scoring_app.command("simulate")
+def scoring_simulate(
+    out: Annotated[Path, typer.Option(dir_okay=False, help="The labelled CSV to write")],
+    borrowers: Annotated[int, typer.Option(min=50, max=100_000)] = 2_000,
+    seed: Annotated[int, typer.Option()] = 20261128,
+) -> None:
+    """SIMULATION ONLY: a labelled CSV of simulated borrowers' features (label column
+    ``default``, bad value ``bad``), to train a scorecard with ``mkopo scoring train``."""
+    from app.clock import business_date, system_clock
+    from app.scoring.simulated import simulated_population, write_csv
+
+    table = simulated_population(borrowers, seed, business_date(system_clock()))
+    write_csv(table, out)
+    typer.echo(f"{len(table.bad)} simulated borrowers written to {out} ({sum(table.bad)} bad)")
 
 
 @audit_app.command("verify")

@@ -1,5 +1,6 @@
-"""Demo data for ``mkopo seed-demo``: the chart with capital in the float, and one borrower
-with an active loan, made through the same service functions the API will call.
+"""Demo data for ``mkopo seed-demo``: the chart with capital in the float, an active scorecard
+(``app.scoring.demo``) and one borrower with an active loan, made through the same service
+functions the API will call.
 
 Idempotent: the chart is opened by code, entries carry fixed idempotency keys, and the demo
 borrower is created only once.
@@ -14,6 +15,7 @@ from app.lending.limits import LimitPolicy
 from app.lending.origination import LoanRequest, request_loan
 from app.payments.payouts import record_payout_result, submit_payout
 from app.runtime import Runtime
+from app.scoring.demo import ensure_demo_scorecard
 from ledger import EntryRequest, Ledger, PostingLine
 
 CAPITAL_MINOR = 1_000_000 * 100  # KES 1,000,000 in the float
@@ -40,6 +42,7 @@ def seed_demo(rt: Runtime) -> str:
         )
         if find_by_phone(session, rt.ports, DEMO_PHONE) is not None:
             return "demo data already in place"
+    ensure_demo_scorecard(rt)
     applicant = check_applicant(rt.ports, DEMO_NATIONAL_ID, DEMO_PHONE, business_date(rt.clock()))
     pin_hash = prepare_pin(DEMO_PIN)
     with rt.sessions.unit_of_work() as session:

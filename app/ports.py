@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from app.security.fields import BlindIndex, FieldCipher
 from integrations.identity.register import IdentityRegister
 from integrations.kyc.provider import ProviderKyc
+from integrations.mobile_money import MobileMoneyHistory
 from integrations.payments.port import PaymentProvider
 from integrations.sms.sender import SmsSender
 
@@ -23,3 +24,4 @@ class Ports:
     payments: PaymentProvider
     cipher: FieldCipher
     blind_index: BlindIndex
+    wallets: MobileMoneyHistory

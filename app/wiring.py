@@ -11,6 +11,7 @@ from app.security.fields import BlindIndex, FieldCipher, load_field_keys
 from app.settings import Settings
 from integrations.identity.simulator import SimulatedIdentityRegister
 from integrations.kyc.simulator import SimulatedProviderKyc
+from integrations.mobile_money import SimulatedMobileMoneyHistory
 from integrations.mpesa.client import DarajaClient, DarajaConfig
 from integrations.mpesa.simulator.app import create_simulator
 from integrations.mpesa.simulator.checks import httpx_deliverer
@@ -51,6 +52,7 @@ def build_ports(settings: Settings, clock: Clock) -> Ports:
         payments=build_payments(settings, clock),
         cipher=FieldCipher(keys.encryption_keys),
         blind_index=BlindIndex(keys.blind_index_key),
+        wallets=SimulatedMobileMoneyHistory(today=today),
     )
 
 

@@ -20,6 +20,7 @@ TASK_MODULES = [
     "app.notifications.tasks",
     "app.payments.tasks",
     "app.reconciliation.tasks",
+    "app.scoring.tasks",
     "app.ussd.tasks",
 ]
 TASK_TIME_LIMIT_S = 300
@@ -74,6 +75,7 @@ def create_celery(settings: Settings) -> Celery:
             "send-sms": {"task": "notifications.send_sms", "schedule": 30.0},
             "sweep-ussd-registrations": {"task": "ussd.sweep_registrations", "schedule": 60.0},
             "purge-ussd-sessions": {"task": "ussd.purge_sessions", "schedule": 3600.0},
+            "rescore-borrowers": {"task": "scoring.rescore_due", "schedule": 60.0},
             # 00:05 Nairobi time (21:05 UTC): charge the day that has just begun.
             "accrue-loans": {"task": "lending.accrue", "schedule": crontab(hour=21, minute=5)},
             # 01:30 Nairobi (22:30 UTC): yesterday's statement, after the accrual.

@@ -25,6 +25,7 @@ class ApprovalKind(enum.StrEnum):
     LIMIT_OVERRIDE = "limit_override"
     WRITE_OFF = "write_off"
     MANUAL_JOURNAL = "manual_journal"
+    SCORECARD_ACTIVATION = "scorecard_activation"
 
 
 class ApprovalStatus(enum.StrEnum):

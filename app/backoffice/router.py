@@ -4,8 +4,8 @@ Each area's router carries the ``/admin/v1`` prefix itself (``routes.common.PREF
 
 from fastapi import APIRouter
 
-from app.backoffice.routes import approvals, borrowers, journals, loans, products, staff
+from app.backoffice.routes import approvals, borrowers, journals, loans, products, scoring, staff
 
 router = APIRouter()
-for _area in (staff, products, approvals, borrowers, loans, journals):
+for _area in (staff, products, approvals, borrowers, loans, journals, scoring):
     router.include_router(_area.router)

@@ -73,4 +73,9 @@ class Borrower(Base):
     """Part of short-term savings under lien (held while a loan is in default)."""
     credit_balance_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     """Overpayments owed back to the borrower; mirrors ledger account 2200."""
+    rescore_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    """When the rescoring sweep next scores the borrower: 4 months after the last scoring,
+    or now when an event (a loan repaid, a default) asks for it (``app.scoring.schedule``)."""
+    rescore_trigger: Mapped[str | None] = mapped_column(String(16))
+    """Why the next rescoring is due: ``scheduled``, ``repaid`` or ``default``."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

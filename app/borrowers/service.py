@@ -1,8 +1,9 @@
 """Opting in and out, PIN checks, and finding borrowers by phone or national ID.
 
 Opt-in is two steps so no provider call runs inside a database transaction:
-``check_applicant`` asks the identity register and the network's KYC (no database), then
-``opt_in`` writes the borrower in one transaction. The rules: Kenyan national ID known to the
+``check_applicant`` asks the identity register and the network's KYC and reads the wallet
+statement (no database), then ``opt_in`` writes the borrower and their first credit decision
+(``app.scoring.decisions``) in one transaction. The rules: Kenyan national ID known to the
 register; date of birth neither in the future nor over 120 years ago; age >= 18; SIM on the
 network, registered for mobile money, active >= 90 days; one national ID <-> one phone; terms
 accepted and a PIN set before any loan.
@@ -10,8 +11,9 @@ accepted and a PIN set before any loan.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,12 +21,13 @@ from sqlalchemy.orm import Session
 
 from app.borrowers import errors
 from app.borrowers.models import Borrower, BorrowerStatus
-from app.lending.limit_decisions import record_limit
 from app.lending.limits import LimitFacts, LimitPolicy
 from app.lending.loans import open_loan_id
 from app.money import kes
 from app.notifications.outbox import queue_sms
 from app.ports import Ports
+from app.scoring.decisions import HISTORY_DAYS, decide
+from app.scoring.models import Trigger
 from app.security.pins import WeakPin, hash_pin, validate_new_pin
 from integrations.identity.register import (
     IdentityRecord,
@@ -33,6 +36,7 @@ from integrations.identity.register import (
     normalise_national_id,
 )
 from integrations.kyc.provider import SimInfo
+from integrations.mobile_money import MoneyTransaction
 from integrations.phone import InvalidMsisdn, normalise_msisdn
 
 TERMS_VERSION = "2026-01"
@@ -50,6 +54,8 @@ class Applicant:
     identity: IdentityRecord
     sim: SimInfo
     sim_age_days: int
+    wallet: Sequence[MoneyTransaction]
+    """The wallet statement (``HISTORY_DAYS`` back), for the first credit decision."""
 
 
 def normalised_identity(national_id: str, msisdn: str) -> tuple[str, str]:
@@ -83,7 +89,8 @@ def check_applicant(ports: Ports, national_id: str, msisdn: str, today: date) ->
     sim_age = (today - sim.registered_on).days
     if sim_age < MIN_SIM_AGE_DAYS:
         raise errors.SimTooNew(f"The SIM must be active for {MIN_SIM_AGE_DAYS} days or more")
-    return Applicant(nid, phone, record, sim, sim_age)
+    wallet = ports.wallets.history(phone, today - timedelta(days=HISTORY_DAYS), today)
+    return Applicant(nid, phone, record, sim, sim_age, wallet)
 
 
 def prepare_pin(pin: str) -> str:
@@ -163,18 +170,8 @@ def opt_in(
     except IntegrityError:  # a concurrent opt-in with the same ID or phone won the race
         raise errors.NationalIdTaken("This ID or number was registered a moment ago") from None
     if by_id is None:
-        facts = LimitFacts(applicant.sim_age_days, applicant.sim.monthly_inflow_minor)
-        record_limit(
-            session,
-            borrower,
-            policy.initial(facts),
-            "initial",
-            {
-                "sim_age_days": facts.sim_age_days,
-                "monthly_inflow_minor": facts.monthly_inflow_minor,
-            },
-            now,
-        )
+        rule_facts = LimitFacts(applicant.sim_age_days, applicant.sim.monthly_inflow_minor)
+        decide(session, policy, borrower, applicant.wallet, Trigger.REGISTRATION, now, rule_facts)
     queue_sms(
         session,
         borrower.id,

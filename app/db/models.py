@@ -10,6 +10,7 @@ from app.notifications import models as notification_models  # noqa: F401
 from app.payments import models as payment_models  # noqa: F401
 from app.products import models as product_models  # noqa: F401
 from app.reconciliation import models as reconciliation_models  # noqa: F401
+from app.scoring import models as scoring_models  # noqa: F401
 from app.staff import models as staff_models  # noqa: F401
 from app.ussd import models as ussd_models  # noqa: F401
 from ledger import schema as ledger_schema  # noqa: F401

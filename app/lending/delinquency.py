@@ -30,6 +30,8 @@ from app.lending.models import Loan, LoanStatus
 from app.money import kes
 from app.notifications.models import SmsMessage
 from app.notifications.outbox import queue_sms
+from app.scoring.marks import mark_due
+from app.scoring.models import Trigger
 
 if TYPE_CHECKING:
     from app.lending.accrual import RunTotals
@@ -136,6 +138,7 @@ def _default(session: Session, row: Any, now: datetime, policy: LimitPolicy) -> 
     borrower.frozen_reason = "default"
     borrower.score_band = None
     borrower.savings_short_held_minor = borrower.savings_short_minor
+    mark_due(borrower, Trigger.DEFAULT, now)
     record_limit(
         session, borrower, policy.after_default(), "default_reset", {"loan_id": row.id}, now
     )

@@ -1,8 +1,14 @@
 """The limit policy: how much a borrower may owe, and how that moves with behaviour.
 
-- Initial limit: the first row of a rule table that the borrower's facts satisfy (SIM age,
-  average monthly mobile-money inflow). A score band, when the scorecard gives one, picks
-  the band's limit instead (``band_limits``): that is the seam the scoring module plugs into.
+- Initial limit, scored: the band's limit (``band_limits``, A1 KES 10,000 .. C3 KES 500).
+  Thin file (too little history to score): the entry limit, KES 500. With no scorecard
+  active yet: the first row of a rule table that the borrower's facts satisfy (SIM age,
+  average monthly mobile-money inflow).
+- Rescoring (every 4 months, and after a loan is repaid or defaults): a better band lifts
+  the limit to the band's limit at once; a band in ``lowering_bands`` (C1..C3, odds of
+  repaying under 5:1) lowers it to the band's limit; otherwise the limit stays, so limits
+  earned by repaying on time are not taken away by a small move of the score. While the
+  borrower is in default the limit stays at the floor whatever the score.
 - Step-up after a loan repaid in full on time: +40% after 2-4 such loans, +60% after 5-9,
   +100% from 10 (the fund's November 2023 rule), rounded down to whole shillings, capped at
   the product maximum.
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 KES = 100  # cents
 
@@ -58,7 +65,6 @@ DEFAULT_BAND_LIMITS: Mapping[str, int] = {
 class LimitFacts:
     sim_age_days: int
     monthly_inflow_minor: int
-    band: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +76,27 @@ class LimitPolicy:
     """The limit after a default (and the least any opted-in borrower is offered)."""
     ceiling_minor: int = 50_000 * KES
     """The product maximum: no rule lifts a limit above it."""
+    thin_file_minor: int = 500 * KES
+    """The entry limit of a borrower with too little history to score."""
+    lowering_bands: frozenset[str] = frozenset({"C1", "C2", "C3"})
+    """Bands whose rescoring may lower a limit (to the band's limit)."""
+    rescore_interval: timedelta = timedelta(days=120)
+    """How long a score holds before the borrower is scored again (four months)."""
+
+    def scored(self, band: str) -> int:
+        """The limit of a newly scored borrower in ``band``."""
+        return self._clamp(self.band_limits[band])
+
+    def after_rescore(self, current_minor: int, band: str, in_default: bool) -> int:
+        if in_default:
+            return self.floor_minor
+        target = self.scored(band)
+        if target > current_minor or band in self.lowering_bands:
+            return target
+        return current_minor
 
     def initial(self, facts: LimitFacts) -> int:
-        if facts.band is not None and facts.band in self.band_limits:
-            return self._clamp(self.band_limits[facts.band])
+        """The rule table's limit (used while no scorecard is active)."""
         for rule in self.initial_rules:
             if (
                 facts.sim_age_days >= rule.min_sim_age_days

@@ -29,6 +29,8 @@ from app.lending.limits import LimitPolicy
 from app.lending.models import OPEN_STATUSES, Loan, LoanStatus, Repayment, RepaymentChannel
 from app.money import kes
 from app.notifications.outbox import queue_sms
+from app.scoring.marks import mark_due
+from app.scoring.models import Trigger
 from ledger import EntryRequest, Ledger, PostingLine
 
 DEFAULT_POLICY = LimitPolicy()
@@ -190,6 +192,7 @@ def _close(
         borrower.frozen_at = None
         borrower.frozen_reason = None
     borrower.savings_short_held_minor = 0
+    mark_due(borrower, Trigger.REPAID, now)
     on_time = loan.due_on is not None and business_date(received_at) <= loan.due_on
     if on_time and loan.defaulted_at is None:
         borrower.loans_repaid_on_time += 1

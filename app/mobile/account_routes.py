@@ -25,6 +25,8 @@ from app.mobile.schemas import LimitOut, MeOut, PinChangeIn
 from app.mobile.tokens import end_other_sessions
 from app.money import kes
 from app.ports import Ports
+from app.scoring.queries import latest_decision
+from app.scoring.schemas import MyScoreOut
 from app.security.rate_limits import forgive, refund
 from integrations.phone import mask_msisdn
 
@@ -65,6 +67,18 @@ def my_limit(owner: CurrentBorrower, session: ReadSession) -> LimitOut:
         score_band=borrower.score_band,
         frozen=borrower.frozen_at is not None,
     )
+
+
+@router.get(
+    "/me/score",
+    summary="Why my limit is what it is: band, limit and reasons of the latest decision",
+    responses={404: {"description": "No decision recorded yet"}},
+)
+def my_score(owner: CurrentBorrower, session: ReadSession) -> MyScoreOut:
+    """The latest credit decision in plain words (Data Protection Act s.35): the band, the
+    limit, what cost the most points, and when the next review is due."""
+    borrower = get_borrower(session, owner.borrower_id)
+    return MyScoreOut.of(latest_decision(session, borrower.id), borrower)
 
 
 @router.post(

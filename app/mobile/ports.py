@@ -21,6 +21,7 @@ from app.security.fields import BlindIndex, FieldCipher, InvalidFieldKeysFile, l
 from app.settings import Settings
 from integrations.identity.simulator import SimulatedIdentityRegister
 from integrations.kyc.simulator import SimulatedProviderKyc
+from integrations.mobile_money import SimulatedMobileMoneyHistory
 from integrations.payments.port import (
     CollectionOrder,
     CollectionResult,
@@ -73,6 +74,7 @@ def build_app_ports(settings: Settings, clock: Clock) -> Ports:
         payments=NoPaymentsInTheApi(),
         cipher=FieldCipher(keys.encryption_keys),
         blind_index=BlindIndex(keys.blind_index_key),
+        wallets=SimulatedMobileMoneyHistory(today=today),
     )
 
 

@@ -76,7 +76,9 @@ def _baseline_risk(train: LabelledTable, test: LabelledTable, seed: int) -> list
         return np.array(columns, dtype=object).T
 
     index = {name: position for position, name in enumerate(train.features)}
-    numbers = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+    numbers = make_pipeline(
+        SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler()
+    )
     encode = ColumnTransformer(
         [
             (

@@ -11,6 +11,11 @@ rather than pretending it is a good or bad value. The same NaN rule covers a bor
 inflows (``outflow_inflow_ratio``), no other-lender loans (``other_lender_repayment_ratio``),
 no outgoing payments (``paybill_till_share``) and no fund loans (``fund_on_time_rate``).
 Amounts are in cents, as floats only because they are statistics (means), not money to book.
+
+``FEATURE_LABELS`` names every feature ``borrower_features`` returns, in its order, in the plain
+words a borrower reads in an adverse reason; ``FEATURE_DIRECTIONS`` declares, for the features
+where it is obvious, how the risk (the bad rate, as ``binning.Direction``) moves as the value
+grows. Invariant: ``tuple(borrower_features(...)) == FEATURE_NAMES`` for any statement.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from app.scoring.binning import Direction
 from integrations.mobile_money import MoneyTransaction
 
 THIN_FILE_MIN_ACTIVE_MONTHS = 3
@@ -29,6 +35,45 @@ MISSING = math.nan
 """The value of a feature that is undefined for this borrower (a ratio over nothing)."""
 
 Features = dict[str, float | str]
+
+FEATURE_LABELS: dict[str, str] = {
+    "thin_file": "enough months of M-Pesa history",
+    "inflow_monthly_mean_minor": "average money received per month",
+    "inflow_monthly_cv": "how steady your monthly income is",
+    "transactions_monthly_mean": "M-Pesa transactions per month",
+    "outflow_inflow_ratio": "money spent compared with money received",
+    "active_months_share": "months with M-Pesa activity",
+    "balance_mean_minor": "average M-Pesa balance",
+    "balance_min_minor": "lowest M-Pesa balance",
+    "tenure_days": "how long you have used M-Pesa",
+    "counterparties_distinct": "people and businesses you transact with",
+    "paybill_till_share": "payments made to bills and shops",
+    "other_lender_disbursements": "loans from other lenders",
+    "other_lender_repayment_ratio": "other lenders' loans repaid",
+    "fund_loans_taken": "loans taken with us",
+    "fund_on_time_rate": "loans repaid on time with us",
+    "fund_max_days_late": "most days late on a loan with us",
+    "fund_top_ups": "loan top-ups with us",
+    "fund_savings_minor": "savings with us",
+}
+FEATURE_NAMES: tuple[str, ...] = tuple(FEATURE_LABELS)
+"""Every feature of ``borrower_features``, in the order it returns them."""
+FEATURE_DIRECTIONS: dict[str, Direction] = {
+    "inflow_monthly_mean_minor": "decreasing",
+    "inflow_monthly_cv": "increasing",
+    "active_months_share": "decreasing",
+    "balance_mean_minor": "decreasing",
+    "balance_min_minor": "decreasing",
+    "tenure_days": "decreasing",
+    "other_lender_repayment_ratio": "decreasing",
+    "fund_on_time_rate": "decreasing",
+    "fund_max_days_late": "increasing",
+    "fund_savings_minor": "decreasing",
+}
+"""How the bad rate moves as the value grows, where that is not in doubt. Left to the data:
+activity counts, spending ratios, counterparties, bill share, other lenders' loans, loans and
+top-ups with us (each can point either way: busy traders and over-borrowers both transact a
+lot)."""
 
 
 @dataclass(frozen=True)

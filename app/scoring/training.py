@@ -10,6 +10,7 @@ Invariant: training is deterministic for a given table and config.
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,13 @@ def _as_number(value: object) -> float | None:
         return None
 
 
+def _cell(value: object, numeric: bool) -> object:
+    """A numeric column's cell as a float, NaN when missing (an empty CSV cell included)."""
+    if not numeric:
+        return value
+    return math.nan if is_missing(value) else _as_number(value)
+
+
 def make_table(
     rows: Sequence[Mapping[str, object]], bad: Sequence[bool], features: Sequence[str]
 ) -> LabelledTable:
@@ -74,17 +82,7 @@ def make_table(
         for name in features
         if all(_as_number(r.get(name)) is not None for r in rows if not is_missing(r.get(name)))
     }
-    converted = [
-        {
-            name: (
-                _as_number(row.get(name))
-                if name in numeric and not is_missing(row.get(name))
-                else row.get(name)
-            )
-            for name in features
-        }
-        for row in rows
-    ]
+    converted = [{name: _cell(row.get(name), name in numeric) for name in features} for row in rows]
     return LabelledTable(converted, list(bad), tuple(features), frozenset(numeric))
 
 

@@ -1,4 +1,5 @@
-"""USSD states about the borrower: my loan, my account (limit and band), change PIN, opt out.
+"""USSD states about the borrower: my loan, my account (limit and band, why this limit),
+change PIN, opt out.
 
 Changing a PIN checks the current PIN first (counted towards the lock, like every PIN
 check), then hashes the new one and confirms it against that hash, so no PIN is ever kept
@@ -15,6 +16,7 @@ from app.borrowers.service import opt_out, prepare_pin
 from app.errors import DomainError
 from app.lending.loans import open_loan
 from app.lending.models import LoanStatus
+from app.scoring.queries import NoDecisionYet, latest_decision
 from app.security.pins import verify_pin
 from app.ussd import screens
 from app.ussd.onboarding import weak_pin_hint
@@ -74,7 +76,25 @@ def _answer_account(ctx: Ctx, entry: str) -> Outcome:
         return _show_current_pin(ctx, "")
     if entry == "2":
         return _show_opt_out(ctx, "")
+    if entry == "3":
+        return _show_why_limit(ctx, "")
     return _show_account(ctx, screens.CHOOSE_LISTED)
+
+
+def _show_why_limit(ctx: Ctx, hint: str) -> Screen:
+    member = ctx.member
+    assert member is not None
+    try:
+        reasons = [r["label"] for r in latest_decision(ctx.session, member.id).reasons]
+    except NoDecisionYet:
+        return ask("why_limit", screens.NOT_SCORED, hint)
+    return ask(
+        "why_limit", screens.why_limit(member.credit_limit_minor, member.score_band, reasons), hint
+    )
+
+
+def _answer_why_limit(ctx: Ctx, _entry: str) -> Outcome:
+    return _show_why_limit(ctx, screens.GO_BACK)
 
 
 # -- change PIN ------------------------------------------------------------------------------
@@ -188,6 +208,7 @@ def _opt_out(ctx: Ctx, refusal: DomainError | None) -> Screen:
 
 add_state("loan", _show_loan, _answer_loan, back="main")
 add_state("account", _show_account, _answer_account, back="main")
+add_state("why_limit", _show_why_limit, _answer_why_limit, back="account")
 add_state("pin_current", _show_current_pin, _answer_current_pin, back="account")
 add_state("pin_new", _show_new_pin, _answer_new_pin, back="account")
 add_state("pin_new_again", _show_new_pin_again, _answer_new_pin_again, back="pin_new")

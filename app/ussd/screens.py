@@ -245,8 +245,27 @@ def withdrawn(amount_minor: int) -> str:
 def account(limit_minor: int, band: str | None) -> str:
     shown = band or "not scored yet"
     return (
-        f"My account\nLimit: {kes(limit_minor)}\nBand: {shown}\n1. Change PIN\n2. Opt out\n{BACK}"
+        f"My account\nLimit: {kes(limit_minor)}\nBand: {shown}\n1. Change PIN\n2. Opt out\n"
+        f"3. Why this limit\n{BACK}"
     )
+
+
+WHY_LIMIT_CHARS = 148
+"""The reasons screen's budget: 182 less "CON " and the longest hint above it."""
+
+
+def why_limit(limit_minor: int, band: str | None, reasons: list[str]) -> str:
+    """The latest decision's reasons, worst first, as many as fit (Data Protection Act s.35)."""
+    text = f"Limit {kes(limit_minor)}, band {band or 'none'}\n"
+    if not reasons:
+        return f"{text}Nothing lowered your score.\n{BACK}"
+    text += "What lowers it:\n"
+    for reason in reasons:
+        line = f"-{reason[:60]}\n"
+        if len(text) + len(line) + len(BACK) > WHY_LIMIT_CHARS:
+            break
+        text += line
+    return text + BACK
 
 
 ENTER_CURRENT_PIN = f"Enter your current PIN:\n{BACK}"

@@ -24,6 +24,7 @@ from app.ports import Ports
 from app.security.fields import BlindIndex, FieldCipher, generate_field_keys_file, load_field_keys
 from integrations.identity.simulator import SimulatedIdentityRegister
 from integrations.kyc.simulator import SimulatedProviderKyc
+from integrations.mobile_money import SimulatedMobileMoneyHistory
 from integrations.payments.memory import InMemoryPaymentProvider
 from integrations.sms.simulator import RecordingSmsSender
 from ledger import EntryRequest, Ledger, PostingLine
@@ -48,6 +49,7 @@ def make_ports(clock: FrozenClock, key_dir: Path) -> Ports:
         payments=InMemoryPaymentProvider(clock=clock),
         cipher=FieldCipher(keys.encryption_keys),
         blind_index=BlindIndex(keys.blind_index_key),
+        wallets=SimulatedMobileMoneyHistory(today=today),
     )
 
 

@@ -44,6 +44,7 @@ def test_train_prints_cross_validated_metrics_and_writes_the_scorecard(tmp_path:
             "1",
             "--out",
             str(out),
+            "--no-store",
         ],
     )
     assert result.exit_code == 0, result.output

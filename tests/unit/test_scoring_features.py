@@ -8,6 +8,9 @@ from datetime import date, datetime
 import pytest
 
 from app.scoring.features import (
+    FEATURE_DIRECTIONS,
+    FEATURE_LABELS,
+    FEATURE_NAMES,
     FundHistory,
     borrower_features,
     fund_history_features,
@@ -119,3 +122,14 @@ def test_one_row_holds_the_wallet_and_the_fund_features() -> None:
     row = borrower_features(STATEMENT, FundHistory(loans_taken=1), AS_OF)
     assert row["fund_loans_taken"] == 1.0
     assert row["counterparties_distinct"] == 5.0
+
+
+@pytest.mark.parametrize("statement", [[], STATEMENT], ids=["empty", "three months"])
+def test_every_feature_has_a_name_in_order_and_a_plain_words_label(
+    statement: list[MoneyTransaction],
+) -> None:
+    row = borrower_features(statement, FundHistory(), AS_OF)
+    assert tuple(row) == FEATURE_NAMES
+    assert FEATURE_LABELS.keys() == row.keys()
+    assert all(label and "_" not in label for label in FEATURE_LABELS.values())
+    assert FEATURE_DIRECTIONS.keys() <= row.keys() - {"thin_file"}

@@ -23,6 +23,7 @@ def test_every_beat_entry_names_a_registered_task() -> None:
         "reconciliation.resume_runs",
         "reconciliation.resolve_pending",
         "reconciliation.float_check",
+        "scoring.rescore_due",
     }
     assert scheduled <= set(celery_app.tasks)
 

@@ -1,0 +1,61 @@
+"""`mkopo scoring simulate` then `mkopo scoring train`: the trained card lands in the database
+as a draft version with its metrics and data fingerprint, and scores as it was printed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import app
+from app.db.engine import make_database
+from app.db.session import Sessions
+from app.runtime import runtime
+from app.scoring.versions import data_fingerprint, get_version, load_card
+from app.settings import Settings
+from tests.support.databases import SqliteFactory
+
+
+@pytest.fixture
+def database_url(sqlite_factory: SqliteFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    name, url = sqlite_factory.create()
+    monkeypatch.setenv("MKOPO_DATABASE_URL", url)
+    runtime.cache_clear()
+    yield url
+    runtime.cache_clear()
+    sqlite_factory.drop(name)
+
+
+def test_a_simulated_table_trains_into_a_stored_draft_version(
+    database_url: str, tmp_path: Path
+) -> None:
+    data, out = tmp_path / "simulated.csv", tmp_path / "card.json"
+    runner = CliRunner()
+    made = runner.invoke(app, ["scoring", "simulate", "--out", str(data), "--borrowers", "400"])
+    assert made.exit_code == 0, made.output
+    train = ["scoring", "train", "--data", str(data), "--label", "default", "--folds", "3"]
+    trained = runner.invoke(
+        app, [*train, "--name", "sim-400", "--by", "wanjiru", "--out", str(out)]
+    )
+    assert trained.exit_code == 0, trained.output
+    metrics = json.loads(trained.output.strip().splitlines()[-1])
+    assert set(metrics) >= {"auc", "gini", "ks", "baseline_auc", "version"}
+    database = make_database(Settings(database_url=database_url))
+    try:
+        with Sessions(database).reader() as session:
+            version = get_version(session, metrics["version"])
+            card = load_card(version)
+            assert (version.status, version.name, version.trained_by) == (
+                "draft",
+                "sim-400",
+                "wanjiru",
+            )
+            assert version.data_rows == 400
+            assert version.data_fingerprint == data_fingerprint(data.read_bytes(), "default", "bad")
+            assert version.metrics["auc"] == metrics["auc"]
+    finally:
+        database.dispose()
+    assert card.to_dict() == json.loads(out.read_text())
