@@ -25,7 +25,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime
 
 from app.scoring.binning import Direction
 from integrations.mobile_money import MoneyTransaction
@@ -95,54 +95,75 @@ def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else MISSING
 
 
-def _day_end_balances(transactions: Sequence[MoneyTransaction], as_of: date) -> list[int]:
-    """The balance at the end of each day from the first transaction to ``as_of``."""
-    in_time_order = sorted(transactions, key=lambda t: t.at)
-    last_by_day = {t.at.date(): t.balance_after_minor for t in in_time_order}
-    day, balance, balances = min(last_by_day), 0, []
-    while day <= as_of:
+def _day_end_balances(last_by_day: dict[int, int], first: date, as_of: date) -> list[int]:
+    """The balance at the end of each day from ``first`` to ``as_of`` (day ordinals as keys)."""
+    balance, balances = 0, []
+    for day in range(first.toordinal(), as_of.toordinal() + 1):
         balance = last_by_day.get(day, balance)
         balances.append(balance)
-        day += timedelta(days=1)
     return balances
 
 
 def mobile_money_features(transactions: Sequence[MoneyTransaction], as_of: date) -> Features:
-    """Features of a wallet statement (transactions after ``as_of`` are ignored)."""
-    transactions = [t for t in transactions if t.at.date() <= as_of]
-    if not transactions:
-        return _thin_file_defaults()
-    inflows = [t for t in transactions if t.direction == "in"]
-    outflows = [t for t in transactions if t.direction == "out"]
-    first_day = min(t.at.date() for t in transactions)
-    months = range(_month_index(first_day), _month_index(as_of) + 1)
+    """Features of a wallet statement (transactions after ``as_of`` are ignored).
+
+    One pass over the statement (a busy trader's two years hold over 5,000 transactions):
+    each transaction's day is read once.
+    """
     inflow_by_month: dict[int, int] = defaultdict(int)
-    for t in inflows:
-        inflow_by_month[_month_index(t.at.date())] += t.amount_minor
+    active_months: set[int] = set()
+    counterparties: set[str] = set()
+    last_at_by_day: dict[int, tuple[datetime, int]] = {}
+    last_balance_by_day: dict[int, int] = {}
+    first_day: date | None = None
+    count = outflows = shop_and_bill = lender_loans = 0
+    money_in = money_out = lent = repaid = 0
+    for position, t in enumerate(transactions):
+        day = t.at.date()
+        if day > as_of:
+            continue
+        count += 1
+        first_day = day if first_day is None or day < first_day else first_day
+        month = _month_index(day)
+        active_months.add(month)
+        counterparties.add(t.counterparty)
+        ordinal = day.toordinal()
+        stamp = (t.at, position)  # the day's last transaction; equal times: the later listed
+        if ordinal not in last_at_by_day or stamp > last_at_by_day[ordinal]:
+            last_at_by_day[ordinal] = stamp
+            last_balance_by_day[ordinal] = t.balance_after_minor
+        if t.direction == "in":
+            money_in += t.amount_minor
+            inflow_by_month[month] += t.amount_minor
+            if t.kind == "lender_disbursement":
+                lent += t.amount_minor
+                lender_loans += 1
+        else:
+            outflows += 1
+            money_out += t.amount_minor
+            if t.kind == "lender_repayment":
+                repaid += t.amount_minor
+            elif t.kind in ("paybill", "till"):
+                shop_and_bill += 1
+    if first_day is None:
+        return _thin_file_defaults()
+    months = range(_month_index(first_day), _month_index(as_of) + 1)
     monthly_inflows = [inflow_by_month[m] for m in months]
     inflow_mean = statistics.fmean(monthly_inflows)
-    active_months = len({_month_index(t.at.date()) for t in transactions})
-    balances = _day_end_balances(transactions, as_of)
-    lent = sum(t.amount_minor for t in inflows if t.kind == "lender_disbursement")
-    repaid = sum(t.amount_minor for t in outflows if t.kind == "lender_repayment")
-    shop_and_bill = sum(1 for t in outflows if t.kind in {"paybill", "till"})
+    balances = _day_end_balances(last_balance_by_day, first_day, as_of)
     return {
-        "thin_file": "yes" if active_months < THIN_FILE_MIN_ACTIVE_MONTHS else "no",
+        "thin_file": "yes" if len(active_months) < THIN_FILE_MIN_ACTIVE_MONTHS else "no",
         "inflow_monthly_mean_minor": inflow_mean,
         "inflow_monthly_cv": _ratio(statistics.pstdev(monthly_inflows), inflow_mean),
-        "transactions_monthly_mean": len(transactions) / len(months),
-        "outflow_inflow_ratio": _ratio(
-            sum(t.amount_minor for t in outflows), sum(t.amount_minor for t in inflows)
-        ),
-        "active_months_share": active_months / len(months),
+        "transactions_monthly_mean": count / len(months),
+        "outflow_inflow_ratio": _ratio(money_out, money_in),
+        "active_months_share": len(active_months) / len(months),
         "balance_mean_minor": statistics.fmean(balances),
         "balance_min_minor": float(min(balances)),
         "tenure_days": float((as_of - first_day).days),
-        "counterparties_distinct": float(len({t.counterparty for t in transactions})),
-        "paybill_till_share": _ratio(shop_and_bill, len(outflows)),
-        "other_lender_disbursements": float(
-            sum(1 for t in inflows if t.kind == "lender_disbursement")
-        ),
+        "counterparties_distinct": float(len(counterparties)),
+        "paybill_till_share": _ratio(shop_and_bill, outflows),
+        "other_lender_disbursements": float(lender_loans),
         "other_lender_repayment_ratio": _ratio(repaid, lent),
     }
 

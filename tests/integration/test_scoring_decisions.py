@@ -15,7 +15,7 @@ from app.lending.models import LimitDecision, LoanStatus
 from app.scoring.models import ScoreDecision
 from app.scoring.schedule import SweepResult, rescore_due
 from app.scoring.versions import get_version, load_card
-from integrations.mobile_money import MoneyTransaction
+from integrations.mobile_money import MobileMoneyHistory, MoneyTransaction
 from tests.support.lending import KES, Fund
 from tests.support.scoring import simulated_card, store_active
 
@@ -170,3 +170,32 @@ def test_without_an_active_scorecard_a_rescore_keeps_the_limit(fund: Fund) -> No
     assert sweep(fund).scored == 1
     latest = decisions(fund, borrower_id)[-1]
     assert (latest.treatment, latest.limit_minor) == ("no_scorecard", before)
+
+
+class BrokenWallet:
+    """A provider that fails for one number and answers for the others."""
+
+    def __init__(self, working: MobileMoneyHistory, broken_msisdn: str) -> None:
+        self.working = working
+        self.broken = broken_msisdn
+
+    def history(self, msisdn: str, since: date, until: date) -> Sequence[MoneyTransaction]:
+        if msisdn == self.broken:
+            raise ConnectionError("statement service timed out")
+        return self.working.history(msisdn, since, until)
+
+
+def test_a_borrower_whose_scoring_fails_is_retried_later_without_stopping_the_sweep(
+    scored_fund: Fund,
+) -> None:
+    first = scored_fund.register()
+    second = scored_fund.register(national_id="23456780", phone="0722345673")
+    scored_fund.ports = dataclasses.replace(
+        scored_fund.ports, wallets=BrokenWallet(scored_fund.ports.wallets, "254712345678")
+    )
+    scored_fund.clock.advance(days=120)
+    assert sweep(scored_fund) == SweepResult(scored=1, skipped=0, failed=1)
+    assert [d.trigger for d in decisions(scored_fund, second)] == ["registration", "scheduled"]
+    deferred = scored_fund.borrower(first)
+    assert deferred.rescore_due_at == scored_fund.clock() + timedelta(hours=1)
+    assert sweep(scored_fund) == SweepResult(scored=0, skipped=0, failed=0)
