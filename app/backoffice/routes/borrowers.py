@@ -15,15 +15,20 @@ from sqlalchemy.orm import Session
 from app.api.deps import AppClock
 from app.audit.log import Actor, record, staff_actor
 from app.backoffice import borrowers as staff_views
-from app.backoffice.approvals import submit
 from app.backoffice.deps import Admin, Crypto, IdempotencyKey, Maker, Reader
 from app.backoffice.kinds import LIMIT_OVERRIDE
-from app.backoffice.routes.common import PREFIX, PRINTABLE, AppSessions, Id, answer_submitted
+from app.backoffice.routes.common import (
+    PREFIX,
+    PRINTABLE,
+    REPLAY_RESPONSES,
+    AppSessions,
+    Id,
+    request_approval,
+)
 from app.backoffice.schemas import ApprovalOut, BorrowerOut, FreezeIn, LimitOverrideIn, ReasonIn
 from app.borrowers.models import Borrower
 from app.borrowers.service import get_borrower
 from app.clock import Clock, business_date
-from ledger import Ledger
 
 router = APIRouter(prefix=PREFIX, tags=["admin: borrowers"])
 SearchKey = Annotated[str | None, Query(min_length=1, max_length=20, pattern=PRINTABLE)]
@@ -108,7 +113,7 @@ def unfreeze(
     "/borrowers/{borrower_id}/limit-overrides",
     response_model=ApprovalOut,
     status_code=201,
-    responses={200: {"description": "The same request, replayed with its Idempotency-Key"}},
+    responses=REPLAY_RESPONSES,
 )
 def request_limit_override(
     borrower_id: Id,
@@ -121,18 +126,9 @@ def request_limit_override(
 ) -> ApprovalOut:
     """Ask for the borrower's limit to be set by hand; an admin approves it."""
     asked = {"borrower_id": borrower_id, "limit_minor": body.limit_minor}
-    with sessions.unit_of_work() as session:
-        submitted = submit(
-            session,
-            Ledger(session, clock),
-            LIMIT_OVERRIDE,
-            asked,
-            body.reason,
-            staff_actor(user),
-            clock(),
-            idempotency_key,
-        )
-        return answer_submitted(response, submitted)
+    return request_approval(
+        sessions, clock, user, LIMIT_OVERRIDE, asked, body.reason, idempotency_key, response
+    )
 
 
 def _view(

@@ -3,14 +3,19 @@ maker-checker request."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Response
 
 from app.api.deps import get_sessions
-from app.backoffice.approvals import Submitted
+from app.audit.log import staff_actor
+from app.backoffice.approvals import ApprovalHandler, submit
 from app.backoffice.schemas import ApprovalOut
+from app.clock import Clock
 from app.db.session import Sessions
+from app.staff.models import StaffUser
+from ledger import Ledger
 
 PREFIX = "/admin/v1"
 """On each area's router, not only the gathering one: the route's own path is what logs and
@@ -23,7 +28,33 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 Filter = Annotated[str | None, Query(min_length=1, max_length=64, pattern=PRINTABLE)]
 
 
-def answer_submitted(response: Response, submitted: Submitted) -> ApprovalOut:
-    """201 for a new request; 200 for the same request replayed with its Idempotency-Key."""
-    response.status_code = 201 if submitted.created else 200
-    return ApprovalOut.model_validate(submitted.approval)
+REPLAY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The same request, replayed with its Idempotency-Key"}
+}
+
+
+def request_approval(
+    sessions: Sessions,
+    clock: Clock,
+    user: StaffUser,
+    handler: ApprovalHandler,
+    asked: Mapping[str, Any],
+    reason: str,
+    idempotency_key: str | None,
+    response: Response,
+) -> ApprovalOut:
+    """Submit a maker-checker request in its own transaction. 201 for a new request; 200 for
+    the same request replayed with its Idempotency-Key."""
+    with sessions.unit_of_work() as session:
+        submitted = submit(
+            session,
+            Ledger(session, clock),
+            handler,
+            asked,
+            reason,
+            staff_actor(user),
+            clock(),
+            idempotency_key,
+        )
+        response.status_code = 201 if submitted.created else 200
+        return ApprovalOut.model_validate(submitted.approval)

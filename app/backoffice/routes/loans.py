@@ -7,12 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.api.deps import AppClock, ReadSession
-from app.audit.log import staff_actor
 from app.backoffice import loan_book
-from app.backoffice.approvals import submit
 from app.backoffice.deps import BookReader, IdempotencyKey, Maker
 from app.backoffice.kinds import WRITE_OFF
-from app.backoffice.routes.common import PREFIX, AfterId, AppSessions, Id, answer_submitted
+from app.backoffice.routes.common import (
+    PREFIX,
+    REPLAY_RESPONSES,
+    AfterId,
+    AppSessions,
+    Id,
+    request_approval,
+)
 from app.backoffice.schemas import (
     ApprovalOut,
     LoanDetailOut,
@@ -24,7 +29,6 @@ from app.backoffice.schemas import (
 from app.clock import business_date
 from app.lending.errors import LoanNotFound
 from app.lending.models import Loan, LoanStatus
-from ledger import Ledger
 
 router = APIRouter(prefix=PREFIX, tags=["admin: loan book"])
 
@@ -69,7 +73,7 @@ def get_loan(loan_id: Id, session: ReadSession, clock: AppClock, _: BookReader) 
     "/loans/{loan_id}/write-offs",
     response_model=ApprovalOut,
     status_code=201,
-    responses={200: {"description": "The same request, replayed with its Idempotency-Key"}},
+    responses=REPLAY_RESPONSES,
 )
 def request_write_off(
     loan_id: Id,
@@ -81,15 +85,13 @@ def request_write_off(
     idempotency_key: IdempotencyKey = None,
 ) -> ApprovalOut:
     """Ask for a defaulted loan to be written off; an admin approves it."""
-    with sessions.unit_of_work() as session:
-        submitted = submit(
-            session,
-            Ledger(session, clock),
-            WRITE_OFF,
-            {"loan_id": loan_id},
-            body.reason,
-            staff_actor(user),
-            clock(),
-            idempotency_key,
-        )
-        return answer_submitted(response, submitted)
+    return request_approval(
+        sessions,
+        clock,
+        user,
+        WRITE_OFF,
+        {"loan_id": loan_id},
+        body.reason,
+        idempotency_key,
+        response,
+    )

@@ -8,15 +8,12 @@ from fastapi import APIRouter, Path, Response
 from sqlalchemy import select
 
 from app.api.deps import AppClock, ReadSession
-from app.audit.log import staff_actor
-from app.backoffice.approvals import submit
 from app.backoffice.deps import IdempotencyKey, Maker, Reader
 from app.backoffice.kinds import PRODUCT_CHANGE
 from app.backoffice.product_changes import ProductNotFound
-from app.backoffice.routes.common import PREFIX, AppSessions, answer_submitted
+from app.backoffice.routes.common import PREFIX, REPLAY_RESPONSES, AppSessions, request_approval
 from app.backoffice.schemas import ApprovalOut, ProductChangeIn, ProductOut
 from app.products.models import Product
-from ledger import Ledger
 
 router = APIRouter(prefix=PREFIX, tags=["admin: products"])
 Code = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$")]
@@ -39,7 +36,7 @@ def get_product(code: Code, session: ReadSession, _: Reader) -> Product:
     "/products/{code}/changes",
     response_model=ApprovalOut,
     status_code=201,
-    responses={200: {"description": "The same request, replayed with its Idempotency-Key"}},
+    responses=REPLAY_RESPONSES,
 )
 def request_product_change(
     code: Code,
@@ -52,15 +49,6 @@ def request_product_change(
 ) -> ApprovalOut:
     """Ask for a change of terms; another staff member approves it (admin)."""
     asked = {"product_code": code, "changes": body.changes.model_dump(exclude_unset=True)}
-    with sessions.unit_of_work() as session:
-        submitted = submit(
-            session,
-            Ledger(session, clock),
-            PRODUCT_CHANGE,
-            asked,
-            body.reason,
-            staff_actor(user),
-            clock(),
-            idempotency_key,
-        )
-        return answer_submitted(response, submitted)
+    return request_approval(
+        sessions, clock, user, PRODUCT_CHANGE, asked, body.reason, idempotency_key, response
+    )

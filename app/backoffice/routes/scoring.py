@@ -15,10 +15,16 @@ from fastapi import APIRouter, Query, Response
 
 from app.api.deps import AppClock
 from app.audit.log import record, staff_actor
-from app.backoffice.approvals import submit
 from app.backoffice.deps import BookReader, IdempotencyKey, Maker, Reader
 from app.backoffice.kinds import SCORECARD_ACTIVATION
-from app.backoffice.routes.common import PREFIX, AfterId, AppSessions, Id, answer_submitted
+from app.backoffice.routes.common import (
+    PREFIX,
+    REPLAY_RESPONSES,
+    AfterId,
+    AppSessions,
+    Id,
+    request_approval,
+)
 from app.backoffice.schemas import ApprovalOut, ReasonIn
 from app.borrowers.service import get_borrower
 from app.scoring import queries
@@ -27,7 +33,6 @@ from app.scoring.marks import mark_due
 from app.scoring.models import Trigger
 from app.scoring.schemas import ComparisonOut, DecisionOut, VersionDetailOut, VersionOut
 from app.scoring.versions import get_version
-from ledger import Ledger
 
 router = APIRouter(prefix=PREFIX, tags=["admin: scoring"])
 Page = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
@@ -72,7 +77,7 @@ def get_scorecard(version_id: Id, sessions: AppSessions, _: BookReader) -> Versi
     "/scorecards/{version_id}/activation",
     response_model=ApprovalOut,
     status_code=201,
-    responses={200: {"description": "The same request, replayed with its Idempotency-Key"}},
+    responses=REPLAY_RESPONSES,
 )
 def request_activation(
     version_id: Id,
@@ -84,18 +89,16 @@ def request_activation(
     idempotency_key: IdempotencyKey = None,
 ) -> ApprovalOut:
     """Ask for this version to score borrowers from now on; another admin approves it."""
-    with sessions.unit_of_work() as session:
-        submitted = submit(
-            session,
-            Ledger(session, clock),
-            SCORECARD_ACTIVATION,
-            {"version_id": version_id},
-            body.reason,
-            staff_actor(user),
-            clock(),
-            idempotency_key,
-        )
-        return answer_submitted(response, submitted)
+    return request_approval(
+        sessions,
+        clock,
+        user,
+        SCORECARD_ACTIVATION,
+        {"version_id": version_id},
+        body.reason,
+        idempotency_key,
+        response,
+    )
 
 
 @router.get("/borrowers/{borrower_id}/score-decisions", response_model=list[DecisionOut])
