@@ -299,22 +299,33 @@ def scoring_train(
         out.write_text(json.dumps(card.to_dict(), indent=2) + "\n")
         typer.echo(f"scorecard written to {out}")
     if store:
+        from sqlalchemy.exc import SQLAlchemyError
+
         from app.runtime import runtime
 
         rt = runtime()
-        with rt.sessions.unit_of_work() as session:
-            version = store_version(
-                session,
-                card,
-                name=name or data.stem,
-                metrics=metrics,
-                data_fingerprint=data_fingerprint(data.read_bytes(), label, bad_value),
-                data_rows=len(table.bad),
-                trained_by=by,
-                now=rt.clock(),
+        fingerprint = data_fingerprint(data.read_bytes(), label, bad_value)
+        try:
+            with rt.sessions.unit_of_work() as session:
+                version_id = store_version(
+                    session,
+                    card,
+                    name=name or data.stem,
+                    metrics=metrics,
+                    data_fingerprint=fingerprint,
+                    data_rows=len(table.bad),
+                    trained_by=by,
+                    now=rt.clock(),
+                ).id
+        except SQLAlchemyError as exc:
+            typer.echo(
+                f"could not store the scorecard ({type(exc).__name__}): is the database "
+                "reachable and migrated (mkopo migrate)?",
+                err=True,
             )
-            metrics = {**metrics, "version": version.id}
-        typer.echo(f"stored as draft scorecard version {metrics['version']}")
+            raise typer.Exit(1) from None
+        metrics = {**metrics, "version": version_id}
+        typer.echo(f"stored as draft scorecard version {version_id}")
     typer.echo(json.dumps(metrics))
 
 

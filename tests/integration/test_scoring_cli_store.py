@@ -59,3 +59,23 @@ def test_a_simulated_table_trains_into_a_stored_draft_version(
     finally:
         database.dispose()
     assert card.to_dict() == json.loads(out.read_text())
+
+
+def test_training_into_a_database_that_is_not_migrated_says_so(
+    sqlite_factory: SqliteFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    name, url = sqlite_factory.create(empty=True)
+    monkeypatch.setenv("MKOPO_DATABASE_URL", url)
+    runtime.cache_clear()
+    try:
+        data = tmp_path / "simulated.csv"
+        runner = CliRunner()
+        made = runner.invoke(app, ["scoring", "simulate", "--out", str(data), "--borrowers", "200"])
+        assert made.exit_code == 0, made.output
+        train = ["scoring", "train", "--data", str(data), "--label", "default", "--folds", "2"]
+        trained = runner.invoke(app, train)
+    finally:
+        runtime.cache_clear()
+        sqlite_factory.drop(name)
+    assert trained.exit_code == 1
+    assert "mkopo migrate" in trained.output
