@@ -15,17 +15,27 @@ from app.db.engine import make_database
 from app.db.session import Sessions
 from app.runtime import runtime
 from app.scoring.versions import data_fingerprint, get_version, load_card
-from app.settings import Settings
+from app.settings import Settings, get_settings
 from tests.support.databases import SqliteFactory
+
+
+def use_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the CLI's runtime at ``url`` (settings and runtime are built once per process)."""
+    monkeypatch.setenv("MKOPO_DATABASE_URL", url)
+    forget_runtime()
+
+
+def forget_runtime() -> None:
+    get_settings.cache_clear()
+    runtime.cache_clear()
 
 
 @pytest.fixture
 def database_url(sqlite_factory: SqliteFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     name, url = sqlite_factory.create()
-    monkeypatch.setenv("MKOPO_DATABASE_URL", url)
-    runtime.cache_clear()
+    use_database(url, monkeypatch)
     yield url
-    runtime.cache_clear()
+    forget_runtime()
     sqlite_factory.drop(name)
 
 
@@ -65,8 +75,7 @@ def test_training_into_a_database_that_is_not_migrated_says_so(
     sqlite_factory: SqliteFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     name, url = sqlite_factory.create(empty=True)
-    monkeypatch.setenv("MKOPO_DATABASE_URL", url)
-    runtime.cache_clear()
+    use_database(url, monkeypatch)
     try:
         data = tmp_path / "simulated.csv"
         runner = CliRunner()
@@ -75,7 +84,7 @@ def test_training_into_a_database_that_is_not_migrated_says_so(
         train = ["scoring", "train", "--data", str(data), "--label", "default", "--folds", "2"]
         trained = runner.invoke(app, train)
     finally:
-        runtime.cache_clear()
+        forget_runtime()
         sqlite_factory.drop(name)
     assert trained.exit_code == 1
     assert "mkopo migrate" in trained.output
