@@ -13,7 +13,8 @@ calls never run under a lock). Treatments, in order (docs/scoring.md):
    (``LimitPolicy.scored`` on registration, ``after_rescore`` later: in default the limit
    stays at the floor and the band stays cleared).
 
-Every decision schedules the next one (``LimitPolicy.rescore_interval`` later).
+A rescoring that changes the limit tells the borrower by SMS (through the outbox, in the same
+transaction). Every decision schedules the next one (``LimitPolicy.rescore_interval`` later).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from app.borrowers.models import Borrower
 from app.clock import business_date
 from app.lending.limit_decisions import record_limit
 from app.lending.limits import LimitFacts, LimitPolicy
+from app.money import kes
+from app.notifications.outbox import queue_sms
 from app.scoring.features import Features, borrower_features
 from app.scoring.fund_history import fund_history
 from app.scoring.models import ScoreDecision, Treatment, Trigger
@@ -78,8 +81,7 @@ def decide(
         limit = policy.thin_file_minor if registering else current
     elif version is None:
         treatment, reasons = Treatment.NO_SCORECARD, [NO_SCORECARD_REASON]
-        rules_apply = registering and rule_facts is not None
-        limit = policy.initial(rule_facts) if rule_facts and rules_apply else current
+        limit = policy.initial(rule_facts) if registering and rule_facts else current
     else:
         treatment = Treatment.SCORECARD
         result = load_card(version).score(features)
@@ -127,9 +129,18 @@ def decide(
         reason = "initial" if registering else "rescore"
         record_limit(session, borrower, limit, reason, facts, now, band)
         borrower.score_band = band
+        if not registering and limit != current:  # the welcome SMS tells the first one
+            queue_sms(session, borrower.id, f"limit:{decision.id}", _limit_sms(limit), now)
     borrower.rescore_due_at = now + policy.rescore_interval
     borrower.rescore_trigger = Trigger.SCHEDULED.value
     return decision
+
+
+def _limit_sms(limit_minor: int) -> str:
+    return (
+        f"Mkopo: your loan limit is now {kes(limit_minor)}. To see why, dial and choose "
+        "My account > Why this limit, or open the app."
+    )
 
 
 def stored_features(features: Features) -> dict[str, Any]:

@@ -126,6 +126,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_borrowers_rescore_due_at"), ["rescore_due_at"], unique=False
         )
+    _borrowers_due_now()
     _approval_kinds(KINDS_AFTER)
 
 
@@ -138,6 +139,23 @@ def downgrade() -> None:
     op.drop_table("score_decisions")
     op.drop_index("uq_scorecard_versions_one_active", table_name="scorecard_versions")
     op.drop_table("scorecard_versions")
+
+
+def _borrowers_due_now() -> None:
+    """Borrowers opted in before scoring existed have no decision: the rescoring sweep scores
+    them first (oldest registrations first, in its batches)."""
+    borrowers = sa.table(
+        "borrowers",
+        sa.column("status", sa.String()),
+        sa.column("opted_in_at", UTC),
+        sa.column("rescore_due_at", UTC),
+        sa.column("rescore_trigger", sa.String()),
+    )
+    op.execute(
+        borrowers.update()
+        .where(borrowers.c.status == "active")
+        .values(rescore_due_at=borrowers.c.opted_in_at, rescore_trigger="scheduled")
+    )
 
 
 def _approval_kinds(kinds: Sequence[str], delete_kind: str | None = None) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.lending.limits import LimitPolicy
 from app.lending.models import LimitDecision, LoanStatus
+from app.notifications.models import SmsMessage
 from app.scoring.models import ScoreDecision
 from app.scoring.schedule import SweepResult, rescore_due
 from app.scoring.versions import get_version, load_card
@@ -41,6 +42,17 @@ def decisions(fund: Fund, borrower_id: int) -> list[ScoreDecision]:
                 select(ScoreDecision)
                 .where(ScoreDecision.borrower_id == borrower_id)
                 .order_by(ScoreDecision.id)
+            )
+        )
+
+
+def sms_texts(fund: Fund, borrower_id: int) -> list[str]:
+    with fund.sessions.reader() as session:
+        return list(
+            session.scalars(
+                select(SmsMessage.text)
+                .where(SmsMessage.borrower_id == borrower_id)
+                .order_by(SmsMessage.id)
             )
         )
 
@@ -110,6 +122,30 @@ def test_a_thin_file_borrower_who_has_repaid_a_loan_is_scored_by_the_card(
     assert (latest.trigger, latest.treatment) == ("repaid", "scorecard")
     assert latest.features["fund_loans_taken"] == 1.0
     assert latest.features["fund_on_time_rate"] == 1.0
+    # With no wallet history the card bands them C3: the entry limit stays, no SMS.
+    assert (latest.band, latest.limit_minor, latest.previous_limit_minor) == (
+        "C3",
+        500 * KES,
+        500 * KES,
+    )
+    assert not any("loan limit is now" in text for text in sms_texts(scored_fund, borrower_id))
+
+
+def test_a_rescore_that_moves_the_limit_tells_the_borrower_by_sms(scored_fund: Fund) -> None:
+    wallets = scored_fund.ports.wallets
+    scored_fund.ports = dataclasses.replace(scored_fund.ports, wallets=NoWallet())
+    borrower_id = scored_fund.register()
+    assert scored_fund.borrower(borrower_id).credit_limit_minor == 500 * KES  # thin file
+    scored_fund.ports = dataclasses.replace(scored_fund.ports, wallets=wallets)
+    scored_fund.clock.advance(days=120)
+    assert sweep(scored_fund).scored == 1
+    latest = decisions(scored_fund, borrower_id)[-1]
+    assert latest.band is not None
+    assert latest.limit_minor == POLICY.scored(latest.band) > 500 * KES
+    assert sms_texts(scored_fund, borrower_id)[-1] == (
+        f"Mkopo: your loan limit is now KES {latest.limit_minor // KES:,}.00. To see why, dial "
+        "and choose My account > Why this limit, or open the app."
+    )
 
 
 def test_repaying_a_loan_asks_for_a_rescore_that_the_sweep_takes(scored_fund: Fund) -> None:
