@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from app.clock import Clock, business_date
 from app.ports import Ports
-from app.security.fields import BlindIndex, FieldCipher, load_field_keys
+from app.security.fields import load_field_crypto
 from app.settings import Settings
 from integrations.identity.simulator import SimulatedIdentityRegister
 from integrations.kyc.simulator import SimulatedProviderKyc
@@ -43,15 +43,15 @@ def build_payments(settings: Settings, clock: Clock) -> PaymentProvider:
 
 
 def build_ports(settings: Settings, clock: Clock) -> Ports:
-    keys = load_field_keys(settings.field_keys_path)
+    crypto = load_field_crypto(settings.field_keys_path)
     today = business_date(clock())
     return Ports(
         identity=SimulatedIdentityRegister(today=today),
         kyc=SimulatedProviderKyc(today=today),
         sms=RecordingSmsSender(clock=clock),
         payments=build_payments(settings, clock),
-        cipher=FieldCipher(keys.encryption_keys),
-        blind_index=BlindIndex(keys.blind_index_key),
+        cipher=crypto.cipher,
+        blind_index=crypto.blind_index,
         wallets=SimulatedMobileMoneyHistory(today=today),
     )
 

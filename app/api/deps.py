@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
 from app.db.session import Sessions
-from app.security.fields import BlindIndex, load_field_keys
+from app.security.fields import BlindIndex, FieldCrypto, InvalidFieldKeysFile, load_field_crypto
 from app.settings import Settings
 from app.taskqueue import TaskQueue
+
+_field_keys_lock = threading.Lock()
 
 
 def get_sessions(request: Request) -> Sessions:
@@ -35,17 +38,28 @@ def get_tasks(request: Request) -> TaskQueue:
     return tasks
 
 
+def app_field_crypto(app: FastAPI) -> FieldCrypto:
+    """The field keys of ``MKOPO_FIELD_KEYS_PATH``, loaded once per app and shared by every
+    router. Raises ``OSError`` or ``InvalidFieldKeysFile`` while the file is missing or
+    broken (nothing is cached then, so a fixed file is picked up); each caller answers that
+    its own way."""
+    crypto: FieldCrypto | None = getattr(app.state, "field_crypto", None)
+    if crypto is None:
+        with _field_keys_lock:
+            crypto = getattr(app.state, "field_crypto", None)
+            if crypto is None:
+                crypto = load_field_crypto(app.state.settings.field_keys_path)
+                app.state.field_crypto = crypto
+    return crypto
+
+
 def app_blind_index(request: Request) -> BlindIndex | None:
-    """The keyed hash for phone and ID lookups, loaded once per app from the field-keys
-    file (None when the file is absent: lookups by phone then find nobody)."""
-    state = request.app.state
-    if not hasattr(state, "blind_index"):
-        path = get_settings_dep(request).field_keys_path
-        state.blind_index = (
-            BlindIndex(load_field_keys(path).blind_index_key) if path.is_file() else None
-        )
-    index: BlindIndex | None = state.blind_index
-    return index
+    """The keyed hash for phone and ID lookups (None without field keys: lookups by phone
+    then find nobody)."""
+    try:
+        return app_field_crypto(request.app).blind_index
+    except (OSError, InvalidFieldKeysFile):
+        return None
 
 
 def read_session(sessions: Annotated[Sessions, Depends(get_sessions)]) -> Iterator[Session]:

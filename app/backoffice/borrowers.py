@@ -23,7 +23,7 @@ from app.borrowers.service import get_borrower
 from app.errors import DomainError
 from app.lending.loans import open_loan
 from app.lending.models import Loan, LoanStatus
-from app.security.fields import BlindIndex, FieldCipher, UndecryptableField
+from app.security.fields import FieldCrypto, UndecryptableField
 from integrations.identity.register import InvalidNationalId, normalise_national_id
 from integrations.phone import InvalidMsisdn, mask_msisdn, normalise_msisdn
 
@@ -51,14 +51,6 @@ class FrozenByDefault(DomainError):
 
     code = "frozen_by_default"
     http_status = 409
-
-
-@dataclass(frozen=True)
-class FieldCrypto:
-    """What staff views need of the field keys: decrypting, and the blind index."""
-
-    cipher: FieldCipher
-    blind_index: BlindIndex
 
 
 def find_by_phone(session: Session, crypto: FieldCrypto, phone: str) -> Borrower | None:

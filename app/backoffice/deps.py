@@ -14,10 +14,9 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from app.api.deps import app_field_crypto
 from app.api.problems import ProblemError
-from app.backoffice.borrowers import FieldCrypto
-from app.security.fields import BlindIndex, FieldCipher, load_field_keys
-from app.settings import Settings
+from app.security.fields import FieldCrypto, InvalidFieldKeysFile
 from app.staff.auth import require_roles
 from app.staff.models import Role, StaffUser
 
@@ -42,23 +41,15 @@ IdempotencyKey = Annotated[
     ),
 ]
 
-_STATE_ATTR = "backoffice_field_crypto"
-
 
 def field_crypto(request: Request) -> FieldCrypto:
-    """The field keys, loaded once per app from ``MKOPO_FIELD_KEYS_PATH``."""
-    state = request.app.state
-    crypto: FieldCrypto | None = getattr(state, _STATE_ATTR, None)
-    if crypto is None:
-        settings: Settings = state.settings
-        if not settings.field_keys_path.is_file():
-            raise ProblemError(
-                503, "field_keys_missing", "Field keys are not configured (mkopo keys generate)"
-            )
-        keys = load_field_keys(settings.field_keys_path)
-        crypto = FieldCrypto(FieldCipher(keys.encryption_keys), BlindIndex(keys.blind_index_key))
-        setattr(state, _STATE_ATTR, crypto)
-    return crypto
+    """The app's field keys; 503 while they are not configured."""
+    try:
+        return app_field_crypto(request.app)
+    except (OSError, InvalidFieldKeysFile):
+        raise ProblemError(
+            503, "field_keys_missing", "Field keys are not configured (mkopo keys generate)"
+        ) from None
 
 
 Crypto = Annotated[FieldCrypto, Depends(field_crypto)]

@@ -14,10 +14,11 @@ from typing import Annotated, NoReturn
 import structlog
 from fastapi import Depends, FastAPI, Request
 
+from app.api.deps import app_field_crypto
 from app.api.problems import ProblemError
 from app.clock import Clock, business_date
 from app.ports import Ports
-from app.security.fields import BlindIndex, FieldCipher, InvalidFieldKeysFile, load_field_keys
+from app.security.fields import FieldCrypto, InvalidFieldKeysFile
 from app.settings import Settings
 from integrations.identity.simulator import SimulatedIdentityRegister
 from integrations.kyc.simulator import SimulatedProviderKyc
@@ -63,17 +64,16 @@ class NoPaymentsInTheApi:
         self._refuse()
 
 
-def build_app_ports(settings: Settings, clock: Clock) -> Ports:
+def build_app_ports(settings: Settings, clock: Clock, crypto: FieldCrypto) -> Ports:
     """Like ``app.wiring.build_ports``, without the payment provider."""
-    keys = load_field_keys(settings.field_keys_path)
     today = business_date(clock())
     return Ports(
         identity=SimulatedIdentityRegister(today=today),
         kyc=SimulatedProviderKyc(today=today),
         sms=RecordingSmsSender(clock=clock),
         payments=NoPaymentsInTheApi(),
-        cipher=FieldCipher(keys.encryption_keys),
-        blind_index=BlindIndex(keys.blind_index_key),
+        cipher=crypto.cipher,
+        blind_index=crypto.blind_index,
         wallets=SimulatedMobileMoneyHistory(today=today),
     )
 
@@ -85,7 +85,8 @@ def app_ports(app: FastAPI) -> Ports:
         with _build_lock:  # one bundle per app: a second SMS simulator would lose messages
             ports = getattr(app.state, "mobile_ports", None)
             if ports is None:
-                ports = build_app_ports(app.state.settings, app.state.clock)
+                crypto = app_field_crypto(app)
+                ports = build_app_ports(app.state.settings, app.state.clock, crypto)
                 app.state.mobile_ports = ports
     return ports
 

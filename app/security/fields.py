@@ -132,6 +132,19 @@ def load_field_keys(path: Path) -> FieldKeys:
     return _field_keys_from(document, path)
 
 
+@dataclass(frozen=True)
+class FieldCrypto:
+    """The field keys ready to use: decrypting and encrypting, and the blind index."""
+
+    cipher: FieldCipher
+    blind_index: BlindIndex
+
+
+def load_field_crypto(path: Path) -> FieldCrypto:
+    keys = load_field_keys(path)
+    return FieldCrypto(FieldCipher(keys.encryption_keys), BlindIndex(keys.blind_index_key))
+
+
 def generate_field_keys_file(path: Path) -> None:
     """Write a new keys file (mode 0600); an existing file is never overwritten."""
     keys = FieldKeys(

@@ -19,10 +19,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from starlette.concurrency import run_in_threadpool
 
+from app.api.deps import app_field_crypto
 from app.api.problems import ProblemError
 from app.clock import Clock
 from app.db.session import Sessions
-from app.security.fields import BlindIndex, FieldCipher, InvalidFieldKeysFile, load_field_keys
+from app.security.fields import BlindIndex, InvalidFieldKeysFile
 from app.settings import Settings
 from app.taskqueue import TaskQueue
 from app.ussd import screens
@@ -64,17 +65,13 @@ def ussd_env(request: Request) -> UssdEnv | None:
         return env
     settings: Settings = state.settings
     try:
-        keys = load_field_keys(settings.field_keys_path)
+        crypto = app_field_crypto(request.app)
     except (OSError, InvalidFieldKeysFile):
         log.error("ussd_field_keys_unavailable")
         return None
     sessions: Sessions = state.sessions
     env = UssdEnv(
-        sessions,
-        state.clock,
-        FieldCipher(keys.encryption_keys),
-        BlindIndex(keys.blind_index_key),
-        settings.mpesa_shortcode,
+        sessions, state.clock, crypto.cipher, crypto.blind_index, settings.mpesa_shortcode
     )
     state.ussd_env = env
     return env

@@ -29,6 +29,7 @@ from app.backoffice.schemas import ApprovalOut, BorrowerOut, FreezeIn, LimitOver
 from app.borrowers.models import Borrower
 from app.borrowers.service import get_borrower
 from app.clock import Clock, business_date
+from app.security.fields import FieldCrypto
 
 router = APIRouter(prefix=PREFIX, tags=["admin: borrowers"])
 SearchKey = Annotated[str | None, Query(min_length=1, max_length=20, pattern=PRINTABLE)]
@@ -131,9 +132,7 @@ def request_limit_override(
     )
 
 
-def _view(
-    session: Session, crypto: staff_views.FieldCrypto, borrower: Borrower, clock: Clock
-) -> BorrowerOut:
+def _view(session: Session, crypto: FieldCrypto, borrower: Borrower, clock: Clock) -> BorrowerOut:
     return BorrowerOut.of(
         borrower,
         staff_views.masked_identity(crypto, borrower),
