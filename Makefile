@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint format migrate demo bench bench-ledger bench-accrual bench-callbacks bench-ussd bench-recon eval-scoring clean
+.PHONY: help venv run test lint format migrate demo bench bench-ledger bench-accrual bench-callbacks bench-ussd bench-recon bench-rescore eval-scoring clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -47,7 +47,7 @@ demo: venv ## migrate and load demo data without starting anything
 	$(BIN)/mkopo keys generate --if-missing
 	$(BIN)/mkopo seed-demo
 
-bench: bench-ledger bench-accrual bench-callbacks bench-ussd bench-recon ## every benchmark
+bench: bench-ledger bench-accrual bench-callbacks bench-ussd bench-recon bench-rescore eval-scoring ## every benchmark
 
 bench-ledger: venv ## ledger throughput vs pgbench on local PostgreSQL -> bench/results/ledger.json
 	$(BIN)/python -m bench.ledger_bench
@@ -63,6 +63,9 @@ bench-ussd: venv ## USSD hops/s and latency, 200 sessions borrowing, on local Po
 
 bench-recon: venv ## statement reconciliation of 100k and 1M lines on local PostgreSQL -> bench/results/recon.json
 	$(BIN)/python -m bench.recon_bench
+
+bench-rescore: venv ## the rescoring sweep over 2,000 due borrowers on local PostgreSQL -> bench/results/rescore.json
+	$(BIN)/python -m bench.rescore_bench
 
 eval-scoring: venv ## scorecard vs plain logistic regression (German Credit and simulated histories, 10-fold CV), band stability -> bench/results/scoring.json
 	$(BIN)/python -m bench.eval_scoring
