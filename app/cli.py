@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from app.audit.log import Actor
 
 app = typer.Typer(help="Mkopo: mobile-money microfinance fund backend.", no_args_is_help=True)
 keys_app = typer.Typer(help="The ledger's Ed25519 sealing key.", no_args_is_help=True)
@@ -278,55 +281,82 @@ def scoring_train(
     seed: Annotated[int, typer.Option()] = 20261128,
     folds: Annotated[int, typer.Option(min=2, max=20)] = 10,
     name: Annotated[str | None, typer.Option(help="Version name (default: the file's)")] = None,
-    by: Annotated[str, typer.Option(help="Who trains it (recorded)")] = "cli",
+    by: Annotated[
+        str | None,
+        typer.Option(help="The staff user (admin or credit officer) who trains it; to store"),
+    ] = None,
     store: Annotated[bool, typer.Option(help="Store it as a draft version in the database")] = True,
     out: Annotated[Path | None, typer.Option(help="Also write the scorecard (JSON)")] = None,
 ) -> None:
     """Cross-validate a scorecard on a labelled CSV beside a plain logistic regression on the
-    same folds, train it on all rows and store it as a draft version (activating it is a
-    maker-checker request in the admin API). The last line printed is the metrics as JSON."""
+    same folds, train it on all rows and store it as a draft version, audited under ``--by``
+    (activating it is a maker-checker request in the admin API). The last line printed is
+    the metrics as JSON."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from app.scoring.training import NotLabelledError, load_labelled_csv
     from app.scoring.versions import data_fingerprint, store_version
     from app.scoring.workbench import train_and_evaluate
 
+    trainer = None
     try:
+        if store:
+            trainer = _scorecard_trainer(by)
         table = load_labelled_csv(data, label, bad_value)
-    except NotLabelledError as exc:
+    except (NotLabelledError, ValueError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
+    except SQLAlchemyError as exc:
+        typer.echo(_database_trouble(exc), err=True)
+        raise typer.Exit(1) from None
     card, metrics = train_and_evaluate(table, folds=folds, seed=seed)
     if out is not None:
         out.write_text(json.dumps(card.to_dict(), indent=2) + "\n")
         typer.echo(f"scorecard written to {out}")
-    if store:
-        from sqlalchemy.exc import SQLAlchemyError
-
+    if trainer is not None:
         from app.runtime import runtime
 
         rt = runtime()
         fingerprint = data_fingerprint(data.read_bytes(), label, bad_value)
-        try:
-            with rt.sessions.unit_of_work() as session:
-                version_id = store_version(
-                    session,
-                    card,
-                    name=name or data.stem,
-                    metrics=metrics,
-                    data_fingerprint=fingerprint,
-                    data_rows=len(table.bad),
-                    trained_by=by,
-                    now=rt.clock(),
-                ).id
-        except SQLAlchemyError as exc:
-            typer.echo(
-                f"could not store the scorecard ({type(exc).__name__}): is the database "
-                "reachable and migrated (mkopo migrate)?",
-                err=True,
-            )
-            raise typer.Exit(1) from None
+        with rt.sessions.unit_of_work() as session:
+            version_id = store_version(
+                session,
+                card,
+                name=name or data.stem,
+                metrics=metrics,
+                data_fingerprint=fingerprint,
+                data_rows=len(table.bad),
+                trained_by=trainer,
+                now=rt.clock(),
+            ).id
         metrics = {**metrics, "version": version_id}
         typer.echo(f"stored as draft scorecard version {version_id}")
     typer.echo(json.dumps(metrics))
+
+
+def _scorecard_trainer(username: str | None) -> Actor:
+    """The staff user storing a version: an active admin or credit officer."""
+    from sqlalchemy import select
+
+    from app.audit.log import Actor
+    from app.runtime import runtime
+    from app.staff.models import Role, StaffUser
+
+    if username is None:
+        raise ValueError("--by USERNAME (an admin or credit officer) is needed to store it")
+    with runtime().sessions.reader() as session:
+        user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+    allowed = {Role.ADMIN.value, Role.CREDIT_OFFICER.value}
+    if user is None or user.disabled_at is not None or user.role not in allowed:
+        raise ValueError(f"{username!r} is not an active admin or credit officer")
+    return Actor(user.username, user.role)
+
+
+def _database_trouble(exc: Exception) -> str:
+    return (
+        f"the database cannot be used ({type(exc).__name__}): is it reachable and migrated "
+        "(mkopo migrate)?"
+    )
 
 
 @scoring_app.command("simulate")

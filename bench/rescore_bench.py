@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from app.audit.log import Actor
 from app.borrowers.models import Borrower
 from app.clock import business_date
 from app.db.engine import make_database
@@ -84,7 +85,7 @@ def activate_card(sessions: Sessions, today: date) -> int:
             metrics={},
             data_fingerprint="0" * 64,
             data_rows=len(table.bad),
-            trained_by="bench",
+            trained_by=Actor("bench", "credit_officer"),
             now=NOW,
         )
         version.status = VersionStatus.ACTIVE.value

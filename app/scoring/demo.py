@@ -47,7 +47,7 @@ def ensure_demo_scorecard(rt: Runtime) -> int | None:
             metrics=metrics,
             data_fingerprint=fingerprint,
             data_rows=len(table.bad),
-            trained_by=MAKER.username,
+            trained_by=MAKER,
             now=rt.clock(),
         )
         ledger = Ledger(session, rt.clock)

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit.log import Actor
+from app.audit.log import Actor, record
 from app.backoffice.models import ApprovalKind, ApprovalRequest
 from app.errors import DomainError
 from app.scoring.features import FEATURE_NAMES
@@ -83,10 +83,11 @@ def store_version(
     metrics: Mapping[str, Any],
     data_fingerprint: str,
     data_rows: int,
-    trained_by: str,
+    trained_by: Actor,
     now: datetime,
 ) -> ScorecardVersion:
-    """A new draft version; activating it is a separate, four-eyes step."""
+    """A new draft version, audited (``scorecard.train``); activating it is a separate,
+    four-eyes step."""
     artifact = card.to_dict()
     version = ScorecardVersion(
         name=name[:NAME_CHARS],
@@ -96,11 +97,24 @@ def store_version(
         metrics=dict(metrics),
         data_fingerprint=data_fingerprint,
         data_rows=data_rows,
-        trained_by=trained_by,
+        trained_by=trained_by.username,
         trained_at=now,
     )
     session.add(version)
     session.flush()
+    record(
+        session,
+        trained_by,
+        "scorecard.train",
+        ("scorecard_version", version.id),
+        now,
+        after={  # the metrics stay on the version: the audit log takes no floats
+            "name": version.name,
+            "data_fingerprint": data_fingerprint,
+            "data_rows": data_rows,
+            "artifact_sha256": version.artifact_sha256,
+        },
+    )
     return version
 
 

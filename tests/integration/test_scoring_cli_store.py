@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
+from app.audit.models import AuditRecord
 from app.cli import app
 from app.db.engine import make_database
 from app.db.session import Sessions
 from app.runtime import runtime
 from app.scoring.versions import data_fingerprint, get_version, load_card
 from app.settings import Settings, get_settings
+from app.staff.models import Role
+from app.staff.service import create_staff_user
 from tests.support.databases import SqliteFactory
 
 
@@ -39,9 +44,19 @@ def database_url(sqlite_factory: SqliteFactory, monkeypatch: pytest.MonkeyPatch)
     sqlite_factory.drop(name)
 
 
+def staff(database_url: str, username: str, role: Role) -> None:
+    database = make_database(Settings(database_url=database_url))
+    try:
+        with Sessions(database).unit_of_work() as session:
+            create_staff_user(session, username, role, datetime.now(UTC))
+    finally:
+        database.dispose()
+
+
 def test_a_simulated_table_trains_into_a_stored_draft_version(
     database_url: str, tmp_path: Path
 ) -> None:
+    staff(database_url, "wanjiru", Role.CREDIT_OFFICER)
     data, out = tmp_path / "simulated.csv", tmp_path / "card.json"
     runner = CliRunner()
     made = runner.invoke(app, ["scoring", "simulate", "--out", str(data), "--borrowers", "400"])
@@ -66,6 +81,14 @@ def test_a_simulated_table_trains_into_a_stored_draft_version(
             assert version.data_rows == 400
             assert version.data_fingerprint == data_fingerprint(data.read_bytes(), "default", "bad")
             assert version.metrics["auc"] == metrics["auc"]
+            [trained_record] = session.scalars(
+                select(AuditRecord).where(AuditRecord.action == "scorecard.train")
+            ).all()
+            assert (trained_record.actor, trained_record.role, trained_record.subject_id) == (
+                "wanjiru",
+                "credit_officer",
+                str(version.id),
+            )
     finally:
         database.dispose()
     assert card.to_dict() == json.loads(out.read_text())
@@ -82,9 +105,28 @@ def test_training_into_a_database_that_is_not_migrated_says_so(
         made = runner.invoke(app, ["scoring", "simulate", "--out", str(data), "--borrowers", "200"])
         assert made.exit_code == 0, made.output
         train = ["scoring", "train", "--data", str(data), "--label", "default", "--folds", "2"]
-        trained = runner.invoke(app, train)
+        trained = runner.invoke(app, [*train, "--by", "wanjiru"])
     finally:
         forget_runtime()
         sqlite_factory.drop(name)
     assert trained.exit_code == 1
     assert "mkopo migrate" in trained.output
+
+
+@pytest.mark.parametrize(
+    ("by", "role"),
+    [([], None), (["--by", "nobody"], None), (["--by", "kamau"], Role.SUPPORT)],
+)
+def test_storing_needs_an_active_admin_or_credit_officer(
+    database_url: str, tmp_path: Path, by: list[str], role: Role | None
+) -> None:
+    if role is not None:
+        staff(database_url, "kamau", role)
+    data = tmp_path / "simulated.csv"
+    runner = CliRunner()
+    simulate = ["scoring", "simulate", "--out", str(data), "--borrowers", "60"]
+    assert runner.invoke(app, simulate).exit_code == 0
+    train = ["scoring", "train", "--data", str(data), "--label", "default", "--folds", "2"]
+    refused = runner.invoke(app, [*train, *by])
+    assert refused.exit_code == 2
+    assert "admin or credit officer" in refused.output

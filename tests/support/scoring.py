@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
+from app.audit.log import Actor
 from app.scoring.models import ScorecardVersion, VersionStatus
 from app.scoring.scorecard import Scorecard
 from app.scoring.simulated import simulated_population
@@ -34,7 +35,7 @@ def store_draft(session: Session, now: datetime, card: Scorecard | None = None) 
         metrics={"auc": 0.7},
         data_fingerprint="0" * 64,
         data_rows=POPULATION,
-        trained_by="tests",
+        trained_by=Actor("tests", "credit_officer"),
         now=now,
     )
 
