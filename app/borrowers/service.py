@@ -27,6 +27,7 @@ from app.money import kes
 from app.notifications.outbox import queue_sms
 from app.ports import Ports
 from app.scoring.decisions import HISTORY_DAYS, decide
+from app.scoring.marks import mark_due
 from app.scoring.models import Trigger
 from app.security.pins import WeakPin, hash_pin, validate_new_pin
 from integrations.identity.register import (
@@ -172,6 +173,8 @@ def opt_in(
     if by_id is None:
         rule_facts = LimitFacts(applicant.sim_age_days, applicant.sim.monthly_inflow_minor)
         decide(session, policy, borrower, applicant.wallet, Trigger.REGISTRATION, now, rule_facts)
+    else:  # back after an opt-out: their limit is reviewed by the next sweep, as a rescore
+        mark_due(borrower, Trigger.REJOINED, now)
     queue_sms(
         session,
         borrower.id,

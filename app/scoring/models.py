@@ -37,6 +37,8 @@ class Trigger(enum.StrEnum):
     REPAID = "repaid"
     DEFAULT = "default"
     STAFF = "staff"
+    REJOINED = "rejoined"
+    """Opted in again after an opt-out."""
 
 
 class Treatment(enum.StrEnum):

@@ -85,7 +85,9 @@ def upgrade() -> None:
         sa.Column("limit_minor", sa.BigInteger(), nullable=False),
         sa.Column("decided_at", UTC, nullable=False),
         sa.CheckConstraint(
-            _one_of("trigger", ("registration", "scheduled", "repaid", "default", "staff")),
+            _one_of(
+                "trigger", ("registration", "scheduled", "repaid", "default", "staff", "rejoined")
+            ),
             name=op.f("ck_score_decisions_trigger_known"),
         ),
         sa.CheckConstraint(

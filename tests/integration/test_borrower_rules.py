@@ -107,6 +107,8 @@ def test_opting_out_keeps_savings_and_allows_joining_again_on_a_new_number(fund:
         assert find_by_phone(session, fund.ports, "254712345688") is not None
         assert find_by_phone(session, fund.ports, GOOD_PHONE) is None
         assert find_by_national_id(session, fund.ports, GOOD_ID) is not None
+        # Back after an opt-out: the next rescoring sweep reviews the limit.
+        assert (borrower.rescore_due_at, borrower.rescore_trigger) == (fund.clock(), "rejoined")
     fund.assert_books_agree()
 
 
