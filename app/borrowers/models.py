@@ -23,6 +23,11 @@ class BorrowerStatus(enum.StrEnum):
     """Left the fund; keeps their savings; may opt in again."""
 
 
+DEFAULT_FREEZE = "default"
+"""``frozen_reason`` of the freeze a loan in default puts on (lifted when it is repaid);
+staff freezes carry their own reason."""
+
+
 class Borrower(Base):
     __tablename__ = "borrowers"
     __table_args__ = (

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app.borrowers.models import DEFAULT_FREEZE
 from app.borrowers.service import get_borrower
 from app.lending.limit_decisions import record_limit
 from app.lending.limits import LimitPolicy
@@ -135,7 +136,7 @@ def _default(session: Session, row: Any, now: datetime, policy: LimitPolicy) -> 
         return
     borrower = get_borrower(session, row.borrower_id, lock=True)
     borrower.frozen_at = now
-    borrower.frozen_reason = "default"
+    borrower.frozen_reason = DEFAULT_FREEZE
     borrower.score_band = None
     borrower.savings_short_held_minor = borrower.savings_short_minor
     mark_due(borrower, Trigger.DEFAULT, now)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounting.chart import Acct, fund_accounts
-from app.borrowers.models import Borrower
+from app.borrowers.models import DEFAULT_FREEZE, Borrower
 from app.borrowers.service import get_borrower
 from app.clock import business_date
 from app.lending import errors
@@ -188,7 +188,7 @@ def _close(
 ) -> None:
     loan.status = LoanStatus.REPAID
     loan.closed_at = now
-    if borrower.frozen_reason == "default":  # a freeze put on by staff stays until lifted
+    if borrower.frozen_reason == DEFAULT_FREEZE:  # a freeze put on by staff stays until lifted
         borrower.frozen_at = None
         borrower.frozen_reason = None
     borrower.savings_short_held_minor = 0

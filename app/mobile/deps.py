@@ -15,6 +15,7 @@ from app.api.problems import problem_response
 from app.borrowers.errors import InvalidPhoneInput
 from app.db.session import Sessions
 from app.mobile import errors
+from app.taskqueue import TaskQueue
 from integrations.phone import InvalidMsisdn, normalise_msisdn
 
 MAX_BODY_BYTES = 2048
@@ -72,6 +73,17 @@ def scoped_key(borrower_id: int, operation: str, key: str) -> str:
     """The key the services dedupe by: per borrower and per operation, so two borrowers (or
     a loan and a withdrawal) sending the same key never meet."""
     return f"app:{borrower_id}:{operation}:{key}"
+
+
+def hand_over(
+    response: Response, tasks: TaskQueue, replayed: bool, task: str, resource_id: int
+) -> None:
+    """After a money move commits: a replay is marked and changes nothing; a first request
+    hands the money to the worker (``task``)."""
+    if replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    else:
+        tasks.send(task, resource_id)
 
 
 def msisdn_of(phone: str) -> str:

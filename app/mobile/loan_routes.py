@@ -19,10 +19,10 @@ from app.clock import business_date
 from app.lending.origination import LoanRequest, quote, request_loan
 from app.mobile.auth import CurrentBorrower
 from app.mobile.deps import (
-    REPLAYED_HEADER,
     AppSessions,
     BoundedBodyRoute,
     IdempotencyKey,
+    hand_over,
     scoped_key,
 )
 from app.mobile.loan_views import current_loan, loan_view, loans_page, own_loan
@@ -104,10 +104,7 @@ def borrow(
         replayed = payout_exists(session, scoped)
         payout = request_loan(session, Ledger(session, clock), request, clock())
         view = disbursement_view(payout)
-    if replayed:
-        response.headers[REPLAYED_HEADER] = "true"
-    else:
-        tasks.send("payments.submit_payout", payout.id)
+    hand_over(response, tasks, replayed, "payments.submit_payout", payout.id)
     return view
 
 
@@ -160,10 +157,7 @@ def repay(
         )
         stk = request_stk_repayment(session, owner.borrower_id, body.amount_minor, scoped, clock())
         view = stk_view(stk)
-    if replayed:
-        response.headers[REPLAYED_HEADER] = "true"
-    else:
-        tasks.send("mpesa.send_stk", stk.id)
+    hand_over(response, tasks, replayed, "mpesa.send_stk", stk.id)
     return view
 
 

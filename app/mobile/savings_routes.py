@@ -11,10 +11,10 @@ from app.borrowers.service import get_borrower
 from app.lending.loans import open_loan_id
 from app.mobile.auth import CurrentBorrower
 from app.mobile.deps import (
-    REPLAYED_HEADER,
     AppSessions,
     BoundedBodyRoute,
     IdempotencyKey,
+    hand_over,
     scoped_key,
 )
 from app.mobile.loan_routes import NOT_YOURS, payout_exists
@@ -62,10 +62,7 @@ def withdraw(
             session, Ledger(session, clock), owner.borrower_id, body.amount_minor, scoped, clock()
         )
         view = disbursement_view(payout)
-    if replayed:
-        response.headers[REPLAYED_HEADER] = "true"
-    else:
-        tasks.send("payments.submit_payout", payout.id)
+    hand_over(response, tasks, replayed, "payments.submit_payout", payout.id)
     return view
 
 

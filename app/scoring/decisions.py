@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.borrowers.models import Borrower
+from app.borrowers.models import DEFAULT_FREEZE, Borrower
 from app.clock import business_date
 from app.lending.limit_decisions import record_limit
 from app.lending.limits import LimitFacts, LimitPolicy
@@ -72,7 +72,7 @@ def decide(
     history = fund_history(session, borrower, today)
     features = borrower_features(wallet, history, today)
     registering = trigger == Trigger.REGISTRATION
-    in_default = borrower.frozen_reason == "default"
+    in_default = borrower.frozen_reason == DEFAULT_FREEZE
     current = borrower.credit_limit_minor
     version = active_version(session)
     result: ScoreResult | None = None
