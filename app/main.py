@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api import health
+from app.api.input_guard import InputGuardMiddleware
 from app.api.openapi import install_problem_openapi
 from app.api.problems import install_problem_handlers
 from app.audit import router as audit_router
@@ -67,6 +68,7 @@ def create_app(
     app.include_router(audit_router.router)
     app.include_router(reconciliation_router.router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    app.add_middleware(InputGuardMiddleware)  # inside the size limit: it buffers the body
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app
