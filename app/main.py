@@ -20,6 +20,7 @@ from app.db.engine import make_database
 from app.db.session import Sessions
 from app.mobile import router as mobile_router
 from app.mpesa import admin_router as mpesa_admin_router
+from app.mpesa import callbacks_router as mpesa_callbacks_router
 from app.mpesa import router as mpesa_router
 from app.observability.logging import configure_logging
 from app.observability.metrics import metrics_endpoint
@@ -61,6 +62,7 @@ def create_app(
     app.include_router(books_router.router)
     app.include_router(mpesa_router.router)
     app.include_router(mpesa_admin_router.router)
+    app.include_router(mpesa_callbacks_router.router)
     app.include_router(ussd_router.router)
     app.include_router(mobile_router.router)
     app.include_router(backoffice_router.router)
