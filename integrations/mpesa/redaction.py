@@ -102,7 +102,9 @@ def _field(key: str, value: object, keyed_hash: KeyedHash | None) -> object:
     if key in PHONE_FIELDS:
         return _phone(value, keyed_hash)
     if key in NAME_FIELDS:
-        return _name_token(value, keyed_hash) if isinstance(value, str) else value
+        return (
+            _name_token(value, keyed_hash) if isinstance(value, str) else _redact(value, keyed_hash)
+        )
     if key in PARTY_FIELDS:
         return _party(value, keyed_hash)
     return _redact(value, keyed_hash)
