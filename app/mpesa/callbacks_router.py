@@ -13,28 +13,20 @@ transaction.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from app.api.deps import AppClock, ReadSession, get_sessions
+from app.api.deps import AppClock, ReadSession
 from app.api.problems import ProblemError
 from app.audit.log import record, staff_actor
-from app.db.session import Sessions
+from app.mpesa.admin_router import Admin, AfterId, AppSessions, Id, Limit, Officer
 from app.mpesa.models import MpesaCallback
-from app.staff.auth import require_roles
-from app.staff.models import Role, StaffUser
 
 router = APIRouter(prefix="/admin/v1", tags=["exceptions and reversals"])
 
-Officer = Annotated[StaffUser, Depends(require_roles(Role.ADMIN, Role.CREDIT_OFFICER))]
-Admin = Annotated[StaffUser, Depends(require_roles(Role.ADMIN))]
-AppSessions = Annotated[Sessions, Depends(get_sessions)]
-Id = Annotated[int, Path(ge=1, le=2**62)]
-Limit = Annotated[int, Query(ge=1, le=500)]
-AfterId = Annotated[int, Query(ge=0, le=2**62)]
 NEEDS_A_PERSON = ("malformed", "failed")
 
 

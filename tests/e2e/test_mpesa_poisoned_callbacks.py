@@ -164,6 +164,13 @@ def test_arbitrary_callbacks_on_every_kind_never_hold_up_a_repayment_behind_them
     assert kinds_seen == set(CALLBACK_KINDS)
 
 
+def a_loan(fund: Fund) -> str:
+    """A borrower with an active KES 500 loan: its account number."""
+    borrower_id = fund.register()
+    fund.borrow(borrower_id, 500 * KES)
+    return fund.loan_of(borrower_id).account_number
+
+
 def _kes_20() -> dict[str, str]:
     return {"TransAmount": REPAYMENT}
 
@@ -186,9 +193,7 @@ def _stored_before_the_fix(fund: Fund, kind: str, key: str, body: str) -> None:
 def test_stored_rows_with_a_nul_or_nesting_too_deep_fail_alone_and_the_repayment_goes_through(
     client: TestClient, fund: Fund
 ) -> None:
-    borrower_id = fund.register()
-    fund.borrow(borrower_id, 500 * KES)
-    account = fund.loan_of(borrower_id).account_number
+    account = a_loan(fund)
     nul = json.dumps(c2b("MK\u000000026", "TK00000901"))  # the escape, as JSON keeps it
     _stored_before_the_fix(fund, "c2b/confirmation", "TK00000901", nul)
     _stored_before_the_fix(fund, "b2c/result", "deep", deep(5_000).decode())
@@ -215,9 +220,7 @@ def test_stored_rows_with_a_nul_or_nesting_too_deep_fail_alone_and_the_repayment
 def test_any_error_while_applying_fails_that_callback_only(
     client: TestClient, fund: Fund, monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> None:
-    borrower_id = fund.register()
-    fund.borrow(borrower_id, 500 * KES)
-    account = fund.loan_of(borrower_id).account_number
+    account = a_loan(fund)
     real_apply = processing._apply
 
     def apply(*args: Any) -> None:
@@ -239,9 +242,7 @@ def test_any_error_while_applying_fails_that_callback_only(
 def test_an_administrator_sends_a_failed_callback_back_and_it_is_applied_once(
     client: TestClient, fund: Fund, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    borrower_id = fund.register()
-    fund.borrow(borrower_id, 500 * KES)
-    account = fund.loan_of(borrower_id).account_number
+    account = a_loan(fund)
     real_apply = processing._apply
 
     def flaky(*_args: Any) -> None:
