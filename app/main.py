@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api import health
+from app.api.input_guard import InputGuardMiddleware
 from app.api.openapi import install_problem_openapi
 from app.api.problems import install_problem_handlers
 from app.audit import router as audit_router
@@ -19,6 +20,7 @@ from app.db.engine import make_database
 from app.db.session import Sessions
 from app.mobile import router as mobile_router
 from app.mpesa import admin_router as mpesa_admin_router
+from app.mpesa import callbacks_router as mpesa_callbacks_router
 from app.mpesa import router as mpesa_router
 from app.observability.logging import configure_logging
 from app.observability.metrics import metrics_endpoint
@@ -60,6 +62,7 @@ def create_app(
     app.include_router(books_router.router)
     app.include_router(mpesa_router.router)
     app.include_router(mpesa_admin_router.router)
+    app.include_router(mpesa_callbacks_router.router)
     app.include_router(ussd_router.router)
     app.include_router(mobile_router.router)
     app.include_router(backoffice_router.router)
@@ -67,6 +70,7 @@ def create_app(
     app.include_router(audit_router.router)
     app.include_router(reconciliation_router.router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    app.add_middleware(InputGuardMiddleware)  # inside the size limit: it buffers the body
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app

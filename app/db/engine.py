@@ -4,6 +4,9 @@ SQLite (the embedded default): WAL journal, foreign keys on, a busy timeout, and
 engines — one whose transactions start with ``BEGIN IMMEDIATE`` (writers queue for the
 write lock up front instead of failing midway with "database is locked"), and one with
 plain deferred transactions for reads. PostgreSQL (psycopg 3): one pooled engine for both.
+
+Every engine hides statement parameters (``hide_parameters``): an error's message, logged or
+stored, names the statement but never the values bound to it (a phone number, a name).
 """
 
 from __future__ import annotations
@@ -39,7 +42,12 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, begin: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
+    engine = create_engine(
+        url,
+        poolclass=NullPool,
+        connect_args={"check_same_thread": False},
+        hide_parameters=True,
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -67,6 +75,10 @@ def make_database(settings: Settings) -> Database:
             _sqlite_engine(url, timeout, "BEGIN IMMEDIATE"), _sqlite_engine(url, timeout, "BEGIN")
         )
     engine = create_engine(
-        url, pool_size=settings.database_pool_size, max_overflow=5, pool_pre_ping=True
+        url,
+        pool_size=settings.database_pool_size,
+        max_overflow=5,
+        pool_pre_ping=True,
+        hide_parameters=True,
     )
     return Database(engine, engine)

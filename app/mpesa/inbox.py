@@ -1,10 +1,20 @@
-"""Storing a callback first: parse just enough for its natural key, insert once, count
-redeliveries. Nothing here acts on the money; a worker processes stored callbacks."""
+"""Storing a callback first: check and redact it, parse just enough for its natural key,
+insert once, count redeliveries. Nothing here acts on the money; a worker processes stored
+callbacks.
+
+Invariants: every body is stored, never lost — one the edge's text rules refuse
+(``app.security.input_text``: a control character, JSON nested too deep) or that is not
+JSON is stored as ``malformed`` with the reason, where a person sees it (the exceptions
+listing), and is never processed; and the stored body holds no payer number or name in
+clear (``integrations.mpesa.redaction``: masks and keyed hashes). The caller gets the body
+as received, for the answer M-Pesa waits for (the C2B validation decision).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,16 +24,21 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.mpesa.models import MpesaCallback
+from app.security.fields import BlindIndex
+from app.security.input_text import InputRefused, check_json_bytes
 from integrations.mpesa.callbacks import CallbackKind, natural_key
 from integrations.mpesa.client import CALLBACK_KINDS
 from integrations.mpesa.normalise import MalformedCallback
+from integrations.mpesa.redaction import KeyedHash, redact_document, redact_raw_text
 
 MAX_BODY_CHARS = 65_536
+MAX_ERROR_CHARS = 300
 _KIND_FOR_KEY = {
     "stk": CallbackKind.STK,
     "c2b/validation": CallbackKind.C2B_VALIDATION,
     "c2b/confirmation": CallbackKind.C2B_CONFIRMATION,
 }
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,27 +47,70 @@ class StoredCallback:
     duplicate: bool
     malformed: bool
     document: object | None
-    """The decoded JSON body (None if it was not JSON)."""
+    """The decoded JSON body as received (None if it was refused or not JSON)."""
 
 
 def _key_of(kind: str, document: object) -> str:
     return natural_key(_KIND_FOR_KEY.get(kind, CallbackKind.QUEUE_TIMEOUT), document)[:80]
 
 
+def keyed_hash_of(blind_index: BlindIndex | None) -> KeyedHash | None:
+    return blind_index.digest if blind_index is not None else None
+
+
+def stored_body(raw: bytes, document: object | None, keyed_hash: KeyedHash | None) -> str:
+    """What the ``body`` column keeps: the redacted JSON (escaped to ASCII, so no NUL or lone
+    surrogate reaches the database), or for a body that is not JSON its redacted text with
+    control characters shown as ``\\xNN``."""
+    if document is not None:
+        return json.dumps(redact_document(document, keyed_hash))[:MAX_BODY_CHARS]
+    text = raw.decode("utf-8", errors="replace")[:MAX_BODY_CHARS]
+    shown = _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+    return redact_raw_text(shown, keyed_hash)
+
+
+def redacted_again(body: str, keyed_hash: KeyedHash | None) -> str:
+    """A body stored before redaction, as the inbox stores bodies now (migration 0015)."""
+    raw = body.encode("utf-8", errors="replace")
+    try:
+        document = check_json_bytes(raw)
+    except InputRefused:
+        document = None  # redacted as text: its numbers and name fields all the same
+    return stored_body(raw, document, keyed_hash)
+
+
+def _read(kind: str, raw: bytes, refusal: InputRefused | None) -> tuple[object, str, str | None]:
+    """(document, natural key, error): the error is set when the body is malformed."""
+    digest_key = "malformed:" + hashlib.sha256(raw).hexdigest()
+    if refusal is not None:
+        return None, digest_key, refusal.detail
+    try:
+        document = check_json_bytes(raw)
+    except InputRefused as refused:
+        return None, digest_key, refused.detail
+    if document is None:
+        return None, digest_key, "body is not JSON"
+    try:
+        return document, _key_of(kind, document), None
+    except MalformedCallback as exc:
+        return document, digest_key, str(exc)
+
+
 def store_callback(
-    session: Session, kind: str, raw: bytes, source_ip: str | None, now: datetime
+    session: Session,
+    kind: str,
+    raw: bytes,
+    source_ip: str | None,
+    now: datetime,
+    blind_index: BlindIndex | None,
+    refusal: InputRefused | None = None,
 ) -> StoredCallback:
+    """Store one delivery (``refusal``: why the edge refused its input, if it did)."""
     if kind not in CALLBACK_KINDS:
         raise ValueError(f"unknown callback kind {kind!r}")
-    text = raw.decode("utf-8", errors="replace")[:MAX_BODY_CHARS]
-    document: object | None = None
-    error = None
-    try:
-        document = json.loads(text)
-        key = _key_of(kind, document)
-    except (ValueError, MalformedCallback) as exc:  # JSONDecodeError is a ValueError
-        error = (str(exc) if isinstance(exc, MalformedCallback) else "body is not JSON")[:300]
-        key = "malformed:" + hashlib.sha256(raw).hexdigest()
+    document, key, error = _read(kind, raw, refusal)
+    readable = document if refusal is None else None
+    body = stored_body(raw, readable, keyed_hash_of(blind_index))
     dialect = session.get_bind().dialect.name
     make = pg_insert if dialect == "postgresql" else sqlite_insert
     inserted = session.execute(
@@ -60,9 +118,9 @@ def store_callback(
         .values(
             kind=kind,
             natural_key=key,
-            body=text,
+            body=body,
             status="malformed" if error else "received",
-            error=error,
+            error=error[:MAX_ERROR_CHARS] if error else None,
             source_ip=source_ip,
             deliveries=1,
             received_at=now,
@@ -71,7 +129,7 @@ def store_callback(
         .returning(MpesaCallback.id)
     ).scalar_one_or_none()
     if inserted is not None:
-        return StoredCallback(inserted, False, error is not None, document)
+        return StoredCallback(inserted, False, error is not None, readable)
     session.execute(
         update(MpesaCallback)
         .where(MpesaCallback.kind == kind, MpesaCallback.natural_key == key)
@@ -81,4 +139,4 @@ def store_callback(
         select(MpesaCallback.id).where(MpesaCallback.kind == kind, MpesaCallback.natural_key == key)
     )
     assert existing is not None
-    return StoredCallback(existing, True, error is not None, document)
+    return StoredCallback(existing, True, error is not None, readable)

@@ -11,17 +11,22 @@
 - ``stk`` -> the prompt's outcome: a success is a repayment keyed by its receipt.
 - ``reversal/result`` -> an approved reversal of a suspense receipt is posted or voided.
 - queue timeouts -> nothing to do: the payout sweep asks for the status.
-A callback is marked processed in the same transaction as its effects; one that cannot be
-applied is marked failed with the reason (field names, never a phone number).
+A callback is marked processed in the same transaction as its effects. One that cannot be
+applied — for any reason: a refusal, a value the database will not take, a body too deep
+to decode, a bug — is marked failed with the reason (field names or the error's first line,
+never a phone number), its effects undone, and the queue moves on: no callback can hold up
+the ones behind it. Failed callbacks wait for a person (``GET /admin/v1/callbacks``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import datetime
 
-from sqlalchemy import select
+import structlog
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.accounting.chart import Acct, fund_accounts
@@ -39,6 +44,7 @@ from app.payments.payouts import record_payout_result
 from app.security.fields import BlindIndex
 from integrations.mpesa.callbacks import C2BPayment, parse_c2b, parse_stk_callback
 from integrations.mpesa.normalise import MalformedCallback
+from integrations.mpesa.redaction import msisdn_index_in, visible
 from integrations.mpesa.results import b2c_result, parse_result, reversal_result, status_result
 from integrations.payments.port import PayoutResult
 from integrations.phone import InvalidMsisdn, normalise_msisdn
@@ -48,6 +54,21 @@ PROCESS_BATCH = 100
 PROCESS_BUDGET_S = 4.0
 """A scheduled run stops taking new batches after this long (the schedule runs every 5 s)."""
 _FINAL_STATUSES = {"completed": True, "cancelled": False, "declined": False, "expired": False}
+MAX_ERROR_CHARS = 300
+_LONG_DIGITS = re.compile(r"\d{6,}")
+log = structlog.get_logger("mkopo.mpesa")
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why a callback failed, safe to store and show: a refusal's own words (they name
+    fields), or an unexpected error's type and first line; long digit runs (a phone
+    number, an ID) masked either way."""
+    if isinstance(exc, MalformedCallback | ValueError) and not isinstance(exc, UnicodeError):
+        said = str(exc)
+    else:
+        first_line = (str(exc).splitlines() or [""])[0]
+        said = f"{type(exc).__name__}: {first_line}".rstrip(": ")
+    return _LONG_DIGITS.sub("***", said)[:MAX_ERROR_CHARS]
 
 
 def process_callback(
@@ -67,10 +88,10 @@ def process_callback(
     if row is None or row.status != "received":
         return row.status if row else "busy"
     try:
-        with session.begin_nested():  # a refusal undoes every effect, then we record why
+        with session.begin_nested():  # any failure undoes every effect, then we record why
             _apply(session, ledger, blind_index, row.kind, json.loads(row.body), now)
-    except (MalformedCallback, ValueError) as exc:
-        row.status, row.error = "failed", str(exc)[:300]
+    except Exception as exc:  # whatever it is, a person looks at it; the queue moves on
+        row.status, row.error = "failed", failure_reason(exc)
     else:
         row.status = "processed"
     row.processed_at = now
@@ -153,17 +174,19 @@ def _loan_for(
     loan_id = loan_id_from(account_reference)
     if loan_id is not None:
         return session.scalar(select(Loan.id).where(Loan.id == loan_id))
-    if blind_index is None:
-        return None
-    try:
-        phone = normalise_msisdn(account_reference)
-    except InvalidMsisdn:
+    phone_index = msisdn_index_in(account_reference)  # a number, as the inbox keeps it
+    if phone_index is None and blind_index is not None:
+        try:  # a number in clear (a body stored before redaction)
+            phone_index = blind_index.digest("msisdn", normalise_msisdn(account_reference))
+        except InvalidMsisdn:
+            return None
+    if phone_index is None:
         return None
     return session.scalar(
         select(Loan.id)
         .join(Borrower, Borrower.id == Loan.borrower_id)
         .where(
-            Borrower.phone_index == blind_index.digest("msisdn", phone),
+            Borrower.phone_index == phone_index,
             Borrower.status == BorrowerStatus.ACTIVE,
             Loan.status.in_(OPEN_STATUSES),
         )
@@ -196,7 +219,7 @@ def _to_suspense(session: Session, ledger: Ledger, payment: C2BPayment, now: dat
         UnmatchedReceipt(
             receipt=payment.receipt,
             amount_minor=payment.amount_minor,
-            account_reference=(payment.account_reference or "")[:64] or None,
+            account_reference=visible(payment.account_reference or "")[:64] or None,
             payer_hint=(payment.msisdn_hint or "")[:80] or None,
             paid_at=payment.paid_at,
             entry_id=entry.id,
@@ -229,9 +252,31 @@ def process_pending(
                 )
             )
         for callback_id in ids:
-            with sessions.unit_of_work() as session:
-                ledger = Ledger(session, clock)
-                process_callback(session, ledger, blind_index, callback_id, clock())
+            _process_one(sessions, clock, blind_index, callback_id)
         done += len(ids)
         if len(ids) < limit or time.monotonic() >= deadline:
             return done
+
+
+def _process_one(
+    sessions: Sessions, clock: Clock, blind_index: BlindIndex | None, callback_id: int
+) -> None:
+    """One callback in its own transaction. Should even recording the failure fail (the
+    transaction itself broke), mark it failed in a fresh one; should that fail too (the
+    database is away), leave it for the next run — either way, go on to the next."""
+    try:
+        with sessions.unit_of_work() as session:
+            process_callback(session, Ledger(session, clock), blind_index, callback_id, clock())
+        return
+    except Exception as exc:  # the queue must move on
+        reason = failure_reason(exc)
+    log.error("callback_processing_failed", callback_id=callback_id, reason=reason)
+    try:
+        with sessions.unit_of_work() as session:
+            session.execute(
+                update(MpesaCallback)
+                .where(MpesaCallback.id == callback_id, MpesaCallback.status == "received")
+                .values(status="failed", error=reason, processed_at=clock())
+            )
+    except Exception:  # the database is away: the next run tries again
+        log.error("callback_not_marked_failed", callback_id=callback_id)

@@ -3,7 +3,10 @@
 Each request is checked (secret path token, compared in constant time; optional source IP
 allowlist, enforced or only logged), stored in the inbox first, and answered at once in the
 format Daraja expects — C2B validation with a real accept/reject decision. Processing happens
-later, in a worker, from the inbox. A malformed body is stored and acknowledged, never a 500.
+later, in a worker, from the inbox. A malformed body — not JSON, or refused by the edge's
+text rules (``app.api.input_guard``: a control character, JSON nested too deep) — is stored
+as malformed with the reason and acknowledged (a C2B validation is answered with a
+rejection), never a 500: the exceptions listing shows it to a person.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import app_blind_index
+from app.api.input_guard import refusal_of
 from app.api.problems import ProblemError
 from app.db.session import Sessions
 from app.mpesa.inbox import store_callback
@@ -73,10 +77,13 @@ def _handler(kind: str) -> Callable[[str, Request], Awaitable[JSONResponse]]:
         sessions: Sessions = request.app.state.sessions
         ip = _check_source(request, token, settings)
         raw = await request.body()
+        blind_index = app_blind_index(request)
+        refusal = refusal_of(request)
 
         def store_and_answer() -> dict[str, str | int]:
             with sessions.unit_of_work() as session:
-                stored = store_callback(session, kind, raw, ip, request.app.state.clock())
+                now = request.app.state.clock()
+                stored = store_callback(session, kind, raw, ip, now, blind_index, refusal)
             log.info(
                 "callback_stored",
                 kind=kind,
@@ -84,7 +91,7 @@ def _handler(kind: str) -> Callable[[str, Request], Awaitable[JSONResponse]]:
                 duplicate=stored.duplicate,
                 malformed=stored.malformed,
             )
-            return _answer(kind, sessions, app_blind_index(request), stored.document)
+            return _answer(kind, sessions, blind_index, stored.document)
 
         return JSONResponse(await run_in_threadpool(store_and_answer))
 

@@ -103,7 +103,7 @@ def _store_confirmation(a: Approval, line: StatementLine) -> tuple[int, bool]:
         select(Statement.shortcode).where(Statement.id == line.statement_id)
     )
     raw = json.dumps(c2b_confirmation(line, shortcode)).encode()
-    stored = store_callback(a.session, "c2b/confirmation", raw, INBOX_SOURCE, a.now)
+    stored = store_callback(a.session, "c2b/confirmation", raw, INBOX_SOURCE, a.now, a.blind_index)
     return stored.id, stored.duplicate
 
 

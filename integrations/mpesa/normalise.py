@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
+from integrations.mpesa.redaction import visible
 from integrations.phone import InvalidMsisdn, mask_msisdn, normalise_msisdn
 
 EAT = timezone(timedelta(hours=3), "EAT")
@@ -258,8 +259,8 @@ def read_msisdn(value: object, field: str) -> tuple[str | None, str | None]:
     compact = squeeze(raw)
     if _SHA256_HEX.fullmatch(compact):
         return None, compact.lower()
-    if "*" in compact:
-        return None, compact
+    if "*" in compact:  # masked by Daraja, or redacted by us at rest (the hash is dropped)
+        return None, visible(compact)
     try:
         msisdn = normalise_msisdn(compact)
     except InvalidMsisdn:

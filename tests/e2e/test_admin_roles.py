@@ -118,10 +118,12 @@ def test_a_disabled_or_unknown_token_is_refused(
         assert is_problem(client.get("/admin/v1/products", headers=headers), 401, "unauthorized")
 
 
-def test_a_nul_or_control_character_in_a_query_filter_is_a_422_not_a_500(
+def test_a_nul_or_control_character_in_a_query_filter_is_a_4xx_not_a_500(
     client: TestClient, staff: Headers
 ) -> None:
-    """PostgreSQL text cannot hold NUL: such a filter must be refused before any query."""
+    """PostgreSQL text cannot hold NUL: such a filter must be refused before any query (by
+    the edge's sanitiser, 400; a line break, which the edge lets through, by the filter's own
+    rules, 422)."""
     for path, name in [
         ("/admin/v1/approvals", "maker"),
         ("/admin/v1/approvals", "subject_id"),
@@ -130,6 +132,9 @@ def test_a_nul_or_control_character_in_a_query_filter_is_a_422_not_a_500(
         ("/audit/v1/audit-log", "actor"),
         ("/audit/v1/audit-log", "action"),
     ]:
-        for value in ("\x00", "a\nb"):
+        for value, status, code in (
+            ("\x00", 400, "invalid_text"),
+            ("a\nb", 422, "invalid_request"),
+        ):
             answer = client.get(path, params={name: value}, headers=staff["amina"])
-            assert is_problem(answer, 422, "invalid_request"), (path, name, value)
+            assert is_problem(answer, status, code), (path, name, value)

@@ -152,7 +152,8 @@ def test_the_same_result_delivered_10_times_at_once_is_stored_once(
     def deliver(_n: int) -> bool:
         start.wait()
         with fund.sessions.unit_of_work() as session:
-            return store_callback(session, "b2c/result", raw, "127.0.0.1", clock()).duplicate
+            stored = store_callback(session, "b2c/result", raw, "127.0.0.1", clock(), None)
+            return stored.duplicate
 
     with ThreadPoolExecutor(10) as pool:
         duplicates = list(pool.map(deliver, range(10)))

@@ -11,6 +11,7 @@ import pytest
 from app.lending.models import LoanStatus
 from app.payments.models import PayoutStatus
 from tests.support.live import LiveStack, start_stack, wait_until
+from tests.support.pii import borrower_secrets, every_row, findings
 
 LOAN_MINOR = 200_00
 CASH_MINOR = 190_00  # 5% compulsory savings stay with the fund
@@ -209,3 +210,34 @@ def test_without_validation_an_unknown_account_waits_in_suspense(live: LiveStack
         live.register_c2b_urls()
     held = wait_until(lambda: live.unmatched(paid[0]["receipt"]), SETTLE_S, "in suspense")
     assert (held.amount_minor, held.account_reference, held.status) == (75_00, "NOSUCHLOAN", "open")
+
+
+# -- personal data at rest and in the logs -------------------------------------------------------
+
+
+def test_after_a_full_run_no_table_and_no_log_line_holds_a_number_id_or_name_in_clear(
+    live: LiveStack,
+) -> None:
+    """Last in the module, so it scans everything the run before it wrote as well: a loan
+    paid out (B2C result: the receiver's number and name), repaid by STK (the payer's
+    number) and by paybill to the loan number and to the phone number."""
+    borrower_id, msisdn, payout_id = borrow(live)
+    assert settled(live, payout_id) == PayoutStatus.SUCCEEDED
+    request_id = live.request_stk(borrower_id, 100_00)
+    wait_until(lambda: live.stk_status(request_id) == "succeeded", SETTLE_S, "STK repaid")
+    loan = live.loan_of(borrower_id)
+    live.pay_bill(msisdn, 20, loan.account_number)
+    live.pay_bill(msisdn, 30, "0" + msisdn[3:])
+    wait_until(lambda: live.repayments(loan.id) == 3, SETTLE_S, "paybill repayments")
+    wait_until(lambda: live.callbacks_waiting() == 0, SETTLE_S, "every callback processed")
+    secrets = borrower_secrets(live.sessions, live.ports().cipher)
+    assert msisdn in secrets.numbers
+    dump = list(every_row(live.database.write_engine))
+    rows, in_tables = findings(dump, secrets)
+    lines, in_logs = findings(live.log_lines(), secrets)
+    tables = len({table for table, _ in dump})
+    print(f"PII scan: {rows} rows of {tables} tables, {lines} log lines")  # the figures
+    assert rows > 30  # the journey alone writes about 60
+    assert lines > 50
+    assert in_tables == []
+    assert in_logs == []

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import MetaData, Table, create_engine, inspect, text
+from sqlalchemy import MetaData, Table, create_engine, inspect, select, text
 from sqlalchemy.pool import NullPool
 
 from app.db.migrations_state import alembic_config, head_revision
+from app.security.fields import generate_field_keys_file, load_field_crypto
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -83,3 +86,44 @@ def test_borrowers_from_before_scoring_are_due_for_a_first_scoring(
     finally:
         engine.dispose()
     assert (bool(same), trigger) == (True, "scheduled")
+
+
+def test_callback_bodies_stored_before_redaction_lose_numbers_and_names(
+    empty_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 0015 rewrites every stored body: masks and keyed hashes (the field keys of
+    MKOPO_FIELD_KEYS_PATH), JSON or not."""
+    keys = tmp_path / "field-keys.json"
+    generate_field_keys_file(keys)
+    monkeypatch.setenv("MKOPO_FIELD_KEYS_PATH", str(keys))
+    config = alembic_config(empty_database_url)
+    command.upgrade(config, "0012")
+    engine = create_engine(empty_database_url, poolclass=NullPool)
+    callbacks = Table("mpesa_callbacks", MetaData(), autoload_with=engine)
+    c2b = {"TransID": "RK1", "BillRefNumber": "0712345678", "FirstName": "ATIENO"}
+    bodies = [json.dumps(c2b), '{"MSISDN": "254712345678", "LastName": "AWUOR", broken']
+    now = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+    try:
+        with engine.begin() as connection:
+            for n, body in enumerate(bodies):
+                connection.execute(
+                    callbacks.insert().values(
+                        kind="c2b/confirmation",
+                        natural_key=f"k{n}",
+                        body=body,
+                        status="processed",
+                        deliveries=1,
+                        received_at=now,
+                    )
+                )
+        command.upgrade(config, "heads")
+        with engine.connect() as connection:
+            stored = connection.execute(select(callbacks.c.body).order_by(callbacks.c.id)).all()
+    finally:
+        engine.dispose()
+    digest = load_field_crypto(keys).blind_index.digest("msisdn", "254712345678")
+    for (body,) in stored:
+        for secret in ("712345678", "ATIENO", "AWUOR"):
+            assert secret not in body
+        assert f"2547******78~{digest}" in body
+    assert json.loads(stored[0][0])["TransID"] == "RK1"

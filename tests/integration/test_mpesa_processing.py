@@ -22,7 +22,7 @@ def deliver(fund: Fund, kind: str, body: dict[str, Any] | str, times: int = 1) -
     raw = (body if isinstance(body, str) else json.dumps(body)).encode()
     for _ in range(times):
         with fund.sessions.unit_of_work() as session:
-            store_callback(session, kind, raw, "127.0.0.1", fund.clock())
+            store_callback(session, kind, raw, "127.0.0.1", fund.clock(), fund.ports.blind_index)
     process_pending(fund.sessions, fund.clock, fund.ports.blind_index)
 
 

@@ -156,7 +156,9 @@ def test_a_reversal_result_delivered_three_times_posts_once(in_suspense: Fund) -
     body = daraja_result("AG_20260302_rev1", 0, RECEIPT).encode()
     for _ in range(3):
         with fund.sessions.unit_of_work() as session:
-            store_callback(session, "reversal/result", body, "127.0.0.1", fund.clock())
+            store_callback(
+                session, "reversal/result", body, "127.0.0.1", fund.clock(), fund.ports.blind_index
+            )
     process_pending(fund.sessions, fund.clock, fund.ports.blind_index)
     assert state(fund, reversal_id) == ("succeeded", "resolved")
     assert balances(fund) == (0, 0)
@@ -178,7 +180,9 @@ def test_already_reversed_under_the_repeat_s_id_counts_as_done(in_suspense: Fund
         ref = reversal.provider_ref
     body = daraja_result(ref, "R000001", None).encode()
     with fund.sessions.unit_of_work() as session:
-        store_callback(session, "reversal/result", body, "127.0.0.1", fund.clock())
+        store_callback(
+            session, "reversal/result", body, "127.0.0.1", fund.clock(), fund.ports.blind_index
+        )
     process_pending(fund.sessions, fund.clock, fund.ports.blind_index)
     assert state(fund, reversal_id) == ("succeeded", "resolved")
     fund.assert_books_agree()

@@ -53,7 +53,9 @@ def stk_callback(
 def deliver(fund: Fund, kind: str, body: dict[str, Any], times: int = 1) -> None:
     for _ in range(times):
         with fund.sessions.unit_of_work() as session:
-            store_callback(session, kind, json.dumps(body).encode(), None, fund.clock())
+            store_callback(
+                session, kind, json.dumps(body).encode(), None, fund.clock(), fund.ports.blind_index
+            )
     process_pending(fund.sessions, fund.clock, fund.ports.blind_index)
 
 

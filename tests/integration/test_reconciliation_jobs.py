@@ -58,7 +58,9 @@ def test_the_float_check_reads_org_balance_and_the_balance_api_once_each(fund: F
     deliver(fund, "c2b/confirmation", c2b("NOBODY", "250.00", "TC2B0000F1"))
     with fund.sessions.unit_of_work() as session:
         raw = json.dumps(BALANCE_RESULT).encode()
-        store_callback(session, "balance/result", raw, "127.0.0.1", fund.clock())
+        store_callback(
+            session, "balance/result", raw, "127.0.0.1", fund.clock(), fund.ports.blind_index
+        )
     assert float_check(fund.sessions, fund.clock) == 2
     assert float_check(fund.sessions, fund.clock) == 0
     with fund.sessions.reader() as session:

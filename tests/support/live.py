@@ -9,6 +9,7 @@ simulator's state and control endpoint). Everything else crosses HTTP or the bro
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import structlog
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import func, select
@@ -111,6 +113,7 @@ class LiveStack:
     worker: subprocess.Popen[bytes] | None = None
     _ports: Ports | None = None
     _ids: int = 0
+    _api_log: Any = None
 
     @property
     def sessions(self) -> Sessions:
@@ -144,6 +147,36 @@ class LiveStack:
         os.killpg(self.worker.pid, signal.SIGKILL)
         self.worker.wait(10)
 
+    def capture_api_log(self) -> None:
+        """The API's and the simulator's log lines (they run in this process) into api.log,
+        as well as the worker's in worker.log: both are scanned for personal data."""
+        self._api_log = (self.root / "api.log").open("a", encoding="utf-8")
+        structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=self._api_log))
+        handler = logging.StreamHandler(self._api_log)
+        handler.set_name("live-api-log")
+        logging.getLogger().addHandler(handler)
+
+    def log_lines(self) -> list[tuple[str, str]]:
+        """Every line the API, the simulator and the worker logged so far: (file, line)."""
+        if self._api_log is not None:
+            self._api_log.flush()
+        return [
+            (name, line)
+            for name in ("api.log", "worker.log")
+            if (self.root / name).exists()
+            for line in (self.root / name).read_text(errors="replace").splitlines()
+        ]
+
+    def _release_api_log(self) -> None:
+        if self._api_log is None:
+            return
+        structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stdout))
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if h.get_name() == "live-api-log"]:
+            root.removeHandler(handler)
+        self._api_log.close()
+        self._api_log = None
+
     def stop(self) -> None:
         if self.worker is not None and self.worker.poll() is None:
             os.killpg(self.worker.pid, signal.SIGTERM)
@@ -157,6 +190,7 @@ class LiveStack:
         if isinstance(self._ports, Ports) and isinstance(self._ports.payments, DarajaClient):
             self._ports.payments.close()
         self.database.dispose()
+        self._release_api_log()
 
     def worker_log(self) -> str:
         path = self.root / "worker.log"
@@ -284,6 +318,12 @@ class LiveStack:
         with self.sessions.reader() as session:
             return session.scalar(select(func.count()).where(MpesaCallback.kind == kind)) or 0
 
+    def callbacks_waiting(self) -> int:
+        """Callbacks stored and not processed yet."""
+        with self.sessions.reader() as session:
+            waiting = select(func.count()).where(MpesaCallback.status == "received")
+            return session.scalar(waiting) or 0
+
     def callback(self, kind: str, natural_key: str) -> MpesaCallback | None:
         with self.sessions.reader() as session:
             return session.scalar(
@@ -345,10 +385,12 @@ def start_stack(root: Path, database_url: str) -> LiveStack:
     )
     _open_fund(stack.sessions)
     try:
-        for app, port in [
+        apps = [
             (create_simulator(stack.simulator, httpx_deliverer()), sim_port),
             (create_app(settings, system_clock), api_port),
-        ]:
+        ]
+        stack.capture_api_log()  # after create_app, which points the logs at stdout
+        for app, port in apps:
             server = ServerThread(app, port)
             server.start()
             stack.servers.append(server)
