@@ -55,20 +55,20 @@ bench-ledger: venv ## ledger throughput vs pgbench on local PostgreSQL -> bench/
 bench-accrual: venv ## daily accrual over 100k and 1M loans on local PostgreSQL -> bench/results/accrual.json
 	$(BIN)/python -m bench.accrual_bench
 
-bench-callbacks: venv ## C2B callbacks accepted over HTTP (wrk) and processed, on local PostgreSQL -> bench/results/callbacks.json
-	$(BIN)/python -m bench.callbacks_bench
+bench-callbacks: venv ## C2B callbacks accepted over HTTP and processed, on local PostgreSQL -> bench/results/callbacks.json
+	$(BIN)/python -m bench.callbacks
 
 bench-ussd: venv ## USSD hops/s and latency, 200 sessions borrowing, on local PostgreSQL -> bench/results/ussd.json
-	$(BIN)/python -m bench.ussd_bench
+	$(BIN)/python -m bench.ussd
 
 bench-recon: venv ## statement reconciliation of 100k and 1M lines on local PostgreSQL -> bench/results/recon.json
 	$(BIN)/python -m bench.recon_bench
 
 bench-rescore: venv ## the rescoring sweep over 2,000 due borrowers on local PostgreSQL -> bench/results/rescore.json
-	$(BIN)/python -m bench.rescore_bench
+	$(BIN)/python -m bench.rescore
 
 eval-scoring: venv ## scorecard vs plain logistic regression (German Credit and simulated histories, 10-fold CV), band stability -> bench/results/scoring.json
-	$(BIN)/python -m bench.eval_scoring
+	$(BIN)/python -m bench.scoring
 
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
