@@ -14,6 +14,7 @@ disturbed run.
 from __future__ import annotations
 
 import math
+import os
 import resource
 import threading
 import time
@@ -289,17 +290,18 @@ def process_groups(
     }
 
 
-def job_figures(use: CpuUse) -> dict[str, float | None]:
-    """A batch job's interval (groups ``bench``, this process, and ``backends``, its
-    PostgreSQL backends): what it cost, PostgreSQL's background, and the rest ("foreign")."""
-    bench, backends = use.spent["bench"], use.spent["backends"]
+def job_figures(meter: CpuMeter, backends: set[int]) -> dict[str, float | None]:
+    """A batch job in this process since ``meter`` started: what it cost here (``bench``)
+    and in its PostgreSQL ``backends``, PostgreSQL's background, and the rest ("foreign")."""
+    use = meter.read({"bench": {os.getpid()}, "backends": backends})
+    bench, backends_s = use.spent["bench"], use.spent["backends"]
     background = use.spent["postgres_background"]
-    foreign, share = use.beyond(bench + backends + background)
+    foreign, share = use.beyond(bench + backends_s + background)
     return {
         "machine_busy_pct": busy_pct(use),
         "machine_cpu_s": rounded(use.machine_s, 2),
         "bench_process_cpu_s": round(bench, 2),
-        "bench_backends_cpu_s": round(backends, 2),
+        "bench_backends_cpu_s": round(backends_s, 2),
         "postgres_background_cpu_s": round(background, 2),
         "foreign_cpu_s": rounded(foreign, 2),
         "foreign_share": rounded(share, 3),

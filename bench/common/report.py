@@ -56,6 +56,20 @@ def yes_no(value: bool | None) -> str:
     return "n/a" if value is None else "yes" if value else "no"
 
 
+def size_label(size: int) -> str:
+    """1000000 -> "1m", 100000 -> "100k": the key of a size's run in the results."""
+    if size % 1_000_000 == 0:
+        return f"{size // 1_000_000}m"
+    if size % 1_000 == 0:
+        return f"{size // 1_000}k"
+    return str(size)
+
+
+def parse_sizes(text: str) -> list[int]:
+    """``--sizes 100000,1_000_000`` as numbers."""
+    return [int(s.replace("_", "")) for s in text.split(",") if s.strip()]
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
