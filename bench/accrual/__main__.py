@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,27 +29,15 @@ DEFAULT_SIZES = "100000,1000000"
 def assemble(
     runs: dict[str, dict[str, Any]], batch_size: int, machine: dict[str, Any], argv: list[str]
 ) -> dict[str, Any]:
-    def figure(label: str, key: str) -> Any:
-        return runs.get(label, {}).get(key)
-
-    s100k, s1m = figure("100k", "seconds"), figure("1m", "seconds")
-    growth = round(s1m / s100k, 2) if s100k and s1m else None
-    c100k, c1m = figure("100k", "cpu_seconds"), figure("1m", "cpu_seconds")
-    cpu_growth = round(c1m / c100k, 2) if c100k and c1m else None
-    peaks = [r["rss_mb"]["peak"] for r in runs.values()]
     return {
         "benchmark": "accrual",
         "timestamp": report.utc_timestamp(),
         "command": BENCH.command(argv),
-        "seconds_100k": s100k,
-        "seconds_1m": s1m,
-        "loans_per_s_100k": figure("100k", "loans_per_s"),
-        "loans_per_s_1m": figure("1m", "loans_per_s"),
-        "peak_rss_mb": max(peaks) if peaks else None,
-        "growth_ratio": growth,
-        "cpu_growth_ratio": cpu_growth,
-        "rerun_seconds_100k": figure("100k", "rerun_seconds"),
-        "rerun_seconds_1m": figure("1m", "rerun_seconds"),
+        **report.at_aim_sizes(runs, "seconds", "loans_per_s"),
+        "peak_rss_mb": report.peak_rss_mb(runs),
+        "growth_ratio": report.growth(runs, "seconds"),
+        "cpu_growth_ratio": report.growth(runs, "cpu_seconds"),
+        **report.at_aim_sizes(runs, "rerun_seconds"),
         "batch_size": batch_size,
         "aims": {
             "seconds_1m": AIM_SECONDS_1M,
@@ -101,12 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     data = assemble(runs, args.batch_size, machine, argv)
     data["total_seconds"] = round((datetime.now(UTC) - started).total_seconds(), 1)
     print(build_table(data))
-    print(json.dumps({k: v for k, v in data.items() if k not in ("runs", "machine")}, indent=2))
     if args.profile:
         log("profiled run: timings inflated, results not written")
-    else:
-        report.publish(BENCH, data, args.output, docs=not args.no_docs)
-    return 0 if data["verified"] else 1
+    return report.conclude(BENCH, args, data, ("runs", "machine"), write=not args.profile)
 
 
 if __name__ == "__main__":

@@ -125,11 +125,11 @@ def replace_doc_section(name: str, body: str, path: Path = PERFORMANCE_DOC) -> N
 
 @dataclass(frozen=True)
 class Benchmark:
-    """A benchmark's name (its results file, its docs section and its package), its make
-    target and the builder of its docs section from its results."""
+    """A benchmark's name (its results file, its docs section and its package), the prefix
+    of its progress lines and the builder of its docs section from its results."""
 
     name: str
-    target: str
+    log_name: str
     build_doc: DocBuilder
 
     @property
@@ -172,9 +172,51 @@ def rewrite_docs(bench: Benchmark, output: Path) -> None:
 
 def publish(bench: Benchmark, data: dict[str, Any], output: Path, *, docs: bool) -> None:
     """Write the results file and, unless told not to, the docs section."""
-    log = logger(bench.target)
+    log = logger(bench.log_name)
     write_json(output, data)
     log(f"wrote {output}")
     if docs:
         replace_doc_section(bench.name, bench.build_doc(data))
         log(f"updated the {bench.name} section of {PERFORMANCE_DOC}")
+
+
+def conclude(
+    bench: Benchmark,
+    args: argparse.Namespace,
+    data: dict[str, Any],
+    hidden: Sequence[str],
+    *,
+    write: bool = True,
+) -> int:
+    """The end of a run: its headline figures printed (all but the ``hidden`` keys), its
+    failures logged, its results written unless told not to (and its docs section unless
+    ``--no-docs``); the exit status, 1 when the run was unsound."""
+    print(json.dumps({k: v for k, v in data.items() if k not in hidden}, indent=2))
+    log = logger(bench.log_name)
+    for failure in data.get("failures", []):
+        log(f"FAILED: {failure}")
+    if write:
+        publish(bench, data, args.output, docs=not args.no_docs)
+    return 0 if data.get("verified", True) else 1
+
+
+# -- runs at several sizes ------------------------------------------------------------------
+
+AIM_SIZES = ("100k", "1m")
+"""The sizes the aims of the sized benchmarks (accrual, recon) are set at."""
+
+
+def at_aim_sizes(runs: dict[str, dict[str, Any]], *keys: str) -> dict[str, Any]:
+    """``<key>_100k`` and ``<key>_1m`` for each of ``keys`` (None for a size not run)."""
+    return {f"{key}_{size}": runs.get(size, {}).get(key) for key in keys for size in AIM_SIZES}
+
+
+def growth(runs: dict[str, dict[str, Any]], key: str) -> float | None:
+    """``key`` at 1m over ``key`` at 100k: 10 for linear growth."""
+    small, large = (runs.get(size, {}).get(key) for size in AIM_SIZES)
+    return round(large / small, 2) if small and large else None
+
+
+def peak_rss_mb(runs: dict[str, dict[str, Any]]) -> float | None:
+    peaks = [r["rss_mb"]["peak"] for r in runs.values()]
+    return max(peaks) if peaks else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -30,21 +29,13 @@ DEFAULT_SIZES = "100000,1000000"
 def assemble(
     runs: dict[str, dict[str, Any]], chunk: int, machine: dict[str, Any], argv: list[str]
 ) -> dict[str, Any]:
-    def figure(label: str, key: str) -> Any:
-        return runs.get(label, {}).get(key)
-
-    s100k, s1m = figure("100k", "seconds"), figure("1m", "seconds")
-    peaks = [r["rss_mb"]["peak"] for r in runs.values()]
     return {
         "benchmark": "recon",
         "timestamp": report.utc_timestamp(),
         "command": BENCH.command(argv),
-        "seconds_100k": s100k,
-        "seconds_1m": s1m,
-        "lines_per_s_100k": figure("100k", "lines_per_s"),
-        "lines_per_s_1m": figure("1m", "lines_per_s"),
-        "peak_rss_mb": max(peaks) if peaks else None,
-        "growth_ratio": round(s1m / s100k, 2) if s100k and s1m else None,
+        **report.at_aim_sizes(runs, "seconds", "lines_per_s"),
+        "peak_rss_mb": report.peak_rss_mb(runs),
+        "growth_ratio": report.growth(runs, "seconds"),
         "match_chunk": chunk,
         "aims": {
             "lines_per_s": AIM_LINES_PER_S,
@@ -84,9 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     data = assemble(runs, args.chunk, machine, argv)
     data["total_seconds"] = round((datetime.now(UTC) - started).total_seconds(), 1)
     print(build_table(data))
-    print(json.dumps({k: v for k, v in data.items() if k not in ("runs", "machine")}, indent=2))
-    report.publish(BENCH, data, args.output, docs=not args.no_docs)
-    return 0 if data["verified"] else 1
+    return report.conclude(BENCH, args, data, hidden=("runs", "machine"))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 from bench import rescore
@@ -32,9 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         **run(args.borrowers, args.keep_db),
         "machine": machine,
     }
-    print(json.dumps({k: v for k, v in data.items() if k != "machine"}, indent=2))
-    report.publish(BENCH, data, args.output, docs=not args.no_docs)
-    return 0 if data["verified"] else 1
+    return report.conclude(BENCH, args, data, hidden=("machine",))
 
 
 if __name__ == "__main__":

@@ -118,7 +118,7 @@ def verify(sessions: Sessions, count: int) -> list[str]:
     if decisions != count or per_borrower != count:
         failures.append(f"{decisions} decisions for {per_borrower} of {count} borrowers")
     if next_reviews != {NOW + LimitPolicy().rescore_interval}:
-        failures.append(f"next reviews: {sorted(next_reviews)[:3]}")
+        failures.append(f"next reviews: {sorted(map(str, next_reviews))[:3]}")
     return failures
 
 

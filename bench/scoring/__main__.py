@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -45,10 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     latency = scoring_latency(card, table)
     data = assemble(cv, card, latency, BENCH.command(argv))
     data |= simulated_figures(args.simulated, args.seed, args.folds)
-    shown = {k: v for k, v in data.items() if k not in ("per_fold", "environment")}
-    print(json.dumps(shown, indent=2))
-    report.publish(BENCH, data, args.output, docs=not args.no_docs)
-    return 0
+    return report.conclude(BENCH, args, data, hidden=("per_fold", "environment"))
 
 
 if __name__ == "__main__":

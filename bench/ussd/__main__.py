@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -113,11 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     data = measure(args, argv)
     data["total_seconds"] = round(time.perf_counter() - started, 1)
-    print(json.dumps({k: v for k, v in data.items() if k not in ("http", "environment")}, indent=2))
-    for failure in data["failures"]:
-        run.log(f"FAILED: {failure}")
-    report.publish(BENCH, data, args.output, docs=not args.no_docs)
-    return 0 if data["verified"] else 1
+    return report.conclude(BENCH, args, data, hidden=("http", "environment"))
 
 
 if __name__ == "__main__":

@@ -163,7 +163,8 @@ def run_paced(
 
     async def main() -> Walk:
         walk = Walk()
-        started, sessions = time.perf_counter(), []
+        sessions: list[asyncio.Task[None]] = []
+        started = time.perf_counter()
         while time.perf_counter() - started < spec.seconds:
             phone = next(phones, None)
             if phone is None:
