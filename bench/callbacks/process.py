@@ -4,8 +4,8 @@
 The timed figure calls the worker's own function, ``process_pending`` (what the
 ``mpesa.process_callbacks`` task runs), in a loop until it finds nothing left: one
 transaction per callback, in arrival order. ``processors > 1`` runs that loop in several
-processes at once, as overlapping tasks of a worker with concurrency > 1 would; they all
-select the same oldest ``received`` rows, so this shows what such overlap is worth today.
+processes at once, as overlapping tasks of a worker with concurrency > 1 would (each claims
+its callbacks with ``FOR UPDATE SKIP LOCKED``), so this shows what such overlap is worth.
 """
 
 from __future__ import annotations
