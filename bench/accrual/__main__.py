@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,26 +70,26 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", type=Path, help="pyinstrument text report of the timed call (one size)"
     )
     args = parser.parse_args(argv)
-    if args.docs_only:
-        report.rewrite_docs(BENCH, args.output)
-        return 0
     sizes = report.parse_sizes(args.sizes)
     if args.profile and len(sizes) != 1:
         raise SystemExit("--profile takes one size")
-    machine = machine_description(admin_url())
-    started = datetime.now(UTC)
-    runs = {
-        report.size_label(size): run_size(
-            size, args.batch_size, args.profile, args.keep_db, args.loans_fillfactor
-        )
-        for size in sizes
-    }
-    data = assemble(runs, args.batch_size, machine, argv)
-    data["total_seconds"] = round((datetime.now(UTC) - started).total_seconds(), 1)
-    print(build_table(data))
-    if args.profile:
-        log("profiled run: timings inflated, results not written")
-    return report.conclude(BENCH, args, data, ("runs", "machine"), write=not args.profile)
+
+    def measure() -> dict[str, Any]:
+        machine = machine_description(admin_url())
+        runs = {
+            report.size_label(size): run_size(
+                size, args.batch_size, args.profile, args.keep_db, args.loans_fillfactor
+            )
+            for size in sizes
+        }
+        data = assemble(runs, args.batch_size, machine, argv)
+        print(build_table(data))
+        if args.profile:
+            log("profiled run: timings inflated, results not written")
+        return data
+
+    hidden = ("runs", "machine")
+    return report.run_timed(BENCH, args, measure, hidden, write=not args.profile)
 
 
 if __name__ == "__main__":

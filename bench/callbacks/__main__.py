@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -187,13 +186,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    if args.docs_only:
-        report.rewrite_docs(BENCH, args.output)
-        return 0
-    started = time.perf_counter()
-    data = measure(args, argv)
-    data["total_seconds"] = round(time.perf_counter() - started, 1)
-    return report.conclude(BENCH, args, data, hidden=("http", "processing", "environment"))
+    hidden = ("http", "processing", "environment")
+    return report.run_timed(BENCH, args, lambda: measure(args, argv), hidden)
 
 
 if __name__ == "__main__":

@@ -200,6 +200,25 @@ def conclude(
     return 0 if data.get("verified", True) else 1
 
 
+def run_timed(
+    bench: Benchmark,
+    args: argparse.Namespace,
+    measure: Callable[[], dict[str, Any]],
+    hidden: Sequence[str],
+    *,
+    write: bool = True,
+) -> int:
+    """A benchmark's main after its options: ``--docs-only``, or ``measure()`` with its
+    ``total_seconds``, then ``conclude``."""
+    if args.docs_only:
+        rewrite_docs(bench, args.output)
+        return 0
+    started = time.perf_counter()
+    data = measure()
+    data["total_seconds"] = round(time.perf_counter() - started, 1)
+    return conclude(bench, args, data, hidden, write=write)
+
+
 # -- runs at several sizes ------------------------------------------------------------------
 
 AIM_SIZES = ("100k", "1m")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,20 +61,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help="statement lines, comma-separated")
     parser.add_argument("--chunk", type=int, default=MATCH_CHUNK, help="lines per matching step")
     args = parser.parse_args(argv)
-    if args.docs_only:
-        report.rewrite_docs(BENCH, args.output)
-        return 0
-    machine = machine_description(admin_url())
-    started = datetime.now(UTC)
-    with tempfile.TemporaryDirectory(prefix="mkopo-recon-bench-") as workdir:
-        runs = {
-            report.size_label(size): run_size(size, Path(workdir), args.keep_db, args.chunk)
-            for size in report.parse_sizes(args.sizes)
-        }
-    data = assemble(runs, args.chunk, machine, argv)
-    data["total_seconds"] = round((datetime.now(UTC) - started).total_seconds(), 1)
-    print(build_table(data))
-    return report.conclude(BENCH, args, data, hidden=("runs", "machine"))
+
+    def measure() -> dict[str, Any]:
+        machine = machine_description(admin_url())
+        with tempfile.TemporaryDirectory(prefix="mkopo-recon-bench-") as workdir:
+            runs = {
+                report.size_label(size): run_size(size, Path(workdir), args.keep_db, args.chunk)
+                for size in report.parse_sizes(args.sizes)
+            }
+        data = assemble(runs, args.chunk, machine, argv)
+        print(build_table(data))
+        return data
+
+    return report.run_timed(BENCH, args, measure, ("runs", "machine"))
 
 
 if __name__ == "__main__":
