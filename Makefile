@@ -50,25 +50,25 @@ demo: venv ## migrate and load demo data without starting anything
 bench: bench-ledger bench-accrual bench-callbacks bench-ussd bench-recon bench-rescore eval-scoring ## every benchmark
 
 bench-ledger: venv ## ledger throughput vs pgbench on local PostgreSQL -> bench/results/ledger.json
-	$(BIN)/python -m bench.ledger_bench
+	$(BIN)/python -m bench.ledger
 
 bench-accrual: venv ## daily accrual over 100k and 1M loans on local PostgreSQL -> bench/results/accrual.json
-	$(BIN)/python -m bench.accrual_bench
+	$(BIN)/python -m bench.accrual
 
-bench-callbacks: venv ## C2B callbacks accepted over HTTP (wrk) and processed, on local PostgreSQL -> bench/results/callbacks.json
-	$(BIN)/python -m bench.callbacks_bench
+bench-callbacks: venv ## C2B callbacks accepted over HTTP and processed, on local PostgreSQL -> bench/results/callbacks.json
+	$(BIN)/python -m bench.callbacks
 
 bench-ussd: venv ## USSD hops/s and latency, 200 sessions borrowing, on local PostgreSQL -> bench/results/ussd.json
-	$(BIN)/python -m bench.ussd_bench
+	$(BIN)/python -m bench.ussd
 
 bench-recon: venv ## statement reconciliation of 100k and 1M lines on local PostgreSQL -> bench/results/recon.json
-	$(BIN)/python -m bench.recon_bench
+	$(BIN)/python -m bench.recon
 
 bench-rescore: venv ## the rescoring sweep over 2,000 due borrowers on local PostgreSQL -> bench/results/rescore.json
-	$(BIN)/python -m bench.rescore_bench
+	$(BIN)/python -m bench.rescore
 
 eval-scoring: venv ## scorecard vs plain logistic regression (German Credit and simulated histories, 10-fold CV), band stability -> bench/results/scoring.json
-	$(BIN)/python -m bench.eval_scoring
+	$(BIN)/python -m bench.scoring
 
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,10 +1,11 @@
-"""The ``callbacks`` section of docs/performance.md, built from the benchmark's JSON."""
+"""The ``callbacks`` section of docs/performance.md, built from the benchmark's results."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bench import common
+from bench.common.machine import machine_line
+from bench.common.report import format_table, list_item, wrap_markdown, yes_no
 
 BUSY_SHARE = 0.1
 """Above this share of the machine's CPU taken by other processes, the run is flagged."""
@@ -61,10 +62,6 @@ FINDINGS: tuple[str, ...] = (
 described in them; rerun and update them when the code changes)."""
 
 
-def yes_no(value: bool | None) -> str:
-    return "n/a" if value is None else "yes" if value else "no"
-
-
 def processes(count: int) -> str:
     return "1 process" if count == 1 else f"{count} processes"
 
@@ -110,7 +107,7 @@ def figures_table(data: dict[str, Any]) -> str:
             "",
         ],
     ]
-    return common.format_table(["", "throughput", "p50 ms", "p99 ms", "aim", "met"], rows)
+    return format_table(["", "throughput", "p50 ms", "p99 ms", "aim", "met"], rows)
 
 
 def cpu_table(data: dict[str, Any]) -> str:
@@ -131,19 +128,19 @@ def cpu_table(data: dict[str, Any]) -> str:
                 per_request_ms(cpu["machine_cpu_s"], count),
                 per_request_ms(cpu[f"{own}_cpu_s"], count),
                 per_request_ms(cpu["postgres_cpu_s"], count),
-                per_request_ms(cpu.get("child_cpu_s") or None, count),
+                per_request_ms(cpu.get("driver_cpu_s") or None, count),
                 per_request_ms(cpu["other_cpu_s"], count),
                 f"{run['db_connections_opened']:,}" if "db_connections_opened" in run else "",
             ]
         )
-    return common.format_table(
+    return format_table(
         [
             "",
             "machine busy %",
             "machine CPU ms",
             "API or worker (Python)",
             "PostgreSQL (all processes)",
-            "wrk",
+            "load generator",
             "other processes",
             "connections opened",
         ],
@@ -156,16 +153,7 @@ def profile_table(profile: dict[str, Any]) -> str:
         [b["what"], f"{b['calls']:,}", b["cumulative_s"], b["share_pct"]]
         for b in profile["buckets"]
     ]
-    return common.format_table(
-        ["inside process_pending", "calls", "cumulative s", "% of profile"], rows
-    )
-
-
-def list_item(text: str) -> str:
-    """A paragraph, or a list item ("- ...") with its continuation lines indented."""
-    if not text.startswith("- "):
-        return common.wrap_markdown(text)
-    return common.wrap_markdown(text, width=98).replace("\n", "\n  ")
+    return format_table(["inside process_pending", "calls", "cumulative s", "% of profile"], rows)
 
 
 def aims_paragraph(data: dict[str, Any]) -> str:
@@ -203,24 +191,23 @@ def build_doc_section(data: dict[str, Any]) -> str:
     accepted = http["accepted"]
     books = data["processing"]["books"]
     profile = data["processing"]["profile"]
-    machine = common.machine_line(data["environment"])
+    machine = machine_line(data["environment"])
     verdict = "all checks passed" if data["verified"] else "FAILED: " + "; ".join(data["failures"])
     paragraphs = [
         "## Callbacks (make bench-callbacks)",
-        common.wrap_markdown(
-            f"Last run {data['timestamp']} on {machine}; {data['environment'].get('wrk')}."
-        ),
-        common.wrap_markdown(
+        wrap_markdown(f"Last run {data['timestamp']} on {machine}."),
+        wrap_markdown(
             f"Command: `{data['command']}`, {data.get('total_seconds')} s in all. Every figure "
             "of the run is in `bench/results/callbacks.json`."
         ),
-        common.wrap_markdown(
+        wrap_markdown(
             f"A fresh database migrated by Alembic holds {config['loans']:,} borrowers, each "
             "with an ACTIVE Personal Loan (bulk-inserted, 0 to 9 days old, most owing some "
             "interest; capital in the float and one entry for the portfolio, so the books "
             f"agree). The API runs as `mkopo serve --workers {config['workers']}` (uvicorn, "
-            "uvloop, httptools; JSON request logs to a file) on a loopback port; `wrk` (2 "
-            f"threads, {config['connections']} connections, closed loop, "
+            "uvloop, httptools; JSON request logs to a file) on a loopback port; the load "
+            "generator (`bench/common/load.py`, in the benchmark's process, "
+            f"{config['connections']} keep-alive connections, closed loop, "
             f"{config['seconds']} s a run, after a {config['warmup_seconds']} s warm-up) "
             "loads it on the same 2 cores: first `GET /healthz` (no database work) as the "
             "baseline, then `POST /callbacks/mpesa/{token}/c2b/confirmation` with Daraja's "
@@ -231,15 +218,15 @@ def build_doc_section(data: dict[str, Any]) -> str:
             f"`process_pending` runs in a loop ({processes(config['processors'])}) until the "
             "inbox is empty: one transaction per confirmation, each a repayment allocated "
             "(penalty, interest, principal), posted to the ledger, with its receipt SMS "
-            "queued. Latencies are wrk's (closed loop: with more connections, throughput "
-            "stays and latency grows). The last row is what the worker's schedule allows, "
-            "from `app.worker` and `PROCESS_BUDGET_S`."
+            "queued. Latencies are the load generator's (closed loop: with more connections, "
+            "throughput stays and latency grows). The last row is what the worker's schedule "
+            "allows, from `app.worker` and `PROCESS_BUDGET_S`."
         ),
         figures_table(data),
-        common.wrap_markdown(
+        wrap_markdown(
             f"Checked: {accepted['acks']:,} acknowledgements and {accepted['inbox_rows']:,} "
-            f"inbox rows (a few more rows than answers are requests in flight when wrk "
-            f"stopped); then {books['repayments']:,} repayments and "
+            f"inbox rows (a few more rows than answers would be requests whose answer was "
+            f"lost); then {books['repayments']:,} repayments and "
             f"{books['repayment_entries']:,} ledger entries for as many confirmations, the "
             "warm-up's and the profile's included (processed: "
             f"{books['callbacks_by_status'].get('processed', 0):,}; failed: "
@@ -249,20 +236,20 @@ def build_doc_section(data: dict[str, Any]) -> str:
             f"{'agrees' if not books['subledger_disagrees'] else 'DISAGREES'}. Result: "
             f"**{verdict}**."
         ),
-        common.wrap_markdown(aims_paragraph(data)),
-        common.wrap_markdown(
+        wrap_markdown(aims_paragraph(data)),
+        wrap_markdown(
             "Where the CPU goes, in ms per request or per callback: machine-wide from "
-            "`/proc/stat`, then by group of processes from `/proc/*/stat` (wrk from "
-            "`getrusage`). PostgreSQL counts every process of the server, backends that "
-            "exited during the run included (from the postmaster's children's CPU), so other "
-            "databases' work on a busy machine shows there too; connections opened are "
-            "`pg_stat_database.sessions` of the benchmark's database."
+            "`/proc/stat`, then by group of processes from `/proc/*/stat` (the load generator "
+            "is the benchmark's own process). PostgreSQL counts every process of the server, "
+            "backends that exited during the run included (from the postmaster's children's "
+            "CPU), so other databases' work on a busy machine shows there too; connections "
+            "opened are `pg_stat_database.sessions` of the benchmark's database."
         ),
         cpu_table(data),
     ]
     if profile:
         paragraphs += [
-            common.wrap_markdown(
+            wrap_markdown(
                 f"Profile of the processing (cProfile, {profile['callbacks']:,} more "
                 f"confirmations stored directly and processed by the same loop: "
                 f"{profile['profiled_per_s']:,.0f}/s under the profiler). Cumulative seconds "
@@ -272,6 +259,6 @@ def build_doc_section(data: dict[str, Any]) -> str:
         ]
     note = busy_note(data)
     if note:
-        paragraphs.append(common.wrap_markdown(note))
+        paragraphs.append(wrap_markdown(note))
     paragraphs += [list_item(text) for text in FINDINGS]
     return "\n\n".join(paragraphs)

@@ -1,10 +1,11 @@
-"""The ``ussd`` section of docs/performance.md, built from the benchmark's JSON."""
+"""The ``ussd`` section of docs/performance.md, built from the benchmark's results."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bench import common
+from bench.common.machine import machine_line
+from bench.common.report import format_table, wrap_markdown, yes_no
 
 QUANTILES = ("p50_ms", "p99_ms")
 BUSY_SHARE = 0.1
@@ -51,10 +52,6 @@ FINDINGS: tuple[str, ...] = (
 """Measured findings kept in the section (rerun and update them when the code changes)."""
 
 
-def _yes_no(value: bool | None) -> str:
-    return "n/a" if value is None else "yes" if value else "no"
-
-
 def figures_table(data: dict[str, Any]) -> str:
     http, met, aims = data["http"], data["aims_met"], data["aims"]
     baseline, closed, paced = http["baseline"], http["closed"], http["paced"]
@@ -73,7 +70,7 @@ def figures_table(data: dict[str, Any]) -> str:
             closed["p50_ms"],
             closed["p99_ms"],
             f">= {aims['hops_per_s']:,.0f}/s, p99 < {aims['p99_ms']:.0f} ms",
-            f"{_yes_no(met['hops_per_s'])}, {_yes_no(met['p99_ms'])}",
+            f"{yes_no(met['hops_per_s'])}, {yes_no(met['p99_ms'])}",
         ],
         [
             "the four hops before the PIN only, closed-loop",
@@ -93,7 +90,7 @@ def figures_table(data: dict[str, Any]) -> str:
             "",
         ],
     ]
-    return common.format_table(["", "throughput", "p50 ms", "p99 ms", "aim", "met"], rows)
+    return format_table(["", "throughput", "p50 ms", "p99 ms", "aim", "met"], rows)
 
 
 def hops_table(data: dict[str, Any]) -> str:
@@ -104,7 +101,7 @@ def hops_table(data: dict[str, Any]) -> str:
         for label in data["journey"]
     ]
     headers = [f"{run} {q.removesuffix('_ms')} ms" for run in runs for q in QUANTILES]
-    return common.format_table(["hop", *headers], rows)
+    return format_table(["hop", *headers], rows)
 
 
 def cpu_table(data: dict[str, Any]) -> str:
@@ -128,7 +125,7 @@ def cpu_table(data: dict[str, Any]) -> str:
                 f"{other:.0%}" + (" (busy)" if other and other > BUSY_SHARE else ""),
             ]
         )
-    return common.format_table(
+    return format_table(
         [
             "run",
             "machine busy %",
@@ -154,19 +151,20 @@ def build_doc_section(data: dict[str, Any]) -> str:
         f"each walking the borrow journey ({', '.join(data['journey'])}) with a fresh borrower "
         f"per session, against `mkopo serve --workers {config['workers']}` (database pool "
         f"{config['pool_size']} per worker) on PostgreSQL, {config['seconds']} s per run after "
-        f"{config['warmup_seconds']} s of warm-up; the driver is `bench/ussd_driver.py` "
-        "(asyncio, keep-alive HTTP/1.1) in the benchmark's process. One PIN check's scrypt "
+        f"{config['warmup_seconds']} s of warm-up; the driver is `bench/ussd/driver.py` "
+        "on the benchmark's load generator (`bench/common/load.py`: asyncio, keep-alive "
+        "HTTP/1.1) in the benchmark's process. One PIN check's scrypt "
         f"costs {data['kdf_ms']} ms here. {verified}"
     )
     parts = [
         "## USSD (make bench-ussd)",
-        common.wrap_markdown(intro),
+        wrap_markdown(intro),
         figures_table(data),
         "Latency by hop:",
         hops_table(data),
         "CPU per request, by group of processes:",
         cpu_table(data),
-        common.wrap_markdown(f"Machine: {common.machine_line(data['environment'])}."),
+        wrap_markdown(f"Machine: {machine_line(data['environment'])}."),
     ]
-    parts += [common.wrap_markdown(line) for line in FINDINGS]
+    parts += [wrap_markdown(line) for line in FINDINGS]
     return "\n\n".join(parts)

@@ -22,6 +22,7 @@ from typing import Any
 import psycopg
 
 from app.clock import EAT
+from bench.common.seed import AMOUNT_SQL, amount_minor, insert_borrowers
 from integrations.mpesa.simulator import statement as sim
 
 DAY_START = datetime(2026, 3, 1, 21, 0, tzinfo=UTC)
@@ -32,13 +33,8 @@ ACCOUNT_NUMBER = "MK00000019"
 CAPITAL_MINOR = 10**14
 """A trillion shillings: more than every payout of the largest run."""
 
-AMOUNT_SQL = "(100 * (100 + (i * 7919) %% 49901))::bigint"
 AT_SQL = "(%(start)s::timestamptz + make_interval(secs => (i::bigint * 86399 / %(n)s)))"
 RECEIPT_SQL = "('RB' || lpad(i::text, 8, '0'))"
-
-
-def amount_minor(i: int) -> int:
-    return 100 * (100 + (i * 7919) % 49901)
 
 
 def completed_at(i: int, n: int) -> datetime:
@@ -84,17 +80,8 @@ def seed_ledger(libpq_url: str, n: int, accounts: dict[str, int]) -> dict[str, i
 
 
 def _borrower(conn: psycopg.Connection[Any]) -> None:
-    conn.execute(
-        """
-        INSERT INTO borrowers (
-            id, national_id_index, national_id_enc, phone_index, phone_enc, full_name_enc,
-            date_of_birth_enc, status, terms_version, opted_in_at, pin_hash,
-            pin_failed_attempts, credit_limit_minor, loans_repaid_on_time, savings_long_minor,
-            savings_short_minor, savings_short_held_minor, credit_balance_minor, created_at)
-        VALUES (1, 'bench-nid', 'bench', 'bench-phone', 'bench', 'bench', 'bench', 'active',
-                'bench', now(), 'bench', 0, 0, 0, 0, 0, 0, 0, now())
-        """
-    )
+    """The one borrower the repayments' metadata names."""
+    insert_borrowers(conn, 1, DAY_START, credit_limit_minor=0)
     conn.execute("SELECT setval(pg_get_serial_sequence('borrowers', 'id'), 1)")
 
 

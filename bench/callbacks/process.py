@@ -1,67 +1,36 @@
-"""The worker side of the callbacks benchmark: process the stored C2B confirmations, timed,
-profiled, and checked.
+"""The worker side of the callbacks benchmark: process the stored C2B confirmations, timed
+(then profiled, ``bench.callbacks.profile``), and check what they became.
 
 The timed figure calls the worker's own function, ``process_pending`` (what the
 ``mpesa.process_callbacks`` task runs), in a loop until it finds nothing left: one
 transaction per callback, in arrival order. ``processors > 1`` runs that loop in several
-processes at once, as overlapping tasks of a worker with concurrency > 1 would; they all
-select the same oldest ``received`` rows, so this shows what such overlap is worth today.
+processes at once, as overlapping tasks of a worker with concurrency > 1 would (each claims
+its callbacks with ``FOR UPDATE SKIP LOCKED``), so this shows what such overlap is worth.
 """
 
 from __future__ import annotations
 
-import cProfile
-import json
 import multiprocessing
 import os
-import pstats
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from app.accounting.subledger_check import check_subledger
 from app.clock import Clock, system_clock
-from app.db.engine import make_database
 from app.db.session import Sessions
-from app.mpesa.inbox import store_callback
 from app.mpesa.processing import process_pending
 from app.security.fields import BlindIndex, load_field_keys
-from app.settings import Settings
-from bench import common
-from bench.accrual_bench import backend_pids
-from bench.callbacks_cpu import CpuMeter
+from bench.common.databases import Scratch, app_sessions
+from bench.common.measure import CpuMeter, Stopwatch, process_cpu_seconds, process_groups
+from bench.common.seed import subledger_disagreements
 from ledger import Ledger
 
 CLOCK: Clock = system_clock
 PROCESS_TIMEOUT_S = 3600.0
 """A processing run that takes longer than this is abandoned (processes are killed)."""
-STORE_BATCH = 500
-"""Callbacks stored per transaction when filling the inbox for the profile."""
-PROFILE_TOP = 20
-PROFILE_BUCKETS: tuple[tuple[str, str, str], ...] = (
-    (
-        "process_callback (one callback: its transaction's work)",
-        "processing.py",
-        "process_callback",
-    ),
-    ("- parse_c2b (Daraja body to C2BPayment)", "callbacks.py", "parse_c2b"),
-    ("- apply_repayment (allocate, post, loan, borrower, SMS)", "repayments.py", "apply_repayment"),
-    ("-- fund_accounts (the chart's ids: one SELECT per account)", "chart.py", "fund_accounts"),
-    ("-- Ledger.post (checks, one ledger_write call)", "ledger/service.py", "post"),
-    ("-- queue_sms (the receipt SMS into the outbox)", "outbox.py", "queue_sms"),
-    ("Session.get (callback, loan, borrower: FOR UPDATE)", "orm/session.py", "get"),
-    ("Session.flush (autoflush before queries, and at commit)", "orm/session.py", "flush"),
-    ("Session.commit", "orm/session.py", "commit"),
-    ("pool checkout (with pre-ping)", "pool/base.py", "_checkout"),
-    ("psycopg Connection.wait (waiting for PostgreSQL's answers)", "psycopg/connection.py", "wait"),
-    ("SQL compilation (cache lookups and misses)", "sql/elements.py", "_compile_w_cache"),
-)
-"""(label, file suffix, function): cumulative time of these functions in the profile."""
 
 
 def blind_index_from(keys_path: Path) -> BlindIndex:
@@ -90,22 +59,26 @@ class DrainSpec:
 
 def _drain_process(spec: DrainSpec, go: Any, out: Any) -> None:
     try:
-        sessions = Sessions(make_database(Settings(database_url=spec.url, database_pool_size=2)))
-        blind_index = blind_index_from(spec.keys_path)
-        with sessions.reader() as session:  # connect before the clock starts
-            session.connection()
-        out.put(("ready", os.getpid(), None))
-        go.wait()
-        cpu = common.process_cpu_seconds()
-        selected = drain(sessions, blind_index)
-        out.put(("done", selected, common.process_cpu_seconds() - cpu))
-        sessions.database.dispose()
+        with app_sessions(spec.url, database_pool_size=2) as sessions:
+            blind_index = blind_index_from(spec.keys_path)
+            with sessions.reader() as session:  # connect before the clock starts
+                session.connection()
+            out.put(("ready", os.getpid(), None))
+            go.wait()
+            cpu = process_cpu_seconds()
+            selected = drain(sessions, blind_index)
+            out.put(("done", selected, process_cpu_seconds() - cpu))
     except BaseException:
         out.put(("crash", os.getpid(), traceback.format_exc()))
 
 
+def _cpu(meter: CpuMeter, workers: set[int], backends: set[int]) -> dict[str, float | None]:
+    use = meter.read({"worker": workers, "backends": backends})
+    return process_groups(use, ("worker", "backends"), postgres=("backends",))
+
+
 def timed_drain(
-    admin: str, database_name: str, spec: DrainSpec, sessions: Sessions, processors: int
+    scratch: Scratch, spec: DrainSpec, sessions: Sessions, processors: int
 ) -> dict[str, Any]:
     """Process everything stored; wall time and CPU by group of processes."""
     if processors == 1:
@@ -113,12 +86,10 @@ def timed_drain(
         with sessions.reader() as session:
             session.connection()
         meter = CpuMeter()
-        watch = common.Stopwatch()
+        watch = Stopwatch()
         selected = drain(sessions, blind_index)
         seconds = watch.seconds()
-        cpu = meter.result(
-            {"worker": {os.getpid()}, "backends": backend_pids(admin, database_name)}
-        )
+        cpu = _cpu(meter, {os.getpid()}, scratch.backend_pids())
         return {"seconds": round(seconds, 3), "selected": selected, "cpu": cpu}
     context = multiprocessing.get_context("spawn")
     go, out = context.Event(), context.Queue()
@@ -130,13 +101,13 @@ def timed_drain(
         worker.start()
     try:
         pids = {_expect(out, "ready")[1] for _ in workers}
-        backends = backend_pids(admin, database_name)
+        backends = scratch.backend_pids()
         meter = CpuMeter()
-        watch = common.Stopwatch()
+        watch = Stopwatch()
         go.set()
         finished = [_expect(out, "done") for _ in workers]
         seconds = watch.seconds()
-        cpu = meter.result({"worker": pids, "backends": backends})
+        cpu = _cpu(meter, pids, backends)
     finally:
         for worker in workers:
             worker.join(10)
@@ -157,79 +128,6 @@ def _expect(out: Any, kind: str) -> tuple[str, Any, Any]:
     if message[0] != kind:
         raise RuntimeError(f"expected {kind!r} from a processing worker, got {message!r}")
     return message
-
-
-# -- the profile ----------------------------------------------------------------------------
-
-
-def store_confirmations(
-    sessions: Sessions, bodies: list[dict[str, str]], now: Callable[[], datetime] = CLOCK
-) -> None:
-    """Put C2B confirmations in the inbox as the API does (``store_callback``), in batches."""
-    for start in range(0, len(bodies), STORE_BATCH):
-        with sessions.unit_of_work() as session:
-            for body in bodies[start : start + STORE_BATCH]:
-                raw = json.dumps(body, separators=(",", ":")).encode()
-                store_callback(session, "c2b/confirmation", raw, "127.0.0.1", now())
-
-
-def profiled_drain(sessions: Sessions, keys_path: Path, path: Path) -> dict[str, Any]:
-    """``drain`` under cProfile; the top functions and the buckets of PROFILE_BUCKETS."""
-    blind_index = blind_index_from(keys_path)
-    profiler = cProfile.Profile()
-    watch = common.Stopwatch()
-    profiler.enable()
-    selected = drain(sessions, blind_index)
-    profiler.disable()
-    seconds = watch.seconds()
-    profiler.dump_stats(path)
-    stats = pstats.Stats(str(path))
-    raw: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = stats.stats  # type: ignore[attr-defined]
-    total = sum(tt for (_cc, _nc, tt, _ct, _callers) in raw.values())
-
-    def where(key: tuple[str, int, str]) -> str:
-        file, line, function = key
-        parts = Path(file).parts
-        short = "/".join(parts[-3:]) if len(parts) > 2 else file
-        return f"{short}:{line}({function})"
-
-    top = sorted(raw.items(), key=lambda item: item[1][2], reverse=True)[:PROFILE_TOP]
-    buckets = []
-    for label, file_suffix, function in PROFILE_BUCKETS:
-        cumulative = sum(
-            ct
-            for (file, _line, name), (_cc, _nc, _tt, ct, _callers) in raw.items()
-            if name == function and file.endswith(file_suffix)
-        )
-        calls = sum(
-            nc
-            for (file, _line, name), (_cc, nc, _tt, _ct, _callers) in raw.items()
-            if name == function and file.endswith(file_suffix)
-        )
-        buckets.append(
-            {
-                "what": label,
-                "calls": calls,
-                "cumulative_s": round(cumulative, 3),
-                "share_pct": round(cumulative / total * 100, 1) if total else None,
-            }
-        )
-    return {
-        "callbacks": selected,
-        "seconds_profiled": round(seconds, 3),
-        "profiled_per_s": round(selected / seconds, 1) if seconds else None,
-        "profile_total_s": round(total, 3),
-        "buckets": buckets,
-        "top_by_own_time": [
-            {
-                "function": where(key),
-                "calls": nc,
-                "own_s": round(tt, 3),
-                "cumulative_s": round(ct, 3),
-            }
-            for key, (_cc, nc, tt, ct, _callers) in top
-        ],
-    }
 
 
 # -- checks ---------------------------------------------------------------------------------
@@ -269,13 +167,8 @@ def books(libpq_url: str, sessions: Sessions) -> dict[str, Any]:
             "loans_repaid": int(one("SELECT count(*) FROM loans WHERE status = 'repaid'")),
         }
     with sessions.reader() as session:
-        ledger = Ledger(session, CLOCK)
-        figures["trial_balance_net"] = ledger.trial_balance().net_by_currency
-        figures["subledger_disagrees"] = [
-            f"{c.account.value}: loans {c.subledger_minor} != ledger {c.ledger_minor}"
-            for c in check_subledger(session, ledger)
-            if not c.agrees
-        ]
+        figures["trial_balance_net"] = Ledger(session, CLOCK).trial_balance().net_by_currency
+    figures["subledger_disagrees"] = subledger_disagreements(sessions, CLOCK)
     return figures
 
 
