@@ -13,7 +13,7 @@ charges a day twice. Bounded: loans are taken in id order, ``batch_size`` per tr
 Ledger: per batch and per (date, kind), one entry: debit interest (or penalty) receivable,
 credit interest (or penalty) income; value date = that date at 00:00 Nairobi time.
 
-Cost (``bench/accrual_bench.py``): a loan's terms snapshot is read as JSON text and parsed
+Cost (``bench/accrual/``): a loan's terms snapshot is read as JSON text and parsed
 into a rate schedule once per distinct snapshot, not once per loan; on PostgreSQL a batch's
 compare-and-sets are one ``UPDATE ... FROM unnest(...)`` statement instead of one statement
 per loan (same rows, same rowcount check); a batch's reminders are one bulk insert.
