@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from integrations.mpesa.simulator import (
     payloads,
@@ -60,6 +61,12 @@ from integrations.mpesa.simulator.state import SimulatorState
 
 __all__ = ["Deliver", "create_simulator", "httpx_deliverer"]
 
+NOT_FOUND = ("404.001.01", "Resource not found")
+METHOD_NOT_ALLOWED = "405.001"
+METHOD_NOT_ALLOWED_STATUS = 405
+"""Daraja's own envelopes for an unknown path or a wrong method (OFF3 MpesaExpressSimulate
+error table: "405.001 Method Not Allowed (e.g. GET Method Not Allowed)")."""
+
 
 def create_simulator(state: SimulatorState, deliver: Deliver) -> FastAPI:
     app = FastAPI(title="Daraja simulator", docs_url=None, redoc_url=None, openapi_url=None)
@@ -68,6 +75,17 @@ def create_simulator(state: SimulatorState, deliver: Deliver) -> FastAPI:
     @app.exception_handler(DarajaError)
     async def refused(_: Request, exc: DarajaError) -> JSONResponse:
         return JSONResponse(payloads.error(exc.code, exc.message), status_code=exc.status)
+
+    @app.exception_handler(HTTPException)
+    async def routing_error(request: Request, exc: HTTPException) -> JSONResponse:
+        # Starlette's routing raises only 404 (no such path) and 405 (wrong method).
+        if exc.status_code == METHOD_NOT_ALLOWED_STATUS:
+            code, message = METHOD_NOT_ALLOWED, f"{request.method} Method Not Allowed"
+        else:
+            code, message = NOT_FOUND
+        return JSONResponse(
+            payloads.error(code, message), status_code=exc.status_code, headers=exc.headers
+        )
 
     app.add_middleware(ResponseDelay, take_delay=state.take_response_delay)
     app.add_api_route("/oauth/v1/generate", sim.oauth, methods=["GET"])
