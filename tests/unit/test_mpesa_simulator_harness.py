@@ -62,8 +62,11 @@ class Recorder:
 
     def to(self, kind: str) -> list[dict[str, Any]]:
         """The bodies sent to ``{CALLBACKS}/{kind}`` (e.g. "b2c/result"), in order."""
+        return self.to_url(f"{CALLBACKS}/{kind}")
+
+    def to_url(self, url: str) -> list[dict[str, Any]]:
         with self._changed:
-            return [body for url, body in self.calls if url == f"{CALLBACKS}/{kind}"]
+            return [body for called, body in self.calls if called == url]
 
 
 @dataclass
