@@ -93,7 +93,12 @@ def run_scenario(cfg: dict[str, Any], prefix: str) -> dict[str, Step]:
 
         records["stk_push"] = stk(phones["paid"], 10)
         query = daraja.stk_query(records["stk_push"]["body"]["CheckoutRequestID"])
-        records["stk_query"] = {"sent": True, "status": 200, "code": query.code, "body": None}
+        records["stk_query"] = {
+            "sent": True,
+            "status": 200,
+            "code": query.code,
+            "body": {"ResultCode": query.code},
+        }
         records["stk_locked_first"] = stk(phones["pending"], 20)
         records["stk_locked"] = stk(phones["pending"], 21)
         records["stk_over_max"] = stk(phones["over_max"], 300_000)

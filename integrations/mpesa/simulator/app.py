@@ -18,6 +18,8 @@ sfx  outcome       STK push                                B2C payout
 07   late          completes, NO callback (STK has no      queue-timeout notice, yet the money
                    queue-timeout URL to be late on)        moves; NO result (status: Completed)
 08   delayed       callback ``delay_s`` (3 s) later        result ``delay_s`` (3 s) later
+09   expired       1019 Transaction has expired            queue-timeout notice, as ``timeout``
+10   push_error    1025 error sending the push request     26 system too busy
 --   pending       open until /__sim__/stk/{id}/resolve    in flight until
                                                            /__sim__/b2c/{id}/resolve (status:
                                                            Initiated)
@@ -29,6 +31,13 @@ the answer (``delivery``); a delayed one on a timer thread, so nothing waits for
 validation, ``deliver``'s return value is read as the validator's answer: a mapping whose
 ResultCode is not 0 cancels the payment; anything else (None, an unreachable URL) applies the
 registered ResponseType.
+
+Daraja's rules beyond the script: limit rules answered in the result callback (``limits``: 2, 3,
+4, 8), a phone's open prompt locking it and the same amount within 2 minutes declined with 17
+(``subscribers``), C2B URLs Safaricom refuses refused at registration (``callback_urls``), and
+every refusal in Daraja's envelope: unknown paths ``404.001.01``, wrong methods ``405.001``, a body
+without ``Content-Type: application/json`` ``400.002.02`` (``core``). docs/simulators.md gives
+each rule's source.
 
 Transaction Status, Account Balance and Reversal (``routes_org``) post their results to the
 request's ResultURL. Three consecutive wrong SecurityCredentials lock the initiator (8006 on

@@ -1,6 +1,7 @@
 """Daraja-shaped ids, envelopes and callback bodies, quirks included (reference §2-§4, §14):
 an int ResultCode in callbacks, a ``Balance`` item without Value, a single ``ReferenceItem``
-object, a masked C2B MSISDN, a string ``TransAmount`` and the ``OriginatorCoversationID`` typo.
+object, a masked (v2) or hashed (v1) C2B MSISDN, a string ``TransAmount`` and the
+``OriginatorCoversationID`` typo, with each version's id formats.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The simulated M-Pesa world, in memory: apps, the organisation, wallets, tokens, transactions.
+"""The simulated M-Pesa world, in memory: apps, the organisation, wallets, tokens, transactions,
+the limit figures and each customer's day, the phones' prompts.
 
 Every mutation happens under ``SimulatorState.lock`` (an RLock), so the FastAPI worker threads,
 the delivery threads and the test thread may share one state. Money is in cents; M-Pesa itself
