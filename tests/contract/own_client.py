@@ -1,9 +1,9 @@
-"""Mkopo's own Daraja client driven through the contract scenario, in process, over HTTP: the
-same steps as the drivers of the PyPI libraries (``drivers/``), recorded in the same form.
+"""Mkopo's own Daraja client driven through the contract scenario (``drivers/_common.py``), in
+process, over HTTP, recorded in the same form as the PyPI libraries' drivers.
 
-It calls C2B v2 only and has no C2B simulate; it refuses amounts outside Daraja's per
-transaction range itself (``AmountOutOfRange``), so those steps are never sent. Its callback
-URLs carry its configurable path prefix.
+It calls C2B v2 only and has no C2B simulate; it builds its SecurityCredential itself; it
+refuses amounts outside Daraja's per transaction range itself (``AmountOutOfRange``), so those
+steps are never sent. Its callback URLs carry its configurable path prefix.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from integrations.mpesa.client import (
     RequestAck,
 )
 from integrations.payments.port import CollectionSubmit, PayoutOrder, Submission, SubmitResult
+from tests.contract.drivers._common import Step, scenario
 
-Step = dict[str, Any]
 TOKEN = "tok"
 
 
@@ -29,7 +29,7 @@ def _clock() -> datetime:
     return datetime.now(UTC)
 
 
-def client(cfg: dict[str, Any], *, secret: str | None = None, prefix: str) -> DarajaClient:
+def client(cfg: dict[str, Any], prefix: str, secret: str | None = None) -> DarajaClient:
     config = DarajaConfig(
         base_url=cfg["base_url"],
         consumer_key=cfg["key"],
@@ -72,51 +72,43 @@ def attempt(call: Callable[[], CollectionSubmit | SubmitResult | RequestAck]) ->
         return {"sent": False, "status": None, "code": None, "message": str(exc), "body": None}
 
 
-def run_scenario(cfg: dict[str, Any], prefix: str) -> dict[str, Step]:
-    """The contract's steps through ``DarajaClient``; callbacks under ``prefix``."""
-    phones = cfg["phones"]
-    records: dict[str, Step] = {}
-    with client(cfg, secret="not-the-secret", prefix=prefix) as refused_keys:
+def oauth_refused(cfg: dict[str, Any], prefix: str) -> Step:
+    with client(cfg, prefix, secret="not-the-secret") as refused_keys:
         try:
             refused_keys.account_balance()
         except DarajaNotSent as exc:
             status = 400 if "HTTP 400" in str(exc) else None
-            records["oauth_refused"] = {"sent": True, "status": status, "message": None}
-    with client(cfg, prefix=prefix) as daraja, client(cfg, prefix=cfg["keyword_prefix"]) as plain:
+            return {"sent": True, "status": status, "message": None, "body": None}
+    return {"sent": True, "status": 200, "code": "0", "body": {}}
 
-        def payout(originator: str, amount_kes: int) -> Step:
-            order = PayoutOrder(originator, phones["payee"], amount_kes * 100, "Loan disbursement")
+
+def run_scenario(cfg: dict[str, Any], prefix: str) -> dict[str, Step]:
+    """The contract's steps through ``DarajaClient``; its callbacks under ``prefix``."""
+    with client(cfg, prefix) as daraja:
+
+        def stk_query(checkout: str) -> Step:
+            code = daraja.stk_query(checkout).code
+            return {"sent": True, "status": 200, "code": code, "body": {"ResultCode": code}}
+
+        def payout(originator: str, amount_kes: int, _credential: str) -> Step:
+            order = PayoutOrder(originator, cfg["phones"]["payee"], amount_kes * 100, "Loan")
             return attempt(lambda: daraja.submit_payout(order))
 
-        def stk(phone: str, amount_kes: int) -> Step:
-            return attempt(lambda: daraja.stk_push(phone, amount_kes * 100, "LN12345"))
-
-        records["stk_push"] = stk(phones["paid"], 10)
-        query = daraja.stk_query(records["stk_push"]["body"]["CheckoutRequestID"])
-        records["stk_query"] = {
-            "sent": True,
-            "status": 200,
-            "code": query.code,
-            "body": {"ResultCode": query.code},
-        }
-        records["stk_locked_first"] = stk(phones["pending"], 20)
-        records["stk_locked"] = stk(phones["pending"], 21)
-        records["stk_over_max"] = stk(phones["over_max"], 300_000)
-        records["stk_repeat_first"] = stk(phones["repeat"], 30)
-        records["stk_repeat"] = stk(phones["repeat"], 30)
-        records["c2b_register_refused"] = attempt(
-            lambda: plain.register_c2b_urls(
-                plain.callback_url("c2b/confirmation"), plain.callback_url("c2b/validation")
-            )
+        return scenario(
+            cfg,
+            oauth_refused=lambda: oauth_refused(cfg, prefix),
+            stk=lambda phone, amount_kes, reference: attempt(
+                lambda: daraja.stk_push(phone, amount_kes * 100, reference)
+            ),
+            stk_query=stk_query,
+            c2b_register=lambda path: attempt(
+                lambda: daraja.register_c2b_urls(
+                    f"{path}/c2b/confirmation", f"{path}/c2b/validation"
+                )
+            ),
+            b2c=payout,
+            status=lambda _: attempt(
+                lambda: daraja.transaction_status(originator_id="contract-b2c")
+            ),
+            balance=lambda _: attempt(daraja.account_balance),
         )
-        records["c2b_register"] = attempt(
-            lambda: daraja.register_c2b_urls(
-                daraja.callback_url("c2b/confirmation"), daraja.callback_url("c2b/validation")
-            )
-        )
-        records["b2c"] = payout("contract-b2c", 100)
-        records["b2c_below_min"] = payout("contract-below", 5)
-        records["b2c_over_max"] = payout("contract-over", 300_000)
-        records["status"] = attempt(lambda: daraja.transaction_status(originator_id="contract-b2c"))
-        records["balance"] = attempt(daraja.account_balance)
-    return records

@@ -156,7 +156,7 @@ def run_client(client: Client, sim: LiveSimulator) -> tuple[dict[str, dict[str, 
     if client.name == "mkopo":
         prefix = "/hooks/own"
         config = scenario_config(sim, f"https://fund.example{prefix}/{TOKEN}")
-        config |= {"cert_pem": sim.cert_path.read_bytes(), "keyword_prefix": "/callbacks/mpesa"}
+        config["cert_pem"] = sim.cert_path.read_bytes()
         return run_scenario(config, prefix), config["callbacks"]
     # Not the library's name: "mpesakit" would break Safaricom's URL rules.
     config = scenario_config(sim, f"https://fund.example/hooks/client-{CLIENTS.index(client)}")

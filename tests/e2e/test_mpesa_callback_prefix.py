@@ -18,19 +18,10 @@ from integrations.mpesa.simulator.callback_urls import acceptable
 from integrations.mpesa.simulator.keys import generate_keys
 from tests.support.api import app_for
 from tests.support.lending import Fund
+from tests.unit.test_mpesa_callbacks import STK_CANCELLED
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 TOKEN = "t0k3n-for-prefix-tests"
-STK_CANCELLED = {
-    "Body": {
-        "stkCallback": {
-            "MerchantRequestID": "f1e2-4b95-a71d-b30d3cdbb7a7942864",
-            "CheckoutRequestID": "ws_CO_21072024125243250722943992",
-            "ResultCode": 1032,
-            "ResultDesc": "Request cancelled by user",
-        }
-    }
-}
 
 
 def test_the_default_is_spec_s_prefix() -> None:

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 
 from integrations.mpesa.simulator.faults import API_FAMILIES
-from integrations.mpesa.simulator.keys import SimulatorKeys, generate_keys
 from tests.unit.test_mpesa_simulator_harness import (
     B2C,
     INITIATOR,
@@ -20,10 +17,8 @@ from tests.unit.test_mpesa_simulator_harness import (
     SHORTCODE,
     STK,
     Harness,
-    running_simulator,
 )
 
-NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 POST_PATHS = sorted(path for path, family in API_FAMILIES.items() if family != "oauth")
 FIRST_FIELD = {
     "b2c": "InitiatorName",
@@ -34,17 +29,6 @@ FIRST_FIELD = {
     "stk": "BusinessShortCode",
     "stk_query": "BusinessShortCode",
 }
-
-
-@pytest.fixture(scope="module")
-def keys() -> SimulatorKeys:
-    return generate_keys(NOW)
-
-
-@pytest.fixture
-def sim(keys: SimulatorKeys) -> Iterator[Harness]:
-    with running_simulator(keys) as harness:
-        yield harness
 
 
 def envelope(body: dict[str, str]) -> tuple[str, str]:

@@ -4,31 +4,18 @@ the maximum per transaction, 4 the customer's daily limit, 8 the maximum balance
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
 from integrations.mpesa.callbacks import parse_stk_callback
 from integrations.mpesa.results import b2c_result, parse_result
-from integrations.mpesa.simulator.keys import SimulatorKeys, generate_keys
+from integrations.mpesa.simulator.keys import SimulatorKeys
 from integrations.mpesa.simulator.limits import DailyTotals, Limits
 from tests.unit.test_mpesa_simulator_harness import B2C, STK, Harness, running_simulator
 
-NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 KES = 100
 PHONE = "254712345611"
-
-
-@pytest.fixture(scope="module")
-def keys() -> SimulatorKeys:
-    return generate_keys(NOW)
-
-
-@pytest.fixture
-def sim(keys: SimulatorKeys) -> Iterator[Harness]:
-    with running_simulator(keys) as harness:
-        yield harness
 
 
 def pay_out(sim: Harness, originator: str, amount_kes: int, phone: str = PHONE) -> str:

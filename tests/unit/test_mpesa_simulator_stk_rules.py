@@ -4,33 +4,17 @@ the outcome rules (1019, 1025, 1032, 1037)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
-
 import pytest
 
 from integrations.mpesa.callbacks import parse_stk_callback, parse_timeout
 from integrations.mpesa.results import b2c_result, parse_result
-from integrations.mpesa.simulator.keys import SimulatorKeys, generate_keys
 from integrations.payments.port import Submission
-from tests.unit.test_mpesa_simulator_harness import B2C, STK, Harness, running_simulator
+from tests.unit.test_mpesa_simulator_harness import B2C, STK, Harness
 
-NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 PHONE = "254712345600"
 UNABLE_TO_LOCK = (
     "Unable to lock subscriber, a transaction is already in process for the current subscriber"
 )
-
-
-@pytest.fixture(scope="module")
-def keys() -> SimulatorKeys:
-    return generate_keys(NOW)
-
-
-@pytest.fixture
-def sim(keys: SimulatorKeys) -> Iterator[Harness]:
-    with running_simulator(keys) as harness:
-        yield harness
 
 
 def push(sim: Harness, amount_kes: int = 500, phone: str = PHONE) -> dict[str, str]:

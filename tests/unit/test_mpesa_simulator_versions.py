@@ -5,35 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 
 from integrations.mpesa.callbacks import parse_c2b
 from integrations.mpesa.normalise import msisdn_fits_hint
 from integrations.mpesa.results import b2c_result, parse_result
-from integrations.mpesa.simulator.keys import SimulatorKeys, generate_keys
+from integrations.mpesa.simulator.keys import SimulatorKeys
 from tests.unit.test_mpesa_simulator_harness import SHORTCODE, Harness, running_simulator
 
-NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 PAYER = "254712345678"
 CONFIRM, VALIDATE = "https://fund.example/hooks/mm/c2b/confirm", "https://fund.example/hooks/mm/v"
 V2_ID = re.compile(r"[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\d{7}")
 """``6e86-45dd-91ac-fd5d4178ab523408729`` (OFF3 CustomerToBusiness)."""
 V1_ID = re.compile(r"\d{4,5}-\d{6,8}-\d")
 """``7619-37765134-1`` (OFF3 CustomerToBusinessRegisterURL), ``19455-424535-1`` ([OLD] B2C)."""
-
-
-@pytest.fixture(scope="module")
-def keys() -> SimulatorKeys:
-    return generate_keys(NOW)
-
-
-@pytest.fixture
-def sim(keys: SimulatorKeys) -> Iterator[Harness]:
-    with running_simulator(keys) as harness:
-        yield harness
 
 
 def register(

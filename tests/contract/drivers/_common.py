@@ -74,7 +74,48 @@ def not_sent(exc: Exception) -> Step:
     return {"sent": False, "status": None, "code": None, "message": str(exc)[:300], "body": None}
 
 
-def run(steps: dict[str, Callable[[], Step]]) -> None:
-    """Run every step in order (one failing never stops the others) and print the records."""
-    records = {name: step() for name, step in steps.items()}
-    json.dump(records, sys.stdout)
+def run_scenario(cfg: dict[str, Any], **calls: Any) -> None:
+    """Print the records of ``scenario(cfg, **calls)`` for the test to read."""
+    json.dump(scenario(cfg, **calls), sys.stdout)
+
+
+def scenario(
+    cfg: dict[str, Any],
+    *,
+    oauth_refused: Callable[[], Step],
+    stk: Callable[[str, int, str], Step],
+    stk_query: Callable[[str], Step],
+    c2b_register: Callable[[str], Step],
+    b2c: Callable[[str, int, str], Step],
+    status: Callable[[str], Step],
+    balance: Callable[[str], Step],
+    c2b_simulate: Callable[[], Step] | None = None,
+    library_credential: str | None = None,
+) -> dict[str, Step]:
+    """The contract's steps, in order, through one client's calls (each already turned into a
+    record); the records. A step never stops the ones after it."""
+    phones, hooks = cfg["phones"], cfg["callbacks"]
+    right = correct_credential(cfg["password"], cfg["cert_path"])
+    records: dict[str, Step] = {"oauth_refused": oauth_refused()}
+    records["stk_push"] = stk(phones["paid"], 10, "LN12345")
+    records["stk_query"] = stk_query((records["stk_push"]["body"] or {}).get("CheckoutRequestID"))
+    records["stk_locked_first"] = stk(phones["pending"], 20, "LN12345")
+    records["stk_locked"] = stk(phones["pending"], 21, "LN12345")
+    records["stk_over_max"] = stk(phones["over_max"], 300_000, "LN12345")
+    # Two references: daraja-sdk-py answers an identical POST from its own cache.
+    records["stk_repeat_first"] = stk(phones["repeat"], 30, "LN1")
+    records["stk_repeat"] = stk(phones["repeat"], 30, "LN2")
+    records["c2b_register_refused"] = c2b_register(cfg["keyword_callbacks"])
+    records["c2b_register"] = c2b_register(hooks)
+    if c2b_simulate is not None:
+        records["c2b_simulate"] = c2b_simulate()
+    if library_credential is not None:
+        records["b2c_library_credential"] = b2c(
+            "contract-library-credential", 100, library_credential
+        )
+    records["b2c"] = b2c("contract-b2c", 100, right)
+    records["b2c_below_min"] = b2c("contract-below", 5, right)
+    records["b2c_over_max"] = b2c("contract-over", 300_000, right)
+    records["status"] = status(right)
+    records["balance"] = balance(right)
+    return records

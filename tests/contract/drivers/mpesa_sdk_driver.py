@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from _common import Step, answered, config, correct_credential, not_sent, refused, run
+from _common import Step, answered, config, not_sent, refused, run_scenario
 from mpesa_sdk import (
     Mpesa,
     MpesaAPIError,
@@ -41,46 +41,26 @@ def token(secret: str) -> str:
 
 
 client = Mpesa(token(CFG["secret"]))
-checkout: dict[str, str] = {}
 
 
-def stk(phone: str, amount: int) -> Any:
+def password() -> dict[str, str]:
     timestamp = generate_timestamp()
-    return client.mpesa_express_payment(
-        {
-            "BusinessShortCode": CFG["shortcode"],
-            "Password": generate_mpesa_express_password(
-                CFG["shortcode"], CFG["passkey"], timestamp
-            ),
-            "Timestamp": timestamp,
-            "Amount": amount,
-            "PartyA": phone,
-            "PartyB": CFG["shortcode"],
-            "PhoneNumber": phone,
-            "CallBackURL": f"{HOOKS}/stk",
-            "AccountReference": "LN12345",
-            "TransactionDesc": "Repayment",
-        }
-    )
+    secret = generate_mpesa_express_password(CFG["shortcode"], CFG["passkey"], timestamp)
+    return {"BusinessShortCode": CFG["shortcode"], "Password": secret, "Timestamp": timestamp}
 
 
-def stk_push() -> Step:
-    step = attempt(lambda: stk(CFG["phones"]["paid"], 10))
-    checkout["id"] = (step["body"] or {}).get("CheckoutRequestID", "")
-    return step
-
-
-def stk_query() -> Step:
-    timestamp = generate_timestamp()
+def stk(phone: str, amount: int, reference: str) -> Step:
     return attempt(
-        lambda: client.mpesa_express_query(
-            {
-                "BusinessShortCode": CFG["shortcode"],
-                "Password": generate_mpesa_express_password(
-                    CFG["shortcode"], CFG["passkey"], timestamp
-                ),
-                "Timestamp": timestamp,
-                "CheckoutRequestID": checkout["id"],
+        lambda: client.mpesa_express_payment(
+            password()
+            | {
+                "Amount": amount,
+                "PartyA": phone,
+                "PartyB": CFG["shortcode"],
+                "PhoneNumber": phone,
+                "CallBackURL": f"{HOOKS}/stk",
+                "AccountReference": reference,
+                "TransactionDesc": "Repayment",
             }
         )
     )
@@ -99,13 +79,13 @@ def c2b_register(path: str) -> Step:
     )
 
 
-def b2c(originator: str, amount: int) -> Step:
+def b2c(originator: str, amount: int, credential: str) -> Step:
     return attempt(
         lambda: client.b2c_payment_request(
             {
                 "OriginatorConversationID": originator,
                 "InitiatorName": CFG["initiator"],
-                "SecurityCredential": correct_credential(CFG["password"], CFG["cert_path"]),
+                "SecurityCredential": credential,
                 "CommandID": "BusinessPayment",
                 "Amount": amount,
                 "PartyA": CFG["shortcode"],
@@ -118,10 +98,10 @@ def b2c(originator: str, amount: int) -> Step:
     )
 
 
-def org_request(kind: str, **fields: str) -> dict[str, str]:
+def org_request(kind: str, credential: str, **fields: str) -> dict[str, str]:
     return {
         "Initiator": CFG["initiator"],
-        "SecurityCredential": correct_credential(CFG["password"], CFG["cert_path"]),
+        "SecurityCredential": credential,
         "PartyA": CFG["shortcode"],
         "Remarks": "Contract check",
         "QueueTimeOutURL": f"{HOOKS}/{kind}/timeout",
@@ -130,40 +110,31 @@ def org_request(kind: str, **fields: str) -> dict[str, str]:
     }
 
 
-def oauth_refused() -> Step:
-    return attempt(lambda: token("not-the-secret"))
-
-
-run(
-    {
-        "oauth_refused": oauth_refused,
-        "stk_push": stk_push,
-        "stk_query": stk_query,
-        "stk_locked_first": lambda: attempt(lambda: stk(CFG["phones"]["pending"], 20)),
-        "stk_locked": lambda: attempt(lambda: stk(CFG["phones"]["pending"], 21)),
-        "stk_over_max": lambda: attempt(lambda: stk(CFG["phones"]["over_max"], 300_000)),
-        "stk_repeat_first": lambda: attempt(lambda: stk(CFG["phones"]["repeat"], 30)),
-        "stk_repeat": lambda: attempt(lambda: stk(CFG["phones"]["repeat"], 30)),
-        "c2b_register_refused": lambda: c2b_register(CFG["keyword_callbacks"]),
-        "c2b_register": lambda: c2b_register(HOOKS),
-        "c2b_simulate": lambda: attempt(
-            lambda: client.c2b_simulate_transaction(
-                {
-                    "ShortCode": CFG["shortcode"],
-                    "Amount": 75,
-                    "Msisdn": CFG["phones"]["c2b_payer"],
-                    "BillRefNumber": "LN12345",
-                }
-            )
-        ),
-        "b2c": lambda: b2c("contract-b2c", 100),
-        "b2c_below_min": lambda: b2c("contract-below", 5),
-        "b2c_over_max": lambda: b2c("contract-over", 300_000),
-        "status": lambda: attempt(
-            lambda: client.transaction_status_request(
-                org_request("status", OriginalConversationID="contract-b2c")
-            )
-        ),
-        "balance": lambda: attempt(lambda: client.account_balance_request(org_request("balance"))),
-    }
+run_scenario(
+    CFG,
+    oauth_refused=lambda: attempt(lambda: token("not-the-secret")),
+    stk=stk,
+    stk_query=lambda checkout: attempt(
+        lambda: client.mpesa_express_query(password() | {"CheckoutRequestID": checkout})
+    ),
+    c2b_register=c2b_register,
+    c2b_simulate=lambda: attempt(
+        lambda: client.c2b_simulate_transaction(
+            {
+                "ShortCode": CFG["shortcode"],
+                "Amount": 75,
+                "Msisdn": CFG["phones"]["c2b_payer"],
+                "BillRefNumber": "LN12345",
+            }
+        )
+    ),
+    b2c=b2c,
+    status=lambda credential: attempt(
+        lambda: client.transaction_status_request(
+            org_request("status", credential, OriginalConversationID="contract-b2c")
+        )
+    ),
+    balance=lambda credential: attempt(
+        lambda: client.account_balance_request(org_request("balance", credential))
+    ),
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from _common import Step, answered, config, correct_credential, not_sent, refused, run
+from _common import Step, answered, config, not_sent, refused, run_scenario
 from mpesakit import MpesaClient
 from mpesakit.b2c.schemas import B2CCommandIDType
 from mpesakit.errors import MpesaApiException
@@ -36,37 +36,21 @@ def attempt(call: Callable[[], Any]) -> Step:
 
 
 client = client_for(CFG["secret"])
-checkout: dict[str, str] = {}
 
 
-def stk(phone: str, amount: int) -> Any:
-    return client.stk_push(
-        business_short_code=SHORTCODE,
-        transaction_type="CustomerPayBillOnline",
-        amount=amount,
-        party_a=phone,
-        party_b=CFG["shortcode"],
-        phone_number=phone,
-        callback_url=f"{HOOKS}/stk",
-        account_reference="LN12345",
-        transaction_desc="Repayment",
-        passkey=CFG["passkey"],
-    )
-
-
-def stk_push() -> Step:
-    step = attempt(lambda: stk(CFG["phones"]["paid"], 10))
-    checkout["id"] = (step["body"] or {}).get("CheckoutRequestID", "")
-    return step
-
-
-def c2b_register(path: str) -> Step:
+def stk(phone: str, amount: int, reference: str) -> Step:
     return attempt(
-        lambda: client.c2b.register_url(
-            short_code=SHORTCODE,
-            response_type="Completed",
-            confirmation_url=f"{path}/c2b/confirmation",
-            validation_url=f"{path}/c2b/validation",
+        lambda: client.stk_push(
+            business_short_code=SHORTCODE,
+            transaction_type="CustomerPayBillOnline",
+            amount=amount,
+            party_a=phone,
+            party_b=CFG["shortcode"],
+            phone_number=phone,
+            callback_url=f"{HOOKS}/stk",
+            account_reference=reference,
+            transaction_desc="Repayment",
+            passkey=CFG["passkey"],
         )
     )
 
@@ -88,57 +72,48 @@ def b2c(originator: str, amount: int, credential: str) -> Step:
     )
 
 
-CREDENTIAL = correct_credential(CFG["password"], CFG["cert_path"])
-run(
-    {
-        "oauth_refused": lambda: attempt(client_for("not-the-secret").token_manager.get_token),
-        "stk_push": stk_push,
-        "stk_query": lambda: attempt(
-            lambda: client.stk_query(
-                business_short_code=SHORTCODE,
-                checkout_request_id=checkout["id"],
-                passkey=CFG["passkey"],
-            )
-        ),
-        "stk_locked_first": lambda: attempt(lambda: stk(CFG["phones"]["pending"], 20)),
-        "stk_locked": lambda: attempt(lambda: stk(CFG["phones"]["pending"], 21)),
-        "stk_over_max": lambda: attempt(lambda: stk(CFG["phones"]["over_max"], 300_000)),
-        "stk_repeat_first": lambda: attempt(lambda: stk(CFG["phones"]["repeat"], 30)),
-        "stk_repeat": lambda: attempt(lambda: stk(CFG["phones"]["repeat"], 30)),
-        "c2b_register_refused": lambda: c2b_register(CFG["keyword_callbacks"]),
-        "c2b_register": lambda: c2b_register(HOOKS),
-        "b2c_library_credential": lambda: b2c(
-            "contract-library-credential",
-            100,
-            generate_security_credential(CFG["password"], CFG["cert_path"]),
-        ),
-        "b2c": lambda: b2c("contract-b2c", 100, CREDENTIAL),
-        "b2c_below_min": lambda: b2c("contract-below", 5, CREDENTIAL),
-        "b2c_over_max": lambda: b2c("contract-over", 300_000, CREDENTIAL),
-        "status": lambda: attempt(
-            lambda: client.transactions.query_status(
-                initiator=CFG["initiator"],
-                security_credential=CREDENTIAL,
-                transaction_id=None,
-                party_a=SHORTCODE,
-                identifier_type=4,
-                result_url=f"{HOOKS}/status/result",
-                queue_timeout_url=f"{HOOKS}/status/timeout",
-                remarks="Contract check",
-                OriginalConversationID="contract-b2c",
-            )
-        ),
-        "balance": lambda: attempt(
-            lambda: client.balance.query(
-                initiator=CFG["initiator"],
-                security_credential=CREDENTIAL,
-                command_id="AccountBalance",
-                party_a=SHORTCODE,
-                identifier_type=4,
-                remarks="Contract check",
-                result_url=f"{HOOKS}/balance/result",
-                queue_timeout_url=f"{HOOKS}/balance/timeout",
-            )
-        ),
-    }
+run_scenario(
+    CFG,
+    oauth_refused=lambda: attempt(client_for("not-the-secret").token_manager.get_token),
+    stk=stk,
+    stk_query=lambda checkout: attempt(
+        lambda: client.stk_query(
+            business_short_code=SHORTCODE, checkout_request_id=checkout, passkey=CFG["passkey"]
+        )
+    ),
+    c2b_register=lambda path: attempt(
+        lambda: client.c2b.register_url(
+            short_code=SHORTCODE,
+            response_type="Completed",
+            confirmation_url=f"{path}/c2b/confirmation",
+            validation_url=f"{path}/c2b/validation",
+        )
+    ),
+    b2c=b2c,
+    library_credential=generate_security_credential(CFG["password"], CFG["cert_path"]),
+    status=lambda credential: attempt(
+        lambda: client.transactions.query_status(
+            initiator=CFG["initiator"],
+            security_credential=credential,
+            transaction_id=None,
+            party_a=SHORTCODE,
+            identifier_type=4,
+            result_url=f"{HOOKS}/status/result",
+            queue_timeout_url=f"{HOOKS}/status/timeout",
+            remarks="Contract check",
+            OriginalConversationID="contract-b2c",
+        )
+    ),
+    balance=lambda credential: attempt(
+        lambda: client.balance.query(
+            initiator=CFG["initiator"],
+            security_credential=credential,
+            command_id="AccountBalance",
+            party_a=SHORTCODE,
+            identifier_type=4,
+            remarks="Contract check",
+            result_url=f"{HOOKS}/balance/result",
+            queue_timeout_url=f"{HOOKS}/balance/timeout",
+        )
+    ),
 )
