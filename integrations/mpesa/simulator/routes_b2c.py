@@ -38,8 +38,6 @@ _B2C_CODES = {
     Outcome.PUSH_ERROR: 26,
 }
 _QUEUE_EXPIRY = (Outcome.TIMEOUT, Outcome.EXPIRED)
-MAX_WHOLE_KES = 999_999_999
-"""The largest amount read at all; the limit rules decide the rest (``limits``)."""
 
 
 class B2CRoutes:
@@ -66,7 +64,7 @@ class B2CRoutes:
         command = body.get("CommandID")
         if command not in B2C_COMMANDS:
             raise bad("CommandID")
-        amount = amount_minor(body, 1, MAX_WHOLE_KES)
+        amount = amount_minor(body)
         if text(body, "PartyA") != state.org.shortcode:
             raise bad("PartyA")
         payee = msisdn(body, "PartyB")

@@ -41,8 +41,6 @@ _STK_CODES = {
     Outcome.EXPIRED: 1019,
     Outcome.PUSH_ERROR: 1025,
 }
-MAX_WHOLE_KES = 999_999_999
-"""The largest amount read at all; the limit rules decide the rest (``limits``)."""
 _STILL_PROCESSING = ("500.001.1001", "The transaction is being processed")
 
 
@@ -98,7 +96,7 @@ class StkRoutes:
         command = body.get("TransactionType")
         if command not in STK_TYPES:
             raise bad("TransactionType")
-        amount = amount_minor(body, 1, MAX_WHOLE_KES)
+        amount = amount_minor(body)
         payer = msisdn(body, "PartyA")
         phone = msisdn(body, "PhoneNumber")
         text(body, "PartyB")
