@@ -60,7 +60,7 @@ def create_app(
     install_problem_openapi(app)
     app.include_router(health.router)
     app.include_router(books_router.router)
-    app.include_router(mpesa_router.router)
+    app.include_router(mpesa_router.router, prefix=settings.mpesa_callback_path_prefix)
     app.include_router(mpesa_admin_router.router)
     app.include_router(mpesa_callbacks_router.router)
     app.include_router(ussd_router.router)

@@ -79,11 +79,22 @@ class Settings(BaseSettings):
     )
     mpesa_callback_base_url: str = Field("http://127.0.0.1:8000")
     mpesa_callback_token: SecretStr = Field(SecretStr("dev-callback-token-change-me"))
+    mpesa_callback_path_prefix: str = Field(
+        "/callbacks/mpesa",
+        pattern=r"^(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+$",
+        description="Path of our M-Pesa callbacks before /{token}/{kind}; Safaricom refuses "
+        "C2B URLs containing 'mpesa', so production sets another, e.g. /hooks/mm",
+    )
     mpesa_callback_allowed_ips: list[str] = Field(
         default_factory=list, description="Source IPs allowed to call back; empty = any"
     )
     mpesa_callback_ip_enforce: bool = Field(
         False, description="Refuse unlisted IPs (false: only log them)"
+    )
+    simulator_allow_local_callbacks: bool = Field(
+        True,
+        description="mkopo simulator: accept local C2B URLs (http, loopback or private hosts) "
+        "that Safaricom would refuse",
     )
 
     @property

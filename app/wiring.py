@@ -38,6 +38,7 @@ def build_payments(settings: Settings, clock: Clock) -> PaymentProvider:
         cert_bytes=settings.mpesa_cert_path.read_bytes(),
         callback_base_url=settings.mpesa_callback_base_url,
         callback_token=settings.mpesa_callback_token.get_secret_value(),
+        callback_path_prefix=settings.mpesa_callback_path_prefix,
     )
     return DarajaClient(config, clock=clock, token_store=FileTokenStore(settings.mpesa_token_path))
 
@@ -81,4 +82,5 @@ def simulator_state(settings: Settings) -> SimulatorState:
             )
         ],
         keys=keys,
+        allow_local_callbacks=settings.simulator_allow_local_callbacks,
     )

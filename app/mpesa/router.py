@@ -1,4 +1,5 @@
-"""M-Pesa callbacks: ``POST /callbacks/mpesa/{token}/{kind}``, one path per kind.
+"""M-Pesa callbacks: ``POST {prefix}/{token}/{kind}``, one path per kind; ``create_app`` mounts
+the router under ``MKOPO_MPESA_CALLBACK_PATH_PREFIX`` (default ``/callbacks/mpesa``).
 
 Each request is checked (secret path token, compared in constant time; optional source IP
 allowlist, enforced or only logged), stored in the inbox first, and answered at once in the
@@ -29,7 +30,7 @@ from app.security.fields import BlindIndex
 from app.settings import Settings
 from integrations.mpesa import callbacks as answers
 from integrations.mpesa.callbacks import parse_c2b
-from integrations.mpesa.client import CALLBACK_KINDS, CALLBACK_PATH_PREFIX
+from integrations.mpesa.client import CALLBACK_KINDS
 from integrations.mpesa.normalise import MalformedCallback
 
 log = structlog.get_logger("mkopo.mpesa")
@@ -101,7 +102,7 @@ def _handler(kind: str) -> Callable[[str, Request], Awaitable[JSONResponse]]:
 
 for _kind in CALLBACK_KINDS:
     router.add_api_route(
-        f"{CALLBACK_PATH_PREFIX}/{{token}}/{_kind}",
+        f"/{{token}}/{_kind}",
         _handler(_kind),
         methods=["POST"],
         summary=f"Daraja {_kind} callback",

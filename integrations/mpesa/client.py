@@ -77,6 +77,8 @@ REVERSAL_PATH = "/mpesa/reversal/v1/request"
 C2B_REGISTER_PATH = "/mpesa/c2b/v2/registerurl"
 
 CALLBACK_PATH_PREFIX = "/callbacks/mpesa"
+"""SPEC's default. Safaricom refuses C2B URLs containing "mpesa" (reference §8.1), so a
+production deployment sets its own (``DarajaConfig.callback_path_prefix``)."""
 CALLBACK_KINDS: tuple[str, ...] = (
     "stk",
     "c2b/validation",
@@ -90,7 +92,7 @@ CALLBACK_KINDS: tuple[str, ...] = (
     "reversal/result",
     "reversal/timeout",
 )
-"""Every callback Daraja is told about: ``{callback_base_url}/callbacks/mpesa/{token}/{kind}``."""
+"""Every callback Daraja is told about: ``{base_url}{path_prefix}/{token}/{kind}``."""
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=5.0, pool=5.0)
 MAX_ATTEMPTS = 3
@@ -175,6 +177,7 @@ class DarajaConfig:
     cert_bytes: bytes = field(repr=False)
     callback_base_url: str
     callback_token: str = field(repr=False)
+    callback_path_prefix: str = CALLBACK_PATH_PREFIX
 
 
 class StkState(enum.StrEnum):
@@ -330,7 +333,8 @@ class DarajaClient:
         if kind not in CALLBACK_KINDS:
             raise ValueError(f"unknown callback kind {kind!r}; one of {CALLBACK_KINDS}")
         base = self._config.callback_base_url.rstrip("/")
-        return f"{base}{CALLBACK_PATH_PREFIX}/{self._config.callback_token}/{kind}"
+        prefix = self._config.callback_path_prefix
+        return f"{base}{prefix}/{self._config.callback_token}/{kind}"
 
     # -- payouts (B2C) ---------------------------------------------------------------------
 

@@ -25,6 +25,14 @@ from integrations.payments.port import PayoutResult, ReversalOutcome
 
 SUCCESS_CODE = "0"
 """The only result code that means the money moved."""
+LIMIT_RULE_REASONS: dict[str, str] = {
+    "2": "Below M-Pesa's minimum payout (limit rule 2)",
+    "3": "Above M-Pesa's maximum per transaction (limit rule 3)",
+    "4": "Over the customer's M-Pesa daily limit (limit rule 4)",
+    "8": "The customer's M-Pesa balance would go over its maximum (limit rule 8)",
+}
+"""A failed payout's reason for M-Pesa's limit rules (reference §4.4), taken from the code:
+Daraja's ResultDesc varies and says little ("Declined due to limit rule" is all of code 2)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +124,7 @@ class B2CResult:
             succeeded=self.succeeded,
             receipt=self.receipt,
             code=self.result_code,
-            reason=self.result_desc,
+            reason=LIMIT_RULE_REASONS.get(self.result_code, self.result_desc),
             completed_at=self.completed_at,
         )
 

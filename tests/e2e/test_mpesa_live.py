@@ -85,6 +85,23 @@ def test_insufficient_funds_cancels_the_loan_and_restores_the_limit(live: LiveSt
     assert settled(live, retry) == PayoutStatus.SUCCEEDED
 
 
+def test_a_loan_that_would_fill_the_wallet_past_its_maximum_fails_with_limit_rule_8(
+    live: LiveStack,
+) -> None:
+    """M-Pesa accepts the payout and declines it in the result (Daraja's limit rules)."""
+    borrower_id, msisdn = live.register()
+    live.set_wallet(msisdn, 500_000_00 - CASH_MINOR + 100)
+    payout_id = live.request_loan(borrower_id, LOAN_MINOR)
+    assert settled(live, payout_id) == PayoutStatus.FAILED
+    payout = live.payout(payout_id)
+    assert (payout.failure_code, payout.failure_reason) == (
+        "8",
+        "The customer's M-Pesa balance would go over its maximum (limit rule 8)",
+    )
+    assert live.loan_of(borrower_id).status == LoanStatus.CANCELLED
+    assert wallet_credits(live, msisdn) == []
+
+
 def test_a_queue_timeout_then_a_completed_status_disburses_once(live: LiveStack) -> None:
     borrower_id, msisdn, payout_id = borrow(live, "late")
     assert settled(live, payout_id) == PayoutStatus.SUCCEEDED

@@ -252,6 +252,12 @@ class LiveStack:
     def set_outcome(self, msisdn: str, outcome: str, **extra: Any) -> None:
         self.sim("POST", "/__sim__/outcomes", json={"outcome": outcome, "msisdn": msisdn, **extra})
 
+    def set_wallet(self, msisdn: str, balance_minor: int) -> None:
+        """The customer's M-Pesa balance, as the simulator keeps it."""
+        self.sim(
+            "POST", "/__sim__/wallets", json={"msisdn": msisdn, "balance_minor": balance_minor}
+        )
+
     def register_c2b_urls(self, validation: bool = True) -> None:
         """Our C2B URLs; without ``validation`` the validation URL does not answer, so M-Pesa
         completes every payment (as on a paybill whose validation is not enabled)."""
@@ -365,6 +371,7 @@ def start_stack(root: Path, database_url: str) -> LiveStack:
         "MKOPO_MPESA_BASE_URL": f"http://127.0.0.1:{sim_port}",
         "MKOPO_MPESA_CALLBACK_BASE_URL": f"http://127.0.0.1:{api_port}",
         "MKOPO_MPESA_CALLBACK_TOKEN": "live-callback-token",
+        "MKOPO_MPESA_CALLBACK_PATH_PREFIX": "/hooks/mm",  # not SPEC's default: both must work
         "MKOPO_MPESA_CERT_PATH": str(keys / "mpesa-sim-cert.pem"),
         "MKOPO_MPESA_TOKEN_PATH": str(root / "daraja-token.json"),
         "MKOPO_FIELD_KEYS_PATH": str(keys / "field-keys.json"),

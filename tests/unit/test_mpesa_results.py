@@ -298,6 +298,25 @@ def test_a_b2c_failure_has_no_parameters_and_no_receipt() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        (2, "Below M-Pesa's minimum payout (limit rule 2)"),
+        ("3", "Above M-Pesa's maximum per transaction (limit rule 3)"),
+        (4, "Over the customer's M-Pesa daily limit (limit rule 4)"),
+        ("8", "The customer's M-Pesa balance would go over its maximum (limit rule 8)"),
+    ],
+)
+def test_a_payout_declined_by_a_limit_rule_fails_with_a_reason_named_by_its_code(
+    code: int | str, reason: str
+) -> None:
+    body = copy.deepcopy(B2C_FAILURE)
+    body["Result"] |= {"ResultCode": code, "ResultDesc": "Declined due to limit rule"}
+    payout = b2c_result(parse_result(body)).to_payout_result()
+    assert (payout.succeeded, payout.code, payout.reason) == (False, str(code), reason)
+    assert payout.receipt is None
+
+
 def test_a_b2c_success_without_a_receipt_parameter_uses_the_transaction_id() -> None:
     body = copy.deepcopy(B2C_SUCCESS)
     params = body["Result"]["ResultParameters"]["ResultParameter"]

@@ -178,7 +178,12 @@ def test_b2c_duplicate_originator_id_gets_the_500_002_1001_envelope(
 
 @pytest.mark.parametrize(
     ("changes", "field"),
-    [({"Amount": "9"}, "Amount"), ({"Amount": "10.5"}, "Amount"), ({"Remarks": "x"}, "Remarks")],
+    [
+        ({"Amount": "0"}, "Amount"),
+        ({"Amount": "10.5"}, "Amount"),
+        ({"Amount": "-50"}, "Amount"),
+        ({"Remarks": "x"}, "Remarks"),
+    ],
 )
 def test_b2c_refuses_invalid_fields(
     client: TestClient, keys: SimulatorKeys, changes: dict[str, str], field: str

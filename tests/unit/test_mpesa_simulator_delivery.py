@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from integrations.mpesa.callbacks import parse_stk_callback, parse_timeout
 from integrations.mpesa.results import b2c_result, parse_result, status_result
-from integrations.mpesa.simulator.keys import SimulatorKeys, generate_keys
+from integrations.mpesa.simulator.keys import SimulatorKeys
 from tests.unit.test_mpesa_simulator_harness import (
     B2C,
     STK,
@@ -22,19 +20,6 @@ from tests.unit.test_mpesa_simulator_harness import (
     Recorder,
     running_simulator,
 )
-
-NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def keys() -> SimulatorKeys:
-    return generate_keys(NOW)
-
-
-@pytest.fixture
-def sim(keys: SimulatorKeys) -> Iterator[Harness]:
-    with running_simulator(keys) as harness:
-        yield harness
 
 
 def status_of(sim: Harness, originator: str) -> Any:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -17,7 +16,7 @@ from integrations.mpesa.callbacks import StkQueryState, parse_stk_query_response
 from integrations.mpesa.client import DarajaThrottled, StkState
 from integrations.mpesa.results import b2c_result, balance_result, parse_result, status_result
 from integrations.mpesa.simulator.app import create_simulator
-from integrations.mpesa.simulator.keys import SimulatorKeys, generate_keys
+from integrations.mpesa.simulator.keys import SimulatorKeys
 from integrations.payments.port import PayoutOrder, Submission
 from tests.unit.test_mpesa_simulator_harness import (
     B2C,
@@ -30,19 +29,7 @@ from tests.unit.test_mpesa_simulator_harness import (
     running_simulator,
 )
 
-NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 FAULTS = "/__sim__/faults"
-
-
-@pytest.fixture(scope="module")
-def keys() -> SimulatorKeys:
-    return generate_keys(NOW)
-
-
-@pytest.fixture
-def sim(keys: SimulatorKeys) -> Iterator[Harness]:
-    with running_simulator(keys) as harness:
-        yield harness
 
 
 class GivesUp(httpx.BaseTransport):

@@ -55,15 +55,23 @@ class Recorder:
         return None
 
     def wait_for(self, count: int, timeout_s: float = WAIT_S) -> list[Callback]:
+        assert self.arrived(count, timeout_s), (
+            f"{len(self.calls)} callbacks after {timeout_s} s, wanted {count}"
+        )
+        return list(self.calls)
+
+    def arrived(self, count: int, timeout_s: float = WAIT_S) -> bool:
+        """Whether ``count`` callbacks came within ``timeout_s``."""
         with self._changed:
-            arrived = self._changed.wait_for(lambda: len(self.calls) >= count, timeout_s)
-            assert arrived, f"{len(self.calls)} callbacks after {timeout_s} s, wanted {count}"
-            return list(self.calls)
+            return self._changed.wait_for(lambda: len(self.calls) >= count, timeout_s)
 
     def to(self, kind: str) -> list[dict[str, Any]]:
         """The bodies sent to ``{CALLBACKS}/{kind}`` (e.g. "b2c/result"), in order."""
+        return self.to_url(f"{CALLBACKS}/{kind}")
+
+    def to_url(self, url: str) -> list[dict[str, Any]]:
         with self._changed:
-            return [body for url, body in self.calls if url == f"{CALLBACKS}/{kind}"]
+            return [body for called, body in self.calls if called == url]
 
 
 @dataclass

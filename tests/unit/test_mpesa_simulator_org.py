@@ -4,7 +4,6 @@ read back by our own result parsers; and the initiator lockout (8006)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -15,7 +14,6 @@ from integrations.mpesa.results import (
     reversal_result,
     status_result,
 )
-from integrations.mpesa.simulator.keys import SimulatorKeys, generate_keys
 from integrations.payments.port import PayoutOrder, Submission
 from tests.unit.test_mpesa_simulator_harness import (
     BALANCE,
@@ -23,22 +21,10 @@ from tests.unit.test_mpesa_simulator_harness import (
     SHORTCODE,
     STATUS,
     Harness,
-    running_simulator,
 )
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 PLACEHOLDER = re.compile(r"[A-Z][A-L][1-9A-V]0000000")
-
-
-@pytest.fixture(scope="module")
-def keys() -> SimulatorKeys:
-    return generate_keys(NOW)
-
-
-@pytest.fixture
-def sim(keys: SimulatorKeys) -> Iterator[Harness]:
-    with running_simulator(keys) as harness:
-        yield harness
 
 
 def pay_out(sim: Harness, originator: str, phone: str, amount_minor: int = 2_500_00) -> None:

@@ -79,3 +79,14 @@ def test_the_simulator_shares_its_certificate_with_the_daraja_client(tmp_path: P
     )
     assert isinstance(client, DarajaClient)  # it can read the simulator's certificate
     client.close()
+
+
+def test_mkopo_simulator_checks_c2b_urls_as_safaricom_when_local_ones_are_not_allowed(
+    tmp_path: Path,
+) -> None:
+    from app.wiring import simulator_state
+
+    cert = tmp_path / "sim-cert.pem"
+    assert simulator_state(Settings(mpesa_cert_path=cert)).allow_local_callbacks
+    strict = Settings(mpesa_cert_path=cert, simulator_allow_local_callbacks=False)
+    assert not simulator_state(strict).allow_local_callbacks

@@ -18,6 +18,8 @@ sfx  outcome       STK push                                B2C payout
 07   late          completes, NO callback (STK has no      queue-timeout notice, yet the money
                    queue-timeout URL to be late on)        moves; NO result (status: Completed)
 08   delayed       callback ``delay_s`` (3 s) later        result ``delay_s`` (3 s) later
+09   expired       1019 Transaction has expired            queue-timeout notice, as ``timeout``
+10   push_error    1025 error sending the push request     26 system too busy
 --   pending       open until /__sim__/stk/{id}/resolve    in flight until
                                                            /__sim__/b2c/{id}/resolve (status:
                                                            Initiated)
@@ -29,6 +31,13 @@ the answer (``delivery``); a delayed one on a timer thread, so nothing waits for
 validation, ``deliver``'s return value is read as the validator's answer: a mapping whose
 ResultCode is not 0 cancels the payment; anything else (None, an unreachable URL) applies the
 registered ResponseType.
+
+Daraja's rules beyond the script: limit rules answered in the result callback (``limits``: 2, 3,
+4, 8), a phone's open prompt locking it and the same amount within 2 minutes declined with 17
+(``subscribers``), C2B URLs Safaricom refuses refused at registration (``callback_urls``), and
+every refusal in Daraja's envelope: unknown paths ``404.001.01``, wrong methods ``405.001``, a body
+without ``Content-Type: application/json`` ``400.002.02`` (``core``). docs/simulators.md gives
+each rule's source.
 
 Transaction Status, Account Balance and Reversal (``routes_org``) post their results to the
 request's ResultURL. Three consecutive wrong SecurityCredentials lock the initiator (8006 on
@@ -44,6 +53,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from integrations.mpesa.simulator import (
     payloads,
@@ -60,6 +70,12 @@ from integrations.mpesa.simulator.state import SimulatorState
 
 __all__ = ["Deliver", "create_simulator", "httpx_deliverer"]
 
+NOT_FOUND = ("404.001.01", "Resource not found")
+METHOD_NOT_ALLOWED = "405.001"
+METHOD_NOT_ALLOWED_STATUS = 405
+"""Daraja's own envelopes for an unknown path or a wrong method (OFF3 MpesaExpressSimulate
+error table: "405.001 Method Not Allowed (e.g. GET Method Not Allowed)")."""
+
 
 def create_simulator(state: SimulatorState, deliver: Deliver) -> FastAPI:
     app = FastAPI(title="Daraja simulator", docs_url=None, redoc_url=None, openapi_url=None)
@@ -68,6 +84,17 @@ def create_simulator(state: SimulatorState, deliver: Deliver) -> FastAPI:
     @app.exception_handler(DarajaError)
     async def refused(_: Request, exc: DarajaError) -> JSONResponse:
         return JSONResponse(payloads.error(exc.code, exc.message), status_code=exc.status)
+
+    @app.exception_handler(HTTPException)
+    async def routing_error(request: Request, exc: HTTPException) -> JSONResponse:
+        # Starlette's routing raises only 404 (no such path) and 405 (wrong method).
+        if exc.status_code == METHOD_NOT_ALLOWED_STATUS:
+            code, message = METHOD_NOT_ALLOWED, f"{request.method} Method Not Allowed"
+        else:
+            code, message = NOT_FOUND
+        return JSONResponse(
+            payloads.error(code, message), status_code=exc.status_code, headers=exc.headers
+        )
 
     app.add_middleware(ResponseDelay, take_delay=state.take_response_delay)
     app.add_api_route("/oauth/v1/generate", sim.oauth, methods=["GET"])

@@ -17,6 +17,8 @@ Deliver = Callable[[str, dict[str, Any]], object]
 
 _MSISDN = re.compile(r"254[17]\d{8}")
 _WHOLE = re.compile(r"[1-9]\d{0,8}")
+MAX_AMOUNT_KES = 999_999_999
+"""The largest amount read at all; past the form, Daraja's limit rules decide (``limits``)."""
 
 
 class DarajaError(Exception):
@@ -54,7 +56,9 @@ def msisdn(body: Mapping[str, Any], name: str) -> str:
     return value
 
 
-def amount_minor(body: Mapping[str, Any], minimum_kes: int, maximum_kes: int) -> int:
+def amount_minor(
+    body: Mapping[str, Any], minimum_kes: int = 1, maximum_kes: int = MAX_AMOUNT_KES
+) -> int:
     """A whole number of shillings (int or digit string) in range, as cents."""
     value = text(body, "Amount")
     if not _WHOLE.fullmatch(value) or not minimum_kes <= int(value) <= maximum_kes:

@@ -1,5 +1,6 @@
 """What every Daraja route shares: the state, the courier, the OAuth endpoint and the gate each
-authorised call passes (token, then the spike-arrest fault, then a JSON object body)."""
+authorised call passes (token, then the spike-arrest fault, then ``Content-Type:
+application/json``, then a JSON object body)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from fastapi import BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 
-from integrations.mpesa.simulator.checks import DarajaError, Deliver
+from integrations.mpesa.simulator.checks import DarajaError, Deliver, bad
 from integrations.mpesa.simulator.delivery import Call, Courier, plan
 from integrations.mpesa.simulator.outcomes import Script
 from integrations.mpesa.simulator.state import SimulatorState
@@ -29,6 +30,20 @@ TOKEN_ERRORS: dict[str, tuple[str, str]] = {
     "status": _C2B_TOKEN,
 }
 """The invalid-token envelope differs per API family (reference §1.3)."""
+FIRST_FIELDS: dict[str, str] = {
+    "b2c": "InitiatorName",
+    "balance": "Initiator",
+    "stk": "BusinessShortCode",
+    "stk_query": "BusinessShortCode",
+    "reversal": "Initiator",
+    "c2b": "ShortCode",
+    "status": "Initiator",
+}
+"""The field a body sent without ``Content-Type: application/json`` is refused for: Daraja does
+not read it, so the first field it checks is missing (OFF3 BusinessToCustomer FAQ 18 "Bad
+Request - Invalid InitiatorName", MpesaExpressSimulate FAQ 9 "... Invalid BusinessShortCode";
+the other families name their first field by the same rule)."""
+JSON_MEDIA_TYPE = "application/json"
 SPIKE_ARREST_STATUS = 500
 SPIKE_ARREST_CODE = "500.003.02"
 SPIKE_ARREST_MESSAGE = "Error Occurred: Spike Arrest Violation"
@@ -58,6 +73,9 @@ class Sim:
             raise DarajaError(401, code, message)
         if self.state.take_spike_arrest():
             raise DarajaError(SPIKE_ARREST_STATUS, SPIKE_ARREST_CODE, SPIKE_ARREST_MESSAGE)
+        media_type = request.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+        if media_type != JSON_MEDIA_TYPE:
+            raise bad(FIRST_FIELDS[family])
         return await read_json(request)
 
     def dispatch(
@@ -74,7 +92,7 @@ class Sim:
             key = secret = ""
         token = self.state.issue_token(key, secret) if scheme.lower() == "basic" else None
         if token is None:
-            raise DarajaError(400, "400.008.01", "Invalid Authentication passed")
+            raise DarajaError(400, "400.008.01", "Invalid authentication type passed")
         if grant_type != "client_credentials":
             raise DarajaError(400, "400.008.02", "Invalid grant type passed")
         return JSONResponse({"access_token": token, "expires_in": EXPIRES_IN})

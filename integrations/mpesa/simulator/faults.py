@@ -19,8 +19,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 API_FAMILIES: dict[str, str] = {
     "/oauth/v1/generate": "oauth",
     "/mpesa/b2c/v3/paymentrequest": "b2c",
+    "/mpesa/b2c/v1/paymentrequest": "b2c",
     "/mpesa/stkpush/v1/processrequest": "stk",
     "/mpesa/stkpushquery/v1/query": "stk_query",
+    "/mpesa/c2b/v1/registerurl": "c2b",
+    "/mpesa/c2b/v1/simulate": "c2b",
     "/mpesa/c2b/v2/registerurl": "c2b",
     "/mpesa/c2b/v2/simulate": "c2b",
     "/mpesa/transactionstatus/v1/query": "status",

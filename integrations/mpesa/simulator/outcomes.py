@@ -30,6 +30,10 @@ class Outcome(enum.StrEnum):
     """Completes; the callback leaves ``delay_s`` seconds later."""
     PENDING = "pending"
     """Stays open until ``/__sim__/stk/{id}/resolve`` or ``/__sim__/b2c/{id}/resolve``."""
+    EXPIRED = "expired"
+    """STK: 1019, the prompt expired unanswered. B2C: expires in the queue, like ``timeout``."""
+    PUSH_ERROR = "push_error"
+    """STK: 1025, the prompt could not be sent. B2C: 26, the system is too busy."""
 
 
 SUFFIX_OUTCOMES: dict[str, Outcome] = {
@@ -42,6 +46,8 @@ SUFFIX_OUTCOMES: dict[str, Outcome] = {
     "06": Outcome.TIMEOUT,
     "07": Outcome.LATE,
     "08": Outcome.DELAYED,
+    "09": Outcome.EXPIRED,
+    "10": Outcome.PUSH_ERROR,
 }
 
 

@@ -1,12 +1,13 @@
 """Daraja-shaped ids, envelopes and callback bodies, quirks included (reference §2-§4, §14):
 an int ResultCode in callbacks, a ``Balance`` item without Value, a single ``ReferenceItem``
-object, a masked C2B MSISDN, a string ``TransAmount`` and the ``OriginatorCoversationID`` typo.
+object, a masked (v2) or hashed (v1) C2B MSISDN, a string ``TransAmount`` and the
+``OriginatorCoversationID`` typo, with each version's id formats.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,13 @@ SUCCESS_DESC = "The service request is processed successfully."
 RESULT_DESCS: dict[int, str] = {
     0: SUCCESS_DESC,
     1: "The balance is insufficient for the transaction.",
+    2: "Declined due to limit rule.",
+    3: "Declined due to limit rule: greater than the maximum transaction amount.",
+    4: "Declined due to limit rule: would exceed daily transfer limit.",
+    8: "Declined due to limit rule: would exceed the maximum balance.",
+    17: "Rule limited.",
+    1019: "Transaction has expired.",
+    1025: "An error occurred while sending a push request.",
     1032: "Request cancelled by user",
     1037: "DS timeout user cannot be reached",
     2001: "The initiator information is invalid.",
@@ -24,6 +32,14 @@ RESULT_DESCS: dict[int, str] = {
     2040: "Credit Party customer type (Unregistered or Registered Customer) can't be supported "
     "by the service.",
 }
+"""STK and shared texts (OFF3 MpesaExpressSimulate result table); B2C words a few differently."""
+B2C_RESULT_DESCS: dict[int, str] = {
+    **RESULT_DESCS,
+    2: "Declined due to limit rule",
+    4: "Declined due to limit rule: would exceed daily transfer limit",
+    26: "Traffic blocking (SystemTooBusy)",
+}
+"""OFF3 BusinessToCustomer result table; 26 from the generic table (OFF3 AccountBalance)."""
 QUEUE_TIMEOUT_URL = "https://sim.mpesa.local/mpesa/b2cresults/v1/submit"
 
 
@@ -48,6 +64,13 @@ def request_id() -> str:
     )
 
 
+def legacy_id() -> str:
+    """An id in the style of Daraja's v1 answers: ``7619-37765134-1``, ``19455-424535-1``."""
+    return f"{1000 + secrets.randbelow(99_000)}-{100_000 + secrets.randbelow(99_900_000)}-" + (
+        f"{1 + secrets.randbelow(9)}"
+    )
+
+
 def conversation_id(moment: datetime) -> str:
     """``AG_YYYYMMDD_`` + 20 hex characters."""
     return f"AG_{eat_stamp(moment, '%Y%m%d')}_{secrets.token_hex(10)}"
@@ -58,8 +81,11 @@ def checkout_id(moment: datetime, msisdn: str) -> str:
     return f"ws_CO_{eat_stamp(moment, '%d%m%Y%H%M%S')}{secrets.randbelow(1000):03d}{msisdn[-9:]}"
 
 
-def masked_msisdn(msisdn: str) -> str:
-    """C2B v2's mask: ``2547 ***** 678``."""
+def c2b_msisdn(msisdn: str, version: str) -> str:
+    """The payer as C2B notices show it (OFF3 CustomerToBusiness FAQ 3): v1, the SHA-256 hex of
+    the 12-digit number; v2, masked as ``2547 ***** 678``."""
+    if version == "v1":
+        return hashlib.sha256(msisdn.encode("ascii")).hexdigest()
     return f"{msisdn[:4]} ***** {msisdn[-3:]}"
 
 
@@ -140,8 +166,10 @@ def c2b_notice(
     bill_ref: str,
     org_balance_minor: int | None,
     now: datetime,
+    version: str,
 ) -> dict[str, str]:
-    """A validation (``org_balance_minor`` None: blank) or confirmation body, C2B v2."""
+    """A validation (``org_balance_minor`` None: blank) or confirmation body for URLs registered
+    through C2B ``version`` ("v1" or "v2")."""
     return {
         "TransactionType": "Pay Bill" if command_id == "CustomerPayBillOnline" else "Buy Goods",
         "TransID": tx.receipt or "",
@@ -152,16 +180,30 @@ def c2b_notice(
         "InvoiceNumber": "",
         "OrgAccountBalance": "" if org_balance_minor is None else f"{kes(org_balance_minor):.2f}",
         "ThirdPartyTransID": "",
-        "MSISDN": masked_msisdn(tx.msisdn),
+        "MSISDN": c2b_msisdn(tx.msisdn, version),
         "FirstName": "SIM",
         "MiddleName": "",
         "LastName": "CUSTOMER",
     }
 
 
-def originator_typo_ack(description: str) -> dict[str, str]:
+def c2b_ack(description: str, version: str) -> dict[str, str]:
+    """The C2B answer, Safaricom's ``OriginatorCoversationID`` typo included: v2's id is like
+    ``6e86-45dd-91ac-fd5d4178ab523408729`` (OFF3 CustomerToBusiness), v1's like
+    ``7619-37765134-1`` (OFF3 CustomerToBusinessRegisterURL)."""
     return {
-        "OriginatorCoversationID": str(uuid.uuid4()),
+        "OriginatorCoversationID": legacy_id() if version == "v1" else request_id(),
         "ResponseCode": "0",
         "ResponseDescription": description,
+    }
+
+
+def c2b_v1_simulate_ack(moment: datetime) -> dict[str, str]:
+    """C2B v1 simulate's answer: ConversationID, OriginatorCoversationID, ResponseDescription and
+    no ResponseCode ([OLD] field list; the typo as in the v1 capture in ISSUE
+    safaricom/mpesa-php-sdk#32)."""
+    return {
+        "ConversationID": conversation_id(moment),
+        "OriginatorCoversationID": legacy_id(),
+        "ResponseDescription": "Accept the service request successfully.",
     }

@@ -1,6 +1,6 @@
 """The test-control endpoints under ``/__sim__/``: scripted outcomes, fault toggles, token
-revocation, the initiator lock, a state snapshot and the organisation statement export.
-None of them needs a token; none exists on real Daraja."""
+revocation, the initiator lock, customers' wallet balances, a state snapshot and the
+organisation statement export. None of them needs a token; none exists on real Daraja."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 
 from integrations.mpesa.credentials import NAIROBI
 from integrations.mpesa.simulator import statement
-from integrations.mpesa.simulator.checks import bad
+from integrations.mpesa.simulator.checks import bad, msisdn
 from integrations.mpesa.simulator.core import Sim, read_json
 from integrations.mpesa.simulator.faults import InvalidFault
 from integrations.mpesa.simulator.outcomes import (
@@ -25,6 +25,8 @@ from integrations.mpesa.simulator.outcomes import (
 )
 from integrations.mpesa.simulator.state import TooManyQueuedOutcomes
 
+MAX_WALLET_MINOR = 10**12
+"""The largest balance a wallet may be set to (KES 10 billion)."""
 STATEMENT_ACCOUNTS = {
     "all": statement.ALL_ACCOUNTS,
     "utility": statement.UTILITY_ACCOUNT,
@@ -117,6 +119,21 @@ class ControlRoutes:
         self.state.unlock_initiator()
         return JSONResponse({"locked": False})
 
+    async def set_wallet(self, request: Request) -> JSONResponse:
+        """``{"msisdn": "2547...", "balance_minor": 45000000}``: the customer's M-Pesa balance,
+        to reach the wallet rules (1 insufficient, 8 maximum balance)."""
+        body = await read_json(request)
+        number = msisdn(body, "msisdn")
+        balance = body.get("balance_minor")
+        if (
+            isinstance(balance, bool)
+            or not isinstance(balance, int)
+            or not 0 <= balance <= MAX_WALLET_MINOR
+        ):
+            raise bad("balance_minor")
+        self.state.set_wallet(number, balance)
+        return JSONResponse({"msisdn": number, "balance_minor": balance})
+
     def snapshot(self) -> JSONResponse:
         return JSONResponse(self.state.snapshot())
 
@@ -163,5 +180,6 @@ def add_routes(app: FastAPI, sim: Sim) -> None:
     app.add_api_route("/__sim__/faults", routes.clear_faults, methods=["DELETE"])
     app.add_api_route("/__sim__/tokens/revoke", routes.revoke_tokens, methods=["POST"])
     app.add_api_route("/__sim__/initiator/unlock", routes.unlock_initiator, methods=["POST"])
+    app.add_api_route("/__sim__/wallets", routes.set_wallet, methods=["POST"])
     app.add_api_route("/__sim__/state", routes.snapshot, methods=["GET"])
     app.add_api_route("/__sim__/statement.csv", routes.statement_csv, methods=["GET"])

@@ -1,9 +1,13 @@
 """M-Pesa Express (reference §2): STK push, its callback and the query.
 
 A prompt is recorded under its CheckoutRequestID before the answer; the ``pending`` outcome
-keeps it open until ``POST /__sim__/stk/{CheckoutRequestID}/resolve``. The query answers the
-HTTP 500 "being processed" envelope while a prompt is open (and for every prompt while the
-``early_query_pending`` fault is on), then a string ResultCode.
+keeps it open (on the phone's screen) until ``POST /__sim__/stk/{CheckoutRequestID}/resolve``.
+A push to a phone with a prompt on its screen is refused at once (``500.001.1001`` Unable to lock
+subscriber); a push of the amount pushed to the same phone in the last 2 minutes is declined
+with 17 (``subscribers``). A payment the customer accepts then meets the limit rules
+(``limits``: 2, 3, 4, 8) and the wallet (1). The query answers the HTTP 500 "being processed"
+envelope while a prompt is open (and for every prompt while the ``early_query_pending`` fault is
+on), then a string ResultCode.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from integrations.mpesa.simulator.delivery import Call
 from integrations.mpesa.simulator.outcomes import Outcome
 from integrations.mpesa.simulator.routes_control import read_script
 from integrations.mpesa.simulator.state import Transaction, TxState
+from integrations.mpesa.simulator.subscribers import RULE_LIMITED, UNABLE_TO_LOCK
 from integrations.phone import mask_msisdn
 
 logger = logging.getLogger(__name__)
@@ -33,6 +38,8 @@ _STK_CODES = {
     Outcome.INSUFFICIENT: 1,
     Outcome.WRONG_PIN: 2001,
     Outcome.TIMEOUT: 1037,
+    Outcome.EXPIRED: 1019,
+    Outcome.PUSH_ERROR: 1025,
 }
 _STILL_PROCESSING = ("500.001.1001", "The transaction is being processed")
 
@@ -56,15 +63,19 @@ class StkRoutes:
             raise DarajaError(500, "500.001.1001", "Wrong credentials")
         return body
 
-    def finish(self, tx: Transaction, outcome: Outcome) -> list[Call]:
-        """Close an open prompt with ``outcome``; the callbacks to send (maybe none).
+    def finish(self, tx: Transaction, outcome: Outcome, code: int = 0) -> list[Call]:
+        """Close an open prompt with ``outcome`` (or a ``code`` already decided); the callbacks
+        to send (maybe none).
 
         ``late`` completes like ``lost``: STK has no queue-timeout URL to be late on.
         """
         state = self.state
         with state.lock:
             now = state.clock()
-            code = _STK_CODES.get(outcome, 0)
+            code = code or _STK_CODES.get(outcome, 0)
+            if code == 0:
+                day_minor = state.daily.of(tx.msisdn, now)
+                code = state.limits.stk_code(tx.amount_minor, day_minor, state.org.working_minor)
             if code == 0 and state.wallet(tx.msisdn) < tx.amount_minor:
                 code = 1
             tx.completed_at = now
@@ -73,6 +84,7 @@ class StkRoutes:
                 state.pay_in(tx, now)
             tx.state = TxState.COMPLETED if code == 0 else TxState.FAILED
             tx.result_code, tx.result_desc = code, payloads.RESULT_DESCS[code]
+            state.subscribers.close(tx.key)
             if outcome is Outcome.LATE:
                 return []
             assert tx.callback_url is not None
@@ -84,7 +96,7 @@ class StkRoutes:
         command = body.get("TransactionType")
         if command not in STK_TYPES:
             raise bad("TransactionType")
-        amount = amount_minor(body, 1, 999_999_999)
+        amount = amount_minor(body)
         payer = msisdn(body, "PartyA")
         phone = msisdn(body, "PhoneNumber")
         text(body, "PartyB")
@@ -93,6 +105,8 @@ class StkRoutes:
         text(body, "TransactionDesc", 1, 13)
         now = state.clock()
         with state.lock:
+            if state.subscribers.locked(phone):
+                raise DarajaError(500, *UNABLE_TO_LOCK)
             tx = Transaction("stk", payloads.checkout_id(now, phone), payer, amount, now)
             while not state.add(tx):  # two pushes in the same millisecond
                 tx.key = payloads.checkout_id(now, phone)
@@ -101,7 +115,13 @@ class StkRoutes:
             tx.command_id, tx.account_reference = str(command), reference
             script = state.script_for(phone)
             tx.outcome = script.outcome
-            calls = [] if tx.outcome is Outcome.PENDING else self.finish(tx, tx.outcome)
+            if state.subscribers.rule_limited(phone, amount, now):
+                calls = self.finish(tx, tx.outcome, RULE_LIMITED)
+            elif tx.outcome is Outcome.PENDING:
+                state.subscribers.show(phone, tx.key)
+                calls = []
+            else:
+                calls = self.finish(tx, tx.outcome)
         logger.info("sim STK %s to %s: %s", tx.key, mask_msisdn(phone), tx.outcome)
         self.sim.dispatch(tasks, calls, script)
         return JSONResponse(

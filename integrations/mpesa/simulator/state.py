@@ -1,4 +1,5 @@
-"""The simulated M-Pesa world, in memory: apps, the organisation, wallets, tokens, transactions.
+"""The simulated M-Pesa world, in memory: apps, the organisation, wallets, tokens, transactions,
+the limit figures and each customer's day, the phones' prompts.
 
 Every mutation happens under ``SimulatorState.lock`` (an RLock), so the FastAPI worker threads,
 the delivery threads and the test thread may share one state. Money is in cents; M-Pesa itself
@@ -22,6 +23,7 @@ from integrations.mpesa.credentials import NAIROBI
 from integrations.mpesa.simulator import statement
 from integrations.mpesa.simulator.faults import Faults, updated
 from integrations.mpesa.simulator.keys import SimulatorKeys, generate_keys
+from integrations.mpesa.simulator.limits import DailyTotals, Limits
 from integrations.mpesa.simulator.outcomes import (
     DEFAULT_COPIES,
     DEFAULT_DELAY_S,
@@ -31,6 +33,7 @@ from integrations.mpesa.simulator.outcomes import (
     Outcome,
     Script,
 )
+from integrations.mpesa.simulator.subscribers import Subscribers
 
 TOKEN_LIFETIME = timedelta(seconds=3600)
 DEFAULT_WALLET_MINOR = 50_000_00
@@ -85,6 +88,8 @@ class C2BUrls:
     response_type: str
     confirmation_url: str
     validation_url: str
+    version: str = "v2"
+    """The API version they were registered through: v1 notices hash the MSISDN, v2 mask it."""
 
 
 @dataclass
@@ -146,6 +151,11 @@ class SimulatorState:
     initiator_lockout_after: int = DEFAULT_LOCKOUT_AFTER
     initiator_failures: int = 0
     initiator_locked: bool = False
+    limits: Limits = field(default_factory=Limits)
+    daily: DailyTotals = field(default_factory=DailyTotals, repr=False)
+    subscribers: Subscribers = field(default_factory=Subscribers, repr=False)
+    allow_local_callbacks: bool = True
+    """Accept local C2B URLs (``callback_urls``) that Safaricom would refuse."""
     movements: list[statement.Movement] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
@@ -271,12 +281,17 @@ class SimulatorState:
         with self.lock:
             self.wallets[msisdn] = self.wallet(msisdn) + amount_minor
 
+    def set_wallet(self, msisdn: str, balance_minor: int) -> None:
+        with self.lock:
+            self.wallets[msisdn] = balance_minor
+
     def pay_out(self, tx: Transaction, now: datetime) -> None:
         """B2C: the utility account to the payee's wallet (the caller checked the funds)."""
         assert tx.receipt is not None
         with self.lock:
             self.org.utility_minor -= tx.amount_minor
             self.move_to_wallet(tx.msisdn, tx.amount_minor)
+            self.daily.add(tx.msisdn, now, tx.amount_minor)
             self.movements.append(
                 statement.business_payment(
                     receipt=tx.receipt,
@@ -295,6 +310,7 @@ class SimulatorState:
         with self.lock:
             self.move_to_wallet(tx.msisdn, -tx.amount_minor)
             self.org.working_minor += tx.amount_minor
+            self.daily.add(tx.msisdn, now, tx.amount_minor)
             self.movements.append(
                 statement.paid_in(
                     receipt=tx.receipt,
@@ -397,6 +413,8 @@ class SimulatorState:
                 "phone_outcomes": {k: v.to_json() for k, v in self.phone_outcomes.items()},
                 "next_outcomes": [s.to_json() for s in self.next_outcomes],
                 "faults": self.faults.to_json(),
+                "limits": asdict(self.limits),
+                "allow_local_callbacks": self.allow_local_callbacks,
                 "initiator": {
                     "locked": self.initiator_locked,
                     "failures": self.initiator_failures,
