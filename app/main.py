@@ -70,7 +70,10 @@ def create_app(
     app.include_router(audit_router.router)
     app.include_router(reconciliation_router.router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
-    app.add_middleware(InputGuardMiddleware)  # inside the size limit: it buffers the body
+    app.add_middleware(  # inside the size limit: it buffers the body
+        InputGuardMiddleware,
+        store_refused_prefixes=(settings.mpesa_callback_path_prefix.rstrip("/") + "/",),
+    )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -5,9 +5,10 @@ A refusal is a 400 problem+json (``invalid_text`` or ``json_too_deep``), never a
 are checked by their type: URL-encoded forms (USSD) field by field, multipart uploads not at
 all (a statement file is binary; its parser checks its cells), anything else as text and,
 when it starts like JSON, as JSON. Daraja's callbacks are the exception: M-Pesa must get its
-answer and a payment must not vanish, so under ``STORE_REFUSED_PREFIXES`` the refusal is
+answer and a payment must not vanish, so under the callback prefixes the refusal is
 handed to the route (``refusal_of``), which stores the body as malformed with the reason (the
-exceptions queue) and acknowledges it.
+exceptions queue) and acknowledges it. The callback prefixes come from settings (a deployment
+may move its callback paths), so the middleware is given them.
 
 Runs inside the body size limit, so the body it buffers is bounded.
 """
@@ -22,9 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import MEDIA_TYPE, problem_bytes
 from app.security.input_text import InputRefused, check_form, check_json_bytes, check_text
-from integrations.mpesa.client import CALLBACK_PATH_PREFIX
 
-STORE_REFUSED_PREFIXES = (CALLBACK_PATH_PREFIX + "/",)
 _REFUSAL_KEY = "input_refusal"
 
 
@@ -48,8 +47,11 @@ def check_request(scope: Scope, body: bytes) -> None:
 
 
 class InputGuardMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, store_refused_prefixes: tuple[str, ...]) -> None:
+        """``store_refused_prefixes``: paths under which refused input goes on to the route
+        (the provider callbacks), each ending in ``/``."""
         self.app = app
+        self.store_refused_prefixes = store_refused_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -60,7 +62,7 @@ class InputGuardMiddleware:
             try:
                 check_request(scope, body)
             except InputRefused as refused:
-                if not scope["path"].startswith(STORE_REFUSED_PREFIXES):
+                if not scope["path"].startswith(self.store_refused_prefixes):
                     await _refuse(send, refused)
                     return
                 scope.setdefault("state", {})[_REFUSAL_KEY] = refused

@@ -126,6 +126,29 @@ def test_a_refused_callback_is_stored_malformed_with_its_reason_and_acknowledged
     assert "254712345678" not in row.body
 
 
+def test_under_a_deployment_s_own_callback_prefix_a_refused_callback_is_still_stored(
+    fund: Fund, tmp_path: Path
+) -> None:
+    """The prefix is a setting: the edge must hand refused callbacks to the route wherever
+    the deployment put them, not only under SPEC's default."""
+    app = app_for(
+        fund.sessions.database,
+        fund.clock,
+        tmp_path / "seal.pem",
+        mpesa_callback_token=TOKEN,
+        mpesa_callback_path_prefix="/hooks/mm",
+        field_keys_path=tmp_path / "field-keys.json",
+    )
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.post(
+            f"/hooks/mm/{TOKEN}/c2b/confirmation", content=b'{"TransID": "R\\u0000"}', headers=JSON
+        )
+    assert answer.status_code == 200
+    with fund.sessions.reader() as session:
+        [row] = session.scalars(select(MpesaCallback))
+    assert row.status == "malformed"
+
+
 def test_ussd_hops_and_events_with_a_nul_are_a_400_not_the_apology_screen(
     client: TestClient,
 ) -> None:
