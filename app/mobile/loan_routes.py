@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.deps import AppClock, ReadSession, Tasks
+from app.api.params import RecordId
 from app.clock import business_date
 from app.lending.origination import LoanRequest, quote, request_loan
 from app.mobile.auth import CurrentBorrower
@@ -129,7 +130,9 @@ def my_loans(
 
 
 @router.get("/loans/{loan_id}", summary="One of your loans", responses=NOT_YOURS)
-def my_loan(loan_id: int, owner: CurrentBorrower, session: ReadSession, clock: AppClock) -> LoanOut:
+def my_loan(
+    loan_id: RecordId, owner: CurrentBorrower, session: ReadSession, clock: AppClock
+) -> LoanOut:
     loan = own_loan(session, owner.borrower_id, loan_id)
     return loan_view(session, loan, business_date(clock()))
 
@@ -166,5 +169,7 @@ def repay(
     summary="A repayment prompt and its outcome",
     responses=NOT_YOURS,
 )
-def my_repayment(request_id: int, owner: CurrentBorrower, session: ReadSession) -> StkRequestOut:
+def my_repayment(
+    request_id: RecordId, owner: CurrentBorrower, session: ReadSession
+) -> StkRequestOut:
     return stk_view(own_stk_request(session, owner.borrower_id, request_id))

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.api.deps import AppClock, ReadSession, Tasks
+from app.api.params import RecordId
 from app.borrowers.service import get_borrower
 from app.lending.loans import open_loan_id
 from app.mobile.auth import CurrentBorrower
@@ -72,7 +73,7 @@ def withdraw(
     responses=NOT_YOURS,
 )
 def my_withdrawal(
-    withdrawal_id: int, owner: CurrentBorrower, session: ReadSession
+    withdrawal_id: RecordId, owner: CurrentBorrower, session: ReadSession
 ) -> DisbursementOut:
     return disbursement_view(own_withdrawal(session, owner.borrower_id, withdrawal_id))
 
