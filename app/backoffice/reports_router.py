@@ -68,12 +68,7 @@ class CsvTableRequired(DomainError):
 
 def report_session(sessions: Annotated[Sessions, Depends(get_sessions)]) -> Iterator[Session]:
     """A read-only transaction on one snapshot, never committed."""
-    engine = sessions.database.read_engine
-    if engine.dialect.name == "postgresql":
-        engine = engine.execution_options(
-            isolation_level="REPEATABLE READ", postgresql_readonly=True
-        )
-    with Session(engine) as session:
+    with sessions.snapshot() as session:
         yield session
 
 

@@ -16,6 +16,7 @@ from app.mobile.deps import (
     BoundedBodyRoute,
     IdempotencyKey,
     hand_over,
+    lock_money_moves,
     scoped_key,
 )
 from app.mobile.loan_routes import NOT_YOURS, payout_exists
@@ -58,6 +59,7 @@ def withdraw(
 ) -> DisbursementOut:
     scoped = scoped_key(owner.borrower_id, "withdrawal", key)
     with sessions.unit_of_work() as session:
+        lock_money_moves(session, owner.borrower_id)
         replayed = payout_exists(session, scoped)
         payout = request_savings_withdrawal(
             session, Ledger(session, clock), owner.borrower_id, body.amount_minor, scoped, clock()
