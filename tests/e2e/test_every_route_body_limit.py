@@ -51,7 +51,7 @@ def _content_type(route: Any) -> str:
 
 
 def test_every_route_with_a_body_refuses_an_oversized_chunked_body(
-    walk: tuple[TestClient, Callers],
+    walk: tuple[TestClient, Callers], record_property: Any
 ) -> None:
     client, callers = walk
     wrong: list[str] = []
@@ -77,6 +77,8 @@ def test_every_route_with_a_body_refuses_an_oversized_chunked_body(
             # a route that reads no body may answer as it would without one, never as if
             # the body it was cut off from were malformed
             wrong.append(f"{method} {path}: {answer.status_code} {answer.text[:80]}")
+    record_property("routes_walked", walked)
+    record_property("routes_answering_413", len(refused))
     assert wrong == []
     assert walked >= 40
     assert ("POST", "/callbacks/mpesa/{token}/stk") in refused  # reads its body itself

@@ -75,7 +75,7 @@ def test_every_integer_parameter_declares_a_bound_under_bigint(
 
 
 def test_every_integer_path_parameter_refuses_ids_out_of_range(
-    walk: tuple[TestClient, Callers],
+    walk: tuple[TestClient, Callers], record_property: Any
 ) -> None:
     client, callers = walk
     wrong: list[str] = []
@@ -91,11 +91,15 @@ def test_every_integer_path_parameter_refuses_ids_out_of_range(
                     continue
                 wrong.append(f"{method} {url}: {answer.status_code} {answer.text[:120]}")
     assert wrong == []
+    record_property("routes_walked", len(walked))
+    record_property("requests", len(walked) * len(OUT_OF_RANGE_IDS))
     assert len(walked) >= 30  # the loans, repayments and withdrawals of the app among them
     assert ("GET", "/api/v1/loans/{loan_id}") in walked
 
 
-def test_every_integer_query_parameter_refuses_2_63(walk: tuple[TestClient, Callers]) -> None:
+def test_every_integer_query_parameter_refuses_2_63(
+    walk: tuple[TestClient, Callers], record_property: Any
+) -> None:
     client, callers = walk
     wrong: list[str] = []
     walked = 0
@@ -110,6 +114,7 @@ def test_every_integer_query_parameter_refuses_2_63(walk: tuple[TestClient, Call
             )
             if answer.status_code != 422 or ["query", field.alias] not in error_locations(answer):
                 wrong.append(f"{method} {path}?{field.alias}=2**63: {answer.status_code}")
+    record_property("parameters_walked", walked)
     assert wrong == []
     assert walked >= 30
 
@@ -124,7 +129,7 @@ def _date_params(client: TestClient) -> list[tuple[str, str, Any, Any]]:
 
 
 def test_every_date_query_parameter_refuses_a_bare_number(
-    walk: tuple[TestClient, Callers],
+    walk: tuple[TestClient, Callers], record_property: Any
 ) -> None:
     client, callers = walk
     wrong: list[str] = []
@@ -139,6 +144,8 @@ def test_every_date_query_parameter_refuses_a_bare_number(
             )
             if answer.status_code != 422 or ["query", field.alias] not in error_locations(answer):
                 wrong.append(f"{method} {path}?{field.alias}={number}: {answer.status_code}")
+    record_property("parameters_walked", len(found))
+    record_property("routes_walked", len({(m, p) for m, p, _, _ in found}))
     assert wrong == []
     assert len(found) >= 12  # reports' as_of/from/to, the books' as_of/until, the audit log's
 

@@ -209,7 +209,7 @@ def watch_staff_gets(live: Live, stop: threading.Event) -> list[tuple[int, float
 @pytest.mark.parametrize("borrower_count", [1, 8], ids=["one borrower", "8 borrowers"])
 @pytest.mark.parametrize("name", sorted(ROUTES))
 def test_more_concurrent_money_requests_than_connections_are_all_answered_once(
-    live: Live, name: str, borrower_count: int
+    live: Live, name: str, borrower_count: int, record_property: Any
 ) -> None:
     route = ROUTES[name]
     fund = live.fund
@@ -229,6 +229,11 @@ def test_more_concurrent_money_requests_than_connections_are_all_answered_once(
         staff = staff_gets.result()
 
     statuses = Counter(a.status for a in answers)
+    seconds = sorted(a.seconds for a in answers)
+    record_property("requests", len(answers))
+    record_property("statuses", dict(statuses))
+    record_property("answer_s_median_max", (seconds[len(seconds) // 2], seconds[-1]))
+    record_property("staff_gets_and_max_s", (len(staff), max(s for _, s in staff)))
     assert len(answers) == CONCURRENT > CONNECTIONS
     assert all(status < 500 for status in statuses), statuses
     assert max(a.seconds for a in answers) < ANSWERED_WITHIN_S, statuses

@@ -15,6 +15,7 @@ route admits), on PostgreSQL, so a new route is covered without touching this fi
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ def one_connection(pg_database: Database, tmp_path: Path) -> Iterator[tuple[Fast
 
 
 def test_every_route_works_with_a_pool_of_one_connection(
-    one_connection: tuple[FastAPI, Callers],
+    one_connection: tuple[FastAPI, Callers], record_property: Any
 ) -> None:
     app, callers = one_connection
     by_operation = {(method, path): route for method, path, route in routes(app)}
@@ -73,6 +74,9 @@ def test_every_route_works_with_a_pool_of_one_connection(
     answered: list[tuple[str, int]] = []
     for operation in operations:
         _exercise(operation, callers, by_operation, answered)()
+    record_property("operations", len(operations))
+    record_property("requests", len(answered))
+    record_property("statuses", dict(Counter(status for _, status in answered)))
     assert [(call, status) for call, status in answered if status >= 500] == []
     assert len(operations) > 80
     assert len(answered) >= 2 * len(operations)
@@ -102,12 +106,13 @@ def _exercise(
 
 
 def test_with_the_pool_exhausted_every_route_answers_within_the_timeout(
-    pg_database: Database, tmp_path: Path
+    pg_database: Database, tmp_path: Path, record_property: Any
 ) -> None:
     app, callers = pooled_app(pg_database, tmp_path, pool_size=2)
     slow: list[str] = []
     wrong: list[str] = []
     busy = 0
+    longest_s = 0.0
     with TestClient(app, raise_server_exceptions=False) as client:
         engine = app.state.sessions.database.write_engine
         held = [engine.connect() for _ in range(2)]
@@ -118,6 +123,7 @@ def test_with_the_pool_exhausted_every_route_answers_within_the_timeout(
                 answer = client.request(
                     method, concrete(path), headers=headers, json={} if method != "GET" else None
                 )
+                longest_s = max(longest_s, time.monotonic() - began)
                 if time.monotonic() - began > POOL_TIMEOUT_S + ANSWER_MARGIN_S:
                     slow.append(f"{method} {path}")
                 problem = answer.headers.get("content-type") == "application/problem+json"
@@ -132,6 +138,9 @@ def test_with_the_pool_exhausted_every_route_answers_within_the_timeout(
             for connection in held:
                 connection.close()
         assert client.get("/api/v1/loans/current", headers=callers.borrower()).status_code == 200
+    record_property("routes_walked", len(routes(app)))
+    record_property("answered_503_busy", busy)
+    record_property("longest_answer_s", round(longest_s, 3))
     assert wrong == []
     assert slow == []
     assert busy >= 40  # every signed-in route needs the database to know its caller
