@@ -24,14 +24,14 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from app.db.engine import Database
 from app.db.session import Sessions
 from tests.support.api import app_for
 from tests.support.clock import FrozenClock
 from tests.support.lending import KES, open_fund
-from tests.support.routes import Callers, concrete, routes
+from tests.support.routes import Callers, concrete, repeatable, routes
 
 pytestmark = pytest.mark.postgres
 
@@ -90,13 +90,7 @@ def _exercise(
 ) -> Any:
     route = by_operation[(operation.method.upper(), operation.path)]
 
-    @settings(
-        max_examples=EXAMPLES_PER_OPERATION,
-        derandomize=True,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        database=None,
-    )
+    @repeatable(EXAMPLES_PER_OPERATION)
     @given(case=operation.as_strategy())
     def exercise(case: schemathesis.Case) -> None:
         answer = case.call(headers=callers.for_route(route))

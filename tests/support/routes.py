@@ -12,6 +12,7 @@ from typing import Annotated, Any, get_args, get_origin
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
+from hypothesis import HealthCheck, settings
 
 from app.mobile.auth import current_borrower
 from app.mobile.tokens import start_session
@@ -109,6 +110,18 @@ def bound(field: Any, name: str) -> int | None:
 def concrete(path: str, **values: str) -> str:
     """The path with ``values`` in their placeholders and 1 in every other one."""
     return re.sub(r"\{([^}]+)\}", lambda m: values.get(m.group(1), "1"), path)
+
+
+def repeatable(max_examples: int) -> settings:
+    """Hypothesis settings for walking operations with generated requests: derandomised and
+    bounded, so CI is repeatable, and no example database."""
+    return settings(
+        max_examples=max_examples,
+        derandomize=True,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
 
 
 class Callers:
