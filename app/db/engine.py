@@ -22,7 +22,6 @@ from sqlalchemy.pool import NullPool
 from app.settings import Settings
 
 
-
 @dataclass(frozen=True)
 class Database:
     write_engine: Engine
