@@ -25,6 +25,15 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL: sqlite:///... or postgresql+psycopg://...",
     )
     database_pool_size: int = Field(10, ge=1, le=200)
+    database_max_overflow: int = Field(
+        5, ge=0, le=200, description="Connections opened beyond the pool under a burst"
+    )
+    database_pool_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="Longest wait for a pooled connection before answering 503 (PostgreSQL)",
+    )
     sqlite_busy_timeout_ms: int = Field(10_000, ge=0, le=600_000)
     broker_url: str = Field(
         f"sqla+sqlite:///{VAR_DIR}/celery-broker.sqlite3",

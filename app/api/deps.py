@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI, Request
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
-from app.db.session import Sessions
+from app.db.session import RequestSessions, Sessions
 from app.security.fields import BlindIndex, FieldCrypto, InvalidFieldKeysFile, load_field_crypto
 from app.settings import Settings
 from app.taskqueue import TaskQueue
@@ -19,8 +19,9 @@ _field_keys_lock = threading.Lock()
 
 
 def get_sessions(request: Request) -> Sessions:
-    sessions: Sessions = request.app.state.sessions
-    return sessions
+    """The request's own sessions (one per request: FastAPI caches a dependency's value for
+    the request), of which at most one holds a database connection at a time."""
+    return RequestSessions(request.app.state.sessions)
 
 
 def get_settings_dep(request: Request) -> Settings:

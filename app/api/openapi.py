@@ -1,6 +1,7 @@
 """The OpenAPI document says what the service really answers: every error is RFC 9457
 problem+json, so each operation documents 4XX (and FastAPI's 422) with the Problem schema
-instead of FastAPI's default ``application/json`` validation error."""
+instead of FastAPI's default ``application/json`` validation error, and every operation that
+takes a body documents 413 (the app-wide body size limit)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "additionalProperties": True,
 }
 _PROBLEM_CONTENT = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+BODY_METHODS = frozenset({"post", "put", "patch"})
+"""Operations that carry a body: every one may be refused with 413 (the size limit is
+app-wide middleware, so no route declares it itself)."""
+_TOO_LARGE = {"description": "Request body over the size limit"}
 
 
 def install_problem_openapi(app: FastAPI) -> None:
@@ -44,8 +49,11 @@ def install_problem_openapi(app: FastAPI) -> None:
             for schema in ("HTTPValidationError", "ValidationError"):
                 document["components"]["schemas"].pop(schema, None)
             for path in document.get("paths", {}).values():
-                for operation in path.values():
-                    _problems_for(operation.setdefault("responses", {}))
+                for method, operation in path.items():
+                    responses = operation.setdefault("responses", {})
+                    if method in BODY_METHODS:
+                        responses.setdefault("413", _TOO_LARGE)
+                    _problems_for(responses)
             app.openapi_schema = document
         return app.openapi_schema
 

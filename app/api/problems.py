@@ -2,7 +2,8 @@
 
 Every refusal carries ``type`` (a stable URN naming the broken rule), ``title``,
 ``status``, ``detail`` and, where useful, ``errors``. An unexpected exception becomes a
-500 problem that names only the request id — never a stack trace or a stored value.
+500 problem that names only the request id — never a stack trace or a stored value. A
+database pool exhausted for its whole timeout is a 503 with ``Retry-After``, not a 500.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import DomainError
@@ -22,6 +24,8 @@ from ledger.errors import LedgerError
 PROBLEM_TYPE_PREFIX = "urn:mkopo:problem:"
 MEDIA_TYPE = "application/problem+json"
 log = structlog.get_logger("mkopo.problems")
+RETRY_AFTER_BUSY_S = 2
+"""What a 503 for a busy database asks the client to wait before trying again."""
 
 
 class ProblemError(Exception):
@@ -102,6 +106,18 @@ def install_problem_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return problem_response(
             exc.status_code, code, str(exc.detail), getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _busy(_request: Request, _exc: PoolTimeout) -> JSONResponse:
+        # Every connection stayed busy for the pool's whole (short) timeout: an overload, not
+        # a bug, so answer at once with when to retry (money moves replay by their key).
+        log.warning("database_pool_exhausted")
+        return problem_response(
+            503,
+            "database_busy",
+            "The service is busy; try again shortly",
+            {"Retry-After": str(RETRY_AFTER_BUSY_S)},
         )
 
     @app.exception_handler(Exception)

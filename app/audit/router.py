@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
 
 from app.api.deps import AppClock, ReadSession, get_sessions
+from app.api.params import IsoDateTime
 from app.api.problems import ProblemError
 from app.audit.chain import ChainReport, verify_chain
 from app.audit.log import DEFAULT_PAGE, MAX_PAGE, AuditFilter, record, search, staff_actor
@@ -27,7 +28,7 @@ Auditor = Annotated[StaffUser, Depends(require_roles(Role.AUDITOR, Role.ADMIN))]
 AppSessions = Annotated[Sessions, Depends(get_sessions)]
 Filter = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
 """No control characters: PostgreSQL text cannot hold NUL."""
-Moment = Annotated[datetime | None, Query(description="ISO 8601 with a zone")]
+Moment = Annotated[IsoDateTime | None, Query(description="ISO 8601 with a zone")]
 
 
 class AuditRecordOut(BaseModel):

@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.api.deps import AppClock, get_sessions
+from app.api.params import IsoDate
 from app.backoffice import reports_csv
 from app.backoffice.reports_csv import PortfolioTable
 from app.backoffice.reports_dates import DayRange, check_date, day_range
@@ -67,12 +68,7 @@ class CsvTableRequired(DomainError):
 
 def report_session(sessions: Annotated[Sessions, Depends(get_sessions)]) -> Iterator[Session]:
     """A read-only transaction on one snapshot, never committed."""
-    engine = sessions.database.read_engine
-    if engine.dialect.name == "postgresql":
-        engine = engine.execution_options(
-            isolation_level="REPEATABLE READ", postgresql_readonly=True
-        )
-    with Session(engine) as session:
+    with sessions.snapshot() as session:
         yield session
 
 
@@ -80,9 +76,9 @@ ReportSession = Annotated[Session, Depends(report_session)]
 Format = Annotated[
     Literal["json", "csv"], Query(alias="format", description="json (default) or csv")
 ]
-AsOf = Annotated[date | None, Query(description="Business date (Nairobi); default today")]
-From = Annotated[date | None, Query(alias="from", description="First business day, inclusive")]
-To = Annotated[date | None, Query(description="Last business day, inclusive; default today")]
+AsOf = Annotated[IsoDate | None, Query(description="Business date (Nairobi); default today")]
+From = Annotated[IsoDate | None, Query(alias="from", description="First business day, inclusive")]
+To = Annotated[IsoDate | None, Query(description="Last business day, inclusive; default today")]
 
 
 def _today(clock: AppClock) -> date:

@@ -7,9 +7,11 @@ import binascii
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 
 from app.api.deps import AppClock, AppSettings, ReadSession
+from app.api.params import IsoDateTime
+from app.api.params import RecordId as Id
 from app.api.problems import ProblemError
 from app.books.keys import trusted_public_keys
 from app.books.schemas import (
@@ -34,9 +36,8 @@ router = APIRouter(
     dependencies=[Depends(require_roles(Role.AUDITOR, Role.ADMIN))],
 )
 
-Id = Annotated[int, Path(ge=1, le=2**62)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
-AsOf = Annotated[datetime | None, Query(description="Value date (ISO 8601 with zone)")]
+AsOf = Annotated[IsoDateTime | None, Query(description="Value date (ISO 8601 with zone)")]
 
 
 def _aware(moment: datetime | None) -> datetime | None:

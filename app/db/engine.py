@@ -3,7 +3,9 @@
 SQLite (the embedded default): WAL journal, foreign keys on, a busy timeout, and two
 engines — one whose transactions start with ``BEGIN IMMEDIATE`` (writers queue for the
 write lock up front instead of failing midway with "database is locked"), and one with
-plain deferred transactions for reads. PostgreSQL (psycopg 3): one pooled engine for both.
+plain deferred transactions for reads. PostgreSQL (psycopg 3): one pooled engine for both,
+whose wait for a free connection is short (``database_pool_timeout_s``): an exhausted pool is
+answered with 503 at once rather than after SQLAlchemy's default 30 s.
 
 Every engine hides statement parameters (``hide_parameters``): an error's message, logged or
 stored, names the statement but never the values bound to it (a phone number, a name).
@@ -77,7 +79,8 @@ def make_database(settings: Settings) -> Database:
     engine = create_engine(
         url,
         pool_size=settings.database_pool_size,
-        max_overflow=5,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout_s,
         pool_pre_ping=True,
         hide_parameters=True,
     )

@@ -9,7 +9,7 @@ cancelled (nothing was lent; the limit is free again because nothing is outstand
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.borrowers.service import get_borrower
 from app.clock import business_date
 from app.lending.models import Loan, LoanStatus, Repayment
+from app.lending.quotes import total_due_on_due_date
 from app.lending.repayments import apply_credit_balance, close_if_settled
 from app.money import kes
 from app.notifications.outbox import queue_sms
@@ -46,17 +47,28 @@ def on_disbursed(
     borrower.savings_long_minor += payout.savings_long_minor
     borrower.savings_short_minor += payout.savings_short_minor
     session.flush()
+    credit = None
+    if borrower.credit_balance_minor > 0:
+        credit = apply_credit_balance(session, ledger, loan, borrower, now)
     queue_sms(
         session,
         borrower.id,
         f"disbursed:{payout.originator_id}",
-        f"Mkopo: {kes(payout.amount_minor)} sent to your M-Pesa for loan "
-        f"{loan.account_number}. Total due {kes(loan.outstanding_minor)} by "
-        f"{loan.due_on:%d-%m-%Y}.",
+        _disbursed_text(payout, loan, credit, business_date(completed_at)),
         now,
     )
-    if borrower.credit_balance_minor > 0:
-        apply_credit_balance(session, ledger, loan, borrower, now)
+
+
+def _disbursed_text(payout: Payout, loan: Loan, credit: Repayment | None, today: date) -> str:
+    """The payout SMS: the total due is what the loan owes on its due date after any credit
+    balance, as the quote said (never the quote before the credit, nor the debt of day 0)."""
+    assert loan.due_on is not None
+    sent = f"Mkopo: {kes(payout.amount_minor)} sent to your M-Pesa for loan {loan.account_number}."
+    used = f" Your credit of {kes(credit.amount_minor)} was applied." if credit else ""
+    if loan.status == LoanStatus.REPAID:
+        return f"{sent}{used} Nothing is left to pay."
+    due = total_due_on_due_date(loan, today)
+    return f"{sent}{used} Total due {kes(due)} by {loan.due_on:%d-%m-%Y}."
 
 
 def on_disbursement_failed(session: Session, payout: Payout, now: datetime) -> None:

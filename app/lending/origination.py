@@ -29,7 +29,13 @@ from app.lending import errors
 from app.lending.account_numbers import account_number
 from app.lending.loans import open_loan
 from app.lending.models import Loan, LoanStatus
-from app.lending.quotes import Quote, quote_new_loan, quote_top_up, split_disbursement
+from app.lending.quotes import (
+    Quote,
+    owed_by,
+    quote_new_loan,
+    quote_top_up,
+    split_disbursement,
+)
 from app.payments.models import Payout, PayoutPurpose, PayoutStatus
 from app.products.models import Product
 from app.products.terms import ProductTerms
@@ -62,17 +68,11 @@ def quote(
     loan = open_loan(session, borrower_id)
     _check_request(borrower, terms, loan, amount_minor)
     today = business_date(now)
+    credit = borrower.credit_balance_minor
     if loan is None:
-        return quote_new_loan(terms, amount_minor, today)
+        return quote_new_loan(terms, amount_minor, today, credit)
     assert loan.due_on is not None
-    return quote_top_up(
-        terms,
-        amount_minor,
-        today,
-        loan.due_on,
-        loan.principal_outstanding_minor,
-        loan.outstanding_minor,
-    )
+    return quote_top_up(terms, amount_minor, today, loan.due_on, owed_by(loan), credit)
 
 
 def request_loan(session: Session, ledger: Ledger, request: LoanRequest, now: datetime) -> Payout:
@@ -80,10 +80,11 @@ def request_loan(session: Session, ledger: Ledger, request: LoanRequest, now: da
 
     Replaying ``idempotency_key`` returns the first payout.
     """
+    # The lock first: a same-key request still running is waited for, then replayed.
+    borrower = get_borrower(session, request.borrower_id, lock=True)
     replay = _replay(session, request)
     if replay is not None:
         return replay
-    borrower = get_borrower(session, request.borrower_id, lock=True)
     terms = product_terms(session, request.product_code)
     loan = open_loan(session, borrower.id)
     _check_request(borrower, terms, loan, request.amount_minor)

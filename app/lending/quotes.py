@@ -4,14 +4,21 @@ Amounts: the borrower asks for whole shillings; the cash sent is the amount less
 share, rounded DOWN to the shilling (mobile money moves whole shillings), and the savings take
 the rest, split long-term / short-term with the long-term share rounded down to the cent.
 Interest is simple, on the full amount (savings part included), to the due date.
+
+A credit balance (earlier overpayments) is applied to the loan when the money arrives, so the
+quote applies it too: the total due, the interest and every screen and SMS that repeat them
+are for the debt that is left after the credit (``credit_applied_minor`` says how much).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from app.lending.allocation import allocate
 from app.lending.interest import interest_for_term
+from app.lending.models import Loan
 from app.money import BP, share_of
 from app.products.terms import ProductTerms
 
@@ -52,11 +59,75 @@ class Quote:
     penalty_rate_bp: int
     outstanding_before_minor: int = 0
     """For a top-up: what was already owed."""
+    credit_applied_minor: int = 0
+    """The borrower's credit balance applied to the loan at payout (already taken off
+    ``total_due_minor``)."""
 
 
-def quote_new_loan(terms: ProductTerms, amount_minor: int, today: date) -> Quote:
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """What an open loan owes now, by part."""
+
+    penalty_minor: int = 0
+    interest_minor: int = 0
+    principal_minor: int = 0
+
+    @property
+    def total_minor(self) -> int:
+        return self.penalty_minor + self.interest_minor + self.principal_minor
+
+
+def owed_by(loan: Loan) -> Owed:
+    return Owed(
+        loan.penalty_outstanding_minor,
+        loan.interest_outstanding_minor,
+        loan.principal_outstanding_minor,
+    )
+
+
+def total_due_on_due_date(loan: Loan, today: date) -> int:
+    """What an open loan will owe on its due date if nothing more is paid (what the SMS at
+    payout tells the borrower, and what the quote said)."""
+    assert loan.due_on is not None, f"loan {loan.id} has not started"
+    rate_bp = ProductTerms.from_snapshot(loan.product_terms).regular_rate_bp
+    return due_on_due_date(owed_by(loan), (loan.due_on - today).days, rate_bp)[1]
+
+
+def due_on_due_date(owed: Owed, days_left: int, rate_bp: int) -> tuple[int, int]:
+    """(interest still to come, total owed on the due date) if nothing more is paid: the
+    principal accrues simple interest for the days left."""
+    interest = interest_for_term(owed.principal_minor, max(days_left, 0), rate_bp)
+    return interest, owed.total_minor + interest
+
+
+def after_credit(owed: Owed, credit_balance_minor: int, order: Sequence[str]) -> tuple[Owed, int]:
+    """The debt left once the credit balance is applied in the product's allocation order
+    (as ``apply_credit_balance`` will at payout), and how much of the credit that takes."""
+    paid = allocate(
+        min(max(credit_balance_minor, 0), owed.total_minor),
+        order,
+        {
+            "penalty": owed.penalty_minor,
+            "interest": owed.interest_minor,
+            "principal": owed.principal_minor,
+        },
+    )
+    left = Owed(
+        owed.penalty_minor - paid.penalty_minor,
+        owed.interest_minor - paid.interest_minor,
+        owed.principal_minor - paid.principal_minor,
+    )
+    return left, paid.total_minor
+
+
+def quote_new_loan(
+    terms: ProductTerms, amount_minor: int, today: date, credit_balance_minor: int = 0
+) -> Quote:
     split = split_disbursement(amount_minor, terms)
-    interest = interest_for_term(amount_minor, terms.term_days, terms.regular_rate_bp)
+    owed, credit = after_credit(
+        Owed(principal_minor=amount_minor), credit_balance_minor, terms.allocation_order
+    )
+    interest, total = due_on_due_date(owed, terms.term_days, terms.regular_rate_bp)
     return Quote(
         terms.code,
         amount_minor,
@@ -65,10 +136,11 @@ def quote_new_loan(terms: ProductTerms, amount_minor: int, today: date) -> Quote
         split.savings_long_minor,
         split.savings_short_minor,
         interest,
-        amount_minor + interest,
+        total,
         today + timedelta(days=terms.term_days),
         terms.regular_rate_bp,
         terms.penalty_rate_bp,
+        credit_applied_minor=credit,
     )
 
 
@@ -77,15 +149,18 @@ def quote_top_up(
     amount_minor: int,
     today: date,
     due_on: date,
-    principal_outstanding_minor: int,
-    outstanding_minor: int,
+    owed_before: Owed,
+    credit_balance_minor: int = 0,
 ) -> Quote:
     """A top-up keeps the loan's due date: interest runs on the new principal until then."""
     split = split_disbursement(amount_minor, terms)
-    days_left = max((due_on - today).days, 0)
-    interest = interest_for_term(
-        principal_outstanding_minor + amount_minor, days_left, terms.regular_rate_bp
+    owed = Owed(
+        owed_before.penalty_minor,
+        owed_before.interest_minor,
+        owed_before.principal_minor + amount_minor,
     )
+    owed, credit = after_credit(owed, credit_balance_minor, terms.allocation_order)
+    interest, total = due_on_due_date(owed, (due_on - today).days, terms.regular_rate_bp)
     return Quote(
         terms.code,
         amount_minor,
@@ -94,9 +169,10 @@ def quote_top_up(
         split.savings_long_minor,
         split.savings_short_minor,
         interest,
-        outstanding_minor + amount_minor + interest,
+        total,
         due_on,
         terms.regular_rate_bp,
         terms.penalty_rate_bp,
-        outstanding_minor,
+        owed_before.total_minor,
+        credit,
     )

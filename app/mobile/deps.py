@@ -9,10 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
 
 from app.api.deps import get_sessions
 from app.api.problems import problem_response
 from app.borrowers.errors import InvalidPhoneInput
+from app.borrowers.service import get_borrower
 from app.db.session import Sessions
 from app.mobile import errors
 from app.taskqueue import TaskQueue
@@ -73,6 +75,13 @@ def scoped_key(borrower_id: int, operation: str, key: str) -> str:
     """The key the services dedupe by: per borrower and per operation, so two borrowers (or
     a loan and a withdrawal) sending the same key never meet."""
     return f"app:{borrower_id}:{operation}:{key}"
+
+
+def lock_money_moves(session: Session, borrower_id: int) -> None:
+    """Take the borrower's row lock (held to commit) before looking for a replay, so a
+    request re-sent while the first is still running waits for it and replays its answer
+    instead of racing it to the idempotency key's unique index."""
+    get_borrower(session, borrower_id, lock=True)
 
 
 def hand_over(

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.deps import AppClock, ReadSession, Tasks
+from app.api.params import RecordId
 from app.clock import business_date
 from app.lending.origination import LoanRequest, quote, request_loan
 from app.mobile.auth import CurrentBorrower
@@ -23,6 +24,7 @@ from app.mobile.deps import (
     BoundedBodyRoute,
     IdempotencyKey,
     hand_over,
+    lock_money_moves,
     scoped_key,
 )
 from app.mobile.loan_views import current_loan, loan_view, loans_page, own_loan
@@ -72,6 +74,7 @@ def quote_loan(
         interest_to_due_minor=q.interest_to_due_minor,
         total_due_minor=q.total_due_minor,
         outstanding_before_minor=q.outstanding_before_minor,
+        credit_applied_minor=q.credit_applied_minor,
         due_on=q.due_on,
         regular_rate_bp=q.regular_rate_bp,
         penalty_rate_bp=q.penalty_rate_bp,
@@ -79,6 +82,7 @@ def quote_loan(
         cash_display=kes(q.cash_minor),
         savings_display=kes(q.savings_minor),
         interest_display=kes(q.interest_to_due_minor),
+        credit_applied_display=kes(q.credit_applied_minor),
         total_due_display=kes(q.total_due_minor),
     )
 
@@ -101,6 +105,7 @@ def borrow(
     scoped = scoped_key(owner.borrower_id, "loan", key)
     request = LoanRequest(owner.borrower_id, body.product_code, body.amount_minor, scoped)
     with sessions.unit_of_work() as session:
+        lock_money_moves(session, owner.borrower_id)
         replayed = payout_exists(session, scoped)
         payout = request_loan(session, Ledger(session, clock), request, clock())
         view = disbursement_view(payout)
@@ -129,7 +134,9 @@ def my_loans(
 
 
 @router.get("/loans/{loan_id}", summary="One of your loans", responses=NOT_YOURS)
-def my_loan(loan_id: int, owner: CurrentBorrower, session: ReadSession, clock: AppClock) -> LoanOut:
+def my_loan(
+    loan_id: RecordId, owner: CurrentBorrower, session: ReadSession, clock: AppClock
+) -> LoanOut:
     loan = own_loan(session, owner.borrower_id, loan_id)
     return loan_view(session, loan, business_date(clock()))
 
@@ -151,6 +158,7 @@ def repay(
 ) -> StkRequestOut:
     scoped = scoped_key(owner.borrower_id, "repayment", key)
     with sessions.unit_of_work() as session:
+        lock_money_moves(session, owner.borrower_id)
         replayed = (
             session.scalar(select(StkRequest.id).where(StkRequest.idempotency_key == scoped))
             is not None
@@ -166,5 +174,7 @@ def repay(
     summary="A repayment prompt and its outcome",
     responses=NOT_YOURS,
 )
-def my_repayment(request_id: int, owner: CurrentBorrower, session: ReadSession) -> StkRequestOut:
+def my_repayment(
+    request_id: RecordId, owner: CurrentBorrower, session: ReadSession
+) -> StkRequestOut:
     return stk_view(own_stk_request(session, owner.borrower_id, request_id))

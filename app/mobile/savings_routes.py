@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.api.deps import AppClock, ReadSession, Tasks
+from app.api.params import RecordId
 from app.borrowers.service import get_borrower
 from app.lending.loans import open_loan_id
 from app.mobile.auth import CurrentBorrower
@@ -15,6 +16,7 @@ from app.mobile.deps import (
     BoundedBodyRoute,
     IdempotencyKey,
     hand_over,
+    lock_money_moves,
     scoped_key,
 )
 from app.mobile.loan_routes import NOT_YOURS, payout_exists
@@ -57,6 +59,7 @@ def withdraw(
 ) -> DisbursementOut:
     scoped = scoped_key(owner.borrower_id, "withdrawal", key)
     with sessions.unit_of_work() as session:
+        lock_money_moves(session, owner.borrower_id)
         replayed = payout_exists(session, scoped)
         payout = request_savings_withdrawal(
             session, Ledger(session, clock), owner.borrower_id, body.amount_minor, scoped, clock()
@@ -72,7 +75,7 @@ def withdraw(
     responses=NOT_YOURS,
 )
 def my_withdrawal(
-    withdrawal_id: int, owner: CurrentBorrower, session: ReadSession
+    withdrawal_id: RecordId, owner: CurrentBorrower, session: ReadSession
 ) -> DisbursementOut:
     return disbursement_view(own_withdrawal(session, owner.borrower_id, withdrawal_id))
 

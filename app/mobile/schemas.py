@@ -127,7 +127,11 @@ class QuoteOut(BaseModel):
     savings_short_minor: int
     interest_to_due_minor: int
     total_due_minor: int
+    """Owed on the due date if nothing is repaid, after ``credit_applied_minor``."""
     outstanding_before_minor: int
+    credit_applied_minor: int
+    """Your credit balance (earlier overpayments), applied to the loan when the money
+    arrives: already taken off the total due."""
     due_on: date
     regular_rate_bp: int
     penalty_rate_bp: int
@@ -135,6 +139,7 @@ class QuoteOut(BaseModel):
     cash_display: str
     savings_display: str
     interest_display: str
+    credit_applied_display: str
     total_due_display: str
 
 

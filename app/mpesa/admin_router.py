@@ -12,12 +12,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.deps import AppClock, ReadSession, get_sessions
+from app.api.params import AfterId
+from app.api.params import RecordId as Id
 from app.audit.log import record, staff_actor
 from app.db.session import Sessions
 from app.mpesa.models import CollectionReversal, UnmatchedReceipt
@@ -36,9 +38,7 @@ router = APIRouter(prefix="/admin/v1", tags=["exceptions and reversals"])
 Officer = Annotated[StaffUser, Depends(require_roles(Role.ADMIN, Role.CREDIT_OFFICER))]
 Admin = Annotated[StaffUser, Depends(require_roles(Role.ADMIN))]
 AppSessions = Annotated[Sessions, Depends(get_sessions)]
-Id = Annotated[int, Path(ge=1, le=2**62)]
 Limit = Annotated[int, Query(ge=1, le=500)]
-AfterId = Annotated[int, Query(ge=0, le=2**62)]
 _REQUESTED = {"status": "requested"}
 
 

@@ -20,9 +20,11 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from app.api.deps import AppClock, ReadSession
+from app.api.params import AfterId
+from app.api.params import RecordId as Id
 from app.api.problems import ProblemError
 from app.audit.log import record, staff_actor
-from app.mpesa.admin_router import Admin, AfterId, AppSessions, Id, Limit, Officer
+from app.mpesa.admin_router import Admin, AppSessions, Limit, Officer
 from app.mpesa.models import MpesaCallback
 
 router = APIRouter(prefix="/admin/v1", tags=["exceptions and reversals"])

@@ -37,6 +37,8 @@ SWEEP_BATCH = 100
 def request_stk_repayment(
     session: Session, borrower_id: int, amount_minor: int, key: str, now: datetime
 ) -> StkRequest:
+    # The lock first: a same-key request still running is waited for, then replayed.
+    get_borrower(session, borrower_id, lock=True)
     existing = session.scalar(select(StkRequest).where(StkRequest.idempotency_key == key))
     if existing is not None:
         if existing.borrower_id != borrower_id or existing.amount_minor != amount_minor:
@@ -50,7 +52,6 @@ def request_stk_repayment(
         raise errors.InvalidAmount("Pay between KES 1 and KES 250,000")
     if amount_minor % 100:
         raise errors.NotWholeShillings("M-Pesa takes whole shillings")
-    get_borrower(session, borrower_id)
     loan_id = open_loan_id(session, borrower_id)
     if loan_id is None:
         raise errors.NothingOwed("There is no open loan to repay")

@@ -66,7 +66,12 @@ class RequestContextMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuse bodies over ``max_bytes`` with 413, whether or not Content-Length is honest."""
+    """Refuse bodies over ``max_bytes`` with 413, whether or not Content-Length is honest.
+
+    A chunked body is counted as it streams: the read that crosses the limit raises, and
+    whatever the app answers to its cut-off body (FastAPI turns a failed body read into
+    400 "error parsing the body") is replaced by the 413, unless the app had already
+    started its answer (then that answer goes on: a half-swapped response is worse)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -81,19 +86,31 @@ class BodySizeLimitMiddleware:
             await _too_large(send, self.max_bytes)
             return
         received = 0
+        too_large = answered = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    too_large = True
                     raise _BodyTooLarge
             return message
 
+        async def send_unless_cut_off(message: Message) -> None:
+            nonlocal answered
+            if too_large and not answered:
+                return  # the app's answer to a body it never got whole
+            answered = answered or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, counting_receive, send)
-        except _BodyTooLarge:
+            await self.app(scope, counting_receive, send_unless_cut_off)
+        except Exception:
+            if not too_large:
+                raise
+        if too_large and not answered:
             await _too_large(send, self.max_bytes)
 
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Header, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import select
 
 from app.api.deps import AppClock, AppSettings, ReadSession, Tasks, app_blind_index, get_sessions
+from app.api.params import AfterId
+from app.api.params import RecordId as Id
 from app.api.problems import ProblemError
 from app.audit.log import Actor, current_request_id, record
 from app.db.session import Sessions
@@ -52,9 +54,7 @@ router = APIRouter(prefix="/audit/v1", tags=["reconciliation"])
 
 Auditor = Annotated[StaffUser, Depends(require_roles(Role.AUDITOR, Role.ADMIN))]
 AppSessions = Annotated[Sessions, Depends(get_sessions)]
-Id = Annotated[int, Path(ge=1, le=2**62)]
 Limit = Annotated[int, Query(ge=1, le=500)]
-AfterId = Annotated[int, Query(ge=0, le=2**62)]
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", min_length=1, max_length=128)
 ]

@@ -31,11 +31,12 @@ def request_savings_withdrawal(
     session: Session, ledger: Ledger, borrower_id: int, amount_minor: int, key: str, now: datetime
 ) -> Payout:
     """Withdraw short-term savings to mobile money (no open loan, nothing held)."""
+    # The lock first: a same-key request still running is waited for, then replayed.
+    borrower = get_borrower(session, borrower_id, lock=True)
     replay = _replay(session, key, borrower_id, amount_minor)
     if replay is not None:
         return replay
     _check_amount(amount_minor)
-    borrower = get_borrower(session, borrower_id, lock=True)
     if open_loan_id(session, borrower_id) is not None:
         raise errors.LoanOpen("Short-term savings can be withdrawn once your loan is repaid")
     if borrower.savings_short_held_minor > 0:
@@ -61,11 +62,11 @@ def request_refund(
     session: Session, ledger: Ledger, borrower_id: int, amount_minor: int, key: str, now: datetime
 ) -> Payout:
     """Pay a borrower's credit balance (overpayments) back to their mobile money."""
+    borrower = get_borrower(session, borrower_id, lock=True)  # first: as for withdrawals
     replay = _replay(session, key, borrower_id, amount_minor)
     if replay is not None:
         return replay
     _check_amount(amount_minor)
-    borrower = get_borrower(session, borrower_id, lock=True)
     if amount_minor > borrower.credit_balance_minor:
         raise errors.InsufficientSavings(
             f"The credit balance is {kes(borrower.credit_balance_minor)}"

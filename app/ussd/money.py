@@ -107,6 +107,7 @@ def _show_borrow_quote(ctx: Ctx, hint: str) -> Screen:
         offer.interest_to_due_minor,
         offer.total_due_minor,
         offer.due_on,
+        offer.credit_applied_minor,
     )
     return ask("borrow_quote", text, hint)
 
@@ -153,7 +154,12 @@ def _borrow(ctx: Ctx, refusal: DomainError | None) -> Screen:
     loan = open_loan(ctx.session, member.id)
     account = loan.account_number if loan is not None else ""
     done = screens.borrowed(
-        payout.amount_minor, offer.total_due_minor, offer.due_on, ctx.env.paybill, account
+        payout.amount_minor,
+        offer.total_due_minor,
+        offer.due_on,
+        ctx.env.paybill,
+        account,
+        offer.credit_applied_minor,
     )
     return end(done, tasks=(("payments.submit_payout", payout.id),))
 

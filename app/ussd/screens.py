@@ -95,7 +95,16 @@ def borrow_quote(
     interest_minor: int,
     total_due_minor: int,
     due_on: date,
+    credit_minor: int = 0,
 ) -> str:
+    """The disclosure. A credit balance applied at payout is shown and already taken off
+    the total; that screen drops the savings line (the amount less what you get) to fit."""
+    if credit_minor:
+        return (
+            f"Borrow {kes(amount_minor)}\nYou get: {kes(cash_minor)}"
+            f"\nInterest: {kes(interest_minor)}\nCredit used: {kes(credit_minor)}"
+            f"\nPay {kes(total_due_minor)} by {_day(due_on)}\n1. Confirm\n{BACK}"
+        )
     return (
         f"Borrow {kes(amount_minor)}\nSaved: {kes(savings_minor)}\nYou get: {kes(cash_minor)}"
         f"\nInterest: {kes(interest_minor)}\nTotal due: {kes(total_due_minor)}"
@@ -108,12 +117,20 @@ def enter_pin_to(purpose: str, amount_minor: int) -> str:
 
 
 def borrowed(
-    cash_minor: int, total_due_minor: int, due_on: date, paybill: str, account: str
+    cash_minor: int,
+    total_due_minor: int,
+    due_on: date,
+    paybill: str,
+    account: str,
+    credit_minor: int = 0,
 ) -> str:
-    return (
-        f"Done. {kes(cash_minor)} is on its way to your M-Pesa. Pay {kes(total_due_minor)} "
-        f"by {_day(due_on)}: paybill {paybill}, account {account}."
-    )
+    done = f"Done. {kes(cash_minor)} is on its way to your M-Pesa."
+    if credit_minor and not total_due_minor:
+        return f"{done} Your credit of {kes(credit_minor)} covers it: nothing to pay."
+    pay = f"pay {kes(total_due_minor)} by {_day(due_on)}: paybill {paybill}, account {account}."
+    if credit_minor:
+        return f"{done} With your credit of {kes(credit_minor)} applied, {pay}"
+    return f"{done} {pay[0].upper()}{pay[1:]}"
 
 
 def frozen(account: str, owed_minor: int) -> str:

@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
-from app.mobile.auth import current_borrower
 from app.mobile.tokens import start_session
 from app.staff.models import Role
 from integrations.mpesa.client import CALLBACK_KINDS, CALLBACK_PATH_PREFIX
 from tests.support.api import app_for, bearer, staff_token
 from tests.support.lending import KES, Fund
+from tests.support.routes import Audience, audience, routes
 
 PUBLIC = {
     *{("POST", f"{CALLBACK_PATH_PREFIX}/{{token}}/{kind}") for kind in CALLBACK_KINDS},
@@ -35,43 +32,8 @@ PUBLIC = {
     ("POST", "/api/v1/auth/refresh"),
 }
 """Routes anyone may call (the callback path carries its own secret token)."""
-DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
-
 
 fresh: dict[str, Callable[[], dict[str, str]]] = {}
-
-
-@dataclass(frozen=True)
-class Audience:
-    roles: frozenset[str] | None  # staff roles, when a staff route
-    borrower: bool
-
-
-def audience(route: Any) -> Audience:
-    roles: set[str] = set()
-    borrower = False
-    stack = list(route.dependant.dependencies)
-    while stack:
-        dependant = stack.pop()
-        allowed = getattr(dependant.call, "allowed_roles", None)
-        if allowed is not None:
-            roles |= allowed
-        borrower = borrower or dependant.call is current_borrower
-        stack.extend(dependant.dependencies)
-    return Audience(frozenset(roles) if roles else None, borrower)
-
-
-def routes(app: FastAPI) -> list[tuple[str, str, Any]]:
-    """Every (method, path, route) the app serves, routers included (FastAPI resolves an
-    included router's routes lazily: ``iter_route_contexts`` gives them with their
-    router-level dependencies)."""
-    found = [
-        (method, context.path, context)
-        for context in iter_route_contexts(app.routes)
-        if isinstance(context.original_route, APIRoute) and context.path not in DOCS
-        for method in context.methods
-    ]
-    return sorted(found, key=lambda item: (item[1], item[0]))
 
 
 @pytest.fixture(scope="module")

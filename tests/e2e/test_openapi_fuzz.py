@@ -10,7 +10,7 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -20,6 +20,7 @@ from schemathesis.checks import (
 from app.staff.models import Role
 from tests.support.api import app_for, bearer, staff_token
 from tests.support.lending import KES, Fund
+from tests.support.routes import repeatable
 
 MAX_EXAMPLES = 15
 
@@ -47,13 +48,7 @@ def test_no_5xx_and_answers_match_the_schema(fuzzed_app: FastAPI) -> None:
     calls = 0
     for operation in operations:
 
-        @settings(
-            max_examples=MAX_EXAMPLES,
-            derandomize=True,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            database=None,
-        )
+        @repeatable(MAX_EXAMPLES)
         @given(case=operation.as_strategy())
         def exercise(case: schemathesis.Case) -> None:
             nonlocal calls

@@ -40,6 +40,9 @@ ASKING = {
     "main_menu": screens.MAIN_MENU,
     "borrow_amount": screens.borrow_amount(LIMIT, OWED, 100_00, LIMIT),
     "borrow_quote": screens.borrow_quote(LIMIT, 2_500_00, 47_500_00, OWED, OWED, LONG_DAY),
+    "borrow_quote_credit": screens.borrow_quote(  # the credit applied is at most the loan
+        LIMIT, 2_500_00, 47_500_00, OWED, OWED, LONG_DAY, LIMIT
+    ),
     "pin_to_borrow": screens.enter_pin_to("borrow", LIMIT),
     "pin_to_withdraw": screens.enter_pin_to("withdraw", BIG),
     "frozen": screens.frozen(ACCOUNT, OWED),
@@ -77,6 +80,8 @@ CLOSING = {
     "registration_declined": screens.REGISTRATION_DECLINED,
     "registration_received": screens.REGISTRATION_RECEIVED,
     "borrowed": screens.borrowed(LIMIT, OWED, LONG_DAY, "9999999", ACCOUNT),
+    "borrowed_credit": screens.borrowed(LIMIT, OWED, LONG_DAY, "9999999", ACCOUNT, LIMIT),
+    "borrowed_covered": screens.borrowed(LIMIT, 0, LONG_DAY, "9999999", ACCOUNT, LIMIT),
     "pin_locked": screens.pin_locked(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
     "unavailable": screens.UNAVAILABLE,
     "not_kenyan": screens.NOT_KENYAN,

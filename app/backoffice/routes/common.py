@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Query, Response
+from fastapi import Depends, Query, Response
 
+from app.api import params
 from app.api.deps import get_sessions
 from app.audit.log import staff_actor
 from app.backoffice.approvals import ApprovalHandler, submit
@@ -21,8 +22,8 @@ PREFIX = "/admin/v1"
 """On each area's router, not only the gathering one: the route's own path is what logs and
 metrics label requests with."""
 AppSessions = Annotated[Sessions, Depends(get_sessions)]
-Id = Annotated[int, Path(ge=1, le=2**62)]
-AfterId = Annotated[int, Query(ge=0, le=2**62, description="Last id of the previous page")]
+Id = params.RecordId
+AfterId = params.AfterId
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 """Free text in a query: no control characters (PostgreSQL text cannot hold NUL)."""
 Filter = Annotated[str | None, Query(min_length=1, max_length=64, pattern=PRINTABLE)]
