@@ -2,11 +2,12 @@
 
 - ``act365`` (ACT/365 fixed): actual days / 365, in leap years too (29 February is a day).
 - ``30/360``: a regular period counts its nominal length in a 360-day year (a month 30 days,
-  a fortnight 14, a week 7), so every regular period is equal. A broken first period, and the
-  part of a period elapsed at a date, count 30E/360 days (each date's day capped at 30).
+  a fortnight 14, a week 7), so every regular period is equal. A broken first period, and days
+  paid late, count 30E/360 days (each date's day capped at 30).
 
-Invariant: within a period, the elapsed fraction never decreases and never exceeds the whole
-period's fraction, and it equals it on the due date.
+Within a period, the part elapsed at a date is the period's fraction times its actual days
+elapsed over its actual days. Invariant: it never decreases, never exceeds the whole period's
+fraction, and equals it on the due date.
 """
 
 from __future__ import annotations
@@ -67,12 +68,14 @@ def nominal_year_fraction(day_count: DayCount, frequency: Frequency) -> Fraction
 
 
 def elapsed_fraction(
-    day_count: DayCount, period_start: date, due: date, period_fraction: Fraction, as_of: date
+    period_start: date, due: date, period_fraction: Fraction, as_of: date
 ) -> Fraction:
     """The part of a period (``period_start`` to ``due``, worth ``period_fraction`` of a year)
-    elapsed on ``as_of``: zero at the start, the whole period from the due date on. (Under
-    30/360 a month ending on the 28th still counts 30 days on its due date.)"""
+    elapsed on ``as_of``: its actual days elapsed over its actual days. Under ACT/365 that is
+    elapsed days / 365; under 30/360 a 28- or 31-day month is spread evenly over its days (as
+    Fineract does). Zero at the start, the whole period from the due date on."""
     if as_of >= due:
         return period_fraction
-    elapsed = max(Fraction(0), year_fraction(day_count, period_start, as_of))
-    return min(elapsed, period_fraction)
+    if as_of <= period_start:
+        return Fraction(0)
+    return period_fraction * Fraction((as_of - period_start).days, (due - period_start).days)
