@@ -57,8 +57,11 @@ class Run:
     grace_principal: int = 0
     grace_interest: int = 0
     kept_regular_minor: int | None = None
-    """Reduce term: keep this instalment (EMI) or principal part (declining, flat) and stop
-    once the principal is repaid, instead of spreading it over every period."""
+    """Reduce term: keep this instalment (EMI) or principal part (declining, flat) instead of
+    spreading the principal over every period."""
+    ends_when_repaid: bool = False
+    """A recalculation ends where the principal is repaid (a new loan refuses to: its term is
+    the contract's)."""
 
 
 def generate(terms: ScheduleTerms) -> Schedule:
@@ -122,7 +125,7 @@ def amortise(terms: ScheduleTerms, run: Run) -> Schedule:
             exact = balance * terms.annual_rate * period.year_fraction
             interest = to_unit(exact, unit) if in_grace else to_cents(exact)
         principal = 0 if in_grace else _principal_part(terms.method, regular, interest, unit)
-        if run.kept_regular_minor is not None and principal >= balance:
+        if run.ends_when_repaid and principal >= balance:
             last = True
         if last:
             principal = balance

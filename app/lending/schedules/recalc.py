@@ -2,12 +2,15 @@
 
 Prepayment (``apply_prepayment``; ``recalculate`` is its second half). On the payment date the
 instalments due before it are taken as paid; the payment first settles the interest accrued
-to that date (the settlement quote's interest, settlement.py), the rest reduces principal.
+to that date (the settlement quote's interest, settlement.py) and the principal of an
+instalment due that very day, the rest reduces principal further (``prepayment_bounds``).
 The instalments due after the date are then recalculated on the new principal, keeping their
 due dates, the first period running from the payment date:
 - ``reduce_instalment``: same number of instalments, smaller ones (EMI recomputed; declining:
   a new principal part; flat: flat interest on the new principal for the remaining term);
 - ``reduce_term``: same instalment (EMI) or principal part (declining, flat), fewer of them.
+Either way the new schedule ends early if rounding repays a tiny principal before its last
+due date.
 Money is conserved: principal of the instalments paid + principal prepaid + principal of the
 new schedule = the schedule's principal.
 
@@ -32,7 +35,7 @@ from app.lending.schedules.daycount import elapsed_fraction, year_fraction
 from app.lending.schedules.methods import Period, Run, amortise
 from app.lending.schedules.rounding import to_unit
 from app.lending.schedules.schedule import Instalment, Schedule
-from app.lending.schedules.settlement import settlement_quote
+from app.lending.schedules.settlement import current_index, settlement_quote
 
 
 class PrepaymentStrategy(enum.StrEnum):
@@ -69,16 +72,26 @@ class PrepaymentOutcome:
     """The instalments left, recalculated; None when the payment settled the loan."""
 
 
+def prepayment_bounds(schedule: Schedule, paid_on: date) -> tuple[int, int]:
+    """The least and the most a prepayment on ``paid_on`` can be: the interest accrued and
+    the principal of an instalment due that day; the settlement quote."""
+    quote = settlement_quote(schedule, paid_on)
+    current = schedule.instalments[current_index(schedule, paid_on)]
+    due_today = current.principal_minor if current.due_date == paid_on else 0
+    return quote.interest_minor + due_today, quote.total_minor
+
+
 def apply_prepayment(
     schedule: Schedule, *, paid_on: date, amount_minor: int, strategy: PrepaymentStrategy
 ) -> PrepaymentOutcome:
     """A payment of ``amount_minor`` on ``paid_on`` beyond the instalments due before it."""
-    quote = settlement_quote(schedule, paid_on)
-    if not quote.interest_minor <= amount_minor <= quote.total_minor or amount_minor <= 0:
+    least, most = prepayment_bounds(schedule, paid_on)
+    if not least <= amount_minor <= most or amount_minor <= 0:
         raise InvalidRecalculation(
-            f"a prepayment on {paid_on.isoformat()} must be at least the interest accrued "
-            f"({quote.interest_minor} cents) and at most the settlement ({quote.total_minor})"
+            f"a prepayment on {paid_on.isoformat()} must be at least the interest accrued and "
+            f"any principal due that day ({least} cents) and at most the settlement ({most})"
         )
+    quote = settlement_quote(schedule, paid_on)
     principal_paid = amount_minor - quote.interest_minor
     outstanding = quote.principal_minor - principal_paid
     remaining = None
@@ -125,6 +138,7 @@ def recalculate(
             grace_principal=max(0, terms.grace_principal - done),
             grace_interest=max(0, terms.grace_interest - done),
             kept_regular_minor=kept,
+            ends_when_repaid=True,
         ),
     )
 
