@@ -54,6 +54,15 @@ def monthly_rows(first: date, table: str) -> list[str]:
     return out
 
 
+def fineract_emi(rate: str, term: int = 6, day_count: DayCount = THIRTY) -> Schedule:
+    """ProgressiveEMICalculatorTest's loans: 100.00 from 1 January 2024, monthly EMI."""
+    return generate(
+        ScheduleTerms(
+            10_000, Decimal(rate), Method.EMI, MONTHLY, term, date(2024, 1, 1), day_count=day_count
+        )
+    )
+
+
 def loan_feature(method: Method, day_count: DayCount, **extra: object) -> Schedule:
     """Loan.feature's RS scenarios: 5,000 at 12%, 18 monthly instalments from 2022-11-01."""
     return generate(
@@ -72,11 +81,7 @@ def loan_feature(method: Method, day_count: DayCount, **extra: object) -> Schedu
 
 def test_fineract_emi_100_at_9_4822_percent_30_360_six_months_is_17_13_a_month() -> None:
     # ProgressiveEMICalculatorTest.test_disbursedAmt100_dayInYears360_daysInMonth30_repayEvery1Month
-    schedule = generate(
-        ScheduleTerms(
-            10_000, Decimal("9.4822"), Method.EMI, MONTHLY, 6, date(2024, 1, 1), day_count=THIRTY
-        )
-    )
+    schedule = fineract_emi("9.4822")
     assert rows(schedule) == monthly_rows(
         date(2024, 2, 1),
         """
@@ -94,9 +99,7 @@ def test_fineract_emi_100_at_15_678_percent_act_365_over_calendar_months() -> No
     # ProgressiveEMICalculatorTest.test_emiAdjustment_newCalculatedEmiNotBetterThanOriginal:
     # DAYS_365 / ACTUAL days in month; February 2024 has 29 days. The EMI comes from the
     # actual periods' rates, so the last instalment differs by rounding only (17.47).
-    schedule = generate(
-        ScheduleTerms(10_000, Decimal("15.678"), Method.EMI, MONTHLY, 6, date(2024, 1, 1))
-    )
+    schedule = fineract_emi("15.678", day_count=ACT)
     assert rows(schedule) == monthly_rows(
         date(2024, 2, 1),
         """
@@ -115,11 +118,7 @@ def test_fineract_7_percent_30_360_first_instalment_and_payoff_quotes() -> None:
     # EMI 17.01, first period 0.58 interest, 16.43 principal, 83.57 left; paying off on
     # 2024-02-15 costs 83.57 principal + 0.24 interest (14 of February's 29 days of a 30/360
     # month); on 2024-03-01 the period's whole 0.49.
-    schedule = generate(
-        ScheduleTerms(
-            10_000, Decimal(7), Method.EMI, MONTHLY, 6, date(2024, 1, 1), day_count=THIRTY
-        )
-    )
+    schedule = fineract_emi("7")
     assert rows(schedule)[0] == "2024-02-01 16.43 0.58 17.01 83.57"
     mid = settlement_quote(schedule, date(2024, 2, 15))
     assert (mid.principal_minor, mid.interest_minor) == (8_357, 24)
@@ -129,11 +128,7 @@ def test_fineract_7_percent_30_360_first_instalment_and_payoff_quotes() -> None:
 
 def test_fineract_7_percent_twelve_months_is_8_65_a_month() -> None:
     # ProgressiveEMICalculatorTest.test_emi_calculator_performance: 100 at 7%, 12 months.
-    schedule = generate(
-        ScheduleTerms(
-            10_000, Decimal(7), Method.EMI, MONTHLY, 12, date(2024, 1, 1), day_count=THIRTY
-        )
-    )
+    schedule = fineract_emi("7", term=12)
     assert {i.total_minor for i in schedule.instalments[:-1]} == {865}
     assert schedule.instalments[-1].balance_after_minor == 0
 

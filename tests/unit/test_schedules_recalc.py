@@ -20,6 +20,7 @@ from app.lending.schedules.methods import generate
 from app.lending.schedules.recalc import (
     InvalidRecalculation,
     LatePaymentRule,
+    PrepaymentOutcome,
     PrepaymentStrategy,
     apply_prepayment,
     late_payment_interest,
@@ -46,6 +47,12 @@ def loan(method: Method = Method.EMI, **changes: object) -> Schedule:
         "day_count": DayCount.THIRTY_360,
     }
     return generate(ScheduleTerms(**(fields | changes)))
+
+
+def prepay_30000_mid_february(strategy: PrepaymentStrategy) -> PrepaymentOutcome:
+    return apply_prepayment(
+        loan(), paid_on=date(2024, 2, 15), amount_minor=3_000_000, strategy=strategy
+    )
 
 
 def table(schedule: Schedule) -> list[tuple[int, str, str, str]]:
@@ -113,12 +120,7 @@ def test_no_settlement_quote_outside_the_schedule() -> None:
 def test_prepaying_30000_mid_february_reduces_the_instalment() -> None:
     # 235.35 interest to 15 February, 29,764.65 off the principal: 53,810.09 left over the
     # five remaining due dates; the first period is 15 of February's 29 days.
-    outcome = apply_prepayment(
-        loan(),
-        paid_on=date(2024, 2, 15),
-        amount_minor=3_000_000,
-        strategy=PrepaymentStrategy.REDUCE_INSTALMENT,
-    )
+    outcome = prepay_30000_mid_february(PrepaymentStrategy.REDUCE_INSTALMENT)
     assert (outcome.interest_minor, outcome.principal_minor) == (23_535, 2_976_465)
     assert outcome.schedule is not None
     assert outcome.schedule.principal_minor == 5_381_009
@@ -132,12 +134,7 @@ def test_prepaying_30000_mid_february_reduces_the_instalment() -> None:
 
 
 def test_prepaying_30000_mid_february_reduces_the_term() -> None:
-    outcome = apply_prepayment(
-        loan(),
-        paid_on=date(2024, 2, 15),
-        amount_minor=3_000_000,
-        strategy=PrepaymentStrategy.REDUCE_TERM,
-    )
+    outcome = prepay_30000_mid_february(PrepaymentStrategy.REDUCE_TERM)
     assert outcome.schedule is not None
     assert table(outcome.schedule) == [
         (2, "16846.23", "162.36", "17008.59"),
