@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from typer.core import TyperCommand
 
 if TYPE_CHECKING:
     from app.audit.log import Actor
@@ -19,12 +20,14 @@ ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 mpesa_app = typer.Typer(help="M-Pesa (Daraja) set-up.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log of staff actions.", no_args_is_help=True)
 scoring_app = typer.Typer(help="Credit scorecards.", no_args_is_help=True)
+loans_app = typer.Typer(help="Instalment loans.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(mpesa_app, name="mpesa")
 app.add_typer(audit_app, name="audit")
 app.add_typer(scoring_app, name="scoring")
+app.add_typer(loans_app, name="loans")
 
 
 @app.command()
@@ -421,6 +424,61 @@ def mpesa_register_urls(
     typer.echo(json.dumps({"accepted": ack.accepted, "code": ack.code, "reason": ack.reason}))
     if not ack.accepted:
         raise typer.Exit(1)
+
+
+class _OneLineArgumentErrors(TyperCommand):
+    """Bad arguments: one line on stderr and exit 2 (for scripts), not a help panel."""
+
+    # typer passes its own Context; the base class names click's, which typer vendors privately
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        try:
+            return super().parse_args(ctx, args)
+        except typer.TyperException as exc:  # click's usage errors, as vendored by typer
+            typer.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
+            raise typer.Exit(2) from None
+
+
+@loans_app.command("schedule", cls=_OneLineArgumentErrors)
+def loans_schedule(
+    principal: Annotated[str | None, typer.Option(help="KES: 100000 or 100000.50")] = None,
+    annual_rate: Annotated[str | None, typer.Option(help="Percent a year: 7 or 7.25")] = None,
+    method: Annotated[str | None, typer.Option(help="emi|declining|flat")] = None,
+    frequency: Annotated[str | None, typer.Option(help="weekly|fortnightly|monthly")] = None,
+    term: Annotated[str | None, typer.Option(help="Number of instalments")] = None,
+    start: Annotated[str | None, typer.Option(help="Disbursement date YYYY-MM-DD")] = None,
+    first_due: Annotated[str | None, typer.Option(help="A broken first period's due date")] = None,
+    grace_principal: Annotated[str, typer.Option(help="Interest-only instalments")] = "0",
+    grace_interest: Annotated[str, typer.Option(help="Instalments deferring interest")] = "0",
+    rounding: Annotated[str, typer.Option("--round", help="cents|shillings")] = "cents",
+    day_count: Annotated[str, typer.Option(help="act365|30/360")] = "act365",
+) -> None:
+    """Print a repayment schedule (docs/instalments.md): a JSON line per instalment, then
+    the totals. Bad arguments exit 2 with one line on stderr."""
+    from app.lending.schedules.methods import generate
+    from app.lending.schedules.render import schedule_lines, terms_from_text
+    from app.lending.schedules.terms import InvalidTerms
+
+    try:
+        schedule = generate(
+            terms_from_text(
+                principal=principal,
+                annual_rate=annual_rate,
+                method=method,
+                frequency=frequency,
+                term=term,
+                start=start,
+                first_due=first_due,
+                grace_principal=grace_principal,
+                grace_interest=grace_interest,
+                rounding=rounding,
+                day_count=day_count,
+            )
+        )
+    except InvalidTerms as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for line in schedule_lines(schedule):
+        typer.echo(line)
 
 
 def main() -> None:
