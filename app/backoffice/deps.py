@@ -7,7 +7,8 @@ Roles (docs/backoffice.md has the full matrix):
 - ``Maker``: admin or credit officer: maker-checker requests, freezing a borrower;
 - ``Admin``: approving and rejecting requests, unfreezing, manual journals;
 - ``MoneyAdmin``: an admin on a route that posts to the ledger (approving a request, which may
-  apply a write-off or a manual journal): the only one here that may (``app.db.ledger_gate``).
+  apply a write-off or a manual journal; asking for a journal, which posts it as a dry run,
+  rolled back): the only ones here that may (``app.db.ledger_gate``).
 """
 
 from __future__ import annotations

@@ -55,11 +55,13 @@ PUBLIC = {
 """Routes anyone may call (the callback path carries its own secret token)."""
 DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 MONEY_ROUTES = {
+    ("POST", "/admin/v1/journals"),  # a dry run of the entry, rolled back
     ("POST", "/admin/v1/approvals/{approval_id}/approve"),
     ("POST", "/admin/v1/reversals/{reversal_id}/approve"),
     ("POST", "/audit/v1/reconciliation-resolutions/{resolution_id}/approve"),
 }
-"""The staff routes that write ledger entries: each applies what another person asked for."""
+"""The staff routes that write ledger entries (each applies what another person asked for,
+or tries an entry out)."""
 READ_ONLY_ROLES = {Role.AUDITOR.value, Role.SUPPORT.value}
 
 
