@@ -8,7 +8,6 @@ step may go through, and the borrower's debt must not move."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,15 @@ from app.db.session import Sessions
 from app.lending.models import Loan
 from app.staff.models import Role
 from ledger.schema import JournalEntry
+from tests.e2e import test_reconciliation_api as api
 from tests.e2e.test_reconciliation_api import EXCEPTIONS, upload, work_off
 from tests.integration.test_reconciliation_day import Day, script_day, scripted_fund
-from tests.support.api import RecordingTaskQueue, app_for, bearer, staff_token
+from tests.support.api import RecordingTaskQueue, bearer, staff_token
 from tests.support.lending import KES
 
 RESOLUTIONS = "/audit/v1/reconciliation-resolutions"
 INVENTED = "RFAKE00050"
+client, tasks = api.client, api.tasks  # the API tests' fixtures, over this module's ``day``
 
 
 @pytest.fixture
@@ -34,24 +35,6 @@ def day(sessions: Sessions, tmp_path: Path) -> Day:
     account = day.loans["zawadi"].account_number
     day.paid_in(INVENTED, "zawadi", 50 * KES, 13, account, stk=False)  # never happened
     return day
-
-
-@pytest.fixture
-def tasks() -> RecordingTaskQueue:
-    return RecordingTaskQueue()
-
-
-@pytest.fixture
-def client(day: Day, tasks: RecordingTaskQueue, tmp_path: Path) -> Iterator[TestClient]:
-    app = app_for(
-        day.fund.sessions.database,
-        day.fund.clock,
-        tmp_path / "seal.pem",
-        tasks,
-        field_keys_path=tmp_path / "field-keys.json",
-    )
-    with TestClient(app) as c:
-        yield c
 
 
 def staff(day: Day) -> dict[str, dict[str, str]]:

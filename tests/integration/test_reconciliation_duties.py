@@ -46,6 +46,19 @@ def charge(day: Day) -> ReconException:
     return exception_for(day, "charge", _charge_receipt(day))
 
 
+def proposed_by_an_auditor(day: Day, found: ReconException, note: str) -> Resolution:
+    return Resolution(
+        exception_id=found.id,
+        action="book_charge",
+        amount_minor=15_00,
+        note=note,
+        status="proposed",
+        proposed_by="auditor1",
+        proposed_role="auditor",
+        proposed_at=day.fund.clock(),
+    )
+
+
 @pytest.mark.parametrize("reader", READERS, ids=lambda a: a.role)
 def test_auditors_and_support_never_propose_approve_or_reject(day: Day, reader: Actor) -> None:
     found = charge(day)
@@ -71,18 +84,7 @@ def test_the_database_refuses_a_proposal_outside_operations(day: Day) -> None:
         pytest.raises(IntegrityError, match="proposed by an admin or credit officer"),
         day.fund.sessions.unit_of_work() as session,
     ):
-        session.add(
-            Resolution(
-                exception_id=found.id,
-                action="book_charge",
-                amount_minor=1,
-                note="raw",
-                status="proposed",
-                proposed_by="auditor1",
-                proposed_role="auditor",
-                proposed_at=day.fund.clock(),
-            )
-        )
+        session.add(proposed_by_an_auditor(day, found, "raw"))
 
 
 @pytest.mark.parametrize(
@@ -117,18 +119,7 @@ def test_a_proposal_an_auditor_made_before_the_rule_is_never_approved(day: Day) 
         dialect = session.connection().dialect.name
         for statement in recon_ddl.uninstall_statements(dialect):
             session.execute(text(statement))
-        session.add(
-            Resolution(
-                exception_id=found.id,
-                action="book_charge",
-                amount_minor=15_00,
-                note="legacy",
-                status="proposed",
-                proposed_by="auditor1",
-                proposed_role="auditor",
-                proposed_at=day.fund.clock(),
-            )
-        )
+        session.add(proposed_by_an_auditor(day, found, "legacy"))
         for statement in recon_ddl.install_statements(dialect):
             session.execute(text(statement))
     with day.fund.sessions.reader() as session:
