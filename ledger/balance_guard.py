@@ -127,11 +127,19 @@ _SQLITE_UNINSTALL = [
 def install_statements(dialect: str) -> list[str]:
     """The guard (migration 0014). On PostgreSQL, ``ledger_write`` must then stop moving the
     totals itself (``ddl_write_function.CREATE`` is the version that leaves it to these)."""
-    return {"postgresql": _PG_INSTALL, "sqlite": _SQLITE_INSTALL}[dialect]
+    return list(_by_dialect(dialect, _PG_INSTALL, _SQLITE_INSTALL))
 
 
 def uninstall_statements(dialect: str) -> list[str]:
-    return {"postgresql": _PG_UNINSTALL, "sqlite": _SQLITE_UNINSTALL}[dialect]
+    return list(_by_dialect(dialect, _PG_UNINSTALL, _SQLITE_UNINSTALL))
+
+
+def _by_dialect(dialect: str, postgresql: list[str], sqlite: list[str]) -> list[str]:
+    if dialect == "postgresql":
+        return postgresql
+    if dialect == "sqlite":
+        return sqlite
+    raise ValueError(f"unsupported database dialect: {dialect}")
 
 
 class _Flag:
