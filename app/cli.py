@@ -253,25 +253,18 @@ def ledger_seal() -> None:
 
 @ledger_app.command("verify")
 def ledger_verify() -> None:
-    """Recompute every seal block; exit 1 and name the first break if anything was altered."""
+    """Recompute every seal block and every account's totals; exit 1 naming what disagrees."""
     from app.books.keys import trusted_public_keys
+    from app.books.schemas import VerifyOut
     from app.runtime import runtime
     from ledger import Ledger
 
     rt = runtime()
     with rt.sessions.reader() as session:
         report = Ledger(session, rt.clock).verify(trusted_public_keys(rt.settings))
-    typer.echo(
-        json.dumps(
-            {
-                "ok": report.ok,
-                "blocks_checked": report.blocks_checked,
-                "entries_checked": report.entries_checked,
-                "unsealed_entries": report.unsealed_entries,
-                "first_break": report.first_break,
-            }
-        )
-    )
+    typer.echo(VerifyOut.of(report).model_dump_json())
+    for problem in report.problems():
+        typer.echo(problem, err=True)
     if not report.ok:
         raise typer.Exit(1)
 

@@ -18,8 +18,10 @@ from ledger.types import (
     PostingLine,
     Side,
 )
+from ledger.writes import WRITE_GUARD
 
 __all__ = [
+    "WRITE_GUARD",
     "AccountInfo",
     "AccountSpec",
     "AccountType",

@@ -9,7 +9,9 @@ account's delta; the function then, in one call:
    ``{"error": ...}`` WITHOUT writing anything if not;
 2. inside a subtransaction, inserts the entries (``ON CONFLICT DO NOTHING``; if any was not
    inserted — a replayed key, or a hold resolved by someone else — the subtransaction is
-   rolled back and it answers ``{"replay": true}``), the postings, and the balance updates.
+   rolled back and it answers ``{"replay": true}``) and the postings. The accounts' totals
+   are moved by the triggers of those inserts (``ledger.balance_guard``, since migration
+   0014), on the rows locked in step 1; the deltas are only for the checks of step 1.
 
 Because nothing is written when it answers an error, the caller's transaction stays usable
 without a SAVEPOINT round trip. The deferred balance triggers and CHECK constraints still
@@ -18,8 +20,8 @@ guard everything at commit.
 
 from __future__ import annotations
 
-CREATE = r"""
-CREATE FUNCTION ledger_write(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+_TEMPLATE = r"""
+CREATE OR REPLACE FUNCTION ledger_write(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     v_booked timestamptz := (p->>'booked_at')::timestamptz;
     v_expected int := jsonb_array_length(p->'items');
@@ -107,6 +109,15 @@ BEGIN
                 jsonb_array_length(v_postings), p->>'line_count';
         END IF;
 
+        -- MOVE TOTALS
+    EXCEPTION WHEN SQLSTATE 'MK001' THEN
+        RETURN jsonb_build_object('replay', true);
+    END;
+    RETURN jsonb_build_object('entries', v_ids, 'postings', v_postings);
+END $$
+"""
+
+_MOVE_TOTALS_0003 = """
         FOR v_delta IN SELECT d FROM jsonb_array_elements(p->'deltas') AS d LOOP
             UPDATE ledger_accounts SET
                 debits_posted = debits_posted + (v_delta->>1)::bigint,
@@ -115,11 +126,13 @@ BEGIN
                 credits_pending = credits_pending + (v_delta->>4)::bigint
             WHERE id = (v_delta->>0)::bigint;
         END LOOP;
-    EXCEPTION WHEN SQLSTATE 'MK001' THEN
-        RETURN jsonb_build_object('replay', true);
-    END;
-    RETURN jsonb_build_object('entries', v_ids, 'postings', v_postings);
-END $$
 """
 
+CREATE_0003 = _TEMPLATE.replace("-- MOVE TOTALS", _MOVE_TOTALS_0003.strip())
+"""As migration 0003 made it: the function moved the totals itself (until 0014)."""
+CREATE = _TEMPLATE.replace(
+    "-- MOVE TOTALS",
+    "-- The totals move by the triggers of the rows just inserted (ledger.balance_guard).",
+)
+"""Since migration 0014."""
 DROP = "DROP FUNCTION IF EXISTS ledger_write(jsonb)"

@@ -101,6 +101,14 @@ class NotReversible(LedgerError):
     http_status = 409
 
 
+class LedgerWritesRefused(LedgerError):
+    """The caller marked this session as one that may not write entries (``WRITES_REFUSED``:
+    the app does so for staff whose route does not move money)."""
+
+    code = "ledger_writes_refused"
+    http_status = 403
+
+
 class SigningKeyMissing(LedgerError):
     code = "signing_key_missing"
     http_status = 503

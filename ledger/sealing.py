@@ -39,7 +39,7 @@ class SealedBlock:
 
 
 @dataclass(frozen=True, slots=True)
-class VerifyReport:
+class SealReport:
     ok: bool
     blocks_checked: int
     entries_checked: int
@@ -166,14 +166,14 @@ def seal_next_block(
     return SealedBlock(height, len(hashes), block_hash)
 
 
-def verify(conn: Connection, public_keys: Sequence[Ed25519PublicKey]) -> VerifyReport:
+def verify(conn: Connection, public_keys: Sequence[Ed25519PublicKey]) -> SealReport:
     """Recompute every block and entry hash and every signature; report the first break."""
     keys = {key_id(k): k for k in public_keys}
     prev_hash, blocks, entries = GENESIS_HASH, 0, 0
     for block in conn.execute(select(SealBlock.__table__).order_by(SealBlock.height)).mappings():
         problem = _check_block(conn, block, blocks + 1, prev_hash, keys)
         if problem is not None:
-            return VerifyReport(False, blocks, entries, _unsealed(conn), problem)
+            return SealReport(False, blocks, entries, _unsealed(conn), problem)
         blocks += 1
         entries += block["entry_count"]
         prev_hash = block["block_hash"]
@@ -186,14 +186,14 @@ def verify(conn: Connection, public_keys: Sequence[Ed25519PublicKey]) -> VerifyR
         .limit(1)
     ).scalar_one_or_none()
     if orphan is not None:
-        return VerifyReport(
+        return SealReport(
             False,
             blocks,
             entries,
             _unsealed(conn),
             f"entry {orphan} is in no block and not queued for sealing",
         )
-    return VerifyReport(True, blocks, entries, _unsealed(conn), None)
+    return SealReport(True, blocks, entries, _unsealed(conn), None)
 
 
 def _unsealed(conn: Connection) -> int:

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from ledger import accounts, queries, sealing
+from ledger import accounts, queries, sealing, verification
 from ledger.accounts import AccountInfo
 from ledger.errors import UnknownEntry
 from ledger.types import AccountSpec, Balance, Entry, EntryKind, EntryRequest, HoldState
@@ -142,5 +142,6 @@ class Ledger:
     def seal_next_block(self, signer: Ed25519PrivateKey) -> sealing.SealedBlock | None:
         return sealing.seal_next_block(self._conn, signer, self._clock())
 
-    def verify(self, public_keys: Sequence[Ed25519PublicKey]) -> sealing.VerifyReport:
-        return sealing.verify(self._conn, public_keys)
+    def verify(self, public_keys: Sequence[Ed25519PublicKey]) -> verification.VerifyReport:
+        """Recompute every seal and every account's totals; name what disagrees."""
+        return verification.verify(self._conn, public_keys)

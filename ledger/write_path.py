@@ -11,6 +11,10 @@ row lock is held only from its UPDATE to COMMIT. Each UPDATE re-checks the accou
 constraint in its WHERE clause against the locked row, so two writers can never both spend
 the same credit (no lost update, no overdraft); the table's CHECK constraints are the
 backstop. A refusal rolls the savepoint back: nothing of the batch remains.
+
+This is the path of SQLite; on PostgreSQL ``ledger_write`` does the same in one round trip
+and the database moves the totals (``ledger.balance_guard``). On SQLite the totals' UPDATEs
+pass the guard's trigger because they run inside ``moving_balances``; no other UPDATE does.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ledger import entry_checks
+from ledger.balance_guard import moving_balances
 from ledger.errors import AccountClosed, InsufficientFunds, LedgerError
 from ledger.schema import Account, JournalEntry, Posting
 from ledger.types import Entry, EntryKind, Phase, PostingLine, Side
@@ -201,20 +206,28 @@ def _move_balances(
     facts: dict[int, entry_checks.AccountFacts],
 ) -> None:
     deltas = balance_deltas([item for item, _ in fresh])
-    for account_id in sorted(deltas, key=lambda a: (facts[a].hot, a)):
-        dp, cp, dq, cq = deltas[account_id]
-        moved = conn.execute(
-            _MOVE_BALANCE, dict(id=account_id, dp=dp, cp=cp, dq=dq, cq=cq)
-        ).rowcount
-        if moved != 1:
-            closed = conn.execute(
-                select(Account.closed_at).where(Account.id == account_id)
-            ).scalar_one()
-            if closed is not None:
-                raise AccountClosed(f"account {account_id} is closed")
-            raise InsufficientFunds(
-                f"account {account_id} ({facts[account_id].code}) would be overdrawn"
-            )
+    with moving_balances(conn):  # the UPDATEs the database guard lets through
+        for account_id in sorted(deltas, key=lambda a: (facts[a].hot, a)):
+            _move_balance(conn, account_id, deltas[account_id], facts)
+
+
+def _move_balance(
+    conn: Connection,
+    account_id: int,
+    delta: list[int],
+    facts: dict[int, entry_checks.AccountFacts],
+) -> None:
+    dp, cp, dq, cq = delta
+    moved = conn.execute(_MOVE_BALANCE, dict(id=account_id, dp=dp, cp=cp, dq=dq, cq=cq)).rowcount
+    if moved != 1:
+        closed = conn.execute(
+            select(Account.closed_at).where(Account.id == account_id)
+        ).scalar_one()
+        if closed is not None:
+            raise AccountClosed(f"account {account_id} is closed")
+        raise InsufficientFunds(
+            f"account {account_id} ({facts[account_id].code}) would be overdrawn"
+        )
 
 
 def _entry(

@@ -4,6 +4,10 @@ Every write validates its request in Python first, so a refusal names the broken
 goes through ``ledger.write_path`` inside its own SAVEPOINT, so a refusal leaves nothing in
 the caller's transaction. A replayed idempotency key returns the first entry; a reused key
 with other content raises ``IdempotencyConflict``.
+
+A session whose ``info`` holds a ``WRITE_GUARD`` asks it before every write: a reason
+refuses the write (``LedgerWritesRefused``), None lets it through. The app's guard refuses
+staff whose route does not move money.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from ledger.errors import (
     InsufficientFunds,
     InvalidEntry,
     LedgerError,
+    LedgerWritesRefused,
     NotReversible,
     UnknownAccount,
     UnknownEntry,
@@ -38,6 +43,8 @@ from ledger.write_path import WriteItem, needs_savepoint, write_items
 
 HOLD_EXPIRY_BATCH = 500
 MAX_BATCH = 1_000
+WRITE_GUARD = "ledger.write_guard"
+"""Key of ``Session.info``: a callable answering why the session may not write now, or None."""
 
 
 class EntryWriter:
@@ -279,6 +286,10 @@ class EntryWriter:
             raise
 
     def _write_items(self, items: list[WriteItem]) -> list[Entry]:
+        guard = self._session.info.get(WRITE_GUARD)
+        refusal = guard() if guard is not None else None
+        if refusal is not None:
+            raise LedgerWritesRefused(refusal)
         if not needs_savepoint(self._conn()):
             return write_items(self._conn(), items, self._now, self._replay_by_hash)
         with self._session.begin_nested():

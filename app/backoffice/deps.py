@@ -5,7 +5,10 @@ Roles (docs/backoffice.md has the full matrix):
 - ``Reader``: every staff role, for borrower look-ups and products (support is read-only);
 - ``BookReader``: admin, credit officer, auditor: the loan book, approvals, staff list;
 - ``Maker``: admin or credit officer: maker-checker requests, freezing a borrower;
-- ``Admin``: approving and rejecting requests, unfreezing, manual journals.
+- ``Admin``: approving and rejecting requests, unfreezing, manual journals;
+- ``MoneyAdmin``: an admin on a route that posts to the ledger (approving a request, which may
+  apply a write-off or a manual journal; asking for a journal, which posts it as a dry run,
+  rolled back): the only ones here that may (``app.db.ledger_gate``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ BookReader = Annotated[
 ]
 Maker = Annotated[StaffUser, Depends(require_roles(Role.ADMIN, Role.CREDIT_OFFICER))]
 Admin = Annotated[StaffUser, Depends(require_roles(Role.ADMIN))]
+MoneyAdmin = Annotated[StaffUser, Depends(require_roles(Role.ADMIN, moves_money=True))]
 
 IdempotencyKey = Annotated[
     str | None,

@@ -8,7 +8,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ledger import AccountInfo, Balance, Entry
+from ledger.balance_check import TotalsMismatch
 from ledger.queries import StatementLine, TrialBalanceLine
+from ledger.verification import VerifyReport
 
 
 class _Out(BaseModel):
@@ -180,9 +182,62 @@ class TrialBalanceOut(BaseModel):
     balanced: bool
 
 
+class TotalsOut(BaseModel):
+    debits_posted_minor: int
+    credits_posted_minor: int
+    debits_pending_minor: int
+    credits_pending_minor: int
+
+    @classmethod
+    def of(cls, totals: tuple[int, int, int, int]) -> TotalsOut:
+        dp, cp, dq, cq = totals
+        return cls(
+            debits_posted_minor=dp,
+            credits_posted_minor=cp,
+            debits_pending_minor=dq,
+            credits_pending_minor=cq,
+        )
+
+
+class TotalsMismatchOut(BaseModel):
+    account_id: int
+    code: str
+    stored: TotalsOut
+    """What the account row says (what balances show)."""
+    from_postings: TotalsOut
+    """What its postings add up to."""
+
+    @classmethod
+    def of(cls, m: TotalsMismatch) -> TotalsMismatchOut:
+        return cls(
+            account_id=m.account_id,
+            code=m.code,
+            stored=TotalsOut.of(m.stored),
+            from_postings=TotalsOut.of(m.recomputed),
+        )
+
+
 class VerifyOut(BaseModel):
     ok: bool
+    """Every seal holds and every account's totals are its postings'."""
     blocks_checked: int
     entries_checked: int
     unsealed_entries: int
     first_break: str | None
+    accounts_checked: int
+    totals_mismatches: list[TotalsMismatchOut]
+    """Accounts whose totals disagree with their postings (the first 100, by code)."""
+    mismatched_accounts: int
+
+    @classmethod
+    def of(cls, report: VerifyReport) -> VerifyOut:
+        return cls(
+            ok=report.ok,
+            blocks_checked=report.blocks_checked,
+            entries_checked=report.entries_checked,
+            unsealed_entries=report.unsealed_entries,
+            first_break=report.first_break,
+            accounts_checked=report.accounts_checked,
+            totals_mismatches=[TotalsMismatchOut.of(m) for m in report.totals_mismatches],
+            mismatched_accounts=report.mismatched_accounts,
+        )

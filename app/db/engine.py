@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from app.settings import Settings
+from ledger.balance_guard import register_sqlite_function
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, begin: str) -> Engine:
     )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    def _on_connect(dbapi_connection: sqlite3.Connection, record: Any) -> None:
         # Take transaction control away from pysqlite so SAVEPOINTs and BEGIN IMMEDIATE work.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -61,6 +62,9 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, begin: str) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # The ledger's guard on account totals asks this connection whether its write path
+        # is moving them (ledger.balance_guard).
+        register_sqlite_function(dbapi_connection, record.info)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

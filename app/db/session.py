@@ -7,6 +7,9 @@ ledger only flush. One use case = one transaction.
 A request holds at most one database connection at a time (``RequestSessions``): a request
 that held one while waiting for a second could, with as many such requests as the pool has
 connections, leave every connection held by a request waiting for another.
+
+Every session asks the ledger gate before each ledger write (``app.db.ledger_gate``): in a
+staff request whose route does not move money, the write is refused.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from app.db.engine import Database
+from app.db.ledger_gate import ledger_write_refusal
+from ledger import WRITE_GUARD
 
 
 class SecondConnection(RuntimeError):
@@ -28,14 +33,15 @@ class SecondConnection(RuntimeError):
 class Sessions:
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._write = sessionmaker(database.write_engine, expire_on_commit=False)
-        self._read = sessionmaker(database.read_engine, expire_on_commit=False)
+        guarded = {WRITE_GUARD: ledger_write_refusal}
+        self._write = sessionmaker(database.write_engine, expire_on_commit=False, info=guarded)
+        self._read = sessionmaker(database.read_engine, expire_on_commit=False, info=guarded)
         snapshot_engine = database.read_engine
         if snapshot_engine.dialect.name == "postgresql":
             snapshot_engine = snapshot_engine.execution_options(
                 isolation_level="REPEATABLE READ", postgresql_readonly=True
             )
-        self._snapshot = sessionmaker(snapshot_engine)
+        self._snapshot = sessionmaker(snapshot_engine, info=guarded)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

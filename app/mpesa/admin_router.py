@@ -36,7 +36,8 @@ from ledger import Ledger
 router = APIRouter(prefix="/admin/v1", tags=["exceptions and reversals"])
 
 Officer = Annotated[StaffUser, Depends(require_roles(Role.ADMIN, Role.CREDIT_OFFICER))]
-Admin = Annotated[StaffUser, Depends(require_roles(Role.ADMIN))]
+Admin = Annotated[StaffUser, Depends(require_roles(Role.ADMIN, moves_money=True))]
+"""Approving a reversal holds the money: the one route here that posts to the ledger."""
 AppSessions = Annotated[Sessions, Depends(get_sessions)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 _REQUESTED = {"status": "requested"}

@@ -1,5 +1,6 @@
 """ASGI middleware: a request id on every request (bound into logs, echoed in the
-``X-Request-ID`` header), an access log line, metrics, and a request body size limit."""
+``X-Request-ID`` header), a fresh ledger gate (``app.db.ledger_gate``), an access log line,
+metrics, and a request body size limit."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import problem_bytes
+from app.db.ledger_gate import open_request_gate
 from app.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -36,6 +38,7 @@ class RequestContextMiddleware:
         request_id = given if _VALID_ID.match(given) else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        open_request_gate()
         started = time.perf_counter()
         status = 500
 

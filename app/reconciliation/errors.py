@@ -61,6 +61,14 @@ class SameChecker(DomainError):
     http_status = 403
 
 
+class OperationsOnly(DomainError):
+    """Resolving exceptions is operations work: auditors and support never propose, approve
+    or reject a resolution (segregation of duties)."""
+
+    code = "segregation_of_duties"
+    http_status = 403
+
+
 class InvalidNote(DomainError):
     code = "invalid_note"
 

@@ -116,6 +116,8 @@ class Resolution(Base):
     proposed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_by: Mapped[str | None] = mapped_column(String(64))
     """The checker who approved or rejected it (never the proposer)."""
+    decided_role: Mapped[str | None] = mapped_column(String(16))
+    """The checker's role: an operations role for every approval since migration 0014."""
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     request_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     """The proposer's ``Idempotency-Key``: a retried proposal returns the first."""

@@ -1,11 +1,14 @@
 """The exceptions workflow: investigate, propose a resolution, approve or reject it.
 
-States of an exception: open -> investigating -> resolved | written_off. An explanation
-(no money moves) resolves it at once, by one person. Any other action is a proposal another
-person must approve (``SameChecker`` here, ``four_eyes`` in the database); the approval
-re-checks the exception against the ledger as it is now, applies the action in a savepoint
-and either resolves the exception or records why it failed (nothing applied). Every step is
-written to the audit log in the same transaction.
+States of an exception: open -> investigating -> resolved | written_off. Anyone who reads
+exceptions may investigate one; resolving it is operations work (``OPERATIONS_ROLES``: admins
+and credit officers; auditors and support never, ``OperationsOnly`` here and a trigger in the
+database, ``app.reconciliation.ddl``). An explanation (no money moves) resolves it at once, by
+one person. Any other action is a proposal another person must approve (``SameChecker``
+here, ``four_eyes`` in the database); the approval re-checks the exception against the ledger
+as it is now, applies the action in a savepoint and either resolves the exception or records
+why it failed (nothing applied). Every step is written to the audit log in the same
+transaction, with the actor's role.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from app.reconciliation.exception_models import ReconException, Resolution
 from app.reconciliation.exceptions import OPEN_STATES
 from app.reconciliation.snapshot import receipt_net_minor
 from app.security.fields import BlindIndex
+from app.staff.models import OPERATIONS_ROLES
 from ledger import Ledger, LedgerError
 
 MIN_NOTE, MAX_NOTE = 3, 500
@@ -87,6 +91,13 @@ def _exception(session: Session, exception_id: int) -> ReconException:
     return found
 
 
+def _operations_only(actor: Actor, doing: str) -> None:
+    if actor.role not in OPERATIONS_ROLES:
+        raise e.OperationsOnly(
+            f"Role {actor.role} may not {doing} a resolution: an admin or credit officer does"
+        )
+
+
 def _snapshot(exception: ReconException) -> dict[str, Any]:
     return {"state": exception.state, "kind": exception.kind, "receipt": exception.receipt}
 
@@ -116,6 +127,7 @@ def propose(
     session: Session, exception_id: int, proposal: Proposal, actor: Actor, now: datetime
 ) -> Resolution:
     """Record a proposal; an explanation is applied at once (it moves no money)."""
+    _operations_only(actor, "propose")
     if proposal.request_key:
         earlier = session.scalar(
             select(Resolution).where(Resolution.request_key == proposal.request_key)
@@ -204,6 +216,7 @@ def approve(
 ) -> Resolution:
     """Apply a proposal (another person's). Re-checks first; a refusal leaves the books as
     they were and marks the proposal failed with the reason."""
+    _operations_only(actor, "approve")
     resolution = _pending(session, resolution_id)
     if resolution.status == "approved" and resolution.decided_by == actor.username:
         return resolution  # a retried approval
@@ -211,9 +224,16 @@ def approve(
         raise e.ResolutionNotPending(f"Resolution {resolution_id} is {resolution.status}")
     if resolution.proposed_by == actor.username:
         raise e.SameChecker("Another staff member must approve this resolution")
+    if resolution.proposed_role not in OPERATIONS_ROLES:
+        raise e.OperationsOnly(
+            f"Resolution {resolution_id} was proposed by {resolution.proposed_by} "
+            f"({resolution.proposed_role}): reject it, and have an admin or credit officer "
+            "propose it if it stands"
+        )
     exception = _exception(session, resolution.exception_id)
     before = _snapshot(exception)
     resolution.decided_by, resolution.decided_at = actor.username, now
+    resolution.decided_role = actor.role
     try:
         with session.begin_nested():
             _recheck(session, ledger, exception, now)
@@ -281,6 +301,7 @@ def reject(
     session: Session, resolution_id: int, note: str, actor: Actor, now: datetime
 ) -> Resolution:
     """Turn a proposal down (its proposer may withdraw it instead)."""
+    _operations_only(actor, "reject")
     resolution = _pending(session, resolution_id)
     if resolution.status != "proposed":
         raise e.ResolutionNotPending(f"Resolution {resolution_id} is {resolution.status}")
@@ -288,6 +309,7 @@ def reject(
     own = resolution.proposed_by == actor.username
     resolution.status = "withdrawn" if own else "rejected"
     resolution.decided_by = None if own else actor.username
+    resolution.decided_role = None if own else actor.role
     resolution.decided_at, resolution.outcome = now, _note(note)
     exception.updated_at = now
     session.flush()

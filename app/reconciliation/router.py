@@ -1,10 +1,11 @@
 """The auditor API of reconciliation (``/audit/v1/reconciliations`` and its exceptions).
 
 Auditors and administrators upload a statement (CSV or XLSX, multipart) or pick a period of
-statements already imported, watch the run's progress, read its results and exceptions, and
-download its report (JSON or CSV). Exceptions are investigated and resolved here: an
-explanation by one person, anything that moves money proposed by one and approved by
-another. Every write is in the audit log.
+statements already imported; they, and credit officers, watch the run's progress, read its
+results and exceptions, download its report (JSON or CSV) and investigate exceptions.
+Resolving one is operations work (segregation of duties: auditors find, they never post):
+an explanation by one admin or credit officer, anything that moves money proposed by one and
+approved by another. Every write is in the audit log.
 
 An upload is read and stored within the request (bounded by ``MKOPO_MAX_BODY_BYTES``);
 matching runs in the worker. Larger files go through ``mkopo reconcile --statement``.
@@ -52,7 +53,12 @@ from ledger import Ledger
 
 router = APIRouter(prefix="/audit/v1", tags=["reconciliation"])
 
-Auditor = Annotated[StaffUser, Depends(require_roles(Role.AUDITOR, Role.ADMIN))]
+Reader = Annotated[StaffUser, Depends(require_roles(Role.AUDITOR, Role.ADMIN, Role.CREDIT_OFFICER))]
+Runner = Annotated[StaffUser, Depends(require_roles(Role.AUDITOR, Role.ADMIN))]
+Operations = Annotated[StaffUser, Depends(require_roles(Role.ADMIN, Role.CREDIT_OFFICER))]
+MoneyMover = Annotated[
+    StaffUser, Depends(require_roles(Role.ADMIN, Role.CREDIT_OFFICER, moves_money=True))
+]
 AppSessions = Annotated[Sessions, Depends(get_sessions)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 IdempotencyKey = Annotated[
@@ -83,7 +89,7 @@ def start_reconciliation(
     sessions: AppSessions,
     clock: AppClock,
     tasks: Tasks,
-    user: Auditor,
+    user: Runner,
     statement: Annotated[UploadFile | None, File(description="CSV or XLSX export")] = None,
     period_from: Annotated[date | None, Form(description="First business date")] = None,
     period_to: Annotated[date | None, Form(description="Last business date")] = None,
@@ -134,7 +140,7 @@ def start_reconciliation(
 @router.get("/reconciliations", response_model=list[RunOut])
 def list_reconciliations(
     session: ReadSession,
-    _: Auditor,
+    _: Reader,
     status: Annotated[str | None, Query(max_length=8)] = None,
     after_id: AfterId = 0,
     limit: Limit = 50,
@@ -147,7 +153,7 @@ def list_reconciliations(
 
 
 @router.get("/reconciliations/{run_id}", response_model=RunOut)
-def get_reconciliation(run_id: Id, session: ReadSession, _: Auditor) -> RunOut:
+def get_reconciliation(run_id: Id, session: ReadSession, _: Reader) -> RunOut:
     """Status and progress (``lines_done`` of ``lines_total``); the summary once done."""
     return _run_out(session, get_run(session, run_id))
 
@@ -156,7 +162,7 @@ def get_reconciliation(run_id: Id, session: ReadSession, _: Auditor) -> RunOut:
 def list_results(
     run_id: Id,
     session: ReadSession,
-    _: Auditor,
+    _: Reader,
     outcome: Annotated[str | None, Query(max_length=20)] = None,
     after_id: AfterId = 0,
     limit: Limit = 100,
@@ -184,7 +190,7 @@ def list_results(
 def list_run_exceptions(
     run_id: Id,
     session: ReadSession,
-    _: Auditor,
+    _: Reader,
     after_id: AfterId = 0,
     limit: Limit = 100,
 ) -> list[ExceptionOut]:
@@ -212,7 +218,7 @@ _CSV_REPORT: dict[int | str, dict[str, Any]] = {
 
 @router.get("/reconciliations/{run_id}/report.json", responses=_JSON_REPORT)
 def download_json_report(
-    run_id: Id, session: ReadSession, sessions: AppSessions, _: Auditor
+    run_id: Id, session: ReadSession, sessions: AppSessions, _: Reader
 ) -> StreamingResponse:
     """Counts and totals per outcome, the float check, every exception (streamed)."""
     get_run(session, run_id)
@@ -225,7 +231,7 @@ def download_json_report(
 
 @router.get("/reconciliations/{run_id}/report.csv", responses=_CSV_REPORT)
 def download_csv_report(
-    run_id: Id, session: ReadSession, sessions: AppSessions, _: Auditor
+    run_id: Id, session: ReadSession, sessions: AppSessions, _: Reader
 ) -> StreamingResponse:
     """``total`` rows per outcome, then one ``exception`` row each (streamed)."""
     get_run(session, run_id)
@@ -238,7 +244,7 @@ def download_csv_report(
 
 @router.get("/reconciliation-float-checks", response_model=list[FloatCheckOut])
 def list_float_checks(
-    session: ReadSession, _: Auditor, after_id: AfterId = 0, limit: Limit = 100
+    session: ReadSession, _: Reader, after_id: AfterId = 0, limit: Limit = 100
 ) -> list[FloatCheck]:
     """The provider's balance against the float account (1010), newest last."""
     return list(
@@ -254,7 +260,7 @@ def list_float_checks(
 @router.get("/reconciliation-exceptions", response_model=list[ExceptionOut])
 def list_exceptions(
     session: ReadSession,
-    _: Auditor,
+    _: Reader,
     state: Annotated[str | None, Query(max_length=14)] = None,
     kind: Annotated[str | None, Query(max_length=20)] = None,
     after_id: AfterId = 0,
@@ -280,7 +286,7 @@ def _detail(session: Any, exception_id: int) -> ExceptionDetailOut:
 
 
 @router.get("/reconciliation-exceptions/{exception_id}", response_model=ExceptionDetailOut)
-def get_exception(exception_id: Id, session: ReadSession, _: Auditor) -> ExceptionDetailOut:
+def get_exception(exception_id: Id, session: ReadSession, _: Reader) -> ExceptionDetailOut:
     return _detail(session, exception_id)
 
 
@@ -288,7 +294,7 @@ def get_exception(exception_id: Id, session: ReadSession, _: Auditor) -> Excepti
     "/reconciliation-exceptions/{exception_id}/investigate", response_model=ExceptionDetailOut
 )
 def investigate(
-    exception_id: Id, body: NoteIn, sessions: AppSessions, clock: AppClock, user: Auditor
+    exception_id: Id, body: NoteIn, sessions: AppSessions, clock: AppClock, user: Reader
 ) -> ExceptionDetailOut:
     with sessions.unit_of_work() as session:
         resolutions.investigate(session, exception_id, body.note, _actor(user), clock())
@@ -305,11 +311,11 @@ def propose_resolution(
     body: ProposalIn,
     sessions: AppSessions,
     clock: AppClock,
-    user: Auditor,
+    user: Operations,
     idempotency_key: IdempotencyKey = None,
 ) -> Resolution:
     """Propose how to resolve it: ``explain`` resolves at once (no money moves); any other
-    action waits for another auditor or administrator to approve it."""
+    action waits for another admin or credit officer to approve it."""
     proposal = resolutions.Proposal(body.action, body.note, body.loan_id, idempotency_key)
     with sessions.unit_of_work() as session:
         return resolutions.propose(session, exception_id, proposal, _actor(user), clock())
@@ -322,7 +328,7 @@ def approve_resolution(
     sessions: AppSessions,
     settings: AppSettings,
     clock: AppClock,
-    user: Auditor,
+    user: MoneyMover,
 ) -> Resolution:
     """Apply someone else's proposal. If it no longer fits the books it is marked failed
     (``outcome`` says why) and nothing is applied."""
@@ -335,7 +341,7 @@ def approve_resolution(
 
 @router.post("/reconciliation-resolutions/{resolution_id}/reject", response_model=ResolutionOut)
 def reject_resolution(
-    resolution_id: Id, body: NoteIn, sessions: AppSessions, clock: AppClock, user: Auditor
+    resolution_id: Id, body: NoteIn, sessions: AppSessions, clock: AppClock, user: Operations
 ) -> Resolution:
     """Turn a proposal down (the proposer's own rejection withdraws it)."""
     with sessions.unit_of_work() as session:

@@ -103,8 +103,10 @@ class ResolutionOut(_Out):
     note: str
     status: str
     proposed_by: str
+    proposed_role: str
     proposed_at: datetime
     decided_by: str | None
+    decided_role: str | None
     decided_at: datetime | None
     entry_id: int | None
     outcome: str | None

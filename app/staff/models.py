@@ -20,6 +20,11 @@ class Role(enum.StrEnum):
     SUPPORT = "support"
 
 
+OPERATIONS_ROLES = frozenset({Role.ADMIN, Role.CREDIT_OFFICER})
+"""The roles that may move money: propose it, or approve another's proposal (four eyes).
+Auditors and support read; they never move money (segregation of duties)."""
+
+
 class StaffUser(Base):
     __tablename__ = "staff_users"
     __table_args__ = (

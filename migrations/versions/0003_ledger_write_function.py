@@ -19,7 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(ddl_write_function.CREATE)
+        op.execute(ddl_write_function.CREATE_0003)
 
 
 def downgrade() -> None:

@@ -1,7 +1,7 @@
 """redact callback bodies: no payer number or name in clear in the inbox
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-02 10:00:00
 
 Written by hand, data only. Every stored ``mpesa_callbacks.body`` is rewritten as the inbox
@@ -24,7 +24,7 @@ from integrations.mpesa.redaction import KeyedHash
 from integrations.phone import InvalidMsisdn, mask_msisdn, normalise_msisdn
 
 revision: str = "0015"
-down_revision: str | None = "0012"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

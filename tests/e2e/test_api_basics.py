@@ -18,6 +18,7 @@ from tests.support.api import app_for, bearer, staff_token
 from tests.support.books import Chart, open_chart
 from tests.support.clock import FrozenClock
 from tests.support.ledger_ops import fund
+from tests.support.tamper import tamper
 
 
 @pytest.fixture
@@ -175,3 +176,21 @@ def test_verify_reports_a_clean_sealed_ledger(
     assert report["ok"] is True
     assert report["blocks_checked"] == 1
     assert report["unsealed_entries"] == 0
+    assert (report["accounts_checked"], report["totals_mismatches"]) == (8, [])
+
+
+def test_verify_names_the_accounts_whose_totals_were_moved_past_the_guard(
+    client: TestClient, chart: Chart, auditor: dict[str, str], database: Database
+) -> None:
+    tamper(
+        database,
+        "UPDATE ledger_accounts SET debits_posted = debits_posted + 1000000 WHERE code = '1010'",
+        "UPDATE ledger_accounts SET credits_posted = credits_posted + 1000000 WHERE code = '3000'",
+    )
+    report = client.get("/audit/v1/ledger/verify", headers=auditor).json()
+    assert (report["ok"], report["first_break"], report["mismatched_accounts"]) == (False, None, 2)
+    float_, capital = report["totals_mismatches"]
+    assert (float_["code"], capital["code"]) == ("1010", "3000")
+    assert float_["stored"]["debits_posted_minor"] == 2_000_000
+    assert float_["from_postings"]["debits_posted_minor"] == 1_000_000
+    assert capital["from_postings"]["credits_posted_minor"] == 1_000_000

@@ -1,23 +1,42 @@
 """Every route x every kind of caller, generated from the app's own routes, so a new route
 cannot escape: staff routes answer 401 without a token, 403 to the wrong role and let the
 right roles through; borrower routes take only a borrower's access token; the few public
-routes are named here and nowhere else."""
+routes are named here and nowhere else.
+
+Segregation of duties: the routes that write ledger entries for staff are those whose role
+dependency says ``moves_money`` (named in ``MONEY_ROUTES``, checked against the app), and
+they admit operations roles only. Any other staff route cannot post at all (the ledger gate,
+shown with probe routes below), so a new route that writes without declaring it fails
+instead of letting an auditor's or support token move money; and no auditor or support call
+of any route changes the number of ledger entries."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import Depends
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
+from app.api.deps import get_clock, get_sessions
+from app.clock import Clock
+from app.db.engine import Database
+from app.db.session import Sessions
 from app.mobile.tokens import start_session
-from app.staff.models import Role
+from app.staff.auth import require_roles
+from app.staff.models import OPERATIONS_ROLES, Role, StaffUser
 from integrations.mpesa.client import CALLBACK_KINDS, CALLBACK_PATH_PREFIX
+from ledger import EntryRequest, Ledger, PostingLine
+from ledger.schema import JournalEntry
 from tests.support.api import app_for, bearer, staff_token
+from tests.support.books import Chart, open_chart
+from tests.support.clock import FrozenClock
 from tests.support.lending import KES, Fund
-from tests.support.routes import Audience, audience, routes
+from tests.support.routes import audience, routes
 
 PUBLIC = {
     *{("POST", f"{CALLBACK_PATH_PREFIX}/{{token}}/{kind}") for kind in CALLBACK_KINDS},
@@ -32,6 +51,15 @@ PUBLIC = {
     ("POST", "/api/v1/auth/refresh"),
 }
 """Routes anyone may call (the callback path carries its own secret token)."""
+MONEY_ROUTES = {
+    ("POST", "/admin/v1/journals"),  # a dry run of the entry, rolled back
+    ("POST", "/admin/v1/approvals/{approval_id}/approve"),
+    ("POST", "/admin/v1/reversals/{reversal_id}/approve"),
+    ("POST", "/audit/v1/reconciliation-resolutions/{resolution_id}/approve"),
+}
+"""The staff routes that write ledger entries (each applies what another person asked for,
+or tries an entry out)."""
+READ_ONLY_ROLES = {Role.AUDITOR.value, Role.SUPPORT.value}
 
 fresh: dict[str, Callable[[], dict[str, str]]] = {}
 
@@ -79,7 +107,7 @@ def test_every_route_is_public_by_name_or_guarded(
     unguarded = {
         (method, path)
         for method, path, route in routes(client.app)  # type: ignore[arg-type]
-        if audience(route) == Audience(None, False)
+        if audience(route).roles is None and not audience(route).borrower
     }
     assert unguarded == PUBLIC
 
@@ -98,7 +126,7 @@ def test_every_guarded_route_admits_exactly_its_audience(
     checked = 0
     for method, path, route in routes(client.app):  # type: ignore[arg-type]
         who = audience(route)
-        if who == Audience(None, False):
+        if who.roles is None and not who.borrower:
             continue
         for caller, fixed_headers in headers.items():
             status = call(
@@ -121,3 +149,106 @@ def test_every_guarded_route_admits_exactly_its_audience(
                 wrong.append(f"{method} {path} as {caller}: {status}, expected {expected}")
     assert wrong == []
     assert checked > 100
+
+
+def test_the_routes_that_move_money_admit_operations_only(
+    callers: tuple[TestClient, dict[str, dict[str, str]]],
+) -> None:
+    client, _ = callers
+    declared = {
+        (method, path): audience(route).roles
+        for method, path, route in routes(client.app)  # type: ignore[arg-type]
+        if audience(route).moves_money
+    }
+    assert set(declared) == MONEY_ROUTES
+    assert {key: roles for key, roles in declared.items() if not roles <= OPERATIONS_ROLES} == {}
+
+
+def ledger_entries(client: TestClient) -> int:
+    sessions = client.app.state.sessions  # type: ignore[attr-defined]
+    with sessions.reader() as session:
+        return int(session.scalar(select(func.count()).select_from(JournalEntry)) or 0)
+
+
+def test_no_auditor_or_support_token_moves_money_on_any_route(
+    callers: tuple[TestClient, dict[str, dict[str, str]]],
+) -> None:
+    client, headers = callers
+    moved: list[str] = []
+    calls = 0
+    for method, path, route in routes(client.app):  # type: ignore[arg-type]
+        who = audience(route)
+        for reader in sorted(READ_ONLY_ROLES):
+            before = ledger_entries(client)
+            status = call(client, method, path, headers[reader])
+            calls += 1
+            if ledger_entries(client) != before:
+                moved.append(f"{method} {path} as {reader}: {status}")
+            if who.moves_money and status != 403:
+                moved.append(f"{method} {path} as {reader}: {status}, expected 403")
+    assert moved == []
+    assert calls > 150
+
+
+def test_a_staff_route_that_does_not_declare_it_cannot_post(
+    database: Database, clock: FrozenClock, tmp_path: Path
+) -> None:
+    """Probe routes added to the real app, posting one entry each: the undeclared one is
+    refused for every role; the declared one for all but operations roles (and it cannot
+    even be declared for an auditor or support)."""
+    sessions = Sessions(database)
+    with sessions.unit_of_work() as session:
+        chart = open_chart(Ledger(session, clock))
+    app = app_for(database, clock, tmp_path / "seal.pem")
+    for path, roles, moves_money in [
+        ("/probe/undeclared", list(Role), False),
+        ("/probe/declared", sorted(OPERATIONS_ROLES), True),
+    ]:
+        app.add_api_route(
+            path,
+            posting_route(chart, require_roles(*roles, moves_money=moves_money)),
+            methods=["POST"],
+        )
+    for readers in ([Role.AUDITOR], [Role.SUPPORT], list(Role)):
+        with pytest.raises(ValueError, match="cannot admit"):
+            require_roles(*readers, moves_money=True)
+    answers = {}
+    with TestClient(app) as client:
+        for role in Role:
+            token = bearer(staff_token(sessions, clock, f"probe-{role.value}", role))
+            for path in ("/probe/undeclared", "/probe/declared"):
+                answer = client.post(path, headers=token)
+                answers[role.value, path] = (answer.status_code, answer.json()["type"][18:])
+    ops = {r.value for r in OPERATIONS_ROLES}
+    assert answers == {
+        **{(r.value, "/probe/undeclared"): (403, "ledger_writes_refused") for r in Role},
+        **{
+            (r.value, "/probe/declared"): (200, "posted") if r in ops else (403, "forbidden")
+            for r in Role
+        },
+    }
+    with sessions.reader() as session:
+        assert Ledger(session, clock).balance(chart.float.id).posted_minor == 2 * 100
+
+
+def posting_route(chart: Chart, staff: Callable[..., Any]) -> Callable[..., dict[str, str]]:
+    # Dependencies as default values: this module's annotations are strings, and FastAPI
+    # could not resolve one naming ``staff``, a local of this function.
+    def handler(
+        sessions: Sessions = Depends(get_sessions),  # noqa: B008
+        clock: Clock = Depends(get_clock),  # noqa: B008
+        user: StaffUser = Depends(staff),  # noqa: B008
+    ) -> dict[str, str]:
+        with sessions.unit_of_work() as session:
+            Ledger(session, clock).post(
+                EntryRequest(
+                    f"probe:{user.username}",
+                    [
+                        PostingLine.debit(chart.float.id, 100),
+                        PostingLine.credit(chart.capital.id, 100),
+                    ],
+                )
+            )
+        return {"type": "urn:mkopo:problem:posted"}
+
+    return handler

@@ -1,5 +1,6 @@
 """Reconciliation over HTTP: upload a statement or pick a period, follow the run, read its
-results and exceptions, resolve one under four eyes, download the report."""
+results and exceptions, resolve one under four eyes (operations staff: auditors never move
+money, tests/e2e/test_reconciliation_duties.py), download the report."""
 
 from __future__ import annotations
 
@@ -71,7 +72,7 @@ def work_off(day: Day, tasks: RecordingTaskQueue) -> None:
     tasks.sent.clear()
 
 
-def test_an_auditor_uploads_follows_resolves_and_downloads(
+def test_an_auditor_uploads_and_follows_operations_resolve_the_auditor_downloads(
     client: TestClient, day: Day, tasks: RecordingTaskQueue
 ) -> None:
     staff = who(day)
@@ -113,16 +114,16 @@ def test_an_auditor_uploads_follows_resolves_and_downloads(
     body = {"action": "post_callback", "note": "Confirmation lost; the statement shows it"}
     key = {"Idempotency-Key": "propose-lost-1"}
     proposed = client.post(
-        f"{EXCEPTIONS}/{lost['id']}/resolutions", json=body, headers=staff["auditor1"] | key
+        f"{EXCEPTIONS}/{lost['id']}/resolutions", json=body, headers=staff["officer"] | key
     )
     assert proposed.status_code == 201, proposed.text
     replay = client.post(
-        f"{EXCEPTIONS}/{lost['id']}/resolutions", json=body, headers=staff["auditor1"] | key
+        f"{EXCEPTIONS}/{lost['id']}/resolutions", json=body, headers=staff["officer"] | key
     )
     assert replay.json()["id"] == proposed.json()["id"]
     resolution = proposed.json()["id"]
     own = client.post(
-        f"/audit/v1/reconciliation-resolutions/{resolution}/approve", headers=staff["auditor1"]
+        f"/audit/v1/reconciliation-resolutions/{resolution}/approve", headers=staff["officer"]
     )
     assert (own.status_code, own.json()["type"]) == (403, "urn:mkopo:problem:four_eyes")
     approved = client.post(

@@ -12,6 +12,7 @@ from ledger import Ledger
 from tests.support.books import Chart, open_chart
 from tests.support.clock import FrozenClock
 from tests.support.ledger_ops import fund
+from tests.support.tamper import tamper
 
 
 @pytest.fixture
@@ -39,18 +40,16 @@ def test_postings_and_entries_cannot_be_updated_or_deleted(
         conn.execute(text(statement))
 
 
-def test_a_constrained_account_cannot_be_overdrawn_by_raw_sql(
+def test_a_constrained_account_cannot_be_overdrawn_even_past_the_totals_guard(
     database: Database, chart: Chart
 ) -> None:
-    with (
-        pytest.raises(DBAPIError, match="credits_within_debits"),
-        database.write_engine.begin() as conn,
-    ):
-        conn.execute(
-            text(
-                "UPDATE ledger_accounts SET credits_posted = credits_posted + 100001 WHERE id = :id"
-            ),
-            {"id": chart.float.id},
+    # The totals guard refuses this UPDATE first (tests/integration/test_ledger_totals_guard);
+    # with it off, the CHECK constraint on the account row still refuses the overdraft.
+    with pytest.raises(DBAPIError, match="credits_within_debits"):
+        tamper(
+            database,
+            f"UPDATE ledger_accounts SET credits_posted = credits_posted + 100001 "
+            f"WHERE id = {chart.float.id}",
         )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from app.db.engine import Database
 from app.db.session import Sessions
 from ledger import EntryRequest, Ledger, PostingLine
-from ledger.sealing import VerifyReport
+from ledger.verification import VerifyReport
 from tests.support.books import Chart, open_chart
 from tests.support.clock import FrozenClock
 

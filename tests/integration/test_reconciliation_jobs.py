@@ -171,7 +171,7 @@ def test_a_stuck_payout_is_asked_again_then_settled_from_the_statement_under_fou
         with fund.sessions.unit_of_work() as session:
             proposal = resolutions.Proposal(exception.suggested_action or "", "per statement")
             made = resolutions.propose(
-                session, exception.id, proposal, Actor("auditor1", "auditor"), fund.clock()
+                session, exception.id, proposal, Actor("officer1", "credit_officer"), fund.clock()
             )
         with fund.sessions.unit_of_work() as session:
             decided = resolutions.approve(

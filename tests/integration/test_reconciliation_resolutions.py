@@ -26,7 +26,7 @@ from tests.integration.test_mpesa_processing import c2b, deliver
 from tests.integration.test_reconciliation_day import Day, reconcile, script_day, scripted_fund
 from tests.support.lending import KES
 
-MAKER = Actor("auditor1", "auditor")
+MAKER = Actor("officer1", "credit_officer")
 CHECKER = Actor("admin1", "admin")
 
 
@@ -86,7 +86,7 @@ def test_a_lost_confirmation_is_posted_through_the_inbox_once_under_four_eyes(da
     zawadi = day.loans["zawadi"]
     resolution_id = propose(day, lost, "post_callback")
     with pytest.raises(SameChecker):
-        approve(day, resolution_id, Actor("auditor1", "auditor"))
+        approve(day, resolution_id, MAKER)
     with pytest.raises(ResolutionPending):
         propose(day, lost, "write_off")
     before = day.fund.loan_of(zawadi.borrower_id).outstanding_minor
@@ -117,11 +117,19 @@ def test_a_lost_confirmation_is_posted_through_the_inbox_once_under_four_eyes(da
 
 def test_the_database_refuses_a_resolution_approved_by_its_proposer(day: Day) -> None:
     resolution_id = propose(day, exception_for(day, "charge", _charge_receipt(day)), "book_charge")
-    with pytest.raises(IntegrityError), day.fund.sessions.unit_of_work() as session:
+    with (
+        pytest.raises(IntegrityError, match="four_eyes"),
+        day.fund.sessions.unit_of_work() as session,
+    ):
         session.execute(
             update(Resolution)
             .where(Resolution.id == resolution_id)
-            .values(status="approved", decided_by="auditor1", decided_at=day.fund.clock())
+            .values(
+                status="approved",
+                decided_by=MAKER.username,
+                decided_role=MAKER.role,
+                decided_at=day.fund.clock(),
+            )
         )
 
 

@@ -28,6 +28,8 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 class Audience:
     roles: frozenset[str] | None  # staff roles, when a staff route
     borrower: bool
+    moves_money: bool = False
+    """The route declares that it writes ledger entries (``require_roles(moves_money=True)``)."""
 
 
 def _dependants(route: Any) -> Iterator[Any]:
@@ -40,13 +42,14 @@ def _dependants(route: Any) -> Iterator[Any]:
 
 def audience(route: Any) -> Audience:
     roles: set[str] = set()
-    borrower = False
+    borrower = moves_money = False
     for dependant in _dependants(route):
         allowed = getattr(dependant.call, "allowed_roles", None)
         if allowed is not None:
             roles |= allowed
+            moves_money = moves_money or getattr(dependant.call, "moves_money", False)
         borrower = borrower or dependant.call is current_borrower
-    return Audience(frozenset(roles) if roles else None, borrower)
+    return Audience(frozenset(roles) if roles else None, borrower, moves_money)
 
 
 def routes(app: FastAPI) -> list[tuple[str, str, Any]]:

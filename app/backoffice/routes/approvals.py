@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 from app.api.deps import AppClock, ReadSession
 from app.audit.log import staff_actor
 from app.backoffice import approval_queries, approvals
-from app.backoffice.deps import Admin, BookReader, Maker
+from app.backoffice.deps import Admin, BookReader, Maker, MoneyAdmin
 from app.backoffice.kinds import HANDLERS
 from app.backoffice.models import ApprovalKind, ApprovalStatus
 from app.backoffice.routes.common import PREFIX, AfterId, AppSessions, Filter, Id
@@ -59,7 +59,9 @@ def get_approval(approval_id: Id, session: ReadSession, _: BookReader) -> Approv
     response_model=ApprovalOut,
     responses={409: {"description": "No longer valid: the request is now failed"}},
 )
-def approve(approval_id: Id, sessions: AppSessions, clock: AppClock, user: Admin) -> ApprovalOut:
+def approve(
+    approval_id: Id, sessions: AppSessions, clock: AppClock, user: MoneyAdmin
+) -> ApprovalOut:
     """Re-validate the request against the state now and apply it, in one transaction."""
     with sessions.unit_of_work() as session:
         decision = approvals.approve(

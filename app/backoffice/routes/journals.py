@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from app.api.deps import AppClock
-from app.backoffice.deps import Admin, IdempotencyKey
+from app.backoffice.deps import IdempotencyKey, MoneyAdmin
 from app.backoffice.kinds import MANUAL_JOURNAL
 from app.backoffice.routes.common import PREFIX, REPLAY_RESPONSES, AppSessions, request_approval
 from app.backoffice.schemas import ApprovalOut, JournalIn
@@ -27,7 +27,7 @@ def request_journal(
     body: JournalIn,
     sessions: AppSessions,
     clock: AppClock,
-    user: Admin,
+    user: MoneyAdmin,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> ApprovalOut:
