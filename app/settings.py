@@ -30,6 +30,12 @@ class Settings(BaseSettings):
         f"sqla+sqlite:///{VAR_DIR}/celery-broker.sqlite3",
         description="Celery broker: redis://, amqp:// or the local sqla+sqlite",
     )
+    task_queue: str = Field(
+        "celery",
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="The Celery queue of this deployment; deployments sharing a broker "
+        "each need their own",
+    )
     ledger_signing_key_path: Path = Field(
         VAR_DIR / "keys" / "ledger-ed25519.pem",
         description="Ed25519 private key (PEM) that signs seals",

@@ -49,6 +49,7 @@ def create_celery(settings: Settings) -> Celery:
             else {}
         ),
         broker_connection_retry_on_startup=True,
+        task_default_queue=settings.task_queue,
         task_serializer="json",
         accept_content=["json"],
         task_ignore_result=True,
