@@ -58,11 +58,16 @@ def worker(
 ) -> None:
     """Run the Celery worker, by default with the scheduler embedded (the embedded setup).
 
-    With several workers, run them with ``--no-beat`` and one ``--beat-only`` process.
+    With several workers, run them with ``--no-beat`` and one ``--beat-only`` process. The
+    embedded broker's tables and queue are created first, once, so the consumer and the
+    scheduler never race to create them. Exits 3 when its embedded scheduler dies.
     """
-    from app.settings import VAR_DIR
+    from app.broker import prepare_broker
+    from app.settings import VAR_DIR, get_settings
     from app.worker import celery_app
 
+    settings = get_settings()
+    prepare_broker(settings.broker_url, settings.task_queue)
     VAR_DIR.mkdir(exist_ok=True)
     schedule = str(VAR_DIR / "celerybeat-schedule")
     if beat_only:
@@ -88,20 +93,24 @@ def simulator(
 
 @app.command()
 def migrate(revision: Annotated[str, typer.Argument()] = "heads") -> None:
-    """Apply database migrations (Alembic) up to REVISION."""
+    """Apply database migrations (Alembic) up to REVISION, and create the embedded broker's
+    tables and queue (nothing to create on Redis or RabbitMQ)."""
     from alembic import command
 
     from app.accounting.chart import open_chart
+    from app.broker import prepare_broker
     from app.db.migrations_state import alembic_config
     from app.runtime import runtime
     from app.settings import get_settings
     from ledger import Ledger
 
-    command.upgrade(alembic_config(get_settings().database_url), revision)
+    settings = get_settings()
+    command.upgrade(alembic_config(settings.database_url), revision)
     rt = runtime()
     with rt.sessions.unit_of_work() as session:
         open_chart(Ledger(session, rt.clock))
-    typer.echo(f"database migrated to {revision}; chart of accounts open")
+    prepare_broker(settings.broker_url, settings.task_queue)
+    typer.echo(f"database migrated to {revision}; chart of accounts open; broker ready")
 
 
 @app.command("seed-demo")

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     stk_query_after_s: float = Field(
         30.0, gt=0, le=3600, description="Ask about an STK prompt this long after it went"
     )
+    schedule_grace_s: float = Field(
+        60.0,
+        gt=0,
+        le=86_400,
+        description="A periodic task is overdue after 3 intervals plus this (docs/operations.md)",
+    )
     log_level: str = Field("INFO")
     log_json: bool = Field(True, description="JSON logs (false: human-readable console)")
     host: str = Field("127.0.0.1")
