@@ -12,6 +12,7 @@ and a watch that stops the worker when its embedded beat dies.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -48,6 +49,7 @@ def install(celery: Celery, schedule: tuple[PeriodicTask, ...]) -> None:
 
 
 def _beat_started(**_: Any) -> None:
+    log.info("beat_started", pid=os.getpid(), tasks=len(_scheduled))
     _write("beat", lambda session, now: heartbeats.watch(session, _scheduled, now))
 
 

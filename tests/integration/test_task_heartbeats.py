@@ -7,7 +7,6 @@ fails the task; two workers finishing at once both count."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -36,10 +35,10 @@ SEAL = FakeTask("books.seal_ledger")
 @pytest.fixture
 def worker_runtime(
     sessions: Sessions, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Runtime]:
+) -> Runtime:
     rt = Runtime(Settings(), sessions, clock)
     monkeypatch.setattr(hooks, "runtime", lambda: rt)
-    yield rt
+    return rt
 
 
 def run(task: FakeTask, clock: FrozenClock, error: Exception | None = None) -> None:
