@@ -50,20 +50,21 @@ def postgres_factory() -> Iterator[PostgresFactory]:
     factory.close()
 
 
+def _broker_url(kind: str) -> str:
+    url = find_broker(kind)
+    if url is None:
+        _unreachable(kind, f"MKOPO_TEST_{kind.upper()}_URL")
+    return url
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    url = find_broker("redis")
-    if url is None:
-        _unreachable("Redis", "MKOPO_TEST_REDIS_URL")
-    return url
+    return _broker_url("redis")
 
 
 @pytest.fixture(scope="session")
 def rabbitmq_url() -> str:
-    url = find_broker("rabbitmq")
-    if url is None:
-        _unreachable("RabbitMQ", "MKOPO_TEST_RABBITMQ_URL")
-    return url
+    return _broker_url("rabbitmq")
 
 
 def _database_for(request: pytest.FixtureRequest, backend: str) -> Iterator[Database]:

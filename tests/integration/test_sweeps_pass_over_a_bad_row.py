@@ -44,6 +44,15 @@ def borrowers(fund: Fund) -> list[int]:
     return [fund.register(national_id, phone) for national_id, phone in PEOPLE]
 
 
+def sent_and_unheard(fund: Fund) -> list[Payout]:
+    """A loan for each borrower, sent and paid; every result callback lost."""
+    payouts = [fund.request(b, 500 * KES, f"k{b}") for b in borrowers(fund)]
+    for payout in payouts:
+        submit_payout(fund.sessions, fund.ports, fund.clock, payout.id)
+    fund.provider.deliver(drop=True)
+    return payouts
+
+
 def payout_status(fund: Fund, payout_id: int) -> str:
     with fund.sessions.reader() as session:
         return str(session.scalar(select(Payout.status).where(Payout.id == payout_id)))
@@ -68,10 +77,7 @@ def test_a_payout_the_provider_chokes_on_is_passed_over_and_the_others_are_paid(
 def test_a_late_payout_whose_status_query_raises_is_passed_over(
     fund: Fund, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    payouts = [fund.request(b, 500 * KES, f"k{b}") for b in borrowers(fund)]
-    for payout in payouts:
-        submit_payout(fund.sessions, fund.ports, fund.clock, payout.id)
-    fund.provider.deliver(drop=True)  # every callback lost: the sweep must ask
+    payouts = sent_and_unheard(fund)
     fund.clock.advance(seconds=RESULT_GRACE.total_seconds() + 1)
     poison(monkeypatch, fund.provider, "query_payout", payouts[1].originator_id)
     with pytest.raises(SweepIncomplete) as failed:
@@ -88,10 +94,7 @@ def test_a_late_payout_whose_status_query_raises_is_passed_over(
 def test_a_stuck_payout_whose_query_raises_does_not_hold_up_the_pending_check(
     fund: Fund, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    payouts = [fund.request(b, 500 * KES, f"k{b}") for b in borrowers(fund)]
-    for payout in payouts:
-        submit_payout(fund.sessions, fund.ports, fund.clock, payout.id)
-    fund.provider.deliver(drop=True)
+    payouts = sent_and_unheard(fund)
     fund.clock.advance(seconds=STUCK_AFTER.total_seconds() + 1)
     poison(monkeypatch, fund.provider, "query_payout", payouts[0].originator_id)
     with pytest.raises(SweepIncomplete) as failed:
