@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.deps import AppClock, AppSettings, ReadSession
+from app.api.problems import problem_response
 from app.db.migrations_state import head_revision
 from app.operations.liveness import SchedulerStatus, scheduler_liveness
 from app.operations.schedule import grace, periodic_tasks
@@ -30,7 +31,7 @@ def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="Readiness: database reachable and migrated, every periodic task on time",
-    responses={503: {"description": "Not ready"}},
+    responses={503: {"description": "Not ready: a problem naming what is wrong"}},
 )
 def readyz(session: ReadSession, settings: AppSettings, clock: AppClock) -> JSONResponse:
     try:
@@ -38,23 +39,30 @@ def readyz(session: ReadSession, settings: AppSettings, clock: AppClock) -> JSON
         current = ",".join(sorted(versions))
         head = head_revision()
         if current != head:
-            return JSONResponse(
-                {"status": "unavailable", "migration": current, "head": head}, status_code=503
+            return problem_response(
+                503,
+                "not_migrated",
+                f"The schema is at {current or 'nothing'}; the code needs {head}",
+                migration=current,
+                head=head,
             )
         liveness = scheduler_liveness(session, periodic_tasks(settings), clock(), grace(settings))
     except SQLAlchemyError as exc:
-        return JSONResponse(
-            {"status": "unavailable", "database": type(exc).__name__}, status_code=503
+        return problem_response(
+            503, "database_unavailable", "The database did not answer", database=type(exc).__name__
         )
     scheduler = {"status": liveness.status.value, "overdue": liveness.overdue}
-    if liveness.status is not SchedulerStatus.OK:
-        return JSONResponse(
-            {
-                "status": "unavailable",
-                "migration": current,
-                "scheduler": scheduler,
-                "details": OPERATIONS_VIEW,
-            },
-            status_code=503,
-        )
-    return JSONResponse({"status": "ok", "migration": current, "scheduler": scheduler})
+    if liveness.status is SchedulerStatus.NOT_STARTED:
+        detail = "No scheduler (beat) has ever started against this database"
+    elif liveness.status is SchedulerStatus.STALLED:
+        detail = "Periodic tasks are overdue: " + ", ".join(liveness.overdue)
+    else:
+        return JSONResponse({"status": "ok", "migration": current, "scheduler": scheduler})
+    return problem_response(
+        503,
+        f"scheduler_{liveness.status.value}",
+        detail,
+        migration=current,
+        scheduler=scheduler,
+        operations=OPERATIONS_VIEW,
+    )

@@ -46,8 +46,11 @@ def runs(sessions: Sessions, clock: FrozenClock, task: str, error: str | None = 
 def test_before_any_beat_has_started_the_service_is_not_ready(client: TestClient) -> None:
     answer = client.get("/readyz")
     assert answer.status_code == 503
-    assert answer.json()["scheduler"] == {"status": "not_started", "overdue": []}
-    assert answer.json()["details"] == "/admin/v1/operations"
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["type"] == "urn:mkopo:problem:scheduler_not_started"
+    assert problem["scheduler"] == {"status": "not_started", "overdue": []}
+    assert problem["operations"] == "/admin/v1/operations"
 
 
 def test_a_beat_that_stops_ticking_turns_readiness_off_within_the_bound_and_on_again(
@@ -60,6 +63,7 @@ def test_a_beat_that_stops_ticking_turns_readiness_off_within_the_bound_and_on_a
     clock.advance(seconds=1)
     late = client.get("/readyz")
     assert late.status_code == 503
+    assert late.json()["detail"] == "Periodic tasks are overdue: process-callbacks, seal-ledger"
     assert late.json()["scheduler"] == {
         "status": "stalled",
         "overdue": ["process-callbacks", "seal-ledger"],
