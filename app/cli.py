@@ -61,18 +61,33 @@ def worker(
 ) -> None:
     """Run the Celery worker, by default with the scheduler embedded (the embedded setup).
 
-    With several workers, run them with ``--no-beat`` and one ``--beat-only`` process.
+    With several workers, run them with ``--no-beat`` and one ``--beat-only`` process. The
+    embedded broker's tables and queue are created first, once, so the consumer and the
+    scheduler never race to create them. Exits 3 when its embedded scheduler dies.
     """
-    from app.settings import VAR_DIR
+    from celery.bin.celery import celery as celery_command
+
+    from app.broker import prepare_broker
+    from app.observability.logging import configure_logging
+    from app.settings import VAR_DIR, get_settings
     from app.worker import celery_app
 
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)  # inherited by beat and the pool
+    prepare_broker(settings.broker_url, settings.task_queue)
     VAR_DIR.mkdir(exist_ok=True)
     schedule = str(VAR_DIR / "celerybeat-schedule")
     if beat_only:
-        celery_app.start(["beat", "--loglevel=INFO", f"--schedule={schedule}"])
+        argv = ["beat", "--loglevel=INFO", f"--schedule={schedule}"]
     else:
         embedded = ["--beat", f"--schedule={schedule}"] if beat else []
-        celery_app.start(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", *embedded])
+        argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", *embedded]
+    # Celery's own command line, run so that it returns its exit status (``Celery.start``
+    # drops it): a supervisor must see a worker that stopped because its beat died (3).
+    celery_command.params[0].default = celery_app
+    status = celery_command.main(args=argv, prog_name="celery", standalone_mode=False)
+    if isinstance(status, int) and status:
+        raise typer.Exit(status)
 
 
 @app.command()
@@ -91,20 +106,24 @@ def simulator(
 
 @app.command()
 def migrate(revision: Annotated[str, typer.Argument()] = "heads") -> None:
-    """Apply database migrations (Alembic) up to REVISION."""
+    """Apply database migrations (Alembic) up to REVISION, and create the embedded broker's
+    tables and queue (nothing to create on Redis or RabbitMQ)."""
     from alembic import command
 
     from app.accounting.chart import open_chart
+    from app.broker import prepare_broker
     from app.db.migrations_state import alembic_config
     from app.runtime import runtime
     from app.settings import get_settings
     from ledger import Ledger
 
-    command.upgrade(alembic_config(get_settings().database_url), revision)
+    settings = get_settings()
+    command.upgrade(alembic_config(settings.database_url), revision)
     rt = runtime()
     with rt.sessions.unit_of_work() as session:
         open_chart(Ledger(session, rt.clock))
-    typer.echo(f"database migrated to {revision}; chart of accounts open")
+    prepare_broker(settings.broker_url, settings.task_queue)
+    typer.echo(f"database migrated to {revision}; chart of accounts open; broker ready")
 
 
 @app.command("seed-demo")

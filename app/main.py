@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 
 from app.api import health
 from app.api.input_guard import InputGuardMiddleware
@@ -25,6 +26,8 @@ from app.mpesa import router as mpesa_router
 from app.observability.logging import configure_logging
 from app.observability.metrics import metrics_endpoint
 from app.observability.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.operations import router as operations_router
+from app.operations.metrics import PeriodicTaskCollector
 from app.reconciliation import router as reconciliation_router
 from app.settings import Settings, get_settings
 from app.taskqueue import CeleryTaskQueue, TaskQueue
@@ -56,6 +59,8 @@ def create_app(
     app.state.sessions = Sessions(database)
     app.state.clock = clock
     app.state.tasks = tasks or CeleryTaskQueue(settings)
+    app.state.metrics = CollectorRegistry(auto_describe=False)
+    app.state.metrics.register(PeriodicTaskCollector(app.state.sessions, settings, clock))
     install_problem_handlers(app)
     install_problem_openapi(app)
     app.include_router(health.router)
@@ -69,6 +74,7 @@ def create_app(
     app.include_router(reports_router.router)
     app.include_router(audit_router.router)
     app.include_router(reconciliation_router.router)
+    app.include_router(operations_router.router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.add_middleware(  # inside the size limit: it buffers the body
         InputGuardMiddleware,

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         f"sqla+sqlite:///{VAR_DIR}/celery-broker.sqlite3",
         description="Celery broker: redis://, amqp:// or the local sqla+sqlite",
     )
+    task_queue: str = Field(
+        "celery",
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="The Celery queue of this deployment; deployments sharing a broker "
+        "each need their own",
+    )
     ledger_signing_key_path: Path = Field(
         VAR_DIR / "keys" / "ledger-ed25519.pem",
         description="Ed25519 private key (PEM) that signs seals",
@@ -63,6 +69,12 @@ class Settings(BaseSettings):
     stk_sweep_interval_s: float = Field(30.0, gt=0, le=3600)
     stk_query_after_s: float = Field(
         30.0, gt=0, le=3600, description="Ask about an STK prompt this long after it went"
+    )
+    schedule_grace_s: float = Field(
+        60.0,
+        gt=0,
+        le=86_400,
+        description="A periodic task is overdue after 3 intervals plus this (docs/operations.md)",
     )
     log_level: str = Field("INFO")
     log_json: bool = Field(True, description="JSON logs (false: human-readable console)")

@@ -12,6 +12,7 @@ from typing import Protocol
 import structlog
 from celery import Celery
 
+from app.broker import prepare_broker
 from app.settings import Settings
 from app.worker import create_celery
 
@@ -30,6 +31,7 @@ class CeleryTaskQueue:
     def send(self, task: str, *args: int | str) -> None:
         try:
             if self._celery is None:
+                prepare_broker(self._settings.broker_url, self._settings.task_queue)
                 self._celery = create_celery(self._settings)
             self._celery.send_task(task, args=list(args))
         except Exception:  # the broker is down: the sweep will find the work

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The embedded setup: SQLite and keys under var/, a local SQLAlchemy broker, the Daraja
-# simulator, one worker with the scheduler built in, and the API. Ctrl-C stops everything.
+# The embedded setup: SQLite and keys under var/, a local SQLAlchemy broker (its tables made
+# by `mkopo migrate`), the Daraja simulator, one worker with the scheduler built in, and the
+# API. Ctrl-C stops everything; so does any one of them exiting (the worker exits 3 when its
+# scheduler dies).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -49,7 +51,8 @@ cat <<MSG
 
 Mkopo is running on http://127.0.0.1:${port}  (logs: var/api.log, var/worker.log, var/simulator.log)
   API docs      http://127.0.0.1:${port}/docs
-  health        http://127.0.0.1:${port}/healthz  and /readyz
+  health        http://127.0.0.1:${port}/healthz  and /readyz (database and scheduler;
+                periodic tasks: /admin/v1/operations with an admin or auditor token)
   metrics       http://127.0.0.1:${port}/metrics
   M-Pesa        the Daraja simulator on http://127.0.0.1:${sim_port} (state: /__sim__/state,
                 organisation statement: /__sim__/statement.csv)

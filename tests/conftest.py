@@ -1,9 +1,10 @@
 """Shared fixtures: a fresh migrated database per test, on SQLite and (when marked or
-parametrised) PostgreSQL; a frozen clock; a ledger bound to a session.
+parametrised) PostgreSQL; a frozen clock; a ledger bound to a session; the production
+brokers (Redis, RabbitMQ).
 
 PostgreSQL: found at ``MKOPO_TEST_POSTGRES_URL`` or 127.0.0.1:5432 (users postgres, root).
-Locally, PostgreSQL tests are skipped when no server answers; with ``CI=true`` an
-unreachable server fails the run instead.
+Redis and RabbitMQ: see ``tests/support/brokers.py``. Locally, tests that need a server are
+skipped when it does not answer; with ``CI=true`` an unreachable server fails the run instead.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
 from app.db.engine import Database, make_database
 from app.db.session import Sessions
 from app.settings import Settings
+from tests.support.brokers import find_broker
 from tests.support.clock import FrozenClock
 from tests.support.databases import PostgresFactory, SqliteFactory, find_postgres
 from tests.support.lending import Fund, open_fund
@@ -31,19 +34,37 @@ def sqlite_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqliteF
     factory.close()
 
 
+def _unreachable(what: str, variable: str) -> NoReturn:
+    if IN_CI:
+        pytest.fail(f"CI=true but {what} is unreachable: its suite must run", pytrace=False)
+    pytest.skip(f"{what} is unreachable (set {variable})")
+
+
 @pytest.fixture(scope="session")
 def postgres_factory() -> Iterator[PostgresFactory]:
     url = find_postgres()
     if url is None:
-        if IN_CI:
-            pytest.fail(
-                "CI=true but PostgreSQL is unreachable: the PostgreSQL suite must run",
-                pytrace=False,
-            )
-        pytest.skip("PostgreSQL is unreachable (set MKOPO_TEST_POSTGRES_URL)")
+        _unreachable("PostgreSQL", "MKOPO_TEST_POSTGRES_URL")
     factory = PostgresFactory(url)
     yield factory
     factory.close()
+
+
+def _broker_url(kind: str) -> str:
+    url = find_broker(kind)
+    if url is None:
+        _unreachable(kind, f"MKOPO_TEST_{kind.upper()}_URL")
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return _broker_url("redis")
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    return _broker_url("rabbitmq")
 
 
 def _database_for(request: pytest.FixtureRequest, backend: str) -> Iterator[Database]:

@@ -1,4 +1,10 @@
-"""Liveness (the process answers) and readiness (the database answers and is migrated)."""
+"""Liveness (the process answers) and readiness (the database answers and is migrated, and
+the scheduler is alive: every periodic task has started within its bound).
+
+Readiness goes 503 within the shortest bound when beat stalls or dies, or when no worker
+runs the tasks it sends (docs/operations.md states the bounds); the body names the overdue
+tasks, and ``GET /admin/v1/operations`` gives their detail to staff.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,14 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.api.deps import ReadSession
+from app.api.deps import AppClock, AppSettings, ReadSession
+from app.api.problems import problem_response
 from app.db.migrations_state import head_revision
+from app.operations.liveness import SchedulerStatus, scheduler_liveness
+from app.operations.schedule import grace, periodic_tasks
 
 router = APIRouter(tags=["health"])
+OPERATIONS_VIEW = "/admin/v1/operations"
 
 
 @router.get("/healthz", summary="Liveness")
@@ -20,20 +30,39 @@ def healthz() -> dict[str, str]:
 
 @router.get(
     "/readyz",
-    summary="Readiness: database reachable and migrated",
-    responses={503: {"description": "Not ready"}},
+    summary="Readiness: database reachable and migrated, every periodic task on time",
+    responses={503: {"description": "Not ready: a problem naming what is wrong"}},
 )
-def readyz(session: ReadSession) -> JSONResponse:
+def readyz(session: ReadSession, settings: AppSettings, clock: AppClock) -> JSONResponse:
     try:
         versions = session.execute(text("SELECT version_num FROM alembic_version")).scalars()
         current = ",".join(sorted(versions))
+        head = head_revision()
+        if current != head:
+            return problem_response(
+                503,
+                "not_migrated",
+                f"The schema is at {current or 'nothing'}; the code needs {head}",
+                migration=current,
+                head=head,
+            )
+        liveness = scheduler_liveness(session, periodic_tasks(settings), clock(), grace(settings))
     except SQLAlchemyError as exc:
-        return JSONResponse(
-            {"status": "unavailable", "database": type(exc).__name__}, status_code=503
+        return problem_response(
+            503, "database_unavailable", "The database did not answer", database=type(exc).__name__
         )
-    head = head_revision()
-    if current != head:
-        return JSONResponse(
-            {"status": "unavailable", "migration": current, "head": head}, status_code=503
-        )
-    return JSONResponse({"status": "ok", "migration": current})
+    scheduler = {"status": liveness.status.value, "overdue": liveness.overdue}
+    if liveness.status is SchedulerStatus.NOT_STARTED:
+        detail = "No scheduler (beat) has ever started against this database"
+    elif liveness.status is SchedulerStatus.STALLED:
+        detail = "Periodic tasks are overdue: " + ", ".join(liveness.overdue)
+    else:
+        return JSONResponse({"status": "ok", "migration": current, "scheduler": scheduler})
+    return problem_response(
+        503,
+        f"scheduler_{liveness.status.value}",
+        detail,
+        migration=current,
+        scheduler=scheduler,
+        operations=OPERATIONS_VIEW,
+    )

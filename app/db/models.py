@@ -7,6 +7,7 @@ from app.lending import models as lending_models  # noqa: F401
 from app.mobile import models as mobile_models  # noqa: F401
 from app.mpesa import models as mpesa_models  # noqa: F401
 from app.notifications import models as notification_models  # noqa: F401
+from app.operations import models as operations_models  # noqa: F401
 from app.payments import models as payment_models  # noqa: F401
 from app.products import models as product_models  # noqa: F401
 from app.reconciliation import models as reconciliation_models  # noqa: F401

@@ -26,6 +26,7 @@ from app.db.session import Sessions
 from app.errors import DomainError
 from app.mpesa.models import REVERSAL_ACTIVE, CollectionReversal, UnmatchedReceipt
 from app.ports import Ports
+from app.sweeps import RowFailures
 from integrations.payments.port import ReversalOrder, ReversalOutcome, Submission
 from ledger import EntryRequest, Ledger, PostingLine
 
@@ -229,30 +230,39 @@ def sweep_reversals(
             .order_by(CollectionReversal.next_check_at)
             .limit(limit)
         ).all()
+    failures = RowFailures("mpesa.sweep_reversals")
     for reversal_id, status in due:
-        if status == "approved":
-            submit_reversal(sessions, ports, clock, reversal_id, grace)
-            continue
-        with sessions.reader() as session:
-            found = session.get(CollectionReversal, reversal_id)
-            assert found is not None
-            order = _order(found)
-        outcome = ports.payments.query_reversal(order)
-        answer = None if outcome is not None else ports.payments.request_reversal(order)
-        with sessions.unit_of_work() as session:
-            if outcome is not None:
-                record_reversal_result(session, Ledger(session, clock), outcome, clock())
-                continue
-            reversal = session.get(CollectionReversal, reversal_id, with_for_update=True)
-            if reversal is None or reversal.status != "submitted":
-                continue
-            assert answer is not None
-            if answer.provider_ref:  # the repeat's result comes under its own id
-                reversal.provider_ref = answer.provider_ref
-            reversal.attempts += 1
-            delay = min(grace * 2 ** min(reversal.attempts, 5), timedelta(hours=1))
-            reversal.next_check_at = None if reversal.attempts >= MAX_QUERIES else clock() + delay
+        with failures.row(reversal_id):
+            if status == "approved":
+                submit_reversal(sessions, ports, clock, reversal_id, grace)
+            else:
+                _chase_submitted(sessions, ports, clock, grace, reversal_id)
+    failures.raise_if_any()
     return len(due)
+
+
+def _chase_submitted(
+    sessions: Sessions, ports: Ports, clock: Clock, grace: timedelta, reversal_id: int
+) -> None:
+    with sessions.reader() as session:
+        found = session.get(CollectionReversal, reversal_id)
+        assert found is not None
+        order = _order(found)
+    outcome = ports.payments.query_reversal(order)
+    answer = None if outcome is not None else ports.payments.request_reversal(order)
+    with sessions.unit_of_work() as session:
+        if outcome is not None:
+            record_reversal_result(session, Ledger(session, clock), outcome, clock())
+            return
+        reversal = session.get(CollectionReversal, reversal_id, with_for_update=True)
+        if reversal is None or reversal.status != "submitted":
+            return
+        assert answer is not None
+        if answer.provider_ref:  # the repeat's result comes under its own id
+            reversal.provider_ref = answer.provider_ref
+        reversal.attempts += 1
+        delay = min(grace * 2 ** min(reversal.attempts, 5), timedelta(hours=1))
+        reversal.next_check_at = None if reversal.attempts >= MAX_QUERIES else clock() + delay
 
 
 def _order(reversal: CollectionReversal) -> ReversalOrder:

@@ -24,6 +24,7 @@ from app.lending.models import Loan, RepaymentChannel
 from app.lending.repayments import apply_repayment
 from app.mpesa.models import StkRequest, UnmatchedReceipt
 from app.ports import Ports
+from app.sweeps import RowFailures
 from integrations.payments.port import CollectionOrder, CollectionResult, Submission
 from ledger import Ledger
 
@@ -161,7 +162,8 @@ def sweep_stk(
     Also send a request whose task was lost (never tried), and give up on one that may have
     been pushed when its sender died (attempted, never recorded): unknown, for reconciliation.
     """
-    _chase_pending(sessions, ports, clock, query_after, limit)
+    failures = RowFailures("mpesa.sweep_stk")
+    _chase_pending(sessions, ports, clock, query_after, limit, failures)
     with sessions.reader() as session:
         due = session.execute(
             select(StkRequest.id, StkRequest.checkout_id, StkRequest.created_at)
@@ -170,23 +172,42 @@ def sweep_stk(
             .limit(limit)
         ).all()
     for request_id, checkout_id, created_at in due:
-        assert checkout_id is not None  # a sent prompt always has one
-        result = ports.payments.query_collection(checkout_id)
-        with sessions.unit_of_work() as session:
-            now = clock()
-            if result is not None:
-                record_stk_result(session, Ledger(session, clock), result, now)
-                continue
-            request = session.get(StkRequest, request_id, with_for_update=True)
-            if request is not None and request.status == "sent":
-                request.attempts += 1
-                expired = now - created_at > QUERY_FOR
-                request.next_check_at = None if expired else now + query_after
+        with failures.row(request_id):
+            _chase_sent(sessions, ports, clock, query_after, request_id, checkout_id, created_at)
+    failures.raise_if_any()
     return len(due)
 
 
+def _chase_sent(
+    sessions: Sessions,
+    ports: Ports,
+    clock: Clock,
+    query_after: timedelta,
+    request_id: int,
+    checkout_id: str | None,
+    created_at: datetime,
+) -> None:
+    assert checkout_id is not None  # a sent prompt always has one
+    result = ports.payments.query_collection(checkout_id)
+    with sessions.unit_of_work() as session:
+        now = clock()
+        if result is not None:
+            record_stk_result(session, Ledger(session, clock), result, now)
+            return
+        request = session.get(StkRequest, request_id, with_for_update=True)
+        if request is not None and request.status == "sent":
+            request.attempts += 1
+            expired = now - created_at > QUERY_FOR
+            request.next_check_at = None if expired else now + query_after
+
+
 def _chase_pending(
-    sessions: Sessions, ports: Ports, clock: Clock, query_after: timedelta, limit: int
+    sessions: Sessions,
+    ports: Ports,
+    clock: Clock,
+    query_after: timedelta,
+    limit: int,
+    failures: RowFailures,
 ) -> None:
     now = clock()
     with sessions.reader() as session:
@@ -200,7 +221,8 @@ def _chase_pending(
             .limit(limit)
         ).all()
     for request_id in lost_tasks:
-        send_stk(sessions, ports, clock, request_id, query_after)
+        with failures.row(request_id):
+            send_stk(sessions, ports, clock, request_id, query_after)
     with sessions.unit_of_work() as session:
         for request in session.scalars(
             select(StkRequest)

@@ -1,9 +1,16 @@
 """Prometheus metrics: request counts and latencies by route template (never by raw path,
-which would put ids in labels and grow without bound)."""
+which would put ids in labels and grow without bound), then the app's own collectors
+(``app.state.metrics``, e.g. the periodic tasks' heartbeats read from the database)."""
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -18,5 +25,9 @@ HTTP_LATENCY = Histogram(
 )
 
 
-def metrics_endpoint(_request: Request) -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def metrics_endpoint(request: Request) -> Response:
+    body = generate_latest()
+    app_metrics: CollectorRegistry | None = getattr(request.app.state, "metrics", None)
+    if app_metrics is not None:
+        body += generate_latest(app_metrics)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

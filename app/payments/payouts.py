@@ -9,7 +9,9 @@
    the purpose's effects (loan active, savings credited...); failed -> void the hold and undo.
    Idempotent: a payout already resolved ignores further results.
 3. ``sweep_payouts`` (scheduled): re-submit stale pending payouts and query submitted /
-   unknown ones whose result is late. Never a second payment with a new id.
+   unknown ones whose result is late. Never a second payment with a new id. A payout that
+   fails is passed over (``app.sweeps``): the others still move, and the run counts as
+   failed.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from app.lending.models import Loan, LoanStatus
 from app.payments import outcomes
 from app.payments.models import OPEN_PAYOUT_STATUSES, Payout, PayoutPurpose, PayoutStatus
 from app.ports import Ports
+from app.sweeps import RowFailures
 from integrations.payments.port import PayoutOrder, PayoutResult, Submission
 from ledger import Ledger
 
@@ -160,16 +163,19 @@ def sweep_payouts(
             .order_by(Payout.next_check_at)
             .limit(limit)
         ).all()
+    failures = RowFailures("payments.sweep_payouts")
     for payout_id, status, originator_id in due:
-        if status == PayoutStatus.PENDING:
-            submit_payout(sessions, ports, clock, payout_id, grace)
-            continue
-        result = ports.payments.query_payout(originator_id)
-        with sessions.unit_of_work() as session:
-            if result is not None:
-                record_payout_result(session, Ledger(session, clock), result, clock())
-            else:
-                _query_later(session, payout_id, clock(), grace)
+        with failures.row(payout_id):
+            if status == PayoutStatus.PENDING:
+                submit_payout(sessions, ports, clock, payout_id, grace)
+                continue
+            result = ports.payments.query_payout(originator_id)
+            with sessions.unit_of_work() as session:
+                if result is not None:
+                    record_payout_result(session, Ledger(session, clock), result, clock())
+                else:
+                    _query_later(session, payout_id, clock(), grace)
+    failures.raise_if_any()
     return len(due)
 
 

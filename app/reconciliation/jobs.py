@@ -29,6 +29,7 @@ from app.reconciliation.runs import (
 from app.reconciliation.statement_reader import StatementRejected
 from app.security.fields import FieldCipher
 from app.settings import VAR_DIR
+from app.sweeps import RowFailures
 from ledger import Ledger
 
 log = structlog.get_logger("mkopo.reconciliation")
@@ -96,8 +97,11 @@ def resume_runs(sessions: Sessions, clock: Clock, cipher: FieldCipher | None) ->
     """Carry on with runs a crash, a lost task or a budget left unfinished."""
     with sessions.reader() as session:
         ids = unfinished_runs(session)
+    failures = RowFailures("reconciliation.resume_runs")
     for run_id in ids:
-        execute_run(sessions, clock, run_id, cipher, budget_s=RUN_BUDGET_S)
+        with failures.row(run_id):  # a failing run counts its failure itself (runs.py)
+            execute_run(sessions, clock, run_id, cipher, budget_s=RUN_BUDGET_S)
+    failures.raise_if_any()
     return len(ids)
 
 

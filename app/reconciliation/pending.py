@@ -34,6 +34,7 @@ from app.reconciliation.exceptions import OPEN_STATES, close_by_system
 from app.reconciliation.models import Statement, StatementLine
 from app.reconciliation.rule_matching import mask_fits
 from app.reconciliation.rules import MatchRules
+from app.sweeps import RowFailures
 from ledger import Ledger
 
 SWEEP_BATCH = 100
@@ -88,18 +89,21 @@ def _payouts(
             .order_by(Payout.created_at, Payout.id)
             .limit(limit)
         ).all()
+    failures = RowFailures("reconciliation.resolve_pending")
     for payout_id, originator_id in stuck:
-        result = ports.payments.query_payout(originator_id)  # no transaction open here
-        with sessions.unit_of_work() as session:
-            if result is not None:
-                record_payout_result(session, Ledger(session, clock), result, clock())
-                report.payouts_resolved += 1
-                continue
-            payout = session.get(Payout, payout_id, with_for_update=True)
-            if payout is not None and payout.status in OPEN_PAYOUT_STATUSES:
-                report.payout_exceptions += _payout_exception(
-                    session, ports, payout, rules, clock()
-                )
+        with failures.row(payout_id):
+            result = ports.payments.query_payout(originator_id)  # no transaction open here
+            with sessions.unit_of_work() as session:
+                if result is not None:
+                    record_payout_result(session, Ledger(session, clock), result, clock())
+                    report.payouts_resolved += 1
+                    continue
+                payout = session.get(Payout, payout_id, with_for_update=True)
+                if payout is not None and payout.status in OPEN_PAYOUT_STATUSES:
+                    report.payout_exceptions += _payout_exception(
+                        session, ports, payout, rules, clock()
+                    )
+    failures.raise_if_any()
 
 
 def _payout_line(

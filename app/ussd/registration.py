@@ -29,6 +29,7 @@ from app.errors import DomainError
 from app.lending.limits import LimitPolicy
 from app.ports import Ports
 from app.security.fields import FieldCipher
+from app.sweeps import RowFailures
 from app.ussd import screens
 from app.ussd.models import RegistrationStatus, UssdRegistration
 
@@ -219,8 +220,12 @@ def sweep_registrations(
             )
             .limit(limit)
         ).all()
+    failures = RowFailures("ussd.sweep_registrations")
     for registration_id in due:
-        complete_registration(sessions, ports, clock, policy, registration_id)
+        with failures.row(registration_id):
+            complete_registration(sessions, ports, clock, policy, registration_id)
     for registration_id in unsent:
-        send_outcome_sms(sessions, ports, clock, registration_id)
+        with failures.row(registration_id):
+            send_outcome_sms(sessions, ports, clock, registration_id)
+    failures.raise_if_any()
     return len(due) + len(unsent)

@@ -1,7 +1,7 @@
 """segregation of duties in reconciliation; the accounts' totals move only through the write path
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-07 14:00:00
 
 Written by hand:
@@ -20,7 +20,7 @@ from app.reconciliation import ddl as recon_ddl
 from ledger import balance_guard, ddl_write_function
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -12,6 +12,9 @@ from app.books.keys import write_new_key
 from app.db.engine import Database
 from app.db.migrations_state import head_revision
 from app.db.session import Sessions
+from app.operations.heartbeats import watch
+from app.operations.schedule import periodic_tasks
+from app.settings import Settings
 from app.staff.models import Role
 from ledger import Ledger
 from tests.support.api import app_for, bearer, staff_token
@@ -48,7 +51,11 @@ def auditor(sessions: Sessions, clock: FrozenClock) -> dict[str, str]:
     return bearer(staff_token(sessions, clock, "auditor1", Role.AUDITOR))
 
 
-def test_liveness_and_readiness_answer_ok_on_a_migrated_database(client: TestClient) -> None:
+def test_liveness_and_readiness_answer_ok_on_a_migrated_database_with_beat_started(
+    client: TestClient, sessions: Sessions, clock: FrozenClock
+) -> None:
+    with sessions.unit_of_work() as session:
+        watch(session, [t.task for t in periodic_tasks(Settings())], clock())
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200

@@ -1,45 +1,81 @@
-"""A borrower paid and repaying through the Daraja simulator, over real HTTP: the API and
-the simulator under uvicorn, a real Celery worker process, one database (SQLite file, then
-PostgreSQL). Each test has its own borrower; the books must balance after every one."""
+"""A borrower paid and repaying through the Daraja simulator, over real HTTP, on each
+topology: the embedded setup (the API in a thread, one worker with beat built in, an SQLite
+broker; on an SQLite file, then PostgreSQL) and production's (``mkopo serve``,
+``mkopo worker --no-beat`` and ``mkopo worker --beat-only`` as separate processes on
+PostgreSQL, with a Redis and with a RabbitMQ broker). Each test has its own borrower; the
+books must balance after every one. The scheduler's liveness is checked on each topology as
+well: a task that fails every run is counted and shown while the others keep running, and a
+dead beat turns readiness off within its bound."""
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from collections.abc import Iterator
+from typing import Any
 
+import httpx
 import pytest
 
+from app.clock import system_clock
 from app.lending.models import LoanStatus
+from app.operations.hooks import EXIT_BEAT_DIED
 from app.payments.models import PayoutStatus
-from tests.support.live import LiveStack, start_stack, wait_until
+from app.staff.models import Role
+from app.staff.service import create_staff_user
+from tests.e2e.test_ussd_dialler import Dialler
+from tests.support.brokers import drop_queue, fresh_queue
+from tests.support.live import READINESS_BOUND_S, LiveBroker, LiveStack, start_stack, wait_until
 from tests.support.pii import borrower_secrets, every_row, findings
 
 LOAN_MINOR = 200_00
 CASH_MINOR = 190_00  # 5% compulsory savings stay with the fund
 SETTLE_S = 40
 """Long enough for the slowest path: a lost result, 2 s grace, a status query and its callback."""
+TOPOLOGIES = [
+    pytest.param(("sqlite", "embedded"), id="sqlite-embedded"),
+    pytest.param(("postgres", "embedded"), marks=pytest.mark.postgres, id="postgres-embedded"),
+    pytest.param(
+        ("postgres", "redis"), marks=[pytest.mark.postgres, pytest.mark.redis], id="postgres-redis"
+    ),
+    pytest.param(
+        ("postgres", "rabbitmq"),
+        marks=[pytest.mark.postgres, pytest.mark.rabbitmq],
+        id="postgres-rabbitmq",
+    ),
+]
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="module", params=TOPOLOGIES)
 def stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveStack]:
-    factory = request.getfixturevalue(f"{request.param}_factory")
+    database_kind, broker_kind = request.param
+    factory = request.getfixturevalue(f"{database_kind}_factory")
+    root = tmp_path_factory.mktemp(f"live-{database_kind}-{broker_kind}")
+    if broker_kind == "embedded":
+        broker = LiveBroker("embedded", f"sqla+sqlite:///{root / 'broker.sqlite3'}", "celery")
+    else:
+        broker = LiveBroker(
+            broker_kind, request.getfixturevalue(f"{broker_kind}_url"), fresh_queue()
+        )
     name, url = factory.create()
-    live = start_stack(tmp_path_factory.mktemp(f"live-{request.param}"), url)
+    live = start_stack(root, url, broker)
     try:
         yield live
     finally:
         live.stop()
         factory.drop(name)
+        if broker.production:
+            drop_queue(broker.url, broker.queue)
 
 
 @pytest.fixture
 def live(stack: LiveStack) -> Iterator[LiveStack]:
     yield stack
-    if stack.worker is not None and stack.worker.poll() is not None:
-        pytest.fail(f"the worker died:\n{stack.worker_log()}")
+    if stack.dead_processes():
+        pytest.fail(f"{stack.dead_processes()} died:\n{stack.worker_log()}")
     stack.assert_books_agree()
 
 
@@ -145,7 +181,7 @@ def test_a_worker_killed_mid_payment_never_pays_twice(live: LiveStack) -> None:
         live.kill_worker()
     finally:
         live.sim("DELETE", "/__sim__/faults")
-        if live.worker is not None and live.worker.poll() is not None:
+        if not live.processes["worker"].alive():
             live.start_worker()
     assert settled(live, payout_id) == PayoutStatus.SUCCEEDED
     assert live.loan_of(borrower_id).status == LoanStatus.ACTIVE
@@ -227,6 +263,119 @@ def test_without_validation_an_unknown_account_waits_in_suspense(live: LiveStack
         live.register_c2b_urls()
     held = wait_until(lambda: live.unmatched(paid[0]["receipt"]), SETTLE_S, "in suspense")
     assert (held.amount_minor, held.account_reference, held.status) == (75_00, "NOSUCHLOAN", "open")
+
+
+# -- the whole journey on a basic phone -----------------------------------------------------
+
+
+def test_a_borrower_registers_borrows_and_repays_over_ussd(live: LiveStack) -> None:
+    """Every hand-over to the worker crosses the broker from the API: the registration, the
+    payout, the STK prompt; the loan is disbursed, then repaid by STK and by paybill."""
+    national_id, phone = live.new_person()
+    msisdn = f"254{phone[1:]}"
+    with httpx.Client(base_url=live.api_url, timeout=30) as http:
+        handset = Dialler(http, phone=f"+{msisdn}")  # type: ignore[arg-type]
+        assert handset.walk("1", national_id, "1", "4826", "4826").startswith("END Thank you")
+        borrower_id = wait_until(
+            lambda: live.borrower_with_phone(msisdn), SETTLE_S, "the worker registered them"
+        )
+        handset.walk("1")
+        handset.send("200")
+        handset.send("1")
+        assert handset.send("4826").startswith("END Done. KES 190.00 is on its way")
+        wait_until(
+            lambda: live.loan_of(borrower_id).status == LoanStatus.ACTIVE,
+            SETTLE_S,
+            f"the loan was disbursed\n{live.worker_log()}",
+        )
+        loan = live.loan_of(borrower_id)
+        handset.walk("2")
+        handset.send("100")
+        assert handset.send("1").startswith("END You will get an M-Pesa prompt for KES 100.00")
+        wait_until(lambda: live.repayments(loan.id) == 1, SETTLE_S, "the STK repayment")
+    live.pay_bill(msisdn, 50, loan.account_number)
+    wait_until(lambda: live.repayments(loan.id) == 2, SETTLE_S, "the paybill repayment")
+    assert loan.outstanding_minor - live.loan_of(borrower_id).outstanding_minor == 150_00
+    assert [t["amount_minor"] for t in wallet_credits(live, msisdn)] == [CASH_MINOR]
+
+
+# -- the scheduler's liveness ---------------------------------------------------------------
+
+
+def operations_view(live: LiveStack, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
+    answer = httpx.get(f"{live.api_url}/admin/v1/operations", headers=headers, timeout=10)
+    answer.raise_for_status()
+    return {task["entry"]: task for task in answer.json()["tasks"]}
+
+
+def admin_headers(live: LiveStack) -> dict[str, str]:
+    with live.sessions.unit_of_work() as session:
+        _user, token = create_staff_user(
+            session, f"ops{time.monotonic_ns()}", Role.ADMIN, system_clock()
+        )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_task_failing_every_run_is_counted_and_shown_while_the_others_keep_running(
+    live: LiveStack,
+) -> None:
+    headers = admin_headers(live)
+    key = live.settings.ledger_signing_key_path
+    aside = key.with_name("ledger.pem.aside")
+    key.rename(aside)  # sealing now fails on every run: no key
+    try:
+        failing = wait_until(
+            lambda: (
+                (seal := operations_view(live, headers)["seal-ledger"])["failures_consecutive"] >= 2
+                and seal
+            ),
+            30,
+            "seal-ledger failing twice in a row",
+        )
+        assert (failing["last_outcome"], failing["last_error"]) == ("failed", "SigningKeyMissing")
+        callbacks_runs = operations_view(live, headers)["process-callbacks"]["runs_total"]
+        metrics = httpx.get(f"{live.api_url}/metrics", timeout=10).text
+        assert 'mkopo_periodic_task_consecutive_failures{task="books.seal_ledger"}' in metrics
+        assert live.readiness().status_code == 200  # failing is not stalled
+        wait_until(
+            lambda: (
+                operations_view(live, headers)["process-callbacks"]["runs_total"] > callbacks_runs
+            ),
+            30,
+            "the other tasks kept running",
+        )
+    finally:
+        aside.rename(key)
+    wait_until(
+        lambda: operations_view(live, headers)["seal-ledger"]["failures_consecutive"] == 0,
+        30,
+        "seal-ledger healed once the key was back",
+    )
+
+
+def test_a_dead_beat_turns_readiness_off_within_its_bound_and_a_restart_on_again(
+    live: LiveStack,
+) -> None:
+    wait_until(lambda: live.readiness().status_code == 200, 60, "ready before beat dies")
+    if live.broker.production:
+        restart = live.processes["beat"]
+        restart.kill()
+    else:  # the worker's own beat: the worker must exit so a supervisor restarts it
+        restart = live.processes["worker"]
+        os.kill(restart.logged_pid("beat_started"), signal.SIGKILL)
+        wait_until(lambda: not restart.alive(), 15, "the worker stopped when its beat died")
+        assert restart.returncode == EXIT_BEAT_DIED
+    died = time.monotonic()
+    late = wait_until(
+        lambda: (answer := live.readiness()).status_code == 503 and answer,
+        READINESS_BOUND_S + 15,
+        "readiness turned off",
+    )
+    took_s = time.monotonic() - died
+    assert "process-callbacks" in late.json()["scheduler"]["overdue"]
+    assert took_s <= READINESS_BOUND_S + 3, took_s
+    restart.start()
+    wait_until(lambda: live.readiness().status_code == 200, 60, "ready again after a restart")
 
 
 # -- personal data at rest and in the logs -------------------------------------------------------

@@ -17,6 +17,9 @@ from schemathesis.checks import (
     response_schema_conformance,
 )
 
+from app.operations.heartbeats import watch
+from app.operations.schedule import periodic_tasks
+from app.settings import Settings
 from app.staff.models import Role
 from tests.support.api import app_for, bearer, staff_token
 from tests.support.lending import KES, Fund
@@ -36,6 +39,8 @@ def fuzzed_app(fund: Fund, tmp_path: Path) -> Iterator[FastAPI]:
         field_keys_path=tmp_path / "field-keys.json",
     )
     app.state.fuzz_staff = bearer(staff_token(fund.sessions, fund.clock, "fuzz", Role.ADMIN))
+    with fund.sessions.unit_of_work() as session:  # a deployment's beat has started: ready
+        watch(session, [t.task for t in periodic_tasks(Settings())], fund.clock())
     with TestClient(app):  # runs the lifespan
         yield app
 

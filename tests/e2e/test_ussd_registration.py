@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.borrowers.models import Borrower
+from app.sweeps import SweepIncomplete
+from app.ussd import registration as registration_flow
 from app.ussd.models import UssdRegistration, UssdSession
 from app.ussd.registration import (
     MAX_ATTEMPTS,
@@ -157,3 +159,28 @@ def test_one_registration_per_phone_waits_at_a_time(
     assert phones[0].send("2580").startswith("END Thank you")
     assert phones[1].send("2580").startswith("END We are still checking your registration")
     assert [name for name, _ in queue.sent] == ["ussd.complete_registration"]
+
+
+def test_a_registration_that_fails_unexpectedly_is_passed_over_by_the_sweep(
+    client: TestClient, fund: Fund, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One lost registration the worker cannot finish (an error, not a refusal) does not
+    hold up the others; the run ends failed, naming it."""
+    first = collect(client, "31000011", phone="+254722000137")
+    second = collect(client, "31000021", phone="+254722000237")
+    fund.clock.advance(seconds=TASK_GRACE.total_seconds())
+    decide = registration_flow._decide
+
+    def failing(*args: Any) -> str:
+        if first in args:
+            raise RuntimeError("the borrower row could not be written")
+        return decide(*args)
+
+    monkeypatch.setattr(registration_flow, "_decide", failing)
+    with pytest.raises(SweepIncomplete) as failed:
+        sweep_registrations(fund.sessions, fund.ports, fund.clock, fund.policy)
+    assert failed.value.row_ids == [first]
+    assert (registration(fund, first).status, registration(fund, second).status) == (
+        "pending",
+        "completed",
+    )

@@ -1,36 +1,34 @@
-"""The whole service over real HTTP: the API and the Daraja simulator under uvicorn in
-threads of the test process, and a real Celery worker (with its scheduler) as a separate
-process, all sharing one database and a local SQLAlchemy broker.
+"""The whole service over real HTTP: the Daraja simulator under uvicorn in a thread of the
+test process, and the service in one of two topologies, all sharing one database:
+
+- embedded (``make run``): the API in a thread, one ``mkopo worker`` with its scheduler
+  built in, an SQLite broker file;
+- production (docker/compose.yaml): ``mkopo serve``, ``mkopo worker --no-beat`` and
+  ``mkopo worker --beat-only`` as three processes, on Redis or RabbitMQ.
 
 The test process acts as a channel would (registers borrowers, requests loans and STK
-repayments through the service functions) and as M-Pesa's customers (through the
-simulator's state and control endpoint). Everything else crosses HTTP or the broker.
+repayments through the service functions, or dials the USSD menu) and as M-Pesa's customers
+(through the simulator's state and control endpoint). Everything else crosses HTTP or the
+broker.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import signal
-import socket
-import subprocess
 import sys
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import structlog
-import uvicorn
-from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from app.accounting.chart import Acct, open_chart
 from app.accounting.subledger_check import check_subledger
 from app.books.keys import write_new_key
+from app.borrowers.models import Borrower
 from app.borrowers.service import check_applicant, opt_in, prepare_pin
 from app.clock import business_date, system_clock
 from app.db.engine import Database, make_database
@@ -52,9 +50,9 @@ from integrations.mpesa.simulator.app import create_simulator
 from integrations.mpesa.simulator.checks import httpx_deliverer
 from integrations.mpesa.simulator.state import SimulatorState
 from ledger import Entry, EntryRequest, Ledger, PostingLine
+from tests.support.live_processes import MkopoProcess, ServerThread, free_port, wait_until
 
 CAPITAL_MINOR = 10_000_000 * 100
-T = TypeVar("T")
 FAST_SCHEDULE = {
     "MKOPO_CALLBACKS_INTERVAL_S": "0.5",
     "MKOPO_PAYOUT_SWEEP_INTERVAL_S": "1",
@@ -62,44 +60,25 @@ FAST_SCHEDULE = {
     "MKOPO_STK_SWEEP_INTERVAL_S": "1",
     "MKOPO_STK_QUERY_AFTER_S": "2",
     "MKOPO_LEDGER_SEAL_INTERVAL_S": "2",
+    "MKOPO_SCHEDULE_GRACE_S": "10",
 }
+READINESS_BOUND_S = 3 * 0.5 + 10
+"""The fastest task's staleness bound here: process-callbacks, 3 intervals + the grace."""
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+@dataclass(frozen=True)
+class LiveBroker:
+    """Where the tasks go: the embedded SQLite file, or a Redis or RabbitMQ server (then the
+    API, the worker and beat run as separate processes, as in production)."""
 
+    kind: str
+    """embedded, redis or rabbitmq"""
+    url: str
+    queue: str
 
-class ServerThread:
-    """uvicorn serving ``app`` on a loopback port, in a daemon thread."""
-
-    def __init__(self, app: FastAPI, port: int) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.url = f"http://127.0.0.1:{port}"
-
-    def start(self) -> None:
-        self.thread.start()
-        wait_until(lambda: self.server.started, 20, "uvicorn did not start")
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
-def wait_until(check: Callable[[], T], timeout_s: float, what: str) -> T:
-    """Poll ``check`` until it returns something truthy; fail with ``what`` after the timeout."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s: {what}")
-        time.sleep(0.1)
+    @property
+    def production(self) -> bool:
+        return self.kind != "embedded"
 
 
 @dataclass
@@ -109,11 +88,13 @@ class LiveStack:
     settings: Settings
     env: dict[str, str]
     simulator: SimulatorState
+    broker: LiveBroker
     servers: list[ServerThread] = field(default_factory=list)
-    worker: subprocess.Popen[bytes] | None = None
+    processes: dict[str, MkopoProcess] = field(default_factory=dict)
+    """The ``mkopo`` processes by role: worker (and api, beat in production)."""
     _ports: Ports | None = None
     _ids: int = 0
-    _api_log: Any = None
+    _inprocess_log: Any = None
 
     @property
     def sessions(self) -> Sessions:
@@ -130,71 +111,63 @@ class LiveStack:
     # -- processes --------------------------------------------------------------------------
 
     def start_worker(self) -> None:
-        assert self.worker is None or self.worker.poll() is not None
-        with (self.root / "worker.log").open("ab") as log:
-            self.worker = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "worker", "--concurrency", "1"],
-                cwd=self.root,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: killed as a whole
-            )
+        self.processes["worker"].start()
 
     def kill_worker(self) -> None:
         """SIGKILL the worker and its children: no chance to finish or acknowledge anything."""
-        assert self.worker is not None
-        os.killpg(self.worker.pid, signal.SIGKILL)
-        self.worker.wait(10)
+        self.processes["worker"].kill()
 
-    def capture_api_log(self) -> None:
-        """The API's and the simulator's log lines (they run in this process) into api.log,
-        as well as the worker's in worker.log: both are scanned for personal data."""
-        self._api_log = (self.root / "api.log").open("a", encoding="utf-8")
-        structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=self._api_log))
-        handler = logging.StreamHandler(self._api_log)
-        handler.set_name("live-api-log")
+    def dead_processes(self) -> list[str]:
+        return [name for name, process in self.processes.items() if not process.alive()]
+
+    def capture_inprocess_log(self) -> None:
+        """The log lines of what runs in this process (the simulator, and the API when it is
+        not a process of its own) into inprocess.log: scanned for personal data with the
+        processes' own logs."""
+        self._inprocess_log = (self.root / "inprocess.log").open("a", encoding="utf-8")
+        structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=self._inprocess_log))
+        handler = logging.StreamHandler(self._inprocess_log)
+        handler.set_name("live-inprocess-log")
         logging.getLogger().addHandler(handler)
 
     def log_lines(self) -> list[tuple[str, str]]:
-        """Every line the API, the simulator and the worker logged so far: (file, line)."""
-        if self._api_log is not None:
-            self._api_log.flush()
+        """Every line logged so far, in this process and by every ``mkopo`` process:
+        (file, line)."""
+        if self._inprocess_log is not None:
+            self._inprocess_log.flush()
+        files = ["inprocess.log", *(process.log_path.name for process in self.processes.values())]
         return [
             (name, line)
-            for name in ("api.log", "worker.log")
+            for name in files
             if (self.root / name).exists()
             for line in (self.root / name).read_text(errors="replace").splitlines()
         ]
 
-    def _release_api_log(self) -> None:
-        if self._api_log is None:
+    def _release_inprocess_log(self) -> None:
+        if self._inprocess_log is None:
             return
         structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stdout))
         root = logging.getLogger()
-        for handler in [h for h in root.handlers if h.get_name() == "live-api-log"]:
+        for handler in [h for h in root.handlers if h.get_name() == "live-inprocess-log"]:
             root.removeHandler(handler)
-        self._api_log.close()
-        self._api_log = None
+        self._inprocess_log.close()
+        self._inprocess_log = None
 
     def stop(self) -> None:
-        if self.worker is not None and self.worker.poll() is None:
-            os.killpg(self.worker.pid, signal.SIGTERM)
-            try:
-                self.worker.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.worker.pid, signal.SIGKILL)
-                self.worker.wait(5)
+        for process in self.processes.values():
+            process.stop()
         for server in reversed(self.servers):
             server.stop()
         if isinstance(self._ports, Ports) and isinstance(self._ports.payments, DarajaClient):
             self._ports.payments.close()
         self.database.dispose()
-        self._release_api_log()
+        self._release_inprocess_log()
 
     def worker_log(self) -> str:
-        path = self.root / "worker.log"
-        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+        return "\n".join(process.log_tail() for process in self.processes.values())
+
+    def readiness(self) -> httpx.Response:
+        return httpx.get(f"{self.api_url}/readyz", timeout=10)
 
     # -- acting as a channel ----------------------------------------------------------------
 
@@ -203,11 +176,16 @@ class LiveStack:
             self._ports = build_ports(self.settings, system_clock)
         return self._ports
 
-    def register(self) -> tuple[int, str]:
-        """A new eligible borrower with a number of their own: (borrower id, 2547... number)."""
+    def new_person(self) -> tuple[str, str]:
+        """A national ID and a phone (07...) the simulators pass: an adult, an old SIM."""
         self._ids += 1
         national_id = f"{31_000_000 + self._ids * 10 + 1}"  # ends in 1: a valid adult
         phone = f"07{22_000_000 + self._ids * 100 + 37:08d}"  # an old SIM with M-Pesa
+        return national_id, phone
+
+    def register(self) -> tuple[int, str]:
+        """A new eligible borrower with a number of their own: (borrower id, 2547... number)."""
+        national_id, phone = self.new_person()
         ports = self.ports()
         applicant = check_applicant(ports, national_id, phone, business_date(system_clock()))
         with self.sessions.unit_of_work() as session:
@@ -258,6 +236,12 @@ class LiveStack:
             "POST", "/__sim__/wallets", json={"msisdn": msisdn, "balance_minor": balance_minor}
         )
 
+    def callbacks_waiting(self) -> int:
+        """Callbacks stored and not processed yet."""
+        with self.sessions.reader() as session:
+            waiting = select(func.count()).where(MpesaCallback.status == "received")
+            return session.scalar(waiting) or 0
+
     def register_c2b_urls(self, validation: bool = True) -> None:
         """Our C2B URLs; without ``validation`` the validation URL does not answer, so M-Pesa
         completes every payment (as on a paybill whose validation is not enabled)."""
@@ -298,6 +282,11 @@ class LiveStack:
 
     # -- looking ----------------------------------------------------------------------------
 
+    def borrower_with_phone(self, msisdn: str) -> int | None:
+        index = self.ports().blind_index.digest("msisdn", msisdn)
+        with self.sessions.reader() as session:
+            return session.scalar(select(Borrower.id).where(Borrower.phone_index == index))
+
     def payout(self, payout_id: int) -> Payout:
         with self.sessions.reader() as session:
             found = session.get(Payout, payout_id)
@@ -323,12 +312,6 @@ class LiveStack:
     def callbacks(self, kind: str) -> int:
         with self.sessions.reader() as session:
             return session.scalar(select(func.count()).where(MpesaCallback.kind == kind)) or 0
-
-    def callbacks_waiting(self) -> int:
-        """Callbacks stored and not processed yet."""
-        with self.sessions.reader() as session:
-            waiting = select(func.count()).where(MpesaCallback.status == "received")
-            return session.scalar(waiting) or 0
 
     def callback(self, kind: str, natural_key: str) -> MpesaCallback | None:
         with self.sessions.reader() as session:
@@ -360,13 +343,14 @@ class LiveStack:
         assert disagreements == []
 
 
-def start_stack(root: Path, database_url: str) -> LiveStack:
+def start_stack(root: Path, database_url: str, broker: LiveBroker) -> LiveStack:
     api_port, sim_port = free_port(), free_port()
     keys = root / "keys"
     keys.mkdir(parents=True, exist_ok=True)
     env_settings = {
         "MKOPO_DATABASE_URL": database_url,
-        "MKOPO_BROKER_URL": f"sqla+sqlite:///{root / 'broker.sqlite3'}",
+        "MKOPO_BROKER_URL": broker.url,
+        "MKOPO_TASK_QUEUE": broker.queue,
         "MKOPO_PAYMENT_PROVIDER": "daraja",
         "MKOPO_MPESA_BASE_URL": f"http://127.0.0.1:{sim_port}",
         "MKOPO_MPESA_CALLBACK_BASE_URL": f"http://127.0.0.1:{api_port}",
@@ -383,30 +367,62 @@ def start_stack(root: Path, database_url: str) -> LiveStack:
     generate_field_keys_file(settings.field_keys_path)
     write_new_key(settings.ledger_signing_key_path)
     database = make_database(settings)
+    env = {**os.environ, **env_settings, "PYTHONPATH": str(Path.cwd())}
     stack = LiveStack(
         root=root,
         database=database,
         settings=settings,
-        env={**os.environ, **env_settings, "PYTHONPATH": str(Path.cwd())},
+        env=env,
         simulator=simulator_state(settings),  # writes the certificate the client reads
+        broker=broker,
     )
     _open_fund(stack.sessions)
     try:
-        apps = [
-            (create_simulator(stack.simulator, httpx_deliverer()), sim_port),
-            (create_app(settings, system_clock), api_port),
-        ]
-        stack.capture_api_log()  # after create_app, which points the logs at stdout
-        for app, port in apps:
-            server = ServerThread(app, port)
-            server.start()
-            stack.servers.append(server)
+        _start_servers(stack, sim_port, api_port)
+        stack.capture_inprocess_log()  # after create_app, which points the logs at stdout
         stack.register_c2b_urls()
-        stack.start_worker()
+        for process in stack.processes.values():
+            if not process.alive():
+                process.start()
     except BaseException:
         stack.stop()
         raise
     return stack
+
+
+def _start_servers(stack: LiveStack, sim_port: int, api_port: int) -> None:
+    """The simulator in a thread; the API in a thread (embedded) or as ``mkopo serve``."""
+    simulator = ServerThread(create_simulator(stack.simulator, httpx_deliverer()), sim_port)
+    simulator.start()
+    stack.servers.append(simulator)
+
+    def process(name: str, *args: str) -> MkopoProcess:
+        stack.processes[name] = MkopoProcess(name, list(args), stack.root, stack.env)
+        return stack.processes[name]
+
+    if not stack.broker.production:
+        api = ServerThread(create_app(stack.settings, system_clock), api_port)
+        api.start()
+        stack.servers.append(api)
+        process("worker", "worker", "--concurrency", "1")
+        return
+    api_process = process("api", "serve", "--host", "127.0.0.1", "--port", str(api_port))
+    api_process.start()
+    wait_until(
+        lambda: _answers(f"{stack.api_url}/healthz") or not api_process.alive(),
+        60,
+        "mkopo serve answered",
+    )
+    assert api_process.alive(), api_process.log_tail()
+    process("worker", "worker", "--no-beat", "--concurrency", "2")
+    process("beat", "worker", "--beat-only")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def _open_fund(sessions: Sessions) -> None:

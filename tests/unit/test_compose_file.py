@@ -14,6 +14,9 @@ import yaml
 DOCKER_DIR = Path(__file__).resolve().parents[2] / "docker"
 COMPOSE_FILE = DOCKER_DIR / "compose.yaml"
 DOCKERFILE = DOCKER_DIR / "Dockerfile"
+LOCK_FILE = DOCKER_DIR.parent / "requirements" / "lock.txt"
+BROKER_CLIENTS = {"redis": "redis", "amqp": "amqp"}
+"""The Python client kombu needs for each broker URL scheme."""
 
 BACKING_SERVICES = ("postgres", "redis")
 APP_SERVICES = ("migrate", "api", "worker", "beat", "simulator")
@@ -132,6 +135,18 @@ def test_app_service_uses_compose_postgres(name: str) -> None:
 @pytest.mark.parametrize("name", APP_SERVICES)
 def test_app_service_uses_compose_redis_broker(name: str) -> None:
     assert environment_of(name).get("MKOPO_BROKER_URL", "").startswith("redis://redis:6379/")
+
+
+def test_the_image_installs_the_client_of_the_compose_broker() -> None:
+    """The image installs exactly the lock file: without the broker's client there, the API
+    cannot hand tasks over and the worker exits at start."""
+    scheme = environment_of("worker")["MKOPO_BROKER_URL"].split("://", 1)[0]
+    locked = {
+        line.split("==", 1)[0].strip().lower()
+        for line in LOCK_FILE.read_text(encoding="utf-8").splitlines()
+        if "==" in line
+    }
+    assert BROKER_CLIENTS[scheme] in locked
 
 
 def test_app_services_share_one_environment() -> None:

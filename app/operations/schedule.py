@@ -1,0 +1,94 @@
+"""The periodic tasks (Celery beat's schedule) and when each one counts as overdue.
+
+A periodic task runs on a fixed interval, or once a day at a UTC time. Its staleness bound
+(docs/operations.md, "What to watch"): an interval task is overdue once it has not started
+for ``MISSED_RUNS`` intervals plus the grace (``MKOPO_SCHEDULE_GRACE_S``); a daily task once
+a due time has passed by ``DAILY_LATENESS`` plus the grace without it starting. The clock of
+a task starts when it last started, or when beat last started if that is later (a fresh
+beat is not blamed for what ran before it).
+
+Invariant: every task in the schedule has exactly one entry, and a task name appears once,
+so a worker's record of a run belongs to one entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from celery.schedules import crontab
+
+from app.settings import Settings
+
+MISSED_RUNS = 3
+DAILY_LATENESS = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodicTask:
+    entry: str
+    """Beat's name for the schedule entry, e.g. ``process-callbacks``."""
+    task: str
+    """The Celery task it sends, e.g. ``mpesa.process_callbacks``."""
+    every_s: float | None = None
+    daily_at_utc: time | None = None
+
+    def __post_init__(self) -> None:
+        if (self.every_s is None) == (self.daily_at_utc is None):
+            raise ValueError(f"{self.entry}: give an interval or a daily time, not both")
+
+    @property
+    def description(self) -> str:
+        if self.daily_at_utc is not None:
+            return f"daily at {self.daily_at_utc:%H:%M} UTC"
+        return f"every {self.every_s:g} s"
+
+    def celery_schedule(self) -> float | crontab:
+        if self.daily_at_utc is not None:
+            return crontab(hour=self.daily_at_utc.hour, minute=self.daily_at_utc.minute)
+        assert self.every_s is not None
+        return self.every_s
+
+    def overdue_at(self, since: datetime, grace: timedelta) -> datetime:
+        """When a task last started (or watched from) ``since`` becomes overdue."""
+        if self.every_s is not None:
+            return since + MISSED_RUNS * timedelta(seconds=self.every_s) + grace
+        assert self.daily_at_utc is not None
+        due = datetime.combine(since.astimezone(UTC).date(), self.daily_at_utc, UTC)
+        if due <= since:
+            due += timedelta(days=1)
+        return due + DAILY_LATENESS + grace
+
+
+def periodic_tasks(settings: Settings) -> tuple[PeriodicTask, ...]:
+    """Beat's schedule, in the order an operator reads it (fastest first)."""
+    tasks = (
+        PeriodicTask("process-callbacks", "mpesa.process_callbacks", settings.callbacks_interval_s),
+        PeriodicTask("seal-ledger", "books.seal_ledger", settings.ledger_seal_interval_s),
+        PeriodicTask("sweep-stk", "mpesa.sweep_stk", settings.stk_sweep_interval_s),
+        PeriodicTask("sweep-payouts", "payments.sweep_payouts", settings.payout_sweep_interval_s),
+        PeriodicTask("sweep-reversals", "mpesa.sweep_reversals", settings.payout_sweep_interval_s),
+        PeriodicTask("send-sms", "notifications.send_sms", 30.0),
+        PeriodicTask("expire-holds", "books.expire_holds", 60.0),
+        PeriodicTask("sweep-ussd-registrations", "ussd.sweep_registrations", 60.0),
+        PeriodicTask("rescore-borrowers", "scoring.rescore_due", 60.0),
+        PeriodicTask("resume-reconciliations", "reconciliation.resume_runs", 300.0),
+        PeriodicTask("resolve-pending-payments", "reconciliation.resolve_pending", 900.0),
+        PeriodicTask("purge-ussd-sessions", "ussd.purge_sessions", 3600.0),
+        PeriodicTask("float-check", "reconciliation.float_check", 3600.0),
+        # 00:05 Nairobi time (21:05 UTC): charge the day that has just begun.
+        PeriodicTask("accrue-loans", "lending.accrue", daily_at_utc=time(21, 5)),
+        # 01:30 Nairobi (22:30 UTC): yesterday's statement, after the accrual.
+        PeriodicTask("reconcile-nightly", "reconciliation.nightly", daily_at_utc=time(22, 30)),
+    )
+    assert len({t.task for t in tasks}) == len(tasks), "a task is scheduled twice"
+    return tasks
+
+
+def grace(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.schedule_grace_s)
+
+
+def beat_schedule(tasks: tuple[PeriodicTask, ...]) -> dict[str, dict[str, object]]:
+    """Celery's ``beat_schedule`` setting."""
+    return {t.entry: {"task": t.task, "schedule": t.celery_schedule()} for t in tasks}
