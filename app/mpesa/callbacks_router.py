@@ -13,9 +13,9 @@ transaction.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
@@ -24,12 +24,17 @@ from app.api.params import AfterId
 from app.api.params import RecordId as Id
 from app.api.problems import ProblemError
 from app.audit.log import record, staff_actor
-from app.mpesa.admin_router import Admin, AppSessions, Limit, Officer
+from app.mpesa.admin_router import AppSessions, Limit, Officer
 from app.mpesa.models import MpesaCallback
+from app.staff.auth import require_roles
+from app.staff.models import Role, StaffUser
 
 router = APIRouter(prefix="/admin/v1", tags=["exceptions and reversals"])
 
 NEEDS_A_PERSON = ("malformed", "failed")
+Admin = Annotated[StaffUser, Depends(require_roles(Role.ADMIN))]
+"""A retry posts nothing in the request: the worker applies the provider's own report again,
+through the path every callback takes."""
 
 
 class CallbackOut(BaseModel):
