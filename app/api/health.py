@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.api.deps import AppClock, AppSettings, ReadSession
 from app.api.problems import problem_response
@@ -47,6 +48,8 @@ def readyz(session: ReadSession, settings: AppSettings, clock: AppClock) -> JSON
                 head=head,
             )
         liveness = scheduler_liveness(session, periodic_tasks(settings), clock(), grace(settings))
+    except PoolTimeout:
+        raise  # the pool is exhausted, not the database down: database_busy, Retry-After
     except SQLAlchemyError as exc:
         return problem_response(
             503, "database_unavailable", "The database did not answer", database=type(exc).__name__

@@ -28,6 +28,9 @@ from hypothesis import given
 
 from app.db.engine import Database
 from app.db.session import Sessions
+from app.operations import heartbeats
+from app.operations.schedule import periodic_tasks
+from app.settings import Settings
 from tests.support.api import app_for
 from tests.support.clock import FrozenClock
 from tests.support.lending import KES, open_fund
@@ -45,6 +48,9 @@ def pooled_app(database: Database, tmp_path: Path, pool_size: int) -> tuple[Fast
     fund = open_fund(Sessions(database), clock, tmp_path)
     callers = Callers(fund)
     fund.borrow(callers.borrower_id, 500 * KES)  # something for the borrower's routes to show
+    with fund.sessions.unit_of_work() as session:  # a beat is running: /readyz may be ready
+        scheduled = [task.task for task in periodic_tasks(Settings())]
+        heartbeats.watch(session, scheduled, clock())
     app = app_for(
         database,
         clock,

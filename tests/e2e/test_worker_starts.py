@@ -95,7 +95,7 @@ def one_start(start: int, sessions: Sessions, root: Path, env: dict[str, str]) -
     receipt = f"TSTART{start:04d}"
     with sessions.unit_of_work() as session:  # as the API stores a callback
         body = json.dumps(c2b("NOSUCHLOAN", "10.00", receipt)).encode()
-        store_callback(session, "c2b/confirmation", body, "127.0.0.1", system_clock())
+        store_callback(session, "c2b/confirmation", body, "127.0.0.1", system_clock(), None)
     ticks = runs_of(sessions, "mpesa.process_callbacks")
     handed = runs_of(sessions, "ussd.purge_sessions")
     worker = MkopoProcess(
