@@ -53,12 +53,16 @@ from integrations.mpesa.token_cache import (
     TokenStore,
     TokenUnavailable,
 )
+from integrations.payments.amounts import whole_shillings
 from integrations.payments.port import (
     CollectionOrder,
     CollectionResult,
     CollectionSubmit,
     PayoutOrder,
     PayoutResult,
+    ProviderNoAnswer,
+    ProviderNotSent,
+    ProviderUnavailable,
     ReversalOrder,
     ReversalOutcome,
     Submission,
@@ -98,7 +102,6 @@ MAX_ATTEMPTS = 3
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 8.0
 
-CENTS_PER_SHILLING = 100
 B2C_MIN_KES, B2C_MAX_KES = 10, 250_000
 STK_MIN_KES, STK_MAX_KES = 1, 250_000
 REVERSAL_MIN_KES, REVERSAL_MAX_KES = 1, 250_000
@@ -126,11 +129,11 @@ NOT_SENT_CODE = "not_sent"
 _NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-class DarajaUnavailable(Exception):
+class DarajaUnavailable(ProviderUnavailable):
     """Daraja gave no usable answer."""
 
 
-class DarajaNotSent(DarajaUnavailable):
+class DarajaNotSent(DarajaUnavailable, ProviderNotSent):
     """Nothing reached M-Pesa (connect failures past the bound, or no token): safe to resend."""
 
 
@@ -138,7 +141,7 @@ class DarajaThrottled(DarajaNotSent):
     """Daraja kept refusing the call as throttled past the retry bound."""
 
 
-class DarajaNoAnswer(DarajaUnavailable):
+class DarajaNoAnswer(DarajaUnavailable, ProviderNoAnswer):
     """The request may have arrived but no answer came back: query before anything else."""
 
 
@@ -149,14 +152,6 @@ class DarajaRefused(Exception):
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
-
-
-class NotWholeShillings(ValueError):
-    """M-Pesa moves whole shillings only; the amount in cents is not a multiple of 100."""
-
-
-class AmountOutOfRange(ValueError):
-    """The amount is outside what the API accepts per transaction."""
 
 
 class FieldLengthError(ValueError):
@@ -253,16 +248,6 @@ class _Reply:
             originator_conversation_id=self.text("OriginatorConversationID")
             or self.text("OriginatorCoversationID"),
         )
-
-
-def whole_shillings(amount_minor: int, minimum_kes: int, maximum_kes: int) -> int:
-    """Cents -> whole shillings, refusing fractions of a shilling and out-of-range amounts."""
-    shillings, cents = divmod(amount_minor, CENTS_PER_SHILLING)
-    if cents:
-        raise NotWholeShillings(f"M-Pesa moves whole shillings; {amount_minor} cents is not one")
-    if not minimum_kes <= shillings <= maximum_kes:
-        raise AmountOutOfRange(f"amount must be KES {minimum_kes}..{maximum_kes}, got {shillings}")
-    return shillings
 
 
 def bounded_text(name: str, value: str, min_chars: int, max_chars: int) -> str:
