@@ -46,6 +46,12 @@ from typing import Any, Self
 
 import httpx
 
+from integrations.http_retry import (
+    DEFAULT_TIMEOUT,
+    MAX_ATTEMPTS,
+    NOT_SENT_ERRORS,
+    backoff_delay_s,
+)
 from integrations.mpesa.credentials import daraja_timestamp, security_credential, stk_password
 from integrations.mpesa.token_cache import (
     InProcessTokenStore,
@@ -96,11 +102,6 @@ CALLBACK_KINDS: tuple[str, ...] = (
 )
 """Every callback Daraja is told about: ``{callback_base_url}/callbacks/mpesa/{token}/{kind}``."""
 
-DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=5.0, pool=5.0)
-MAX_ATTEMPTS = 3
-"""Sends per call for throttling and connect errors (the one token retry comes on top)."""
-BACKOFF_BASE_S = 0.5
-BACKOFF_MAX_S = 8.0
 
 B2C_MIN_KES, B2C_MAX_KES = 10, 250_000
 STK_MIN_KES, STK_MAX_KES = 1, 250_000
@@ -124,9 +125,6 @@ STK_PENDING_CODE = "500.001.1001"
 STK_PENDING_TEXT = "being processed"
 STK_PENDING_RESULT_CODES = frozenset({"4999"})  # "still under processing" on newer gateways
 NOT_SENT_CODE = "not_sent"
-
-# Raised before a single byte of the request left: always safe to send again.
-_NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class DarajaUnavailable(ProviderUnavailable):
@@ -551,7 +549,7 @@ class DarajaClient:
                 response = self._http.post(
                     path, json=payload, headers={"Authorization": f"Bearer {token}"}
                 )
-            except _NOT_SENT_ERRORS as exc:
+            except NOT_SENT_ERRORS as exc:
                 if not repeatable or attempt >= self._max_attempts:
                     raise DarajaNotSent(f"{path}: {type(exc).__name__}, not sent") from exc
                 self._back_off(path, attempt, type(exc).__name__)
@@ -580,9 +578,6 @@ class DarajaClient:
             raise DarajaNotSent(f"no OAuth token: {exc}") from exc
 
     def _back_off(self, path: str, attempt: int, why: str) -> None:
-        # Equal jitter: half the exponential step for sure, the other half at random, so
-        # workers throttled together do not come back together.
-        step_s = min(BACKOFF_BASE_S * 2 ** (attempt - 1), BACKOFF_MAX_S)
-        delay_s = step_s / 2 + self._jitter() * step_s / 2
+        delay_s = backoff_delay_s(attempt, self._jitter())
         logger.info("%s: %s, attempt %d, retrying in %.2f s", path, why, attempt, delay_s)
         self._sleep(delay_s)

@@ -98,6 +98,9 @@ class ReversalOrder:
     """The provider's receipt of the payment INTO the fund that is to go back."""
     amount_minor: int
     remarks: str
+    payment_ref: str | None = None
+    """Our id of that payment, for providers that look payments up by it (Airtel's enquiry
+    tells whether it was reversed); None where the receipt is enough (Daraja)."""
 
 
 @dataclass(frozen=True, slots=True)
