@@ -15,28 +15,27 @@ from __future__ import annotations
 import re
 
 from integrations.phone import InvalidMsisdn, normalise_msisdn
-from integrations.redaction import KeyedHash, msisdn_token, redact_text
+from integrations.redaction import KeyedHash, msisdn_token
 
 PHONE_FIELDS = frozenset({"msisdn", "payee_msisdn", "subscriber_msisdn"})
 KEPT_FIELDS = frozenset({"id", "airtel_money_id", "reference_id", "hash"})
-_NATIONAL = re.compile(r"(?<![0-9*])[17][0-9]{8}(?![0-9])")
-_REDACTED = re.compile(r"(~[0-9a-fA-F]{64})")
-"""A keyed hash already written: its hex digits may look like a number and are left alone."""
+_NUMBER_OR_HASH = re.compile(
+    r"(?P<hash>~[0-9a-fA-F]{64})"  # a keyed hash written before: its digits are not a number
+    r"|(?<![0-9])(?P<full>(?:\+?254|0)[17][0-9]{8})(?![0-9])"
+    r"|(?<![0-9*])(?P<national>[17][0-9]{8})(?![0-9])"
+)
 
 
-def _national(text: str, keyed_hash: KeyedHash | None) -> str:
-    return _NATIONAL.sub(
-        lambda found: msisdn_token(normalise_msisdn(found.group()), keyed_hash), text
-    )
+def _token(found: re.Match[str], keyed_hash: KeyedHash | None) -> str:
+    if found.group("hash"):
+        return found.group()
+    return msisdn_token(normalise_msisdn(found.group()), keyed_hash)
 
 
 def redact_airtel_text(text: str, keyed_hash: KeyedHash | None) -> str:
-    """Full numbers in any form, then bare national ones (``733123456``), never inside a
-    keyed hash written before."""
-    parts = _REDACTED.split(redact_text(text, keyed_hash))
-    return "".join(
-        part if _REDACTED.fullmatch(part) else _national(part, keyed_hash) for part in parts
-    )
+    """Every number in any form, the bare national one (``733123456``) included, in one pass
+    that leaves keyed hashes written before alone."""
+    return _NUMBER_OR_HASH.sub(lambda found: _token(found, keyed_hash), text)
 
 
 def _phone(value: object, keyed_hash: KeyedHash | None) -> object:
