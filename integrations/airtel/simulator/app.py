@@ -7,7 +7,8 @@ one number or the next request only):
 sfx  outcome       collection (USSD push, answered "in process")  disbursement (answered at once)
 ===  ============  ===========================================  ===================================
 00   success       callback TS, DP00800001001                   DP00900001001, TS; callback TS
-01   cancelled     callback TF, DP00800001008 Refused            refused DP00900001013, TF
+01   cancelled     callback TF, DP00800001008 Refused            refused DP00900001013, TF (no
+                                                                callback after a refusal)
 02   insufficient  TF DP00800001007 (also: wallet short)        refused DP00900001007 (also: float)
 03   wrong_pin     TF DP00800001002 Incorrect PIN               refused ROUTER115, TF
 04   lost          TS, NO callback (the enquiry tells)          TS, NO callback

@@ -26,6 +26,8 @@ _NATIONAL = re.compile(r"[17][0-9]{8}")
 _TRANSACTION_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 _REFERENCE = re.compile(r"[A-Za-z0-9]{4,64}")
 MAX_BODY_TEXT = 200
+MAX_CIPHERTEXT_CHARS = 1024
+"""A base64 RSA ciphertext: 344 characters for a 2048-bit key, 684 for 4096."""
 
 
 class AirtelError(Exception):
@@ -71,11 +73,16 @@ def field(body: Mapping[str, Any], path: str) -> object:
     return found
 
 
-def text(body: Mapping[str, Any], path: str, pattern: re.Pattern[str] | None = None) -> str:
+def text(
+    body: Mapping[str, Any],
+    path: str,
+    pattern: re.Pattern[str] | None = None,
+    max_chars: int = MAX_BODY_TEXT,
+) -> str:
     value = field(body, path)
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_BODY_TEXT:
+    if not isinstance(value, str) or not 0 < len(value) <= max_chars:
         raise invalid(path)
     if pattern is not None and not pattern.fullmatch(value):
         raise invalid(path)

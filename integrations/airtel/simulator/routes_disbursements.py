@@ -6,7 +6,7 @@ The PIN is checked by decrypting it with the simulator's private key (``ROUTER11
 does not open, ``ROUTER115`` when it is not the PIN). A payout is recorded under our id before
 anything else, so a resend is refused (``DP00900001017``) and never pays twice. Plain outcomes
 answer at once (``DP00900001001``, ``TS``) and send the callback too; refusals answer
-``success`` false and end ``TF``.
+``success`` false, end ``TF`` and send no callback (the enquiry still tells).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from integrations.airtel.codes import TxStatus, describe
 from integrations.airtel.numbers import international_number, is_airtel_kenya
 from integrations.airtel.simulator.gate import (
+    MAX_CIPHERTEXT_CHARS,
     AirtelError,
     Sim,
     envelope,
@@ -63,7 +64,9 @@ class DisbursementRoutes:
         reference(body, "reference")
         if field(body, "transaction.type") != "B2C":
             raise invalid("transaction.type")
-        pin = state.keys.decrypt(text(body, "pin"), state.rsa_padding)
+        pin = state.keys.decrypt(
+            text(body, "pin", max_chars=MAX_CIPHERTEXT_CHARS), state.rsa_padding
+        )
         if pin is None:
             raise refused(describe("ROUTER116"), None, "ROUTER116")
         if not secrets.compare_digest(pin, state.pin.encode()):
@@ -115,11 +118,11 @@ class DisbursementRoutes:
             code, result = DISBURSEMENT_REFUSALS.get(tx.outcome, ("", ""))
             if not code and state.disbursement_minor < tx.amount_minor:
                 code, result = DISBURSEMENT_REFUSALS[Outcome.INSUFFICIENT]
-            if code:
+            if code:  # refused in the answer itself: no callback follows
                 state.close(tx, TxStatus.FAILED, code, describe(result) or describe(code))
                 tx.result_code = result
-            else:
-                state.close(tx, TxStatus.SUCCESS, "DP00900001001", "Transaction is successful")
+                return []
+            state.close(tx, TxStatus.SUCCESS, "DP00900001001", "Transaction is successful")
             return self.sim.callbacks(tx)
 
     async def enquiry(self, tx_id: str, request: Request) -> JSONResponse:
