@@ -81,6 +81,18 @@ def _whole(value: object, name: str, maximum: int, minimum: int = 0) -> int:
     return value
 
 
+def seconds(value: object, name: str, maximum: float) -> float:
+    """A finite number of seconds in ``[0, maximum]``; anything else is ``InvalidFault``."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 <= value <= maximum
+    ):
+        raise InvalidFault(name)
+    return float(value)
+
+
 def updated(faults: Faults, body: Mapping[str, object]) -> Faults:
     """``faults`` with the toggles ``body`` names; the others are kept."""
     unknown = set(body) - _KNOWN_KEYS
@@ -90,15 +102,9 @@ def updated(faults: Faults, body: Mapping[str, object]) -> Faults:
     if "throttle" in body:
         changes["throttle"] = _whole(body["throttle"], "throttle", MAX_THROTTLE)
     if "response_delay_s" in body:
-        delay_s = body["response_delay_s"]
-        if (
-            isinstance(delay_s, bool)
-            or not isinstance(delay_s, int | float)
-            or not math.isfinite(delay_s)
-            or not 0 <= delay_s <= MAX_RESPONSE_DELAY_S
-        ):
-            raise InvalidFault("response_delay_s")
-        changes["response_delay_s"] = float(delay_s)
+        changes["response_delay_s"] = seconds(
+            body["response_delay_s"], "response_delay_s", MAX_RESPONSE_DELAY_S
+        )
     if "paths" in body:
         paths = body["paths"] or []
         if not isinstance(paths, list) or not all(p in FAMILIES for p in paths):

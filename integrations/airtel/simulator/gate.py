@@ -117,6 +117,17 @@ def whole_kes(body: Mapping[str, Any], path: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
+async def read_json(request: Request) -> dict[str, Any]:
+    """A JSON object body, or HTTP 400 with the field-validation envelope."""
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise invalid("body")
+    return body
+
+
 def callback_body(tx: Transaction, secret: str | None) -> dict[str, Any]:
     transaction = {
         "id": tx.id,
@@ -155,15 +166,7 @@ class Sim:
             raise refused("Invalid country code provided.", None, "ROUTER006")
         if currency != state.currency:
             raise refused("Invalid currency provided.", None, "ROUTER112")
-        if not with_body:
-            return {}
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise invalid("body")
-        return body
+        return await read_json(request) if with_body else {}
 
     def callbacks(self, tx: Transaction) -> list[Call]:
         url = self.state.callback_urls.get(tx.kind)

@@ -4,15 +4,14 @@ snapshot and the statement export."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from integrations.airtel.simulator import statement
-from integrations.airtel.simulator.faults import InvalidFault, updated
-from integrations.airtel.simulator.gate import Sim, invalid
+from integrations.airtel.simulator.faults import InvalidFault, seconds, updated
+from integrations.airtel.simulator.gate import Sim, invalid, read_json
 from integrations.airtel.simulator.outcomes import (
     DEFAULT_COPIES,
     MAX_COPIES,
@@ -35,24 +34,12 @@ def read_script(body: dict[str, Any], default: str | None = None) -> Script:
     if isinstance(copies, bool) or not isinstance(copies, int) or not 1 <= copies <= MAX_COPIES:
         raise invalid("copies")
     delay_s = body.get("delay_s")
-    if delay_s is not None and (
-        isinstance(delay_s, bool)
-        or not isinstance(delay_s, int | float)
-        or not math.isfinite(delay_s)
-        or not 0 <= delay_s <= MAX_DELAY_S
-    ):
-        raise invalid("delay_s")
-    return Script(outcome, copies, None if delay_s is None else float(delay_s))
-
-
-async def _json(request: Request) -> dict[str, Any]:
     try:
-        body = await request.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise invalid("body")
-    return body
+        return Script(
+            outcome, copies, None if delay_s is None else seconds(delay_s, "", MAX_DELAY_S)
+        )
+    except InvalidFault:
+        raise invalid("delay_s") from None
 
 
 class ControlRoutes:
@@ -65,7 +52,7 @@ class ControlRoutes:
 
     async def set_outcome(self, request: Request) -> JSONResponse:
         """``{"outcome": "cancelled", "msisdn": "2547..."}``; without msisdn: next request."""
-        body = await _json(request)
+        body = await read_json(request)
         script = read_script(body)
         number = body.get("msisdn")
         try:
@@ -79,7 +66,7 @@ class ControlRoutes:
             return JSONResponse(self.state.faults.to_json())
 
     async def set_faults(self, request: Request) -> JSONResponse:
-        body = await _json(request)
+        body = await read_json(request)
         with self.state.lock:
             try:
                 self.state.faults = updated(self.state.faults, body)
@@ -99,7 +86,7 @@ class ControlRoutes:
         self, kind: str, tx_id: str, request: Request, tasks: BackgroundTasks
     ) -> JSONResponse:
         """End a transaction left pending: ``{"outcome": "success"}``."""
-        script = read_script(await _json(request), default="success")
+        script = read_script(await read_json(request), default="success")
         finish = self.finishers.get(kind)
         with self.state.lock:
             tx = self.state.find(kind, tx_id)
