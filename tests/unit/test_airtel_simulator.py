@@ -98,6 +98,8 @@ def test_the_token_answer_has_a_string_lifetime_and_bad_credentials_are_401(sim:
         sim.http.post("/auth/oauth2/token", json=good | {"client_secret": "x"}).status_code == 401
     )
     assert sim.http.post("/auth/oauth2/token", json=good | {"grant_type": "x"}).status_code == 400
+    assert sim.http.post("/auth/oauth2/token", json=good | {"client_id": "cïd"}).status_code == 401
+    assert sim.http.post("/auth/oauth2/token", content=b"[1]").status_code == 400
 
 
 def test_calls_without_a_valid_token_are_401(sim: Harness) -> None:

@@ -97,9 +97,10 @@ class AirtelSimState:
     # -- tokens ------------------------------------------------------------------------------
 
     def issue_token(self, client_id: str, client_secret: str) -> str | None:
-        known = secrets.compare_digest(client_id, self.client_id) and secrets.compare_digest(
-            client_secret, self.client_secret
-        )
+        # Bytes, not str: compare_digest refuses non-ASCII text, and a caller may send any.
+        known = secrets.compare_digest(
+            client_id.encode(), self.client_id.encode()
+        ) and secrets.compare_digest(client_secret.encode(), self.client_secret.encode())
         if not known:
             return None
         with self.lock:
