@@ -59,6 +59,7 @@ from integrations.mpesa.token_cache import (
     TokenStore,
     TokenUnavailable,
 )
+from integrations.payments import amounts
 from integrations.payments.amounts import whole_shillings
 from integrations.payments.port import (
     CollectionOrder,
@@ -150,6 +151,12 @@ class DarajaRefused(Exception):
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
+
+
+NotWholeShillings = amounts.NotWholeShillings
+AmountOutOfRange = amounts.AmountOutOfRange
+"""Both now live in ``integrations.payments.amounts``; kept here under their old names, which
+callers import from this module."""
 
 
 class FieldLengthError(ValueError):
