@@ -3,6 +3,7 @@ several processes (API, worker, CLI) can share one database."""
 
 from __future__ import annotations
 
+import enum
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -90,18 +91,35 @@ def worker(
         raise typer.Exit(status)
 
 
+class SimulatorProvider(enum.StrEnum):
+    DARAJA = "daraja"
+    AIRTEL = "airtel"
+
+
 @app.command()
 def simulator(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 8100,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Default 8100 (daraja), 8200 (airtel)")
+    ] = None,
+    provider: Annotated[SimulatorProvider, typer.Option()] = SimulatorProvider.DARAJA,
 ) -> None:
-    """Run the Daraja (M-Pesa) simulator: same paths and payloads, callbacks sent for real."""
+    """Run a provider simulator (Daraja or Airtel): same paths and payloads, callbacks sent."""
     import uvicorn
 
     from app.settings import get_settings
+
+    if provider is SimulatorProvider.AIRTEL:
+        import os
+
+        from integrations.airtel.simulator import setup
+
+        airtel = setup.build_simulator(os.environ, get_settings().mpesa_callback_base_url)
+        uvicorn.run(airtel, host=host, port=port or setup.DEFAULT_PORT, access_log=False)
+        return
     from app.wiring import build_simulator
 
-    uvicorn.run(build_simulator(get_settings()), host=host, port=port, access_log=False)
+    uvicorn.run(build_simulator(get_settings()), host=host, port=port or 8100, access_log=False)
 
 
 @app.command()

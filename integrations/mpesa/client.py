@@ -46,6 +46,12 @@ from typing import Any, Self
 
 import httpx
 
+from integrations.http_retry import (
+    DEFAULT_TIMEOUT,
+    MAX_ATTEMPTS,
+    NOT_SENT_ERRORS,
+    backoff_delay_s,
+)
 from integrations.mpesa.credentials import daraja_timestamp, security_credential, stk_password
 from integrations.mpesa.token_cache import (
     InProcessTokenStore,
@@ -53,12 +59,17 @@ from integrations.mpesa.token_cache import (
     TokenStore,
     TokenUnavailable,
 )
+from integrations.payments import amounts
+from integrations.payments.amounts import whole_shillings
 from integrations.payments.port import (
     CollectionOrder,
     CollectionResult,
     CollectionSubmit,
     PayoutOrder,
     PayoutResult,
+    ProviderNoAnswer,
+    ProviderNotSent,
+    ProviderUnavailable,
     ReversalOrder,
     ReversalOutcome,
     Submission,
@@ -94,13 +105,7 @@ CALLBACK_KINDS: tuple[str, ...] = (
 )
 """Every callback Daraja is told about: ``{base_url}{path_prefix}/{token}/{kind}``."""
 
-DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=5.0, pool=5.0)
-MAX_ATTEMPTS = 3
-"""Sends per call for throttling and connect errors (the one token retry comes on top)."""
-BACKOFF_BASE_S = 0.5
-BACKOFF_MAX_S = 8.0
 
-CENTS_PER_SHILLING = 100
 B2C_MIN_KES, B2C_MAX_KES = 10, 250_000
 STK_MIN_KES, STK_MAX_KES = 1, 250_000
 REVERSAL_MIN_KES, REVERSAL_MAX_KES = 1, 250_000
@@ -124,15 +129,12 @@ STK_PENDING_TEXT = "being processed"
 STK_PENDING_RESULT_CODES = frozenset({"4999"})  # "still under processing" on newer gateways
 NOT_SENT_CODE = "not_sent"
 
-# Raised before a single byte of the request left: always safe to send again.
-_NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
-
-class DarajaUnavailable(Exception):
+class DarajaUnavailable(ProviderUnavailable):
     """Daraja gave no usable answer."""
 
 
-class DarajaNotSent(DarajaUnavailable):
+class DarajaNotSent(DarajaUnavailable, ProviderNotSent):
     """Nothing reached M-Pesa (connect failures past the bound, or no token): safe to resend."""
 
 
@@ -140,7 +142,7 @@ class DarajaThrottled(DarajaNotSent):
     """Daraja kept refusing the call as throttled past the retry bound."""
 
 
-class DarajaNoAnswer(DarajaUnavailable):
+class DarajaNoAnswer(DarajaUnavailable, ProviderNoAnswer):
     """The request may have arrived but no answer came back: query before anything else."""
 
 
@@ -153,12 +155,10 @@ class DarajaRefused(Exception):
         self.reason = reason
 
 
-class NotWholeShillings(ValueError):
-    """M-Pesa moves whole shillings only; the amount in cents is not a multiple of 100."""
-
-
-class AmountOutOfRange(ValueError):
-    """The amount is outside what the API accepts per transaction."""
+NotWholeShillings = amounts.NotWholeShillings
+AmountOutOfRange = amounts.AmountOutOfRange
+"""Both now live in ``integrations.payments.amounts``; kept here under their old names, which
+callers import from this module."""
 
 
 class FieldLengthError(ValueError):
@@ -256,16 +256,6 @@ class _Reply:
             originator_conversation_id=self.text("OriginatorConversationID")
             or self.text("OriginatorCoversationID"),
         )
-
-
-def whole_shillings(amount_minor: int, minimum_kes: int, maximum_kes: int) -> int:
-    """Cents -> whole shillings, refusing fractions of a shilling and out-of-range amounts."""
-    shillings, cents = divmod(amount_minor, CENTS_PER_SHILLING)
-    if cents:
-        raise NotWholeShillings(f"M-Pesa moves whole shillings; {amount_minor} cents is not one")
-    if not minimum_kes <= shillings <= maximum_kes:
-        raise AmountOutOfRange(f"amount must be KES {minimum_kes}..{maximum_kes}, got {shillings}")
-    return shillings
 
 
 def bounded_text(name: str, value: str, min_chars: int, max_chars: int) -> str:
@@ -570,7 +560,7 @@ class DarajaClient:
                 response = self._http.post(
                     path, json=payload, headers={"Authorization": f"Bearer {token}"}
                 )
-            except _NOT_SENT_ERRORS as exc:
+            except NOT_SENT_ERRORS as exc:
                 if not repeatable or attempt >= self._max_attempts:
                     raise DarajaNotSent(f"{path}: {type(exc).__name__}, not sent") from exc
                 self._back_off(path, attempt, type(exc).__name__)
@@ -599,9 +589,6 @@ class DarajaClient:
             raise DarajaNotSent(f"no OAuth token: {exc}") from exc
 
     def _back_off(self, path: str, attempt: int, why: str) -> None:
-        # Equal jitter: half the exponential step for sure, the other half at random, so
-        # workers throttled together do not come back together.
-        step_s = min(BACKOFF_BASE_S * 2 ** (attempt - 1), BACKOFF_MAX_S)
-        delay_s = step_s / 2 + self._jitter() * step_s / 2
+        delay_s = backoff_delay_s(attempt, self._jitter())
         logger.info("%s: %s, attempt %d, retrying in %.2f s", path, why, attempt, delay_s)
         self._sleep(delay_s)

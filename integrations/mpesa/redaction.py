@@ -17,13 +17,26 @@ again changes nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
-from integrations.phone import InvalidMsisdn, mask_msisdn, normalise_msisdn
+from integrations.phone import InvalidMsisdn, normalise_msisdn
+from integrations.redaction import (
+    KeyedHash,
+    msisdn_index_in,
+    msisdn_token,
+    redact_text,
+    visible,
+)
 
-KeyedHash = Callable[[str, str], str]
-"""``(kind, normalised value) -> hex digest``: the field keys' blind index."""
-MSISDN_KIND = "msisdn"
+__all__ = [
+    "KeyedHash",
+    "msisdn_index_in",
+    "msisdn_token",
+    "redact_document",
+    "redact_raw_text",
+    "redact_text",
+    "visible",
+]
+
 NAME_KIND = "payer_name"
 NAME_FIELDS = frozenset({"FirstName", "MiddleName", "LastName"})
 PARTY_FIELDS = frozenset(
@@ -37,29 +50,9 @@ PARTY_FIELDS = frozenset(
 )
 PHONE_FIELDS = frozenset({"MSISDN", "PhoneNumber", "BillRefNumber", "PartyA", "PartyB"})
 _ITEM_NAMES = ("Key", "Name")
-_FULL_MSISDN = re.compile(r"(?<![0-9])(?:\+?254|0)[17][0-9]{8}(?![0-9])")
-_TOKEN = re.compile(r"(\d{4}\*+\d{2})~([0-9a-fA-F]{64})")
-_HASH_PART = re.compile(r"~[0-9a-fA-F]{64}")
 _NAME_FIELD_TEXT = re.compile(
     r'("(?:' + "|".join(sorted(NAME_FIELDS | PARTY_FIELDS)) + r')"\s*:\s*")((?:[^"\\]|\\.)*)"'
 )
-
-
-def msisdn_token(msisdn: str, keyed_hash: KeyedHash | None) -> str:
-    """``2547******78~<hash>`` for a normalised 12-digit number."""
-    mask = mask_msisdn(msisdn)
-    return f"{mask}~{keyed_hash(MSISDN_KIND, msisdn)}" if keyed_hash else mask
-
-
-def msisdn_index_in(token: str) -> str | None:
-    """The blind index of the number a redacted value stands for, or None if it is not one."""
-    found = _TOKEN.fullmatch(token.strip())
-    return found.group(2).lower() if found else None
-
-
-def visible(text: str) -> str:
-    """What a person may be shown of a redacted value: the hashes dropped, the masks kept."""
-    return _HASH_PART.sub("", text)
 
 
 def _name_token(name: str, keyed_hash: KeyedHash | None) -> str:
@@ -67,13 +60,6 @@ def _name_token(name: str, keyed_hash: KeyedHash | None) -> str:
         return name
     normalised = " ".join(name.upper().split())
     return f"~{keyed_hash(NAME_KIND, normalised)}" if keyed_hash else "~"
-
-
-def redact_text(text: str, keyed_hash: KeyedHash | None) -> str:
-    """Every full mobile number in free text."""
-    return _FULL_MSISDN.sub(
-        lambda found: msisdn_token(normalise_msisdn(found.group()), keyed_hash), text
-    )
 
 
 def _phone(value: object, keyed_hash: KeyedHash | None) -> object:

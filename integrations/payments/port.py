@@ -14,6 +14,19 @@ from datetime import datetime
 from typing import Protocol
 
 
+class ProviderUnavailable(Exception):
+    """The provider gave no usable answer."""
+
+
+class ProviderNotSent(ProviderUnavailable):
+    """Nothing reached the provider (connect failures past the retry bound, throttling, no
+    token): the request may be sent again later under the same id."""
+
+
+class ProviderNoAnswer(ProviderUnavailable):
+    """The request may have arrived but no answer came back: query before anything else."""
+
+
 class Submission(enum.StrEnum):
     ACCEPTED = "accepted"
     """The provider took the request; its result will come by callback or query."""
@@ -85,6 +98,9 @@ class ReversalOrder:
     """The provider's receipt of the payment INTO the fund that is to go back."""
     amount_minor: int
     remarks: str
+    payment_ref: str | None = None
+    """Our id of that payment, for providers that look payments up by it (Airtel's enquiry
+    tells whether it was reversed); None where the receipt is enough (Daraja)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +118,9 @@ class ReversalOutcome:
 
 
 class PaymentProvider(Protocol):
-    def submit_payout(self, order: PayoutOrder) -> SubmitResult: ...
+    def submit_payout(self, order: PayoutOrder) -> SubmitResult:
+        """Send a payout; raises ``ProviderNotSent`` when nothing reached the provider."""
+        ...
 
     def query_payout(self, originator_id: str) -> PayoutResult | None:
         """The payout's final result, or None while the provider has none (pending)."""

@@ -34,7 +34,6 @@ from integrations.mpesa.client import (
     DarajaThrottled,
     DarajaUnavailable,
     FieldLengthError,
-    NotWholeShillings,
     RequestAck,
     StkState,
 )
@@ -46,6 +45,7 @@ from integrations.mpesa.token_cache import (
     TokenStore,
     TokenUnavailable,
 )
+from integrations.payments.amounts import NotWholeShillings
 from integrations.payments.port import CollectionOrder, PayoutOrder, Submission
 from tests.support.clock import FrozenClock
 

@@ -133,7 +133,7 @@ def updated(faults: Faults, body: Mapping[str, object]) -> Faults:
 
 
 class ResponseDelay:
-    """Hold a Daraja answer back by the ``response_delay_s`` fault, after the handler ran.
+    """Hold an answer back by the ``response_delay_s`` fault, after the handler ran.
 
     The delay is taken when the answer starts, so a throttled or refused answer is delayed too.
     If the client has gone meanwhile, the server drops the answer; background callbacks still
@@ -145,13 +145,15 @@ class ResponseDelay:
         app: ASGIApp,
         take_delay: Callable[[str], float],
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        family_of: Callable[[str], str | None] = API_FAMILIES.get,
     ) -> None:
         self.app = app
         self.take_delay = take_delay
         self.sleep = sleep
+        self.family_of = family_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        family = API_FAMILIES.get(scope.get("path", "")) if scope["type"] == "http" else None
+        family = self.family_of(scope.get("path", "")) if scope["type"] == "http" else None
         if family is None:
             await self.app(scope, receive, send)
             return

@@ -1,0 +1,26 @@
+"""The retry bounds every provider client shares: explicit timeouts, a bounded number of sends,
+exponential backoff with equal jitter, and which transport errors prove nothing was sent.
+
+Invariant: only a call that is safe to repeat (the provider deduplicates it by our id, or it
+only reads) is ever sent twice, and never more than ``MAX_ATTEMPTS`` times.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=5.0, pool=5.0)
+MAX_ATTEMPTS = 3
+"""Sends per call for throttling and connect errors (the one token retry comes on top)."""
+BACKOFF_BASE_S = 0.5
+BACKOFF_MAX_S = 8.0
+
+NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Raised before a single byte of the request left: always safe to send again."""
+
+
+def backoff_delay_s(attempt: int, jitter: float) -> float:
+    """The wait before send ``attempt + 1``: half the exponential step for sure, the other half
+    scaled by ``jitter`` in [0, 1), so workers throttled together do not come back together."""
+    step_s: float = min(BACKOFF_BASE_S * 2.0 ** (attempt - 1), BACKOFF_MAX_S)
+    return step_s / 2 + jitter * step_s / 2
