@@ -20,7 +20,7 @@ from integrations.redaction import KeyedHash, msisdn_token
 PHONE_FIELDS = frozenset({"msisdn", "payee_msisdn", "subscriber_msisdn"})
 KEPT_FIELDS = frozenset({"id", "airtel_money_id", "reference_id", "hash"})
 _NUMBER_OR_HASH = re.compile(
-    r"(?P<hash>~[0-9a-fA-F]{64})"  # a keyed hash written before: its digits are not a number
+    r"(?P<hash>~[a-pA-P]{64})"  # a keyed hash written before (letters only, but skip it whole)
     r"|(?<![0-9])(?P<full>(?:\+?254|0)[17][0-9]{8})(?![0-9])"
     r"|(?<![0-9*])(?P<national>[17][0-9]{8})(?![0-9])"
 )

@@ -21,6 +21,7 @@ import re
 from integrations.phone import InvalidMsisdn, normalise_msisdn
 from integrations.redaction import (
     KeyedHash,
+    hash_token,
     msisdn_index_in,
     msisdn_token,
     redact_text,
@@ -59,7 +60,7 @@ def _name_token(name: str, keyed_hash: KeyedHash | None) -> str:
     if not name.strip() or name.startswith("~"):
         return name
     normalised = " ".join(name.upper().split())
-    return f"~{keyed_hash(NAME_KIND, normalised)}" if keyed_hash else "~"
+    return f"~{hash_token(keyed_hash(NAME_KIND, normalised))}" if keyed_hash else "~"
 
 
 def _phone(value: object, keyed_hash: KeyedHash | None) -> object:

@@ -176,10 +176,6 @@ phones = st.builds(
 )
 
 
-def _outside_hashes(text: str) -> str:
-    return re.sub(r"~[0-9a-f]{64}", "~", text)
-
-
 @settings(max_examples=200)
 @given(phone=phones, before=st.text(alphabet="ab :-", max_size=4))
 def test_no_number_in_any_form_survives_and_redacting_again_changes_nothing(
@@ -190,10 +186,10 @@ def test_no_number_in_any_form_survives_and_redacting_again_changes_nothing(
         "transaction": body(message=f"{before}{phone} paid")["transaction"],
     }
     once = redact_airtel_document(document, keyed)
-    assert not ANY_NUMBER.search(_outside_hashes(json.dumps(once)))
+    assert not ANY_NUMBER.search(json.dumps(once))
     assert redact_airtel_document(once, keyed) == once
     raw = redact_airtel_raw_text(json.dumps(document), keyed)
-    assert not ANY_NUMBER.search(_outside_hashes(raw))
+    assert not ANY_NUMBER.search(raw)
 
 
 def test_ids_and_the_hash_stay_and_the_parser_still_reads_the_body() -> None:

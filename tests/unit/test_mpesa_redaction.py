@@ -9,7 +9,7 @@ import hmac
 import json
 import re
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from integrations.mpesa.callbacks import parse_c2b, parse_stk_callback
@@ -53,6 +53,7 @@ documents = st.recursive(
 
 @settings(max_examples=300, deadline=None)
 @given(documents)
+@example("254140539455")  # its keyed hash in hex held "0705668121", a number to any scanner
 def test_no_full_number_survives_and_redacting_again_changes_nothing(document: object) -> None:
     once = redact_document(document, keyed)
     assert FULL_NUMBER.search(json.dumps(once)) is None
@@ -135,3 +136,12 @@ def test_without_field_keys_only_the_mask_is_kept() -> None:
         "MSISDN": "2547******78",
         "FirstName": "~",
     }
+
+
+def test_a_token_holds_no_digit_after_its_mask_and_still_yields_the_blind_index() -> None:
+    token = redact_document("254140539455", keyed)
+    assert isinstance(token, str)
+    mask, _, hashed = token.partition("~")
+    assert mask == "2541******55"
+    assert hashed.isalpha()
+    assert msisdn_index_in(token) == keyed("msisdn", "254140539455")
