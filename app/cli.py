@@ -68,9 +68,9 @@ def worker(
     """
     from celery.bin.celery import celery as celery_command
 
-    from app.broker import prepare_broker
     from app.observability.logging import configure_logging
     from app.settings import VAR_DIR, get_settings
+    from app.tasks.broker import prepare_broker
     from app.worker import celery_app
 
     settings = get_settings()
@@ -129,10 +129,10 @@ def migrate(revision: Annotated[str, typer.Argument()] = "heads") -> None:
     from alembic import command
 
     from app.accounting.chart import open_chart
-    from app.broker import prepare_broker
     from app.db.migrations_state import alembic_config
     from app.runtime import runtime
     from app.settings import get_settings
+    from app.tasks.broker import prepare_broker
     from ledger import Ledger
 
     settings = get_settings()
@@ -147,7 +147,7 @@ def migrate(revision: Annotated[str, typer.Argument()] = "heads") -> None:
 @app.command("seed-demo")
 def seed_demo_command() -> None:
     """Load demo data (idempotent): capital in the float, one borrower with a loan."""
-    from app.demo import seed_demo
+    from app.demo.seed import seed_demo
     from app.runtime import runtime
 
     typer.echo(seed_demo(runtime()))
@@ -176,9 +176,9 @@ def reconcile(
     from datetime import date
 
     from app.errors import DomainError
+    from app.reconciliation.matching.rules import MatchRules
     from app.reconciliation.report import report_csv as csv_chunks
     from app.reconciliation.report import report_json as json_chunks
-    from app.reconciliation.rules import MatchRules
     from app.reconciliation.runs import (
         execute_run,
         get_run,
@@ -231,7 +231,7 @@ def keys_generate(
     if_missing: Annotated[bool, typer.Option()] = False,
 ) -> None:
     """Create the Ed25519 sealing key and the field-encryption keys (never overwrites)."""
-    from app.books.keys import write_new_key
+    from app.accounting.keys import write_new_key
     from app.security.fields import generate_field_keys_file
     from app.settings import get_settings
 
@@ -280,7 +280,7 @@ def users_create(
 @ledger_app.command("seal")
 def ledger_seal() -> None:
     """Seal every queued entry into signed blocks now."""
-    from app.books.tasks import seal_ledger
+    from app.accounting.tasks import seal_ledger
 
     total = 0
     while (sealed := seal_ledger()) > 0:
@@ -291,8 +291,8 @@ def ledger_seal() -> None:
 @ledger_app.command("verify")
 def ledger_verify() -> None:
     """Recompute every seal block and every account's totals; exit 1 naming what disagrees."""
-    from app.books.keys import trusted_public_keys
-    from app.books.schemas import VerifyOut
+    from app.accounting.keys import trusted_public_keys
+    from app.accounting.schemas import VerifyOut
     from app.runtime import runtime
     from ledger import Ledger
 
@@ -484,9 +484,9 @@ def loans_schedule(
 ) -> None:
     """Print a repayment schedule (docs/instalments.md): a JSON line per instalment, then
     the totals. Bad arguments exit 2 with one line on stderr."""
-    from app.lending.schedules.methods import generate
-    from app.lending.schedules.render import schedule_lines, terms_from_text
-    from app.lending.schedules.terms import InvalidTerms
+    from app.loan_math.schedules.methods import generate
+    from app.loan_math.schedules.render import schedule_lines, terms_from_text
+    from app.loan_math.schedules.terms import InvalidTerms
 
     try:
         schedule = generate(

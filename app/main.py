@@ -8,29 +8,29 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from app.accounting import routes as books_router
+from app.admin import operations_routes as operations_router
+from app.admin import router as backoffice_router
 from app.api import health
 from app.api.input_guard import InputGuardMiddleware
 from app.api.openapi import install_problem_openapi
 from app.api.problems import install_problem_handlers
 from app.audit import router as audit_router
-from app.backoffice import reports_router
-from app.backoffice import router as backoffice_router
-from app.books import router as books_router
+from app.callbacks import mpesa as mpesa_router
 from app.clock import Clock, system_clock
 from app.db.engine import make_database
 from app.db.session import Sessions
 from app.mobile import router as mobile_router
-from app.mpesa import admin_router as mpesa_admin_router
-from app.mpesa import callbacks_router as mpesa_callbacks_router
-from app.mpesa import router as mpesa_router
+from app.mpesa import inbox_routes as mpesa_callbacks_router
+from app.mpesa import routes as mpesa_admin_router
 from app.observability.logging import configure_logging
 from app.observability.metrics import metrics_endpoint
 from app.observability.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
-from app.operations import router as operations_router
-from app.operations.metrics import PeriodicTaskCollector
-from app.reconciliation import router as reconciliation_router
+from app.reconciliation import routes as reconciliation_router
+from app.reports import routes as reports_router
 from app.settings import Settings, get_settings
-from app.taskqueue import CeleryTaskQueue, TaskQueue
+from app.tasks.metrics import PeriodicTaskCollector
+from app.tasks.queue import CeleryTaskQueue, TaskQueue
 from app.ussd import router as ussd_router
 
 

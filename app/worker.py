@@ -3,7 +3,7 @@
 Reliability choices (see docs/design.md): tasks are acknowledged after they run
 (``acks_late``) and re-queued if the worker dies (``reject_on_worker_lost``); prefetch 1;
 hard time limits below the broker's visibility timeout; tasks carry ids only. The schedule
-and each periodic task's heartbeat live in ``app.operations``.
+and each periodic task's heartbeat live in ``app.tasks``.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from typing import Any
 from celery import Celery
 from kombu.transport import sqlalchemy as sqla_transport
 
-from app.broker import EMBEDDED_TRANSPORT_OPTIONS, is_embedded
-from app.operations import hooks
-from app.operations.schedule import beat_schedule, periodic_tasks
 from app.settings import Settings, get_settings
+from app.tasks import hooks
+from app.tasks.broker import EMBEDDED_TRANSPORT_OPTIONS, is_embedded
+from app.tasks.schedule import beat_schedule, periodic_tasks
 
 TASK_MODULES = [
-    "app.books.tasks",
+    "app.accounting.tasks",
     "app.lending.tasks",
     "app.mpesa.tasks",
     "app.notifications.tasks",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from app.db.models import metadata
+from app.models import metadata
 from app.settings import Settings
 
 config = context.config

@@ -13,7 +13,7 @@ from app.clock import Clock
 from app.db.session import RequestSessions, Sessions
 from app.security.fields import BlindIndex, FieldCrypto, InvalidFieldKeysFile, load_field_crypto
 from app.settings import Settings
-from app.taskqueue import TaskQueue
+from app.tasks.queue import TaskQueue
 
 _field_keys_lock = threading.Lock()
 

@@ -17,8 +17,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from app.api.deps import AppClock, AppSettings, ReadSession
 from app.api.problems import problem_response
 from app.db.migrations_state import head_revision
-from app.operations.liveness import SchedulerStatus, scheduler_liveness
-from app.operations.schedule import grace, periodic_tasks
+from app.tasks.liveness import SchedulerStatus, scheduler_liveness
+from app.tasks.schedule import grace, periodic_tasks
 
 router = APIRouter(tags=["health"])
 OPERATIONS_VIEW = "/admin/v1/operations"

@@ -38,8 +38,8 @@ from app.accounting.chart import Acct, FundAccounts, fund_accounts
 from app.clock import EAT, Clock
 from app.db.session import Sessions
 from app.lending import delinquency
-from app.lending.interest import AccrualState, InterestKind, RateSchedule, accrue_day
 from app.lending.models import AccrualRun, Loan, LoanStatus
+from app.loan_math.interest import AccrualState, InterestKind, RateSchedule, accrue_day
 from app.products.terms import ProductTerms
 from ledger import EntryRequest, Ledger, PostingLine
 

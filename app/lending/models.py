@@ -94,7 +94,7 @@ class Loan(Base):
     days_accrued: Mapped[int] = mapped_column(Integer, default=0)
     """Days of the loan's life whose interest is already accrued (day 1 = the day after)."""
     carry_units: Mapped[int] = mapped_column(BigInteger, default=0)
-    """Fraction of a cent of interest carried to the next day (``app.lending.interest``)."""
+    """Fraction of a cent of interest carried to the next day (``app.loan_math.interest``)."""
     interest_accrued_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     penalty_accrued_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     disbursed_on: Mapped[date | None] = mapped_column(Date)

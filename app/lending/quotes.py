@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from app.lending.allocation import allocate
-from app.lending.interest import interest_for_term
 from app.lending.models import Loan
+from app.loan_math.interest import interest_for_term
 from app.money import BP, share_of
 from app.products.terms import ProductTerms
 

@@ -17,7 +17,7 @@ from app.borrowers.errors import InvalidPhoneInput
 from app.borrowers.service import get_borrower
 from app.db.session import Sessions
 from app.mobile import errors
-from app.taskqueue import TaskQueue
+from app.tasks.queue import TaskQueue
 from integrations.phone import InvalidMsisdn, normalise_msisdn
 
 MAX_BODY_BYTES = 2048

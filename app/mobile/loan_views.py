@@ -14,8 +14,8 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.lending.interest import interest_for_term
 from app.lending.models import OPEN_STATUSES, Loan, Repayment
+from app.loan_math.interest import interest_for_term
 from app.mobile import errors
 from app.mobile.queries import LOAN_PAYOUTS, disbursement_view
 from app.mobile.schemas import (

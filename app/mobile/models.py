@@ -8,7 +8,7 @@ revoking a family is one row and a replayed old refresh token is recognised by i
 id (``app.mobile.tokens``).
 
 The rate-limit counters (``app.security.rate_limits``) are imported here so that the models
-registry (``app.db.models``) and this package's migration (0009) know their table.
+registry (``app.models``) and this package's migration (0009) know their table.
 """
 
 from __future__ import annotations

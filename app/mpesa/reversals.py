@@ -26,7 +26,7 @@ from app.db.session import Sessions
 from app.errors import DomainError
 from app.mpesa.models import REVERSAL_ACTIVE, CollectionReversal, UnmatchedReceipt
 from app.ports import Ports
-from app.sweeps import RowFailures
+from app.tasks.sweeps import RowFailures
 from integrations.payments.port import ReversalOrder, ReversalOutcome, Submission
 from ledger import EntryRequest, Ledger, PostingLine
 

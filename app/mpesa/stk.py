@@ -24,7 +24,7 @@ from app.lending.models import Loan, RepaymentChannel
 from app.lending.repayments import apply_repayment
 from app.mpesa.models import StkRequest, UnmatchedReceipt
 from app.ports import Ports
-from app.sweeps import RowFailures
+from app.tasks.sweeps import RowFailures
 from integrations.payments.port import CollectionOrder, CollectionResult, Submission
 from ledger import Ledger
 

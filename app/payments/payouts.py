@@ -10,7 +10,7 @@
    Idempotent: a payout already resolved ignores further results.
 3. ``sweep_payouts`` (scheduled): re-submit stale pending payouts and query submitted /
    unknown ones whose result is late. Never a second payment with a new id. A payout that
-   fails is passed over (``app.sweeps``): the others still move, and the run counts as
+   fails is passed over (``app.tasks.sweeps``): the others still move, and the run counts as
    failed.
 """
 
@@ -29,7 +29,7 @@ from app.lending.models import Loan, LoanStatus
 from app.payments import outcomes
 from app.payments.models import OPEN_PAYOUT_STATUSES, Payout, PayoutPurpose, PayoutStatus
 from app.ports import Ports
-from app.sweeps import RowFailures
+from app.tasks.sweeps import RowFailures
 from integrations.payments.port import PayoutOrder, PayoutResult, Submission
 from ledger import Ledger
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from app.lending.interest import RateSchedule
+from app.loan_math.interest import RateSchedule
 from app.products.models import Product
 
 ALLOCATION_PARTS = frozenset({"penalty", "interest", "principal"})

@@ -37,7 +37,7 @@ from app.payments.models import OPEN_PAYOUT_STATUSES, Payout
 from app.payments.payouts import record_payout_result
 from app.reconciliation.accounts import ReconAcct, recon_account
 from app.reconciliation.errors import ResolutionInvalid
-from app.reconciliation.exception_models import ReconException
+from app.reconciliation.exceptions.models import ReconException
 from app.reconciliation.models import Statement, StatementLine
 from app.security.fields import BlindIndex
 from integrations.payments.port import PayoutResult

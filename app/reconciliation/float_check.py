@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from app.accounting.chart import Acct, fund_accounts
 from app.mpesa.models import MpesaCallback
-from app.reconciliation import rules as r
-from app.reconciliation.exception_models import FloatCheck, ReconException
+from app.reconciliation.exceptions.models import FloatCheck, ReconException
+from app.reconciliation.matching import rules as r
 from app.reconciliation.models import Result, Run, Statement
 from app.reconciliation.sql import changed
 from integrations.mpesa.callbacks import parse_c2b

@@ -26,10 +26,10 @@ from app.reconciliation.runs import (
     start_statement_run,
     unfinished_runs,
 )
-from app.reconciliation.statement_reader import StatementRejected
+from app.reconciliation.statements.reader import StatementRejected
 from app.security.fields import FieldCipher
 from app.settings import VAR_DIR
-from app.sweeps import RowFailures
+from app.tasks.sweeps import RowFailures
 from ledger import Ledger
 
 log = structlog.get_logger("mkopo.reconciliation")

@@ -4,7 +4,7 @@ Invariants in the database: a statement file is stored once (by its SHA-256); a 
 line is stored once per ``line_key`` (receipt, role, direction), whichever file brought it,
 so overlapping statements never double a line; a run is unique by its ``run_key`` and has at
 most one result per statement line; a ledger item is unique per run and (receipt, role).
-Exceptions and their resolutions are in ``app.reconciliation.exception_models``.
+Exceptions and their resolutions are in ``app.reconciliation.exceptions.models``.
 
 The three bulk tables (lines, ledger items, results: a million rows per big statement) have
 no foreign keys on their parent ids: PostgreSQL checks a foreign key with one trigger query
@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
-from app.reconciliation import exception_models as _exception_models  # noqa: F401  (FK targets)
+from app.reconciliation.exceptions import models as _exception_models  # noqa: F401  (FK targets)
 from ledger.sqltypes import BigIntPK, JSONDoc, UTCDateTime
 
 

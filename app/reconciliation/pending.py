@@ -29,12 +29,12 @@ from app.mpesa.models import StkRequest
 from app.payments.models import OPEN_PAYOUT_STATUSES, Payout
 from app.payments.payouts import record_payout_result
 from app.ports import Ports
-from app.reconciliation.exception_models import ReconException
-from app.reconciliation.exceptions import OPEN_STATES, close_by_system
+from app.reconciliation.exceptions.models import ReconException
+from app.reconciliation.exceptions.opening import OPEN_STATES, close_by_system
+from app.reconciliation.matching.after_receipts import mask_fits
+from app.reconciliation.matching.rules import MatchRules
 from app.reconciliation.models import Statement, StatementLine
-from app.reconciliation.rule_matching import mask_fits
-from app.reconciliation.rules import MatchRules
-from app.sweeps import RowFailures
+from app.tasks.sweeps import RowFailures
 from ledger import Ledger
 
 SWEEP_BATCH = 100

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from app.db.session import Sessions
-from app.reconciliation.exception_models import ReconException
+from app.reconciliation.exceptions.models import ReconException
 from app.reconciliation.models import Result, Run
 from app.reconciliation.runs import get_run
 

@@ -30,17 +30,19 @@ from app.accounting.chart import Acct, fund_accounts
 from app.borrowers.models import Borrower
 from app.clock import EAT, Clock
 from app.db.session import Sessions
-from app.reconciliation import exceptions, matching, rule_matching
-from app.reconciliation import rules as r
 from app.reconciliation.errors import InvalidPeriod, NoStatementForPeriod, RunNotFound
-from app.reconciliation.exception_models import FloatCheck, ReconException
+from app.reconciliation.exceptions import opening as exceptions
+from app.reconciliation.exceptions.models import FloatCheck, ReconException
 from app.reconciliation.float_check import check_statement
-from app.reconciliation.importer import ImportResult, import_statement
+from app.reconciliation.matching import after_receipts as rule_matching
+from app.reconciliation.matching import receipts as matching
+from app.reconciliation.matching import rules as r
+from app.reconciliation.matching.after_receipts import PhoneOf
+from app.reconciliation.matching.rules import MatchRules
+from app.reconciliation.matching.snapshot import take_snapshot
 from app.reconciliation.models import Result, Run, Statement
-from app.reconciliation.rule_matching import PhoneOf
-from app.reconciliation.rules import MatchRules
-from app.reconciliation.snapshot import take_snapshot
 from app.reconciliation.sql import analyze_if_grown, tune_for_bulk
+from app.reconciliation.statements.importer import ImportResult, import_statement
 from app.security.fields import FieldCipher
 from ledger import Ledger
 

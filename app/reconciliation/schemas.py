@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.reconciliation.exception_models import ReconException, Resolution
+from app.reconciliation.exceptions.models import ReconException, Resolution
+from app.reconciliation.exceptions.resolutions import ALLOWED
 from app.reconciliation.models import Run, Statement
-from app.reconciliation.resolutions import ALLOWED
 
 Action = Literal[
     "explain",

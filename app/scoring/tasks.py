@@ -7,7 +7,7 @@ from celery import shared_task
 from app.lending.limits import LimitPolicy
 from app.runtime import runtime
 from app.scoring.schedule import rescore_due
-from app.sweeps import SweepIncomplete
+from app.tasks.sweeps import SweepIncomplete
 
 
 @shared_task(name="scoring.rescore_due")  # type: ignore[untyped-decorator]

@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.approvals.models import ApprovalKind, ApprovalRequest
 from app.audit.log import Actor, record
-from app.backoffice.models import ApprovalKind, ApprovalRequest
 from app.errors import DomainError
 from app.scoring.features import FEATURE_NAMES
 from app.scoring.models import ScorecardVersion, VersionStatus

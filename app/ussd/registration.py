@@ -29,7 +29,7 @@ from app.errors import DomainError
 from app.lending.limits import LimitPolicy
 from app.ports import Ports
 from app.security.fields import FieldCipher
-from app.sweeps import RowFailures
+from app.tasks.sweeps import RowFailures
 from app.ussd import screens
 from app.ussd.models import RegistrationStatus, UssdRegistration
 

@@ -25,7 +25,7 @@ from app.clock import Clock
 from app.db.session import Sessions
 from app.security.fields import BlindIndex, InvalidFieldKeysFile
 from app.settings import Settings
-from app.taskqueue import TaskQueue
+from app.tasks.queue import TaskQueue
 from app.ussd import screens
 from app.ussd.flow import answer_hop
 from app.ussd.gateway import MalformedRequest, Reply, SessionEnd, parse_hop, parse_session_end

@@ -10,7 +10,7 @@ For each size, on a fresh database (``bench.common.databases``):
    generate_series`` statements through psycopg (``bench.common.seed``; no origination, no
    payouts): principal between KES 100 and KES 50,000, disbursed ``id % 20`` days before
    D0 = D - 1 (D = today's business date), accrued up to D - 1 exactly as the job would have
-   left them (interest, penalty, carry, from the closed form of ``app.lending.interest``,
+   left them (interest, penalty, carry, from the closed form of ``app.loan_math.interest``,
    checked against ``accrue_day`` on a sample), then ONE opening ledger entry putting the
    portfolio's principal, interest and penalty in the control accounts (1200/1210/1220) so
    that the subledger agrees with the ledger before the run; VACUUM ANALYZE and CHECKPOINT;

@@ -98,7 +98,7 @@ def build_doc_section(data: dict[str, Any]) -> str:
         table,
         wrap_markdown(
             "Verified after each run: every loan advanced exactly one day and its interest, "
-            "penalty and carry equal the closed form of `app.lending.interest` for day D; the "
+            "penalty and carry equal the closed form of `app.loan_math.interest` for day D; the "
             "interest and penalty the loans gained equal what 1210 and 1220 gained and the "
             "`accrual_runs` row; `check_subledger` agrees; one reminder per loan due one; no "
             f"default. Result: **{'all checks passed' if data['verified'] else 'FAILED'}**. "

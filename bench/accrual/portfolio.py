@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from app.accounting.chart import Acct, FundAccounts
 from app.clock import EAT, business_date, system_clock
 from app.db.session import Sessions
-from app.lending.interest import UNITS_PER_MINOR, AccrualState, accrue_day
+from app.loan_math.interest import UNITS_PER_MINOR, AccrualState, accrue_day
 from app.products.terms import ProductTerms
 from bench.accrual.checks import SPREAD_DAYS, state_matches_closed_form
 from bench.common import seed

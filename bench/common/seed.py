@@ -4,7 +4,7 @@ Personal Loans already accrued to a given day.
 Rows go in with ``INSERT ... SELECT FROM generate_series`` (or ``unnest`` of values made in
 Python) through psycopg: no origination, no payouts, no identity checks, since none of that
 is what the benchmarks measure. Invariant: what is seeded is what the application would have
-written. A loan's accrual state is the closed form of ``app.lending.interest`` for its age
+written. A loan's accrual state is the closed form of ``app.loan_math.interest`` for its age
 (checked against ``accrue_day`` by the accrual benchmark), and the ledger gets entries that
 make the control accounts agree with the loans (``check_subledger``).
 """
@@ -23,13 +23,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.accounting.chart import Acct, FundAccounts, open_chart
-from app.accounting.subledger_check import check_subledger
 from app.borrowers.service import TERMS_VERSION
 from app.db.session import Sessions
-from app.lending.interest import UNITS_PER_MINOR
 from app.lending.models import Loan
+from app.loan_math.interest import UNITS_PER_MINOR
 from app.products.models import Product
 from app.products.terms import ProductTerms
+from app.reports.subledger_check import check_subledger
 from ledger import EntryRequest, Ledger, PostingLine
 
 Clock = Callable[[], datetime]
@@ -112,7 +112,7 @@ def closed_form_sql(days: str, terms: ProductTerms) -> dict[str, str]:
 
     Days 1 .. penalty_from_day - 1 accrue at the regular rate, later days at the penalty
     rate; the whole cents posted are floor(total units / UNITS_PER_MINOR) (see
-    ``app.lending.interest``), each day's cents going to that day's kind. The principal is
+    ``app.loan_math.interest``), each day's cents going to that day's kind. The principal is
     the column or alias ``p``.
     """
     last_regular = terms.penalty_from_day - 1

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.books.tasks import MAX_BLOCKS_PER_RUN
+from app.accounting.tasks import MAX_BLOCKS_PER_RUN
 from app.settings import Settings
 from bench import ledger as package
 from bench.common import report

@@ -69,7 +69,7 @@ class SealerPlan:
 
 def _seal_tick(sessions: Sessions, signer: Any, result: SealerResult, max_blocks: int) -> None:
     """One run of the worker's task: seal blocks, one per transaction, until none is left or
-    ``max_blocks`` are sealed (``app.books.tasks.seal_ledger``)."""
+    ``max_blocks`` are sealed (``app.accounting.tasks.seal_ledger``)."""
     tick_started, tick_entries = time.perf_counter(), 0
     for _ in range(max_blocks):
         started = time.perf_counter()

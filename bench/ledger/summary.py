@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.books.tasks import MAX_BLOCKS_PER_RUN
+from app.accounting.tasks import MAX_BLOCKS_PER_RUN
 from app.db.session import Sessions
 from bench.common.measure import percentile, rounded
 from bench.ledger import log

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 from app.accounting.chart import Acct, open_chart
 from app.clock import system_clock
 from app.db.session import Sessions
-from app.reconciliation.exception_models import ReconException
+from app.reconciliation.exceptions.models import ReconException
 from app.reconciliation.models import Run, StatementLine
 from app.reconciliation.runs import execute_run, start_statement_run
 from bench.common.databases import Scratch, app_sessions, scratch_database

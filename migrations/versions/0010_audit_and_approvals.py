@@ -4,9 +4,9 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-29 09:00:00
 
-Written by hand: the tables of ``app/audit/models.py`` and ``app/backoffice/models.py``, the
+Written by hand: the tables of ``app/audit/models.py`` and ``app/approvals/models.py``, the
 chain head's single row, and the triggers of ``app/audit/ddl.py`` and
-``app/backoffice/ddl.py`` (append-only log, head that only advances, final decisions).
+``app/approvals/ddl.py`` (append-only log, head that only advances, final decisions).
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 
 import ledger.sqltypes
 from app.audit import ddl as audit_ddl
-from app.backoffice import ddl as approvals_ddl
+from app.approvals import ddl as approvals_ddl
 
 revision: str = "0010"
 down_revision: str | None = "0009"

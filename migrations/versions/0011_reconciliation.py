@@ -5,7 +5,7 @@ Revises: 0010
 Create Date: 2026-11-29 10:00:00
 
 Written by hand: the tables of ``app/reconciliation/models.py`` and
-``app/reconciliation/exception_models.py``.
+``app/reconciliation/exceptions/models.py``.
 """
 
 from collections.abc import Sequence

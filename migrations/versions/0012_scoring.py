@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import ledger.sqltypes
-from app.backoffice import ddl as approvals_ddl
+from app.approvals import ddl as approvals_ddl
 
 revision: str = "0012"
 down_revision: str | None = "0011"

@@ -4,7 +4,7 @@ Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-07 15:00:00
 
-Written by hand: the table of ``app/operations/models.py``.
+Written by hand: the table of ``app/tasks/models.py``.
 """
 
 from collections.abc import Sequence

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.books.keys import write_new_key
+from app.accounting.keys import write_new_key
 from app.db.engine import Database
 from app.db.migrations_state import head_revision
 from app.db.session import Sessions
-from app.operations.heartbeats import watch
-from app.operations.schedule import periodic_tasks
 from app.settings import Settings
 from app.staff.models import Role
+from app.tasks.heartbeats import watch
+from app.tasks.schedule import periodic_tasks
 from ledger import Ledger
 from tests.support.api import app_for, bearer, staff_token
 from tests.support.books import Chart, open_chart

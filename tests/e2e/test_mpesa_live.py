@@ -20,10 +20,10 @@ import pytest
 
 from app.clock import system_clock
 from app.lending.models import LoanStatus
-from app.operations.hooks import EXIT_BEAT_DIED
 from app.payments.models import PayoutStatus
 from app.staff.models import Role
 from app.staff.service import create_staff_user
+from app.tasks.hooks import EXIT_BEAT_DIED
 from tests.e2e.test_ussd_dialler import Dialler
 from tests.support.brokers import drop_queue, fresh_queue
 from tests.support.live import READINESS_BOUND_S, LiveBroker, LiveStack, start_stack, wait_until

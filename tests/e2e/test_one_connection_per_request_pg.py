@@ -28,9 +28,9 @@ from hypothesis import given
 
 from app.db.engine import Database
 from app.db.session import Sessions
-from app.operations import heartbeats
-from app.operations.schedule import periodic_tasks
 from app.settings import Settings
+from app.tasks import heartbeats
+from app.tasks.schedule import periodic_tasks
 from tests.support.api import app_for
 from tests.support.clock import FrozenClock
 from tests.support.lending import KES, open_fund

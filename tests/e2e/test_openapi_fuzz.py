@@ -17,10 +17,10 @@ from schemathesis.checks import (
     response_schema_conformance,
 )
 
-from app.operations.heartbeats import watch
-from app.operations.schedule import periodic_tasks
 from app.settings import Settings
 from app.staff.models import Role
+from app.tasks.heartbeats import watch
+from app.tasks.schedule import periodic_tasks
 from tests.support.api import app_for, bearer, staff_token
 from tests.support.lending import KES, Fund
 from tests.support.routes import repeatable

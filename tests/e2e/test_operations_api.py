@@ -13,10 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.db.session import Sessions
-from app.operations import heartbeats
-from app.operations.schedule import periodic_tasks
 from app.settings import Settings
 from app.staff.models import Role
+from app.tasks import heartbeats
+from app.tasks.schedule import periodic_tasks
 from tests.support.api import app_for, bearer, staff_token
 from tests.support.clock import FrozenClock
 

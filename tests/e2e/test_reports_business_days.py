@@ -7,7 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import literal, select
 
-from app.backoffice.reports_dates import (
+from app.clock import business_date
+from app.db.engine import Database
+from app.db.session import Sessions
+from app.reports.dates import (
     MAX_RANGE_DAYS,
     ReportDateOutOfRange,
     ReportRangeTooLong,
@@ -16,9 +19,6 @@ from app.backoffice.reports_dates import (
     end_of,
     start_of,
 )
-from app.clock import business_date
-from app.db.engine import Database
-from app.db.session import Sessions
 from ledger.sqltypes import UTCDateTime
 
 AROUND_MIDNIGHT_IN_NAIROBI = [

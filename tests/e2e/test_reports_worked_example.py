@@ -17,7 +17,7 @@ default on day 30; 5% of each loan withheld as savings (70% long-term, 30% short
 | J   | 700         | 114    | not yet confirmed by M-Pesa             | disbursing          |
 
 Interest, in cents, is ``floor(sum of principal x rate / 3,650,000)`` over the days accrued,
-on the principal outstanding each day (``app.lending.interest``); each figure below says how.
+on the principal outstanding each day (``app.loan_math.interest``); each figure below says how.
 """
 
 from __future__ import annotations

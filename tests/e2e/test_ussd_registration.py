@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.borrowers.models import Borrower
-from app.sweeps import SweepIncomplete
+from app.tasks.sweeps import SweepIncomplete
 from app.ussd import registration as registration_flow
 from app.ussd.models import UssdRegistration, UssdSession
 from app.ussd.registration import (

@@ -17,16 +17,16 @@ import pytest
 from sqlalchemy import select
 
 from app.accounting.chart import open_chart
-from app.books.keys import write_new_key
+from app.accounting.keys import write_new_key
 from app.clock import system_clock
 from app.db.engine import make_database
 from app.db.session import Sessions
 from app.mpesa.inbox import store_callback
 from app.mpesa.models import MpesaCallback, UnmatchedReceipt
-from app.operations.models import TaskHeartbeat
 from app.security.fields import generate_field_keys_file
 from app.settings import Settings
-from app.taskqueue import CeleryTaskQueue
+from app.tasks.models import TaskHeartbeat
+from app.tasks.queue import CeleryTaskQueue
 from ledger import Ledger
 from tests.integration.test_mpesa_processing import c2b
 from tests.support.databases import SqliteFactory

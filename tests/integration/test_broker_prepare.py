@@ -10,7 +10,7 @@ from pathlib import Path
 from kombu import Connection
 from sqlalchemy import create_engine, inspect, text
 
-from app.broker import prepare_broker
+from app.tasks.broker import prepare_broker
 
 QUEUE = "mkopo-test"
 

@@ -10,7 +10,7 @@ import pytest
 from kombu import Connection
 
 from app.settings import Settings
-from app.taskqueue import CeleryTaskQueue
+from app.tasks.queue import CeleryTaskQueue
 from tests.support.brokers import drop_queue, fresh_queue
 
 

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
+from app.admin.approval_kinds import HANDLERS, LIMIT_OVERRIDE
+from app.approvals import engine as approvals
+from app.approvals.engine import ApprovalHandler, Decision
+from app.approvals.models import ApprovalRequest, ApprovalStatus
 from app.audit.chain import verify_chain
 from app.audit.log import Actor
 from app.audit.models import AuditRecord
-from app.backoffice import approvals
-from app.backoffice.approvals import ApprovalHandler, Decision
-from app.backoffice.kinds import HANDLERS, LIMIT_OVERRIDE
-from app.backoffice.models import ApprovalRequest, ApprovalStatus
 from app.db.engine import Database
 from ledger import Ledger
 from tests.support.lending import KES, Fund

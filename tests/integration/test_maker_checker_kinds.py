@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from app.accounting.manual_journals import InvalidJournal
+from app.admin.approval_kinds import MANUAL_JOURNAL, PRODUCT_CHANGE, WRITE_OFF
+from app.admin.borrower_views import freeze
+from app.approvals.models import ApprovalRequest, ApprovalStatus
 from app.audit.models import AuditRecord
-from app.backoffice.borrowers import freeze
-from app.backoffice.kinds import MANUAL_JOURNAL, PRODUCT_CHANGE, WRITE_OFF
-from app.backoffice.limit_overrides import BorrowerNotEligibleForOverride, LimitChanged
-from app.backoffice.manual_journals import InvalidJournal
-from app.backoffice.models import ApprovalRequest, ApprovalStatus
-from app.backoffice.product_changes import InvalidProductTerms, ProductChanged
 from app.lending.limit_decisions import record_limit
+from app.lending.limit_overrides import BorrowerNotEligibleForOverride, LimitChanged
 from app.lending.models import LimitDecision, LoanStatus
 from app.lending.writeoffs import NotWriteOffable
+from app.products.changes import InvalidProductTerms, ProductChanged
 from app.products.models import Product
 from ledger import Ledger
 from ledger.errors import InsufficientFunds

@@ -25,7 +25,7 @@ from app.lending.models import Loan
 from app.mpesa.stk import record_stk_result, request_stk_repayment, send_stk
 from app.payments.models import Payout
 from app.payments.payouts import submit_payout
-from app.reconciliation.exception_models import FloatCheck, ReconException
+from app.reconciliation.exceptions.models import FloatCheck, ReconException
 from app.reconciliation.runs import Started, execute_run, start_statement_run
 from integrations.mpesa.simulator import statement as sim
 from ledger import Ledger

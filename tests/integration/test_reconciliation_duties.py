@@ -13,10 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from app.audit.log import Actor
 from app.db.session import Sessions
 from app.reconciliation import ddl as recon_ddl
-from app.reconciliation import resolutions
 from app.reconciliation.errors import OperationsOnly
-from app.reconciliation.exception_models import ReconException, Resolution
-from app.reconciliation.resolutions import Proposal
+from app.reconciliation.exceptions import resolutions
+from app.reconciliation.exceptions.models import ReconException, Resolution
+from app.reconciliation.exceptions.resolutions import Proposal
 from ledger.schema import JournalEntry
 from tests.integration.test_reconciliation_day import Day, reconcile, script_day, scripted_fund
 from tests.integration.test_reconciliation_resolutions import (

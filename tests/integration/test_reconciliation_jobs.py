@@ -18,12 +18,12 @@ from app.mpesa.models import StkRequest
 from app.mpesa.stk import request_stk_repayment, send_stk
 from app.payments.models import Payout, PayoutStatus
 from app.payments.payouts import submit_payout
-from app.reconciliation import resolutions
-from app.reconciliation.exception_models import FloatCheck, ReconException
-from app.reconciliation.importer import import_statement
+from app.reconciliation.exceptions import resolutions
+from app.reconciliation.exceptions.models import FloatCheck, ReconException
 from app.reconciliation.jobs import float_check, nightly
 from app.reconciliation.models import Run
 from app.reconciliation.pending import resolve_pending
+from app.reconciliation.statements.importer import import_statement
 from integrations.mpesa.simulator import statement as sim
 from ledger import Ledger
 from tests.integration.test_mpesa_processing import c2b, deliver

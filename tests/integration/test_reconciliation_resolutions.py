@@ -15,11 +15,11 @@ from app.audit.models import AuditRecord
 from app.lending.models import Repayment
 from app.mpesa.models import MpesaCallback, UnmatchedReceipt
 from app.payments.models import Payout, PayoutStatus
-from app.reconciliation import resolutions
 from app.reconciliation.errors import ActionNotAllowed, ResolutionPending, SameChecker
-from app.reconciliation.exception_models import ReconException, Resolution
+from app.reconciliation.exceptions import resolutions
+from app.reconciliation.exceptions.models import ReconException, Resolution
+from app.reconciliation.exceptions.resolutions import Proposal
 from app.reconciliation.models import Run
-from app.reconciliation.resolutions import Proposal
 from app.reconciliation.runs import execute_run, start_period_run
 from ledger import Ledger
 from tests.integration.test_mpesa_processing import c2b, deliver

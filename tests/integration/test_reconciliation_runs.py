@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.db.session import Sessions
-from app.reconciliation import matching
-from app.reconciliation.exception_models import ReconException, Resolution
+from app.reconciliation.exceptions.models import ReconException, Resolution
+from app.reconciliation.matching import receipts as matching
 from app.reconciliation.models import LineConflict, Result, Run, Statement, StatementLine
 from app.reconciliation.runs import execute_run, start_period_run, start_statement_run
-from app.reconciliation.statement_reader import StatementRejected
+from app.reconciliation.statements.reader import StatementRejected
 from integrations.mpesa.simulator import statement as sim
 from tests.integration.test_reconciliation_day import (
     DAY_START,

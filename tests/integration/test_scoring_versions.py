@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from app.backoffice import approvals
-from app.backoffice.kinds import SCORECARD_ACTIVATION
-from app.backoffice.models import ApprovalStatus
+from app.admin.approval_kinds import SCORECARD_ACTIVATION
+from app.approvals import engine as approvals
+from app.approvals.models import ApprovalStatus
 from app.db.engine import Database
 from app.scoring.binning import FeatureBinning
 from app.scoring.models import ScorecardVersion, VersionStatus

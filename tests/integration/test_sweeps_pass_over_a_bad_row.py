@@ -19,7 +19,7 @@ from app.payments.models import Payout, PayoutStatus
 from app.payments.payouts import RESULT_GRACE, submit_payout, sweep_payouts
 from app.reconciliation import jobs
 from app.reconciliation.pending import STUCK_AFTER, resolve_pending
-from app.sweeps import RowFailures, SweepIncomplete
+from app.tasks.sweeps import RowFailures, SweepIncomplete
 from ledger import Ledger
 from tests.integration.test_mpesa_processing import c2b, deliver
 from tests.support.lending import KES, Fund

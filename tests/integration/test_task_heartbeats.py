@@ -16,11 +16,11 @@ from sqlalchemy import select
 
 import app.worker  # noqa: F401  (installs the hooks, as the worker does)
 from app.db.session import Sessions
-from app.operations import heartbeats, hooks
-from app.operations.models import TaskHeartbeat
-from app.operations.schedule import periodic_tasks
 from app.runtime import Runtime
 from app.settings import Settings
+from app.tasks import heartbeats, hooks
+from app.tasks.models import TaskHeartbeat
+from app.tasks.schedule import periodic_tasks
 from tests.support.clock import FrozenClock
 
 

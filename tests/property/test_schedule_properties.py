@@ -22,11 +22,11 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.lending.schedules.daycount import DayCount
-from app.lending.schedules.due_dates import Frequency, due_dates
-from app.lending.schedules.render import instalment_line
-from app.lending.schedules.rounding import Rounding
-from app.lending.schedules.terms import Method, ScheduleTerms
+from app.loan_math.schedules.daycount import DayCount
+from app.loan_math.schedules.due_dates import Frequency, due_dates
+from app.loan_math.schedules.render import instalment_line
+from app.loan_math.schedules.rounding import Rounding
+from app.loan_math.schedules.terms import Method, ScheduleTerms
 from tests.support.schedules import (
     balance_before,
     build,

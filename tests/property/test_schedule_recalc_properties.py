@@ -13,7 +13,7 @@ from fractions import Fraction
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from app.lending.schedules.recalc import (
+from app.loan_math.schedules.recalc import (
     LatePaymentRule,
     PrepaymentStrategy,
     apply_prepayment,
@@ -21,10 +21,10 @@ from app.lending.schedules.recalc import (
     recalculate,
     recalculate_after_late_payment,
 )
-from app.lending.schedules.rounding import Rounding
-from app.lending.schedules.schedule import Schedule
-from app.lending.schedules.settlement import settlement_quote
-from app.lending.schedules.terms import Method
+from app.loan_math.schedules.rounding import Rounding
+from app.loan_math.schedules.schedule import Schedule
+from app.loan_math.schedules.settlement import settlement_quote
+from app.loan_math.schedules.terms import Method
 from tests.support.schedules import balance_before, build, schedule_terms
 
 SETTINGS = settings(max_examples=200, deadline=None)

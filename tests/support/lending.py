@@ -8,7 +8,6 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.accounting.chart import Acct, FundAccounts, open_chart
-from app.accounting.subledger_check import check_subledger
 from app.borrowers.models import Borrower
 from app.borrowers.service import check_applicant, opt_in, prepare_pin
 from app.clock import business_date
@@ -21,6 +20,7 @@ from app.lending.repayments import apply_repayment
 from app.payments.models import Payout
 from app.payments.payouts import record_payout_result, submit_payout
 from app.ports import Ports
+from app.reports.subledger_check import check_subledger
 from app.security.fields import BlindIndex, FieldCipher, generate_field_keys_file, load_field_keys
 from integrations.identity.simulator import SimulatedIdentityRegister
 from integrations.kyc.simulator import SimulatedProviderKyc

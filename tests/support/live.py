@@ -26,8 +26,7 @@ import structlog
 from sqlalchemy import func, select
 
 from app.accounting.chart import Acct, open_chart
-from app.accounting.subledger_check import check_subledger
-from app.books.keys import write_new_key
+from app.accounting.keys import write_new_key
 from app.borrowers.models import Borrower
 from app.borrowers.service import check_applicant, opt_in, prepare_pin
 from app.clock import business_date, system_clock
@@ -41,6 +40,7 @@ from app.mpesa.models import MpesaCallback, StkRequest, UnmatchedReceipt
 from app.mpesa.stk import request_stk_repayment
 from app.payments.models import Payout
 from app.ports import Ports
+from app.reports.subledger_check import check_subledger
 from app.security.fields import generate_field_keys_file
 from app.settings import Settings
 from app.wiring import build_ports, simulator_state

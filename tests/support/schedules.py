@@ -15,12 +15,12 @@ from fractions import Fraction
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from app.lending.schedules.daycount import DayCount
-from app.lending.schedules.due_dates import Frequency
-from app.lending.schedules.methods import ScheduleNotAmortising, generate
-from app.lending.schedules.rounding import Rounding
-from app.lending.schedules.schedule import Instalment, Schedule
-from app.lending.schedules.terms import Method, ScheduleTerms
+from app.loan_math.schedules.daycount import DayCount
+from app.loan_math.schedules.due_dates import Frequency
+from app.loan_math.schedules.methods import ScheduleNotAmortising, generate
+from app.loan_math.schedules.rounding import Rounding
+from app.loan_math.schedules.schedule import Instalment, Schedule
+from app.loan_math.schedules.terms import Method, ScheduleTerms
 
 NOMINAL_DAYS = {Frequency.WEEKLY: 7, Frequency.FORTNIGHTLY: 14, Frequency.MONTHLY: 30}
 

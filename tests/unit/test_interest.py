@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.lending.interest import (
+from app.loan_math.interest import (
     UNITS_PER_MINOR,
     AccrualState,
     InterestKind,

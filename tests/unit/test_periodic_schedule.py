@@ -8,8 +8,8 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from celery.schedules import crontab
 
-from app.operations.schedule import PeriodicTask, beat_schedule, periodic_tasks
 from app.settings import Settings
+from app.tasks.schedule import PeriodicTask, beat_schedule, periodic_tasks
 
 GRACE = timedelta(seconds=60)
 T0 = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)

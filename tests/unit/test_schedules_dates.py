@@ -9,15 +9,15 @@ from fractions import Fraction
 
 import pytest
 
-from app.lending.schedules.daycount import (
+from app.loan_math.schedules.daycount import (
     DayCount,
     days_30e_360,
     elapsed_fraction,
     regular_year_fraction,
 )
-from app.lending.schedules.due_dates import Frequency, add_months, due_dates
-from app.lending.schedules.methods import generate
-from app.lending.schedules.terms import Method, ScheduleTerms
+from app.loan_math.schedules.due_dates import Frequency, add_months, due_dates
+from app.loan_math.schedules.methods import generate
+from app.loan_math.schedules.terms import Method, ScheduleTerms
 
 MONTHLY, WEEKLY, FORTNIGHTLY = Frequency.MONTHLY, Frequency.WEEKLY, Frequency.FORTNIGHTLY
 

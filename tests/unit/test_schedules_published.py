@@ -19,14 +19,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from app.lending.schedules.daycount import DayCount
-from app.lending.schedules.due_dates import Frequency
-from app.lending.schedules.methods import generate
-from app.lending.schedules.render import kes_text
-from app.lending.schedules.rounding import Rounding
-from app.lending.schedules.schedule import Schedule
-from app.lending.schedules.settlement import settlement_quote
-from app.lending.schedules.terms import Method, ScheduleTerms
+from app.loan_math.schedules.daycount import DayCount
+from app.loan_math.schedules.due_dates import Frequency
+from app.loan_math.schedules.methods import generate
+from app.loan_math.schedules.render import kes_text
+from app.loan_math.schedules.rounding import Rounding
+from app.loan_math.schedules.schedule import Schedule
+from app.loan_math.schedules.settlement import settlement_quote
+from app.loan_math.schedules.terms import Method, ScheduleTerms
 
 ACT = DayCount.ACT_365
 THIRTY = DayCount.THIRTY_360

@@ -9,10 +9,10 @@ import ast
 import sys
 from pathlib import Path
 
-import app.lending.schedules as package
+import app.loan_math.schedules as package
 
 PACKAGE_DIR = Path(package.__file__).parent
-ALLOWED_PREFIX = "app.lending.schedules"
+ALLOWED_PREFIX = "app.loan_math.schedules"
 FORBIDDEN_CALLS = {"now", "today", "utcnow", "time", "monotonic", "random"}
 FORBIDDEN_STDLIB = {"time", "random", "os"}
 

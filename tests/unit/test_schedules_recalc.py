@@ -14,10 +14,10 @@ from fractions import Fraction
 
 import pytest
 
-from app.lending.schedules.daycount import DayCount
-from app.lending.schedules.due_dates import Frequency
-from app.lending.schedules.methods import generate
-from app.lending.schedules.recalc import (
+from app.loan_math.schedules.daycount import DayCount
+from app.loan_math.schedules.due_dates import Frequency
+from app.loan_math.schedules.methods import generate
+from app.loan_math.schedules.recalc import (
     InvalidRecalculation,
     LatePaymentRule,
     PrepaymentOutcome,
@@ -27,11 +27,11 @@ from app.lending.schedules.recalc import (
     recalculate,
     recalculate_after_late_payment,
 )
-from app.lending.schedules.render import kes_text
-from app.lending.schedules.rounding import Rounding
-from app.lending.schedules.schedule import Schedule
-from app.lending.schedules.settlement import OutsideSchedule, settlement_quote
-from app.lending.schedules.terms import Method, ScheduleTerms
+from app.loan_math.schedules.render import kes_text
+from app.loan_math.schedules.rounding import Rounding
+from app.loan_math.schedules.schedule import Schedule
+from app.loan_math.schedules.settlement import OutsideSchedule, settlement_quote
+from app.loan_math.schedules.terms import Method, ScheduleTerms
 
 LATE = LatePaymentRule.INTEREST_ON_OVERDUE_PRINCIPAL
 

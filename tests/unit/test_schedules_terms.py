@@ -10,12 +10,12 @@ from fractions import Fraction
 
 import pytest
 
-from app.lending.schedules.daycount import DayCount
-from app.lending.schedules.due_dates import Frequency
-from app.lending.schedules.methods import ScheduleNotAmortising, generate
-from app.lending.schedules.render import kes_text, parse_kes, parse_percent, terms_from_text
-from app.lending.schedules.rounding import Rounding, down_to_unit, to_cents, to_unit
-from app.lending.schedules.terms import InvalidTerms, Method, ScheduleTerms
+from app.loan_math.schedules.daycount import DayCount
+from app.loan_math.schedules.due_dates import Frequency
+from app.loan_math.schedules.methods import ScheduleNotAmortising, generate
+from app.loan_math.schedules.render import kes_text, parse_kes, parse_percent, terms_from_text
+from app.loan_math.schedules.rounding import Rounding, down_to_unit, to_cents, to_unit
+from app.loan_math.schedules.terms import InvalidTerms, Method, ScheduleTerms
 
 GOOD: dict[str, object] = {
     "principal_minor": 10_000_000,

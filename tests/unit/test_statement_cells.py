@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.reconciliation import statement_format as cells
-from app.reconciliation.statement_format import CellError
+from app.reconciliation.statements import cells
+from app.reconciliation.statements.cells import CellError
 
 
 @pytest.mark.parametrize(

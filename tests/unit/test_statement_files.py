@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook  # type: ignore[import-untyped]
 
-from app.reconciliation.statement_reader import (
+from app.reconciliation.statements.reader import (
     ParsedLine,
     StatementReader,
     StatementRejected,

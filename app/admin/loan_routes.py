@@ -1,0 +1,97 @@
+"""``/admin/v1/loans``: the loan book (filters, pages by id) and write-off requests."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from app.admin.approval_kinds import WRITE_OFF
+from app.admin.schemas import (
+    ApprovalOut,
+    LoanDetailOut,
+    LoanOut,
+    LoanPage,
+    ReasonIn,
+    RepaymentOut,
+)
+from app.api.deps import AppClock, ReadSession
+from app.approvals.requests import (
+    PREFIX,
+    REPLAY_RESPONSES,
+    AfterId,
+    AppSessions,
+    Id,
+    request_approval,
+)
+from app.clock import business_date
+from app.lending.errors import LoanNotFound
+from app.lending.models import Loan, LoanStatus
+from app.reports import loan_book
+from app.staff.deps import BookReader, IdempotencyKey, Maker
+
+router = APIRouter(prefix=PREFIX, tags=["admin: loan book"])
+
+
+@router.get("/loans", response_model=LoanPage)
+def list_loans(
+    session: ReadSession,
+    clock: AppClock,
+    _: BookReader,
+    status: LoanStatus | None = None,
+    product: Annotated[
+        str | None, Query(min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$")
+    ] = None,
+    overdue_days: Annotated[
+        int | None, Query(ge=0, le=3_650, description="At least this many days past due")
+    ] = None,
+    borrower_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    after_id: AfterId = 0,
+    limit: Annotated[int, Query(ge=1, le=loan_book.MAX_PAGE)] = loan_book.DEFAULT_PAGE,
+) -> LoanPage:
+    today = business_date(clock())
+    where = loan_book.LoanFilter(status, product, overdue_days, borrower_id)
+    loans = loan_book.list_loans(session, where, today, after_id, limit)
+    return LoanPage(
+        items=[LoanOut.of(loan, today) for loan in loans],
+        next_after_id=loans[-1].id if len(loans) == limit else None,
+    )
+
+
+@router.get("/loans/{loan_id}", response_model=LoanDetailOut)
+def get_loan(loan_id: Id, session: ReadSession, clock: AppClock, _: BookReader) -> LoanDetailOut:
+    loan = session.get(Loan, loan_id)
+    if loan is None:
+        raise LoanNotFound(f"No loan {loan_id}")
+    repayments = [
+        RepaymentOut.model_validate(r) for r in loan_book.recent_repayments(session, loan_id)
+    ]
+    return LoanDetailOut.of_loan(loan, business_date(clock()), repayments)
+
+
+@router.post(
+    "/loans/{loan_id}/write-offs",
+    response_model=ApprovalOut,
+    status_code=201,
+    responses=REPLAY_RESPONSES,
+)
+def request_write_off(
+    loan_id: Id,
+    body: ReasonIn,
+    sessions: AppSessions,
+    clock: AppClock,
+    user: Maker,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> ApprovalOut:
+    """Ask for a defaulted loan to be written off; an admin approves it."""
+    return request_approval(
+        sessions,
+        clock,
+        user,
+        WRITE_OFF,
+        {"loan_id": loan_id},
+        body.reason,
+        idempotency_key,
+        response,
+    )

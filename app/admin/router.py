@@ -1,0 +1,17 @@
+"""``/admin/v1``: running the fund (roles and maker-checker rules in docs/backoffice.md).
+
+Each area's router carries the ``/admin/v1`` prefix itself (``routes.common.PREFIX``)."""
+
+from fastapi import APIRouter
+
+from app.accounting import journal_routes as journals
+from app.admin import approval_routes as approvals
+from app.admin import borrower_routes as borrowers
+from app.admin import loan_routes as loans
+from app.products import routes as products
+from app.scoring import routes as scoring
+from app.staff import routes as staff
+
+router = APIRouter()
+for _area in (staff, products, approvals, borrowers, loans, journals, scoring):
+    router.include_router(_area.router)

@@ -1,0 +1,207 @@
+"""Request and response shapes of the admin API. Amounts are integers of minor units.
+
+Bodies forbid unknown fields (no mass assignment). Free text refuses control characters.
+Responses carry masked phone numbers and national IDs only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from app.accounting.manual_journals import Journal
+from app.admin.borrower_views import MaskedIdentity
+from app.borrowers.models import Borrower
+from app.lending.models import Loan
+from app.products.changes import ProductChanges
+from app.reports.loan_book import days_overdue
+from ledger.types import MAX_AMOUNT_MINOR
+
+TEXT = r"^[^\x00-\x1f\x7f]+$"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ReasonIn(_In):
+    reason: str = Field(min_length=3, max_length=200, pattern=TEXT)
+
+
+class FreezeIn(_In):
+    reason: str = Field(min_length=3, max_length=56, pattern=TEXT)
+    """Shown on the borrower as ``staff: <reason>``."""
+
+
+class ProductChangeIn(ReasonIn):
+    changes: ProductChanges
+
+
+class LimitOverrideIn(ReasonIn):
+    limit_minor: StrictInt = Field(ge=0, le=MAX_AMOUNT_MINOR)
+
+
+class JournalIn(Journal):
+    reason: str = Field(min_length=3, max_length=200, pattern=TEXT)
+
+
+class StaffOut(_Out):
+    id: int
+    username: str
+    role: str
+    created_at: datetime
+    disabled_at: datetime | None
+
+
+class ProductOut(_Out):
+    code: str
+    name: str
+    min_amount_minor: int
+    max_amount_minor: int
+    term_days: int
+    regular_rate_bp: int
+    penalty_rate_bp: int
+    penalty_from_day: int
+    default_day: int
+    accrual_stop_day: int
+    savings_bp: int
+    savings_long_bp: int
+    allocation_order: list[str]
+    eligible_bands: list[str] | None
+    active: bool
+    version: int
+    updated_at: datetime
+
+
+class ApprovalOut(_Out):
+    id: int
+    kind: str
+    subject_type: str
+    subject_id: str
+    payload: dict[str, Any]
+    reason: str
+    maker: str
+    maker_role: str
+    status: str
+    checker: str | None
+    decision_note: str | None
+    result: dict[str, Any] | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class ApprovalPage(BaseModel):
+    items: list[ApprovalOut]
+    next_after_id: int | None
+
+
+class LoanOut(BaseModel):
+    id: int
+    account_number: str
+    borrower_id: int
+    product_code: str
+    status: str
+    credit_limit_minor: int
+    principal_pending_minor: int
+    principal_disbursed_minor: int
+    principal_outstanding_minor: int
+    interest_outstanding_minor: int
+    penalty_outstanding_minor: int
+    outstanding_minor: int
+    disbursed_on: date | None
+    due_on: date | None
+    days_overdue: int
+    defaulted_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, loan: Loan, today: date) -> LoanOut:
+        return cls(**_loan_fields(loan, today))
+
+
+def _loan_fields(loan: Loan, today: date) -> dict[str, Any]:
+    names = set(LoanOut.model_fields) - {"product_code", "outstanding_minor", "days_overdue"}
+    return {
+        **{name: getattr(loan, name) for name in names},
+        "product_code": loan.product_terms["code"],
+        "outstanding_minor": loan.outstanding_minor,
+        "days_overdue": days_overdue(loan, today),
+    }
+
+
+class LoanPage(BaseModel):
+    items: list[LoanOut]
+    next_after_id: int | None
+
+
+class RepaymentOut(_Out):
+    id: int
+    channel: str
+    provider_receipt: str | None
+    amount_minor: int
+    penalty_minor: int
+    interest_minor: int
+    principal_minor: int
+    overpayment_minor: int
+    received_at: datetime
+
+
+class LoanDetailOut(LoanOut):
+    interest_accrued_minor: int
+    penalty_accrued_minor: int
+    product_terms: dict[str, Any]
+    """The terms the loan was made on."""
+    repayments: list[RepaymentOut]
+    """The latest repayments, newest first (at most 50)."""
+
+    @classmethod
+    def of_loan(cls, loan: Loan, today: date, repayments: list[RepaymentOut]) -> LoanDetailOut:
+        return cls(
+            **_loan_fields(loan, today),
+            interest_accrued_minor=loan.interest_accrued_minor,
+            penalty_accrued_minor=loan.penalty_accrued_minor,
+            product_terms=loan.product_terms,
+            repayments=repayments,
+        )
+
+
+class BorrowerOut(BaseModel):
+    id: int
+    status: str
+    phone_masked: str
+    national_id_masked: str
+    full_name: str | None
+    opted_in_at: datetime
+    opted_out_at: datetime | None
+    frozen_at: datetime | None
+    frozen_reason: str | None
+    credit_limit_minor: int
+    score_band: str | None
+    loans_repaid_on_time: int
+    savings_long_minor: int
+    savings_short_minor: int
+    savings_short_held_minor: int
+    credit_balance_minor: int
+    pin_locked_until: datetime | None
+    loan: LoanOut | None
+    """The open loan, else the latest one."""
+
+    @classmethod
+    def of(
+        cls, borrower: Borrower, identity: MaskedIdentity, loan: Loan | None, today: date
+    ) -> BorrowerOut:
+        names = set(cls.model_fields) - {"phone_masked", "national_id_masked", "full_name", "loan"}
+        return cls(
+            **{name: getattr(borrower, name) for name in names},
+            phone_masked=identity.phone_masked,
+            national_id_masked=identity.national_id_masked,
+            full_name=identity.full_name,
+            loan=LoanOut.of(loan, today) if loan is not None else None,
+        )

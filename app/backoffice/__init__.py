@@ -1,1 +1,0 @@
-"""The admin API (``/admin/v1``): running the fund, with maker-checker where it matters."""

@@ -1,0 +1,1 @@
+"""The providers' channel: callback endpoints that store what a provider reports, first."""

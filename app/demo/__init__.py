@@ -1,0 +1,1 @@
+"""Demo data for the embedded setup: ``mkopo seed-demo`` and the demo scorecard."""

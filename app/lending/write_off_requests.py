@@ -1,0 +1,73 @@
+"""Writing off a defaulted loan under maker-checker (the posting itself is
+``app.lending.writeoffs.write_off``).
+
+The request records what was owed when it was made. On approval the loan must still be in
+default: if it was repaid (or written off) meanwhile the approval fails and nothing posts.
+What is written off is what is owed at approval (interest may have accrued since); the
+audit record shows both amounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.approvals.models import ApprovalKind, ApprovalRequest
+from app.audit.log import Actor
+from app.lending.errors import LoanNotFound
+from app.lending.models import Loan, LoanStatus
+from app.lending.writeoffs import NotWriteOffable, write_off
+from ledger import Ledger
+
+
+class WriteOffHandler:
+    kind = ApprovalKind.WRITE_OFF
+    effect = "loan.write_off"
+
+    def prepare(self, session: Session, ledger: Ledger, asked: Mapping[str, Any]) -> dict[str, Any]:
+        loan = _loan(session, asked["loan_id"])
+        return {"loan_id": loan.id, "outstanding_minor": loan.outstanding_minor}
+
+    def subject(self, payload: Mapping[str, Any]) -> tuple[str, str]:
+        return "loan", str(payload["loan_id"])
+
+    def check(self, session: Session, ledger: Ledger, payload: Mapping[str, Any]) -> dict[str, Any]:
+        loan = _loan(session, payload["loan_id"], lock=True)
+        if loan.status != LoanStatus.DEFAULTED:
+            raise NotWriteOffable(
+                f"Loan {loan.account_number} is {loan.status}: only a loan in default "
+                "can be written off"
+            )
+        return _owed(loan)
+
+    def apply(
+        self,
+        session: Session,
+        ledger: Ledger,
+        approval: ApprovalRequest,
+        checker: Actor,
+        now: datetime,
+    ) -> dict[str, Any]:
+        loan = _loan(session, approval.payload["loan_id"])
+        written_off_minor = loan.outstanding_minor
+        loan = write_off(session, ledger, loan.id, approval.reason, checker.username, now)
+        return {**_owed(loan), "written_off_minor": written_off_minor}
+
+
+def _loan(session: Session, loan_id: int, lock: bool = False) -> Loan:
+    loan = session.get(Loan, loan_id, with_for_update=lock, populate_existing=lock)
+    if loan is None:
+        raise LoanNotFound(f"No loan {loan_id}")
+    return loan
+
+
+def _owed(loan: Loan) -> dict[str, Any]:
+    return {
+        "status": loan.status,
+        "principal_outstanding_minor": loan.principal_outstanding_minor,
+        "interest_outstanding_minor": loan.interest_outstanding_minor,
+        "penalty_outstanding_minor": loan.penalty_outstanding_minor,
+    }

@@ -1,0 +1,1 @@
+"""Loan arithmetic without a database or a clock: interest and instalment schedules."""

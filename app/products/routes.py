@@ -1,0 +1,54 @@
+"""``/admin/v1/products``: the products, and requests to change them (maker-checker)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+from sqlalchemy import select
+
+from app.admin.approval_kinds import PRODUCT_CHANGE
+from app.admin.schemas import ApprovalOut, ProductChangeIn, ProductOut
+from app.api.deps import AppClock, ReadSession
+from app.approvals.requests import PREFIX, REPLAY_RESPONSES, AppSessions, request_approval
+from app.products.changes import ProductNotFound
+from app.products.models import Product
+from app.staff.deps import IdempotencyKey, Maker, Reader
+
+router = APIRouter(prefix=PREFIX, tags=["admin: products"])
+Code = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$")]
+
+
+@router.get("/products", response_model=list[ProductOut])
+def list_products(session: ReadSession, _: Reader) -> list[Product]:
+    return list(session.scalars(select(Product).order_by(Product.code)))
+
+
+@router.get("/products/{code}", response_model=ProductOut)
+def get_product(code: Code, session: ReadSession, _: Reader) -> Product:
+    product = session.scalar(select(Product).where(Product.code == code))
+    if product is None:
+        raise ProductNotFound(f"No product {code!r}")
+    return product
+
+
+@router.post(
+    "/products/{code}/changes",
+    response_model=ApprovalOut,
+    status_code=201,
+    responses=REPLAY_RESPONSES,
+)
+def request_product_change(
+    code: Code,
+    body: ProductChangeIn,
+    sessions: AppSessions,
+    clock: AppClock,
+    user: Maker,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> ApprovalOut:
+    """Ask for a change of terms; another staff member approves it (admin)."""
+    asked = {"product_code": code, "changes": body.changes.model_dump(exclude_unset=True)}
+    return request_approval(
+        sessions, clock, user, PRODUCT_CHANGE, asked, body.reason, idempotency_key, response
+    )

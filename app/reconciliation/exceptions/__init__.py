@@ -1,0 +1,1 @@
+"""What did not reconcile: exceptions opened from a run, investigated and resolved."""

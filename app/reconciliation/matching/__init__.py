@@ -1,0 +1,1 @@
+"""Matching statement lines against the ledger snapshot: the receipt join, then the rules."""

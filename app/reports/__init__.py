@@ -1,0 +1,1 @@
+"""The fund's reports, read-only: portfolio, savings, statements, the subledger proof."""
