@@ -117,7 +117,7 @@ def simulator(
         airtel = setup.build_simulator(os.environ, get_settings().mpesa_callback_base_url)
         uvicorn.run(airtel, host=host, port=port or setup.DEFAULT_PORT, access_log=False)
         return
-    from app.wiring import build_simulator
+    from app.simulators import build_simulator
 
     uvicorn.run(build_simulator(get_settings()), host=host, port=port or 8100, access_log=False)
 
@@ -129,15 +129,15 @@ def migrate(revision: Annotated[str, typer.Argument()] = "heads") -> None:
     from alembic import command
 
     from app.accounting.chart import open_chart
+    from app.bootstrap import process_runtime
     from app.db.migrations_state import alembic_config
-    from app.runtime import runtime
     from app.settings import get_settings
     from app.tasks.broker import prepare_broker
     from ledger import Ledger
 
     settings = get_settings()
     command.upgrade(alembic_config(settings.database_url), revision)
-    rt = runtime()
+    rt = process_runtime()
     with rt.sessions.unit_of_work() as session:
         open_chart(Ledger(session, rt.clock))
     prepare_broker(settings.broker_url, settings.task_queue)
@@ -147,10 +147,10 @@ def migrate(revision: Annotated[str, typer.Argument()] = "heads") -> None:
 @app.command("seed-demo")
 def seed_demo_command() -> None:
     """Load demo data (idempotent): capital in the float, one borrower with a loan."""
+    from app.bootstrap import process_runtime
     from app.demo.seed import seed_demo
-    from app.runtime import runtime
 
-    typer.echo(seed_demo(runtime()))
+    typer.echo(seed_demo(process_runtime()))
 
 
 @app.command()
@@ -175,6 +175,7 @@ def reconcile(
     interrupted by a crash resumes where it stopped."""
     from datetime import date
 
+    from app.bootstrap import process_runtime
     from app.errors import DomainError
     from app.reconciliation.matching.rules import MatchRules
     from app.reconciliation.report import report_csv as csv_chunks
@@ -185,14 +186,13 @@ def reconcile(
         start_period_run,
         start_statement_run,
     )
-    from app.runtime import runtime
     from app.security.fields import FieldCipher, load_field_keys
 
     if (statement is None) == (period_from is None or period_to is None):
         typer.echo("give --statement FILE, or --from DATE and --to DATE", err=True)
         raise typer.Exit(2)
     rules = MatchRules(tolerance_cents, window_s)
-    rt = runtime()
+    rt = process_runtime()
     try:
         with rt.sessions.unit_of_work() as session:
             if statement is not None:
@@ -258,7 +258,7 @@ def users_create(
     role: Annotated[str, typer.Option(help="admin, credit_officer, auditor, support")],
 ) -> None:
     """Create a staff user and print its API token (shown once)."""
-    from app.runtime import runtime
+    from app.bootstrap import process_runtime
     from app.staff.models import Role
     from app.staff.service import InvalidUsername, UsernameTaken, create_staff_user
 
@@ -267,7 +267,7 @@ def users_create(
     except ValueError:
         typer.echo(f"unknown role {role!r}", err=True)
         raise typer.Exit(2) from None
-    rt = runtime()
+    rt = process_runtime()
     try:
         with rt.sessions.unit_of_work() as session:
             user, token = create_staff_user(session, username, staff_role, rt.clock())
@@ -281,9 +281,10 @@ def users_create(
 def ledger_seal() -> None:
     """Seal every queued entry into signed blocks now."""
     from app.accounting.tasks import seal_ledger
+    from app.bootstrap import process_runtime
 
     total = 0
-    while (sealed := seal_ledger()) > 0:
+    while (sealed := seal_ledger(process_runtime())) > 0:
         total += sealed
     typer.echo(f"sealed {total} entries")
 
@@ -293,10 +294,10 @@ def ledger_verify() -> None:
     """Recompute every seal block and every account's totals; exit 1 naming what disagrees."""
     from app.accounting.keys import trusted_public_keys
     from app.accounting.schemas import VerifyOut
-    from app.runtime import runtime
+    from app.bootstrap import process_runtime
     from ledger import Ledger
 
-    rt = runtime()
+    rt = process_runtime()
     with rt.sessions.reader() as session:
         report = Ledger(session, rt.clock).verify(trusted_public_keys(rt.settings))
     typer.echo(VerifyOut.of(report).model_dump_json())
@@ -347,9 +348,9 @@ def scoring_train(
         out.write_text(json.dumps(card.to_dict(), indent=2) + "\n")
         typer.echo(f"scorecard written to {out}")
     if trainer is not None:
-        from app.runtime import runtime
+        from app.bootstrap import process_runtime
 
-        rt = runtime()
+        rt = process_runtime()
         fingerprint = data_fingerprint(data.read_bytes(), label, bad_value)
         with rt.sessions.unit_of_work() as session:
             version_id = store_version(
@@ -372,12 +373,12 @@ def _scorecard_trainer(username: str | None) -> Actor:
     from sqlalchemy import select
 
     from app.audit.log import Actor
-    from app.runtime import runtime
+    from app.bootstrap import process_runtime
     from app.staff.models import Role, StaffUser
 
     if username is None:
         raise ValueError("--by USERNAME (an admin or credit officer) is needed to store it")
-    with runtime().sessions.reader() as session:
+    with process_runtime().sessions.reader() as session:
         user = session.scalar(select(StaffUser).where(StaffUser.username == username))
     allowed = {Role.ADMIN.value, Role.CREDIT_OFFICER.value}
     if user is None or user.disabled_at is not None or user.role not in allowed:
@@ -414,9 +415,9 @@ def audit_verify() -> None:
     from dataclasses import asdict
 
     from app.audit.chain import verify_chain
-    from app.runtime import runtime
+    from app.bootstrap import process_runtime
 
-    with runtime().sessions.reader() as session:
+    with process_runtime().sessions.reader() as session:
         report = verify_chain(session)
     typer.echo(
         json.dumps(
@@ -439,10 +440,10 @@ def mpesa_register_urls(
 ) -> None:
     """Register our C2B validation and confirmation URLs for the paybill (in production
     Safaricom accepts this once; changing them later needs their support)."""
-    from app.runtime import runtime
+    from app.bootstrap import process_runtime
     from integrations.mpesa.client import DarajaClient
 
-    payments = runtime().ports.payments
+    payments = process_runtime().ports.payments
     if not isinstance(payments, DarajaClient):
         typer.echo("MKOPO_PAYMENT_PROVIDER is not daraja: nothing to register", err=True)
         raise typer.Exit(1)

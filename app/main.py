@@ -1,4 +1,4 @@
-"""``create_app()``: the one place the HTTP service is wired (settings, database, clock)."""
+"""``create_app()``: the HTTP service, on the runtime ``app.bootstrap`` builds for the API."""
 
 from __future__ import annotations
 
@@ -16,10 +16,9 @@ from app.api.input_guard import InputGuardMiddleware
 from app.api.openapi import install_problem_openapi
 from app.api.problems import install_problem_handlers
 from app.audit import router as audit_router
+from app.bootstrap import Role, build_runtime
 from app.callbacks import mpesa as mpesa_router
 from app.clock import Clock, system_clock
-from app.db.engine import make_database
-from app.db.session import Sessions
 from app.mobile import router as mobile_router
 from app.mpesa import inbox_routes as mpesa_callbacks_router
 from app.mpesa import routes as mpesa_admin_router
@@ -30,7 +29,7 @@ from app.reconciliation import routes as reconciliation_router
 from app.reports import routes as reports_router
 from app.settings import Settings, get_settings
 from app.tasks.metrics import PeriodicTaskCollector
-from app.tasks.queue import CeleryTaskQueue, TaskQueue
+from app.tasks.queue import TaskQueue
 from app.ussd import router as ussd_router
 
 
@@ -41,12 +40,12 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    database = make_database(settings)
+    runtime = build_runtime(settings, Role.API, clock, tasks)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        database.dispose()
+        runtime.sessions.database.dispose()
 
     app = FastAPI(
         title="Mkopo",
@@ -55,12 +54,9 @@ def create_app(
         description="Mobile-money microfinance fund backend. Amounts are integers "
         "of minor units (cents). Errors are RFC 9457 problem+json.",
     )
-    app.state.settings = settings
-    app.state.sessions = Sessions(database)
-    app.state.clock = clock
-    app.state.tasks = tasks or CeleryTaskQueue(settings)
+    app.state.runtime = runtime
     app.state.metrics = CollectorRegistry(auto_describe=False)
-    app.state.metrics.register(PeriodicTaskCollector(app.state.sessions, settings, clock))
+    app.state.metrics.register(PeriodicTaskCollector(runtime.sessions, settings, clock))
     install_problem_handlers(app)
     install_problem_openapi(app)
     app.include_router(health.router)

@@ -16,6 +16,7 @@ from typing import NoReturn
 
 import pytest
 
+from app.bootstrap import wire_domains
 from app.db.engine import Database, make_database
 from app.db.session import Sessions
 from app.settings import Settings
@@ -25,6 +26,12 @@ from tests.support.databases import PostgresFactory, SqliteFactory, find_postgre
 from tests.support.lending import Fund, open_fund
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def domains_wired() -> None:
+    """As every process's bootstrap does: payout purposes and event subscribers registered."""
+    wire_domains()
 
 
 @pytest.fixture(scope="session")

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from app.admin.approval_kinds import MANUAL_JOURNAL
-from app.admin.schemas import ApprovalOut, JournalIn
-from app.api.deps import AppClock
-from app.approvals.requests import PREFIX, REPLAY_RESPONSES, AppSessions, request_approval
-from app.staff.deps import IdempotencyKey, MoneyAdmin
+from app.accounting.manual_journals import MANUAL_JOURNAL
+from app.accounting.schemas import JournalIn
+from app.api.deps import AppClock, AppSessions
+from app.approvals.requests import REPLAY_RESPONSES, request_approval
+from app.approvals.schemas import ApprovalOut
+from app.staff.deps import ADMIN_PREFIX, IdempotencyKey, MoneyAdmin
 
-router = APIRouter(prefix=PREFIX, tags=["admin: manual journals"])
+router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin: manual journals"])
 
 
 @router.post(

@@ -142,3 +142,6 @@ def _balances(ledger: Ledger, journal: Journal) -> dict[str, int]:
     """Posted balances of the journal's accounts (audit before/after)."""
     codes = sorted({line.account_code for line in journal.lines})
     return {code: ledger.account_by_code(code).balance.posted_minor for code in codes}
+
+
+MANUAL_JOURNAL = ManualJournalHandler()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from app.accounting.manual_journals import Journal
+from app.api.bodies import FREE_TEXT
 from ledger import AccountInfo, Balance, Entry
 from ledger.balance_check import TotalsMismatch
 from ledger.queries import StatementLine, TrialBalanceLine
@@ -241,3 +243,7 @@ class VerifyOut(BaseModel):
             totals_mismatches=[TotalsMismatchOut.of(m) for m in report.totals_mismatches],
             mismatched_accounts=report.mismatched_accounts,
         )
+
+
+class JournalIn(Journal):
+    reason: str = Field(min_length=3, max_length=200, pattern=FREE_TEXT)

@@ -1,21 +1,16 @@
-"""Every kind of maker-checker request, by name: what ``approve`` dispatches on."""
+"""Every kind of four-eyes request, by name: what ``approve`` dispatches on. Each domain
+defines its kind beside the change it makes; the staff channel gathers them."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from app.accounting.manual_journals import ManualJournalHandler
+from app.accounting.manual_journals import MANUAL_JOURNAL
 from app.approvals.engine import ApprovalHandler
-from app.lending.limit_overrides import LimitOverrideHandler
-from app.lending.write_off_requests import WriteOffHandler
-from app.products.changes import ProductChangeHandler
-from app.scoring.versions import ScorecardActivationHandler
-
-PRODUCT_CHANGE = ProductChangeHandler()
-LIMIT_OVERRIDE = LimitOverrideHandler()
-WRITE_OFF = WriteOffHandler()
-MANUAL_JOURNAL = ManualJournalHandler()
-SCORECARD_ACTIVATION = ScorecardActivationHandler()
+from app.lending.limit_overrides import LIMIT_OVERRIDE
+from app.lending.write_off_requests import WRITE_OFF
+from app.products.changes import PRODUCT_CHANGE
+from app.scoring.versions import SCORECARD_ACTIVATION
 
 HANDLERS: Mapping[str, ApprovalHandler] = {
     handler.kind.value: handler

@@ -11,17 +11,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.admin.approval_kinds import HANDLERS
-from app.admin.schemas import ApprovalOut, ApprovalPage, ReasonIn
-from app.api.deps import AppClock, ReadSession
+from app.api import params
+from app.api.bodies import ReasonIn
+from app.api.deps import AppClock, AppSessions, ReadSession
 from app.approvals import engine as approvals
 from app.approvals import queries as approval_queries
 from app.approvals.models import ApprovalKind, ApprovalStatus
-from app.approvals.requests import PREFIX, AfterId, AppSessions, Filter, Id
+from app.approvals.schemas import ApprovalOut, ApprovalPage
 from app.audit.log import staff_actor
-from app.staff.deps import Admin, BookReader, Maker, MoneyAdmin
+from app.staff.deps import ADMIN_PREFIX, Admin, BookReader, Maker, MoneyAdmin
 from ledger import Ledger
 
-router = APIRouter(prefix=PREFIX, tags=["admin: approvals"])
+router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin: approvals"])
 
 
 @router.get("/approvals", response_model=ApprovalPage)
@@ -30,10 +31,10 @@ def list_approvals(
     _: BookReader,
     status: ApprovalStatus | None = None,
     kind: ApprovalKind | None = None,
-    maker: Filter = None,
-    subject_type: Filter = None,
-    subject_id: Filter = None,
-    after_id: AfterId = 0,
+    maker: params.Filter = None,
+    subject_type: params.Filter = None,
+    subject_id: params.Filter = None,
+    after_id: params.AfterId = 0,
     limit: Annotated[int, Query(ge=1, le=approval_queries.MAX_PAGE)] = 50,
 ) -> ApprovalPage:
     where = approval_queries.ApprovalFilter(
@@ -51,7 +52,7 @@ def list_approvals(
 
 
 @router.get("/approvals/{approval_id}", response_model=ApprovalOut)
-def get_approval(approval_id: Id, session: ReadSession, _: BookReader) -> ApprovalOut:
+def get_approval(approval_id: params.RecordId, session: ReadSession, _: BookReader) -> ApprovalOut:
     return ApprovalOut.model_validate(approval_queries.get_approval(session, approval_id))
 
 
@@ -61,7 +62,7 @@ def get_approval(approval_id: Id, session: ReadSession, _: BookReader) -> Approv
     responses={409: {"description": "No longer valid: the request is now failed"}},
 )
 def approve(
-    approval_id: Id, sessions: AppSessions, clock: AppClock, user: MoneyAdmin
+    approval_id: params.RecordId, sessions: AppSessions, clock: AppClock, user: MoneyAdmin
 ) -> ApprovalOut:
     """Re-validate the request against the state now and apply it, in one transaction."""
     with sessions.unit_of_work() as session:
@@ -79,7 +80,11 @@ def approve(
 
 @router.post("/approvals/{approval_id}/reject", response_model=ApprovalOut)
 def reject(
-    approval_id: Id, body: ReasonIn, sessions: AppSessions, clock: AppClock, user: Admin
+    approval_id: params.RecordId,
+    body: ReasonIn,
+    sessions: AppSessions,
+    clock: AppClock,
+    user: Admin,
 ) -> ApprovalOut:
     with sessions.unit_of_work() as session:
         approval = approvals.reject(session, approval_id, staff_actor(user), body.reason, clock())
@@ -87,7 +92,9 @@ def reject(
 
 
 @router.post("/approvals/{approval_id}/withdraw", response_model=ApprovalOut)
-def withdraw(approval_id: Id, sessions: AppSessions, clock: AppClock, user: Maker) -> ApprovalOut:
+def withdraw(
+    approval_id: params.RecordId, sessions: AppSessions, clock: AppClock, user: Maker
+) -> ApprovalOut:
     """The maker takes their pending request back."""
     with sessions.unit_of_work() as session:
         approval = approvals.withdraw(session, approval_id, staff_actor(user), clock())

@@ -13,26 +13,22 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from app.admin import borrower_views as staff_views
-from app.admin.approval_kinds import LIMIT_OVERRIDE
-from app.admin.schemas import ApprovalOut, BorrowerOut, FreezeIn, LimitOverrideIn, ReasonIn
-from app.api.deps import AppClock
-from app.approvals.requests import (
-    PREFIX,
-    PRINTABLE,
-    REPLAY_RESPONSES,
-    AppSessions,
-    Id,
-    request_approval,
-)
+from app.admin.schemas import BorrowerOut, FreezeIn, LimitOverrideIn
+from app.api import params
+from app.api.bodies import ReasonIn
+from app.api.deps import AppClock, AppSessions
+from app.approvals.requests import REPLAY_RESPONSES, request_approval
+from app.approvals.schemas import ApprovalOut
 from app.audit.log import Actor, record, staff_actor
 from app.borrowers.models import Borrower
 from app.borrowers.service import get_borrower
 from app.clock import Clock, business_date
+from app.lending.limit_overrides import LIMIT_OVERRIDE
 from app.security.fields import FieldCrypto
-from app.staff.deps import Admin, Crypto, IdempotencyKey, Maker, Reader
+from app.staff.deps import ADMIN_PREFIX, Admin, Crypto, IdempotencyKey, Maker, Reader
 
-router = APIRouter(prefix=PREFIX, tags=["admin: borrowers"])
-SearchKey = Annotated[str | None, Query(min_length=1, max_length=20, pattern=PRINTABLE)]
+router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin: borrowers"])
+SearchKey = Annotated[str | None, Query(min_length=1, max_length=20, pattern=params.PRINTABLE)]
 
 
 @router.get("/borrowers", response_model=list[BorrowerOut])
@@ -67,7 +63,11 @@ def search_borrowers(
 
 @router.get("/borrowers/{borrower_id}", response_model=BorrowerOut)
 def view_borrower(
-    borrower_id: Id, sessions: AppSessions, clock: AppClock, crypto: Crypto, user: Reader
+    borrower_id: params.RecordId,
+    sessions: AppSessions,
+    clock: AppClock,
+    crypto: Crypto,
+    user: Reader,
 ) -> BorrowerOut:
     with sessions.unit_of_work() as session:
         borrower = get_borrower(session, borrower_id)
@@ -77,7 +77,7 @@ def view_borrower(
 
 @router.post("/borrowers/{borrower_id}/freeze", response_model=BorrowerOut)
 def freeze(
-    borrower_id: Id,
+    borrower_id: params.RecordId,
     body: FreezeIn,
     sessions: AppSessions,
     clock: AppClock,
@@ -94,7 +94,7 @@ def freeze(
 
 @router.post("/borrowers/{borrower_id}/unfreeze", response_model=BorrowerOut)
 def unfreeze(
-    borrower_id: Id,
+    borrower_id: params.RecordId,
     body: ReasonIn,
     sessions: AppSessions,
     clock: AppClock,
@@ -117,7 +117,7 @@ def unfreeze(
     responses=REPLAY_RESPONSES,
 )
 def request_limit_override(
-    borrower_id: Id,
+    borrower_id: params.RecordId,
     body: LimitOverrideIn,
     sessions: AppSessions,
     clock: AppClock,

@@ -6,31 +6,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.admin.approval_kinds import WRITE_OFF
-from app.admin.schemas import (
-    ApprovalOut,
-    LoanDetailOut,
-    LoanOut,
-    LoanPage,
-    ReasonIn,
-    RepaymentOut,
-)
-from app.api.deps import AppClock, ReadSession
-from app.approvals.requests import (
-    PREFIX,
-    REPLAY_RESPONSES,
-    AfterId,
-    AppSessions,
-    Id,
-    request_approval,
-)
+from app.admin.schemas import LoanDetailOut, LoanOut, LoanPage, RepaymentOut
+from app.api import params
+from app.api.bodies import ReasonIn
+from app.api.deps import AppClock, AppSessions, ReadSession
+from app.approvals.requests import REPLAY_RESPONSES, request_approval
+from app.approvals.schemas import ApprovalOut
 from app.clock import business_date
 from app.lending.errors import LoanNotFound
 from app.lending.models import Loan, LoanStatus
+from app.lending.write_off_requests import WRITE_OFF
 from app.reports import loan_book
-from app.staff.deps import BookReader, IdempotencyKey, Maker
+from app.staff.deps import ADMIN_PREFIX, BookReader, IdempotencyKey, Maker
 
-router = APIRouter(prefix=PREFIX, tags=["admin: loan book"])
+router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin: loan book"])
 
 
 @router.get("/loans", response_model=LoanPage)
@@ -46,7 +35,7 @@ def list_loans(
         int | None, Query(ge=0, le=3_650, description="At least this many days past due")
     ] = None,
     borrower_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
-    after_id: AfterId = 0,
+    after_id: params.AfterId = 0,
     limit: Annotated[int, Query(ge=1, le=loan_book.MAX_PAGE)] = loan_book.DEFAULT_PAGE,
 ) -> LoanPage:
     today = business_date(clock())
@@ -59,7 +48,9 @@ def list_loans(
 
 
 @router.get("/loans/{loan_id}", response_model=LoanDetailOut)
-def get_loan(loan_id: Id, session: ReadSession, clock: AppClock, _: BookReader) -> LoanDetailOut:
+def get_loan(
+    loan_id: params.RecordId, session: ReadSession, clock: AppClock, _: BookReader
+) -> LoanDetailOut:
     loan = session.get(Loan, loan_id)
     if loan is None:
         raise LoanNotFound(f"No loan {loan_id}")
@@ -76,7 +67,7 @@ def get_loan(loan_id: Id, session: ReadSession, clock: AppClock, _: BookReader) 
     responses=REPLAY_RESPONSES,
 )
 def request_write_off(
-    loan_id: Id,
+    loan_id: params.RecordId,
     body: ReasonIn,
     sessions: AppSessions,
     clock: AppClock,

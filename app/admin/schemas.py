@@ -9,96 +9,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, Field, StrictInt
 
-from app.accounting.manual_journals import Journal
 from app.admin.borrower_views import MaskedIdentity
+from app.api.bodies import FREE_TEXT, ReasonIn, RowOut, StrictBody
 from app.borrowers.models import Borrower
 from app.lending.models import Loan
-from app.products.changes import ProductChanges
 from app.reports.loan_book import days_overdue
 from ledger.types import MAX_AMOUNT_MINOR
 
-TEXT = r"^[^\x00-\x1f\x7f]+$"
 
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class _Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-
-class ReasonIn(_In):
-    reason: str = Field(min_length=3, max_length=200, pattern=TEXT)
-
-
-class FreezeIn(_In):
-    reason: str = Field(min_length=3, max_length=56, pattern=TEXT)
+class FreezeIn(StrictBody):
+    reason: str = Field(min_length=3, max_length=56, pattern=FREE_TEXT)
     """Shown on the borrower as ``staff: <reason>``."""
-
-
-class ProductChangeIn(ReasonIn):
-    changes: ProductChanges
 
 
 class LimitOverrideIn(ReasonIn):
     limit_minor: StrictInt = Field(ge=0, le=MAX_AMOUNT_MINOR)
-
-
-class JournalIn(Journal):
-    reason: str = Field(min_length=3, max_length=200, pattern=TEXT)
-
-
-class StaffOut(_Out):
-    id: int
-    username: str
-    role: str
-    created_at: datetime
-    disabled_at: datetime | None
-
-
-class ProductOut(_Out):
-    code: str
-    name: str
-    min_amount_minor: int
-    max_amount_minor: int
-    term_days: int
-    regular_rate_bp: int
-    penalty_rate_bp: int
-    penalty_from_day: int
-    default_day: int
-    accrual_stop_day: int
-    savings_bp: int
-    savings_long_bp: int
-    allocation_order: list[str]
-    eligible_bands: list[str] | None
-    active: bool
-    version: int
-    updated_at: datetime
-
-
-class ApprovalOut(_Out):
-    id: int
-    kind: str
-    subject_type: str
-    subject_id: str
-    payload: dict[str, Any]
-    reason: str
-    maker: str
-    maker_role: str
-    status: str
-    checker: str | None
-    decision_note: str | None
-    result: dict[str, Any] | None
-    created_at: datetime
-    decided_at: datetime | None
-
-
-class ApprovalPage(BaseModel):
-    items: list[ApprovalOut]
-    next_after_id: int | None
 
 
 class LoanOut(BaseModel):
@@ -141,7 +68,7 @@ class LoanPage(BaseModel):
     next_after_id: int | None
 
 
-class RepaymentOut(_Out):
+class RepaymentOut(RowOut):
     id: int
     channel: str
     provider_receipt: str | None

@@ -23,6 +23,11 @@ RecordId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID)]
 AfterId = Annotated[int, Query(ge=0, le=MAX_RECORD_ID, description="Last id of the previous page")]
 """Keyset paging: the last id of the previous page (0 for the first)."""
 
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+"""Free text in a query: no control characters (PostgreSQL text cannot hold NUL)."""
+Filter = Annotated[str | None, Query(min_length=1, max_length=64, pattern=PRINTABLE)]
+"""An optional free-text filter of a list (a status, a kind, a name)."""
+
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}.*")
 

@@ -1,33 +1,19 @@
-"""Pieces every admin route module uses: sessions, path ids, page sizes, the answer to a
-maker-checker request."""
+"""Asking for a four-eyes change from a staff route: one transaction, 201 or a 200 replay."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Query, Response
+from fastapi import Response
 
-from app.admin.schemas import ApprovalOut
-from app.api import params
-from app.api.deps import get_sessions
 from app.approvals.engine import ApprovalHandler, submit
+from app.approvals.schemas import ApprovalOut
 from app.audit.log import staff_actor
 from app.clock import Clock
 from app.db.session import Sessions
 from app.staff.models import StaffUser
 from ledger import Ledger
-
-PREFIX = "/admin/v1"
-"""On each area's router, not only the gathering one: the route's own path is what logs and
-metrics label requests with."""
-AppSessions = Annotated[Sessions, Depends(get_sessions)]
-Id = params.RecordId
-AfterId = params.AfterId
-PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
-"""Free text in a query: no control characters (PostgreSQL text cannot hold NUL)."""
-Filter = Annotated[str | None, Query(min_length=1, max_length=64, pattern=PRINTABLE)]
-
 
 REPLAY_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The same request, replayed with its Idempotency-Key"}

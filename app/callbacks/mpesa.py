@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import app_blind_index
+from app.api.deps import app_blind_index, app_runtime
 from app.api.input_guard import refusal_of
 from app.api.problems import ProblemError
 from app.db.session import Sessions
@@ -74,8 +74,8 @@ def _answer(
 
 def _handler(kind: str) -> Callable[[str, Request], Awaitable[JSONResponse]]:
     async def receive(token: str, request: Request) -> JSONResponse:
-        settings: Settings = request.app.state.settings
-        sessions: Sessions = request.app.state.sessions
+        runtime = app_runtime(request.app)
+        settings, sessions = runtime.settings, runtime.sessions
         ip = _check_source(request, token, settings)
         raw = await request.body()
         blind_index = app_blind_index(request)
@@ -83,7 +83,7 @@ def _handler(kind: str) -> Callable[[str, Request], Awaitable[JSONResponse]]:
 
         def store_and_answer() -> dict[str, str | int]:
             with sessions.unit_of_work() as session:
-                now = request.app.state.clock()
+                now = runtime.clock()
                 stored = store_callback(session, kind, raw, ip, now, blind_index, refusal)
             log.info(
                 "callback_stored",

@@ -14,7 +14,7 @@ staff request whose route does not move money, the write is refused.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from sqlalchemy import event
@@ -31,9 +31,11 @@ class SecondConnection(RuntimeError):
 
 
 class Sessions:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, info: Mapping[str, object] | None = None) -> None:
+        """``info`` goes into every session's ``info`` (e.g. the task queue its commits send
+        through: ``app.tasks.queue``)."""
         self.database = database
-        guarded = {WRITE_GUARD: ledger_write_refusal}
+        guarded = {**(info or {}), WRITE_GUARD: ledger_write_refusal}
         self._write = sessionmaker(database.write_engine, expire_on_commit=False, info=guarded)
         self._read = sessionmaker(database.read_engine, expire_on_commit=False, info=guarded)
         snapshot_engine = database.read_engine

@@ -13,14 +13,14 @@ import hashlib
 
 from sqlalchemy import func, select
 
-from app.admin.approval_kinds import HANDLERS, SCORECARD_ACTIVATION
+from app.admin.approval_kinds import HANDLERS
 from app.approvals import engine as approvals
 from app.audit.log import Actor
 from app.clock import business_date
 from app.runtime import Runtime
 from app.scoring.models import ScorecardVersion
 from app.scoring.simulated import simulated_population
-from app.scoring.versions import store_version
+from app.scoring.versions import SCORECARD_ACTIVATION, store_version
 from app.scoring.workbench import train_and_evaluate
 from ledger import Ledger
 

@@ -9,11 +9,12 @@ borrower is created only once.
 from __future__ import annotations
 
 from app.accounting.chart import Acct, open_chart
-from app.borrowers.service import check_applicant, find_by_phone, opt_in, prepare_pin
+from app.borrowers.service import find_by_phone, prepare_pin
 from app.clock import business_date
 from app.demo.scorecard import ensure_demo_scorecard
 from app.lending.limits import LimitPolicy
 from app.lending.origination import LoanRequest, request_loan
+from app.onboarding.service import check_applicant, opt_in
 from app.payments.payouts import record_payout_result, submit_payout
 from app.runtime import Runtime
 from ledger import EntryRequest, Ledger, PostingLine

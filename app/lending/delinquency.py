@@ -19,20 +19,19 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.borrowers.models import DEFAULT_FREEZE
 from app.borrowers.service import get_borrower
+from app.db.upsert import insert_for
+from app.events import publish
+from app.lending.events import LoanDefaulted
 from app.lending.limit_decisions import record_limit
 from app.lending.limits import LimitPolicy
 from app.lending.models import Loan, LoanStatus
 from app.money import kes
 from app.notifications.models import SmsMessage
 from app.notifications.outbox import queue_sms
-from app.scoring.marks import mark_due
-from app.scoring.models import Trigger
 
 if TYPE_CHECKING:
     from app.lending.accrual import RunTotals
@@ -113,10 +112,8 @@ def _queue_reminders(session: Session, reminders: list[dict[str, Any]]) -> None:
     """``queue_sms`` for each reminder, as one ORM bulk insert (one executemany)."""
     if not reminders:
         return
-    dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
-        make(SmsMessage).on_conflict_do_nothing(index_elements=["dedupe_key"]),
+        insert_for(session, SmsMessage).on_conflict_do_nothing(index_elements=["dedupe_key"]),
         reminders,
     )
 
@@ -139,7 +136,7 @@ def _default(session: Session, row: Any, now: datetime, policy: LimitPolicy) -> 
     borrower.frozen_reason = DEFAULT_FREEZE
     borrower.score_band = None
     borrower.savings_short_held_minor = borrower.savings_short_minor
-    mark_due(borrower, Trigger.DEFAULT, now)
+    publish(session, LoanDefaulted(borrower, row.id, now))
     record_limit(
         session, borrower, policy.after_default(), "default_reset", {"loan_id": row.id}, now
     )

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.borrowers.models import Borrower
 from app.borrowers.service import get_borrower
 from app.clock import business_date
 from app.lending.models import Loan, LoanStatus, Repayment
@@ -21,7 +22,7 @@ from app.lending.quotes import total_due_on_due_date
 from app.lending.repayments import apply_credit_balance, close_if_settled
 from app.money import kes
 from app.notifications.outbox import queue_sms
-from app.payments.models import Payout
+from app.payments.models import Payout, PayoutPurpose
 from ledger import Ledger
 
 
@@ -93,3 +94,29 @@ def on_disbursement_failed(session: Session, payout: Payout, now: datetime) -> N
         "Please try again later.",
         now,
     )
+
+
+class LoanPayouts:
+    """The effects of loan and top-up payouts (registered in ``app.payments.purposes``)."""
+
+    purposes = (PayoutPurpose.LOAN, PayoutPurpose.TOPUP)
+
+    def still_payable(self, session: Session, payout: Payout) -> str | None:
+        loan_status = session.scalar(select(Loan.status).where(Loan.id == payout.loan_id))
+        frozen = session.scalar(select(Borrower.frozen_at).where(Borrower.id == payout.borrower_id))
+        if loan_status not in (LoanStatus.DISBURSING, LoanStatus.ACTIVE) or frozen is not None:
+            return "the loan defaulted or the borrower was frozen before it was sent"
+        return None
+
+    def succeeded(
+        self,
+        session: Session,
+        ledger: Ledger,
+        payout: Payout,
+        completed_at: datetime,
+        now: datetime,
+    ) -> None:
+        on_disbursed(session, ledger, payout, completed_at, now)
+
+    def failed(self, session: Session, payout: Payout, now: datetime) -> None:
+        on_disbursement_failed(session, payout, now)

@@ -106,3 +106,6 @@ def _eligible(borrower: Borrower) -> None:
         raise BorrowerNotEligibleForOverride(
             f"Borrower {borrower.id} is frozen ({borrower.frozen_reason}): no override"
         )
+
+
+LIMIT_OVERRIDE = LimitOverrideHandler()

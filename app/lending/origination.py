@@ -39,6 +39,8 @@ from app.lending.quotes import (
 from app.payments.models import Payout, PayoutPurpose, PayoutStatus
 from app.products.models import Product
 from app.products.terms import ProductTerms
+from app.tasks import refs
+from app.tasks.queue import after_commit
 from ledger import EntryRequest, Ledger, PostingLine
 
 SHILLING = 100
@@ -134,6 +136,7 @@ def request_loan(session: Session, ledger: Ledger, request: LoanRequest, now: da
     )
     session.add(payout)
     session.flush()
+    after_commit(session, refs.SUBMIT_PAYOUT, payout.id)
     return payout
 
 

@@ -22,15 +22,15 @@ from app.accounting.chart import Acct, fund_accounts
 from app.borrowers.models import DEFAULT_FREEZE, Borrower
 from app.borrowers.service import get_borrower
 from app.clock import business_date
+from app.events import publish
 from app.lending import errors
 from app.lending.allocation import Allocation, allocate
+from app.lending.events import LoanRepaid
 from app.lending.limit_decisions import record_limit
 from app.lending.limits import LimitPolicy
 from app.lending.models import OPEN_STATUSES, Loan, LoanStatus, Repayment, RepaymentChannel
 from app.money import kes
 from app.notifications.outbox import queue_sms
-from app.scoring.marks import mark_due
-from app.scoring.models import Trigger
 from ledger import EntryRequest, Ledger, PostingLine
 
 DEFAULT_POLICY = LimitPolicy()
@@ -192,7 +192,7 @@ def _close(
         borrower.frozen_at = None
         borrower.frozen_reason = None
     borrower.savings_short_held_minor = 0
-    mark_due(borrower, Trigger.REPAID, now)
+    publish(session, LoanRepaid(borrower, loan.id, now))
     on_time = loan.due_on is not None and business_date(received_at) <= loan.due_on
     if on_time and loan.defaulted_at is None:
         borrower.loans_repaid_on_time += 1

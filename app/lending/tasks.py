@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-
 from app.clock import business_date
 from app.lending.accrual import accrue_through
-from app.runtime import runtime
+from app.runtime import Runtime
+from app.tasks import refs
+from app.tasks.registry import task
 
 
-@shared_task(name="lending.accrue")  # type: ignore[untyped-decorator]
-def accrue_task() -> int:
+@task(refs.ACCRUE)
+def accrue_task(rt: Runtime) -> int:
     """Accrue every open loan through today's business date (idempotent, resumable)."""
-    rt = runtime()
     return accrue_through(rt.sessions, rt.clock, business_date(rt.clock())).loans_accrued

@@ -71,3 +71,6 @@ def _owed(loan: Loan) -> dict[str, Any]:
         "interest_outstanding_minor": loan.interest_outstanding_minor,
         "penalty_outstanding_minor": loan.penalty_outstanding_minor,
     }
+
+
+WRITE_OFF = WriteOffHandler()

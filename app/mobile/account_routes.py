@@ -8,7 +8,7 @@ from app.api.deps import AppClock, ReadSession
 from app.borrowers.errors import PinTooWeak, WrongPin
 from app.borrowers.models import Borrower
 from app.borrowers.pin_checks import change_pin
-from app.borrowers.service import get_borrower, opt_out
+from app.borrowers.service import get_borrower
 from app.lending.loans import open_loan
 from app.mobile import errors
 from app.mobile.auth import CurrentBorrower
@@ -24,6 +24,7 @@ from app.mobile.ports import AppPorts
 from app.mobile.schemas import LimitOut, MeOut, PinChangeIn
 from app.mobile.tokens import end_other_sessions
 from app.money import kes
+from app.onboarding.service import opt_out
 from app.ports import Ports
 from app.scoring.queries import latest_decision
 from app.scoring.schemas import MyScoreOut

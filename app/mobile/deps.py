@@ -17,7 +17,6 @@ from app.borrowers.errors import InvalidPhoneInput
 from app.borrowers.service import get_borrower
 from app.db.session import Sessions
 from app.mobile import errors
-from app.tasks.queue import TaskQueue
 from integrations.phone import InvalidMsisdn, normalise_msisdn
 
 MAX_BODY_BYTES = 2048
@@ -84,15 +83,11 @@ def lock_money_moves(session: Session, borrower_id: int) -> None:
     get_borrower(session, borrower_id, lock=True)
 
 
-def hand_over(
-    response: Response, tasks: TaskQueue, replayed: bool, task: str, resource_id: int
-) -> None:
-    """After a money move commits: a replay is marked and changes nothing; a first request
-    hands the money to the worker (``task``)."""
+def mark_replay(response: Response, replayed: bool) -> None:
+    """A replayed money move changed nothing: say so (the first request's use case handed
+    the money to the worker when it committed)."""
     if replayed:
         response.headers[REPLAYED_HEADER] = "true"
-    else:
-        tasks.send(task, resource_id)
 
 
 def msisdn_of(phone: str) -> str:

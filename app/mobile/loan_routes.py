@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.api.deps import AppClock, ReadSession, Tasks
+from app.api.deps import AppClock, ReadSession
 from app.api.params import RecordId
 from app.clock import business_date
 from app.lending.origination import LoanRequest, quote, request_loan
@@ -23,8 +23,8 @@ from app.mobile.deps import (
     AppSessions,
     BoundedBodyRoute,
     IdempotencyKey,
-    hand_over,
     lock_money_moves,
+    mark_replay,
     scoped_key,
 )
 from app.mobile.loan_views import current_loan, loan_view, loans_page, own_loan
@@ -100,7 +100,6 @@ def borrow(
     response: Response,
     sessions: AppSessions,
     clock: AppClock,
-    tasks: Tasks,
 ) -> DisbursementOut:
     scoped = scoped_key(owner.borrower_id, "loan", key)
     request = LoanRequest(owner.borrower_id, body.product_code, body.amount_minor, scoped)
@@ -109,7 +108,7 @@ def borrow(
         replayed = payout_exists(session, scoped)
         payout = request_loan(session, Ledger(session, clock), request, clock())
         view = disbursement_view(payout)
-    hand_over(response, tasks, replayed, "payments.submit_payout", payout.id)
+    mark_replay(response, replayed)
     return view
 
 
@@ -154,7 +153,6 @@ def repay(
     response: Response,
     sessions: AppSessions,
     clock: AppClock,
-    tasks: Tasks,
 ) -> StkRequestOut:
     scoped = scoped_key(owner.borrower_id, "repayment", key)
     with sessions.unit_of_work() as session:
@@ -165,7 +163,7 @@ def repay(
         )
         stk = request_stk_repayment(session, owner.borrower_id, body.amount_minor, scoped, clock())
         view = stk_view(stk)
-    hand_over(response, tasks, replayed, "mpesa.send_stk", stk.id)
+    mark_replay(response, replayed)
     return view
 
 

@@ -19,7 +19,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from app.api.deps import AppClock
 from app.borrowers.errors import TermsNotAccepted
 from app.borrowers.models import BorrowerStatus
-from app.borrowers.service import check_applicant, find_by_phone, opt_in, prepare_pin
+from app.borrowers.service import find_by_phone, prepare_pin
 from app.clock import business_date
 from app.lending.limits import LimitPolicy
 from app.mobile import errors
@@ -48,6 +48,7 @@ from app.mobile.verification import (
     issue_code,
     verified_phone,
 )
+from app.onboarding.service import check_applicant, opt_in
 from app.security.rate_limits import refund
 from integrations.phone import mask_msisdn
 from integrations.sms.sender import SmsSender

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.api.deps import AppClock, ReadSession, Tasks
+from app.api.deps import AppClock, ReadSession
 from app.api.params import RecordId
 from app.borrowers.service import get_borrower
 from app.lending.loans import open_loan_id
@@ -15,8 +15,8 @@ from app.mobile.deps import (
     AppSessions,
     BoundedBodyRoute,
     IdempotencyKey,
-    hand_over,
     lock_money_moves,
+    mark_replay,
     scoped_key,
 )
 from app.mobile.loan_routes import NOT_YOURS, payout_exists
@@ -55,7 +55,6 @@ def withdraw(
     response: Response,
     sessions: AppSessions,
     clock: AppClock,
-    tasks: Tasks,
 ) -> DisbursementOut:
     scoped = scoped_key(owner.borrower_id, "withdrawal", key)
     with sessions.unit_of_work() as session:
@@ -65,7 +64,7 @@ def withdraw(
             session, Ledger(session, clock), owner.borrower_id, body.amount_minor, scoped, clock()
         )
         view = disbursement_view(payout)
-    hand_over(response, tasks, replayed, "payments.submit_payout", payout.id)
+    mark_replay(response, replayed)
     return view
 
 

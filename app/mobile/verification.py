@@ -19,12 +19,11 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
 from app.db.session import Sessions
+from app.db.upsert import insert_for
 from app.errors import DomainError
 from app.mobile import errors
 from app.mobile.models import MAX_CODE_ATTEMPTS, PhoneVerification
@@ -64,9 +63,8 @@ def issue_code(session: Session, ports: Ports, msisdn: str, now: datetime) -> st
         "token_expires_at": None,
         "last_sent_at": now,
     }
-    make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
-        make(PhoneVerification)
+        insert_for(session, PhoneVerification)
         .values(phone_index=ports.blind_index.digest("msisdn", msisdn), **values)
         .on_conflict_do_update(index_elements=[PhoneVerification.phone_index], set_=values)
     )

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app.db.upsert import insert_for
 from app.mpesa.models import MpesaCallback
 from app.security.fields import BlindIndex
 from app.security.input_text import InputRefused, check_json_bytes
@@ -111,10 +110,8 @@ def store_callback(
     document, key, error = _read(kind, raw, refusal)
     readable = document if refusal is None else None
     body = stored_body(raw, readable, keyed_hash_of(blind_index))
-    dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
     inserted = session.execute(
-        make(MpesaCallback)
+        insert_for(session, MpesaCallback)
         .values(
             kind=kind,
             natural_key=key,

@@ -26,6 +26,7 @@ from app.db.session import Sessions
 from app.errors import DomainError
 from app.mpesa.models import REVERSAL_ACTIVE, CollectionReversal, UnmatchedReceipt
 from app.ports import Ports
+from app.tasks import refs
 from app.tasks.sweeps import RowFailures
 from integrations.payments.port import ReversalOrder, ReversalOutcome, Submission
 from ledger import EntryRequest, Ledger, PostingLine
@@ -230,7 +231,7 @@ def sweep_reversals(
             .order_by(CollectionReversal.next_check_at)
             .limit(limit)
         ).all()
-    failures = RowFailures("mpesa.sweep_reversals")
+    failures = RowFailures(refs.SWEEP_REVERSALS.name)
     for reversal_id, status in due:
         with failures.row(reversal_id):
             if status == "approved":

@@ -24,6 +24,8 @@ from app.lending.models import Loan, RepaymentChannel
 from app.lending.repayments import apply_repayment
 from app.mpesa.models import StkRequest, UnmatchedReceipt
 from app.ports import Ports
+from app.tasks import refs
+from app.tasks.queue import after_commit
 from app.tasks.sweeps import RowFailures
 from integrations.payments.port import CollectionOrder, CollectionResult, Submission
 from ledger import Ledger
@@ -67,6 +69,7 @@ def request_stk_repayment(
     )
     session.add(request)
     session.flush()
+    after_commit(session, refs.SEND_STK, request.id)
     return request
 
 
@@ -162,7 +165,7 @@ def sweep_stk(
     Also send a request whose task was lost (never tried), and give up on one that may have
     been pushed when its sender died (attempted, never recorded): unknown, for reconciliation.
     """
-    failures = RowFailures("mpesa.sweep_stk")
+    failures = RowFailures(refs.SWEEP_STK.name)
     _chase_pending(sessions, ports, clock, query_after, limit, failures)
     with sessions.reader() as session:
         due = session.execute(

@@ -5,37 +5,33 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from celery import shared_task
-
 from app.mpesa.processing import process_pending
 from app.mpesa.reversals import sweep_reversals
 from app.mpesa.stk import send_stk, sweep_stk
-from app.runtime import runtime
+from app.runtime import Runtime
+from app.tasks import refs
+from app.tasks.registry import task
 
 
-@shared_task(name="mpesa.process_callbacks")  # type: ignore[untyped-decorator]
-def process_callbacks_task() -> int:
-    rt = runtime()
+@task(refs.PROCESS_CALLBACKS)
+def process_callbacks_task(rt: Runtime) -> int:
     return process_pending(rt.sessions, rt.clock, rt.ports.blind_index)
 
 
-@shared_task(name="mpesa.send_stk")  # type: ignore[untyped-decorator]
-def send_stk_task(request_id: int) -> str:
-    rt = runtime()
+@task(refs.SEND_STK)
+def send_stk_task(rt: Runtime, request_id: int) -> str:
     query_after = timedelta(seconds=rt.settings.stk_query_after_s)
     return send_stk(rt.sessions, rt.ports, rt.clock, request_id, query_after)
 
 
-@shared_task(name="mpesa.sweep_stk")  # type: ignore[untyped-decorator]
-def sweep_stk_task() -> int:
-    rt = runtime()
+@task(refs.SWEEP_STK)
+def sweep_stk_task(rt: Runtime) -> int:
     return sweep_stk(
         rt.sessions, rt.ports, rt.clock, timedelta(seconds=rt.settings.stk_query_after_s)
     )
 
 
-@shared_task(name="mpesa.sweep_reversals")  # type: ignore[untyped-decorator]
-def sweep_reversals_task() -> int:
-    rt = runtime()
+@task(refs.SWEEP_REVERSALS)
+def sweep_reversals_task(rt: Runtime) -> int:
     grace = timedelta(seconds=rt.settings.payout_result_grace_s)
     return sweep_reversals(rt.sessions, rt.ports, rt.clock, grace)

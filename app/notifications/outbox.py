@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.borrowers.models import Borrower
 from app.clock import Clock
 from app.db.session import Sessions
+from app.db.upsert import insert_for
 from app.notifications.models import SmsMessage
 from app.security.fields import FieldCipher
 from integrations.sms.sender import SmsSender
@@ -24,10 +23,8 @@ MAX_ATTEMPTS = 5
 def queue_sms(
     session: Session, borrower_id: int, dedupe_key: str, text: str, now: datetime
 ) -> None:
-    dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
-        make(SmsMessage)
+        insert_for(session, SmsMessage)
         .values(
             dedupe_key=dedupe_key,
             borrower_id=borrower_id,

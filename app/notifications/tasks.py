@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-
 from app.notifications.outbox import send_pending
-from app.runtime import runtime
+from app.runtime import Runtime
+from app.tasks import refs
+from app.tasks.registry import task
 
 
-@shared_task(name="notifications.send_sms")  # type: ignore[untyped-decorator]
-def send_sms_task() -> int:
-    rt = runtime()
+@task(refs.SEND_SMS)
+def send_sms_task(rt: Runtime) -> int:
     return send_pending(rt.sessions, rt.ports.sms, rt.ports.cipher, rt.clock)

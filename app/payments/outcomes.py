@@ -1,4 +1,5 @@
-"""What a payout's final result does: post or void its ledger hold, then the purpose's effects.
+"""What a payout's final result does: post or void its ledger hold, then the effects its
+purpose registered (``app.payments.purposes``).
 
 Both run inside the caller's transaction, once per payout (the caller holds the payout's row
 lock and has checked it is still open).
@@ -10,9 +11,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.lending import disbursements
-from app.payments.models import Payout, PayoutPurpose, PayoutStatus
-from app.savings import withdrawals
+from app.payments.models import Payout, PayoutStatus
+from app.payments.purposes import effects_of
 from ledger import Ledger
 
 
@@ -34,12 +34,7 @@ def payout_succeeded(
     payout.provider_receipt = receipt
     payout.resolved_at = now
     payout.next_check_at = None
-    if payout.purpose in (PayoutPurpose.LOAN, PayoutPurpose.TOPUP):
-        disbursements.on_disbursed(session, ledger, payout, completed_at, now)
-    elif payout.purpose == PayoutPurpose.SAVINGS_WITHDRAWAL:
-        withdrawals.on_withdrawn(session, payout, now)
-    else:
-        withdrawals.on_refunded(session, payout, now)
+    effects_of(payout.purpose).succeeded(session, ledger, payout, completed_at, now)
 
 
 def payout_failed(
@@ -55,7 +50,4 @@ def payout_failed(
     payout.failure_reason = reason[:200]
     payout.resolved_at = now
     payout.next_check_at = None
-    if payout.purpose in (PayoutPurpose.LOAN, PayoutPurpose.TOPUP):
-        disbursements.on_disbursement_failed(session, payout, now)
-    else:
-        withdrawals.on_withdrawal_failed(session, payout, now)
+    effects_of(payout.purpose).failed(session, payout, now)

@@ -25,10 +25,11 @@ from sqlalchemy.orm import Session
 from app.borrowers.models import Borrower
 from app.clock import Clock
 from app.db.session import Sessions
-from app.lending.models import Loan, LoanStatus
 from app.payments import outcomes
-from app.payments.models import OPEN_PAYOUT_STATUSES, Payout, PayoutPurpose, PayoutStatus
+from app.payments.models import OPEN_PAYOUT_STATUSES, Payout, PayoutStatus
+from app.payments.purposes import effects_of
 from app.ports import Ports
+from app.tasks import refs
 from app.tasks.sweeps import RowFailures
 from integrations.payments.port import PayoutOrder, PayoutResult, Submission
 from ledger import Ledger
@@ -120,14 +121,8 @@ def submit_payout(
 
 
 def _no_longer_payable(session: Session, payout: Payout) -> str | None:
-    """Why a loan payout that never left should not leave now, or None."""
-    if payout.purpose not in (PayoutPurpose.LOAN, PayoutPurpose.TOPUP):
-        return None
-    loan_status = session.scalar(select(Loan.status).where(Loan.id == payout.loan_id))
-    frozen = session.scalar(select(Borrower.frozen_at).where(Borrower.id == payout.borrower_id))
-    if loan_status not in (LoanStatus.DISBURSING, LoanStatus.ACTIVE) or frozen is not None:
-        return "the loan defaulted or the borrower was frozen before it was sent"
-    return None
+    """Why a payout that never left should not leave now (its purpose says), or None."""
+    return effects_of(payout.purpose).still_payable(session, payout)
 
 
 def record_payout_result(
@@ -163,7 +158,7 @@ def sweep_payouts(
             .order_by(Payout.next_check_at)
             .limit(limit)
         ).all()
-    failures = RowFailures("payments.sweep_payouts")
+    failures = RowFailures(refs.SWEEP_PAYOUTS.name)
     for payout_id, status, originator_id in due:
         with failures.row(payout_id):
             if status == PayoutStatus.PENDING:

@@ -184,3 +184,6 @@ def _product(session: Session, code: str, lock: bool = False) -> Product:
     if product is None:
         raise ProductNotFound(f"No product {code!r}")
     return product
+
+
+PRODUCT_CHANGE = ProductChangeHandler()

@@ -7,15 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 from sqlalchemy import select
 
-from app.admin.approval_kinds import PRODUCT_CHANGE
-from app.admin.schemas import ApprovalOut, ProductChangeIn, ProductOut
-from app.api.deps import AppClock, ReadSession
-from app.approvals.requests import PREFIX, REPLAY_RESPONSES, AppSessions, request_approval
-from app.products.changes import ProductNotFound
+from app.api.deps import AppClock, AppSessions, ReadSession
+from app.approvals.requests import REPLAY_RESPONSES, request_approval
+from app.approvals.schemas import ApprovalOut
+from app.products.changes import PRODUCT_CHANGE, ProductNotFound
 from app.products.models import Product
-from app.staff.deps import IdempotencyKey, Maker, Reader
+from app.products.schemas import ProductChangeIn, ProductOut
+from app.staff.deps import ADMIN_PREFIX, IdempotencyKey, Maker, Reader
 
-router = APIRouter(prefix=PREFIX, tags=["admin: products"])
+router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin: products"])
 Code = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$")]
 
 

@@ -17,11 +17,10 @@ import json
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.accounting.chart import Acct, fund_accounts
+from app.db.upsert import insert_for
 from app.mpesa.models import MpesaCallback
 from app.reconciliation.exceptions.models import FloatCheck, ReconException
 from app.reconciliation.matching import rules as r
@@ -45,9 +44,7 @@ def ledger_float_minor(ledger: Ledger, as_of: datetime) -> int:
 
 
 def _record(session: Session, check: dict[str, object]) -> bool:
-    dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = make(FloatCheck).values(**check)
+    statement = insert_for(session, FloatCheck).values(**check)
     return bool(changed(session, statement.on_conflict_do_nothing(index_elements=["source_ref"])))
 
 

@@ -29,6 +29,7 @@ from app.reconciliation.runs import (
 from app.reconciliation.statements.reader import StatementRejected
 from app.security.fields import FieldCipher
 from app.settings import VAR_DIR
+from app.tasks import refs
 from app.tasks.sweeps import RowFailures
 from ledger import Ledger
 
@@ -97,7 +98,7 @@ def resume_runs(sessions: Sessions, clock: Clock, cipher: FieldCipher | None) ->
     """Carry on with runs a crash, a lost task or a budget left unfinished."""
     with sessions.reader() as session:
         ids = unfinished_runs(session)
-    failures = RowFailures("reconciliation.resume_runs")
+    failures = RowFailures(refs.RESUME_RUNS.name)
     for run_id in ids:
         with failures.row(run_id):  # a failing run counts its failure itself (runs.py)
             execute_run(sessions, clock, run_id, cipher, budget_s=RUN_BUDGET_S)

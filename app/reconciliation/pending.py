@@ -34,6 +34,7 @@ from app.reconciliation.exceptions.opening import OPEN_STATES, close_by_system
 from app.reconciliation.matching.after_receipts import mask_fits
 from app.reconciliation.matching.rules import MatchRules
 from app.reconciliation.models import Statement, StatementLine
+from app.tasks import refs
 from app.tasks.sweeps import RowFailures
 from ledger import Ledger
 
@@ -89,7 +90,7 @@ def _payouts(
             .order_by(Payout.created_at, Payout.id)
             .limit(limit)
         ).all()
-    failures = RowFailures("reconciliation.resolve_pending")
+    failures = RowFailures(refs.RESOLVE_PENDING.name)
     for payout_id, originator_id in stuck:
         with failures.row(payout_id):
             result = ports.payments.query_payout(originator_id)  # no transaction open here

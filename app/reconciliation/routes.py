@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Uplo
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import select
 
-from app.api.deps import AppClock, AppSettings, ReadSession, Tasks, app_blind_index, get_sessions
+from app.api.deps import AppClock, AppSettings, ReadSession, app_blind_index, get_sessions
 from app.api.params import AfterId
 from app.api.params import RecordId as Id
 from app.api.problems import ProblemError
@@ -50,6 +50,8 @@ from app.reconciliation.schemas import (
 )
 from app.staff.auth import require_roles
 from app.staff.models import Role, StaffUser
+from app.tasks import refs
+from app.tasks.queue import after_commit
 from ledger import Ledger
 
 router = APIRouter(prefix="/audit/v1", tags=["reconciliation"])
@@ -65,7 +67,6 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", min_length=1, max_length=128)
 ]
-EXECUTE_TASK = "reconciliation.execute_run"
 
 
 def _actor(user: StaffUser) -> Actor:
@@ -89,7 +90,6 @@ def _run_out(session: Any, run: Run) -> RunOut:
 def start_reconciliation(
     sessions: AppSessions,
     clock: AppClock,
-    tasks: Tasks,
     user: Runner,
     statement: Annotated[UploadFile | None, File(description="CSV or XLSX export")] = None,
     period_from: Annotated[date | None, Form(description="First business date")] = None,
@@ -133,8 +133,8 @@ def start_reconciliation(
                 {"kind": started.run.kind, "run_key": started.run.run_key},
             )
         out = _run_out(session, started.run)
-    if out.status in ("queued", "running"):
-        tasks.send(EXECUTE_TASK, out.id)
+        if out.status in ("queued", "running"):  # a run left unfinished is resumed too
+            after_commit(session, refs.EXECUTE_RUN, out.id)
     return JSONResponse(out.model_dump(mode="json"), status_code=202 if started.created else 200)
 
 

@@ -5,46 +5,42 @@ resuming unfinished runs, the pending-B2C/STK sweep and the float check (all on 
 from __future__ import annotations
 
 import structlog
-from celery import shared_task
 
 from app.reconciliation import jobs
 from app.reconciliation.pending import resolve_pending
 from app.reconciliation.runs import execute_run
-from app.runtime import runtime
+from app.runtime import Runtime
+from app.tasks import refs
+from app.tasks.registry import task
 from integrations.mpesa.client import DarajaClient, DarajaRefused, DarajaUnavailable
 
 log = structlog.get_logger("mkopo.reconciliation")
 
 
-@shared_task(name="reconciliation.execute_run")  # type: ignore[untyped-decorator]
-def execute_run_task(run_id: int) -> str:
-    rt = runtime()
+@task(refs.EXECUTE_RUN)
+def execute_run_task(rt: Runtime, run_id: int) -> str:
     return execute_run(rt.sessions, rt.clock, run_id, rt.ports.cipher, budget_s=jobs.RUN_BUDGET_S)
 
 
-@shared_task(name="reconciliation.nightly")  # type: ignore[untyped-decorator]
-def nightly_task() -> list[int]:
-    rt = runtime()
+@task(refs.RECONCILE_NIGHTLY)
+def nightly_task(rt: Runtime) -> list[int]:
     return jobs.nightly(rt.sessions, rt.clock, rt.ports.cipher).run_ids
 
 
-@shared_task(name="reconciliation.resume_runs")  # type: ignore[untyped-decorator]
-def resume_runs_task() -> int:
-    rt = runtime()
+@task(refs.RESUME_RUNS)
+def resume_runs_task(rt: Runtime) -> int:
     return jobs.resume_runs(rt.sessions, rt.clock, rt.ports.cipher)
 
 
-@shared_task(name="reconciliation.resolve_pending")  # type: ignore[untyped-decorator]
-def resolve_pending_task() -> dict[str, int]:
-    rt = runtime()
+@task(refs.RESOLVE_PENDING)
+def resolve_pending_task(rt: Runtime) -> dict[str, int]:
     return vars(resolve_pending(rt.sessions, rt.ports, rt.clock))
 
 
-@shared_task(name="reconciliation.float_check")  # type: ignore[untyped-decorator]
-def float_check_task() -> int:
+@task(refs.FLOAT_CHECK)
+def float_check_task(rt: Runtime) -> int:
     """Ask M-Pesa for the balance (its answer arrives as a callback and is checked next
     time), then check every balance the inbox holds and has not been checked yet."""
-    rt = runtime()
     payments = rt.ports.payments
     if isinstance(payments, DarajaClient):
         try:

@@ -22,6 +22,8 @@ from app.money import kes
 from app.notifications.outbox import queue_sms
 from app.payments.models import Payout, PayoutPurpose, PayoutStatus
 from app.savings import errors
+from app.tasks import refs
+from app.tasks.queue import after_commit
 from ledger import EntryRequest, Ledger, PostingLine
 
 MIN_PAYOUT_MINOR = 10 * 100  # M-Pesa B2C sends at least KES 10
@@ -144,6 +146,7 @@ def _payout(
     )
     session.add(payout)
     session.flush()
+    after_commit(session, refs.SUBMIT_PAYOUT, payout.id)
     return payout
 
 
@@ -182,3 +185,29 @@ def on_withdrawal_failed(session: Session, payout: Payout, now: datetime) -> Non
         f"Mkopo: we could not send {kes(payout.amount_minor)}; it is back in your account.",
         now,
     )
+
+
+class SavingsPayouts:
+    """The effects of savings withdrawals and credit-balance refunds (registered in
+    ``app.payments.purposes``)."""
+
+    purposes = (PayoutPurpose.SAVINGS_WITHDRAWAL, PayoutPurpose.REFUND)
+
+    def still_payable(self, session: Session, payout: Payout) -> str | None:
+        return None  # the money was taken off the borrower's balance when they asked
+
+    def succeeded(
+        self,
+        session: Session,
+        ledger: Ledger,
+        payout: Payout,
+        completed_at: datetime,
+        now: datetime,
+    ) -> None:
+        if payout.purpose == PayoutPurpose.SAVINGS_WITHDRAWAL:
+            on_withdrawn(session, payout, now)
+        else:
+            on_refunded(session, payout, now)
+
+    def failed(self, session: Session, payout: Payout, now: datetime) -> None:
+        on_withdrawal_failed(session, payout, now)

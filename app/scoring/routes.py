@@ -13,17 +13,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.admin.approval_kinds import SCORECARD_ACTIVATION
-from app.admin.schemas import ApprovalOut, ReasonIn
-from app.api.deps import AppClock
-from app.approvals.requests import (
-    PREFIX,
-    REPLAY_RESPONSES,
-    AfterId,
-    AppSessions,
-    Id,
-    request_approval,
-)
+from app.api import params
+from app.api.bodies import ReasonIn
+from app.api.deps import AppClock, AppSessions
+from app.approvals.requests import REPLAY_RESPONSES, request_approval
+from app.approvals.schemas import ApprovalOut
 from app.audit.log import record, staff_actor
 from app.borrowers.service import get_borrower
 from app.scoring import queries
@@ -31,10 +25,10 @@ from app.scoring.comparison import compare
 from app.scoring.marks import mark_due
 from app.scoring.models import Trigger
 from app.scoring.schemas import ComparisonOut, DecisionOut, VersionDetailOut, VersionOut
-from app.scoring.versions import get_version
-from app.staff.deps import BookReader, IdempotencyKey, Maker, Reader
+from app.scoring.versions import SCORECARD_ACTIVATION, get_version
+from app.staff.deps import ADMIN_PREFIX, BookReader, IdempotencyKey, Maker, Reader
 
-router = APIRouter(prefix=PREFIX, tags=["admin: scoring"])
+router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin: scoring"])
 Page = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
 DEFAULT_COMPARE_SAMPLE = 1_000
 MAX_COMPARE_SAMPLE = 10_000
@@ -42,7 +36,7 @@ MAX_COMPARE_SAMPLE = 10_000
 
 @router.get("/scorecards", response_model=list[VersionOut])
 def list_scorecards(
-    sessions: AppSessions, _: BookReader, after_id: AfterId = 0, limit: Page = 50
+    sessions: AppSessions, _: BookReader, after_id: params.AfterId = 0, limit: Page = 50
 ) -> list[VersionOut]:
     with sessions.reader() as session:
         return [
@@ -67,7 +61,9 @@ def compare_scorecards(
 
 
 @router.get("/scorecards/{version_id}", response_model=VersionDetailOut)
-def get_scorecard(version_id: Id, sessions: AppSessions, _: BookReader) -> VersionDetailOut:
+def get_scorecard(
+    version_id: params.RecordId, sessions: AppSessions, _: BookReader
+) -> VersionDetailOut:
     """The version with its bins and points per feature."""
     with sessions.reader() as session:
         return VersionDetailOut.of(get_version(session, version_id))
@@ -80,7 +76,7 @@ def get_scorecard(version_id: Id, sessions: AppSessions, _: BookReader) -> Versi
     responses=REPLAY_RESPONSES,
 )
 def request_activation(
-    version_id: Id,
+    version_id: params.RecordId,
     body: ReasonIn,
     sessions: AppSessions,
     clock: AppClock,
@@ -103,7 +99,11 @@ def request_activation(
 
 @router.get("/borrowers/{borrower_id}/score-decisions", response_model=list[DecisionOut])
 def borrower_decisions(
-    borrower_id: Id, sessions: AppSessions, clock: AppClock, user: Reader, limit: Page = 20
+    borrower_id: params.RecordId,
+    sessions: AppSessions,
+    clock: AppClock,
+    user: Reader,
+    limit: Page = 20,
 ) -> list[DecisionOut]:
     """The borrower's credit decisions, newest first (audited: personal data)."""
     with sessions.unit_of_work() as session:
@@ -121,7 +121,11 @@ def borrower_decisions(
 
 @router.post("/borrowers/{borrower_id}/rescore", status_code=202)
 def request_rescore(
-    borrower_id: Id, body: ReasonIn, sessions: AppSessions, clock: AppClock, user: Maker
+    borrower_id: params.RecordId,
+    body: ReasonIn,
+    sessions: AppSessions,
+    clock: AppClock,
+    user: Maker,
 ) -> dict[str, str]:
     """Score the borrower again now (the sweep runs every minute); audited with the reason."""
     with sessions.unit_of_work() as session:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-
 from app.lending.limits import LimitPolicy
-from app.runtime import runtime
+from app.runtime import Runtime
 from app.scoring.schedule import rescore_due
+from app.tasks import refs
+from app.tasks.registry import task
 from app.tasks.sweeps import SweepIncomplete
 
 
-@shared_task(name="scoring.rescore_due")  # type: ignore[untyped-decorator]
-def rescore_due_task() -> dict[str, int]:
+@task(refs.RESCORE_DUE)
+def rescore_due_task(rt: Runtime) -> dict[str, int]:
     """Borrowers whose scoring failed are retried later; the run still counts as failed, so
     the failures show in the task's heartbeat instead of only in the logs."""
-    rt = runtime()
     result = rescore_due(rt.sessions, rt.ports, rt.clock, LimitPolicy())
     if result.failed:
-        raise SweepIncomplete("scoring.rescore_due", result.failed)
+        raise SweepIncomplete(refs.RESCORE_DUE.name, result.failed)
     return {"scored": result.scored, "skipped": result.skipped}

@@ -200,3 +200,6 @@ class ScorecardActivationHandler:
         version.retired_at = None
         session.flush()
         return {"version_id": version.id, "retired_version_id": active.id if active else None}
+
+
+SCORECARD_ACTIVATION = ScorecardActivationHandler()

@@ -27,12 +27,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import CheckConstraint, Index, Integer, String, UniqueConstraint, delete, select
 from sqlalchemy import update as sql_update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.db.base import Base
 from app.db.session import Sessions
+from app.db.upsert import insert_for
 from ledger.sqltypes import BigIntPK, UTCDateTime
 
 PRUNE_BATCH = 500
@@ -126,8 +125,9 @@ def hit(session: Session, rule: RateRule, subject: str, now: datetime) -> Hit:
     """Count one attempt for ``subject`` under ``rule`` (one statement; flushes, never commits)."""
     key = key_for(rule, subject)
     start, end = rule.window_of(now)
-    make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = make(RateLimitCounter).values(key=key, window_start=start, expires_at=end, hits=1)
+    statement = insert_for(session, RateLimitCounter).values(
+        key=key, window_start=start, expires_at=end, hits=1
+    )
     count = session.execute(
         statement.on_conflict_do_update(
             index_elements=[RateLimitCounter.key, RateLimitCounter.window_start],

@@ -23,6 +23,10 @@ from app.security.fields import FieldCrypto, InvalidFieldKeysFile
 from app.staff.auth import require_roles
 from app.staff.models import Role, StaffUser
 
+ADMIN_PREFIX = "/admin/v1"
+"""On each area's router, not only the gathering one: the route's own path is what logs and
+metrics label requests with."""
+
 Reader = Annotated[
     StaffUser,
     Depends(require_roles(Role.ADMIN, Role.CREDIT_OFFICER, Role.AUDITOR, Role.SUPPORT)),

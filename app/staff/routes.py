@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
-from app.admin.schemas import StaffOut
+from app.api import params
 from app.api.deps import ReadSession
-from app.approvals.requests import PREFIX, AfterId
 from app.staff.auth import require_roles
+from app.staff.deps import ADMIN_PREFIX
 from app.staff.models import Role, StaffUser
+from app.staff.schemas import StaffOut
 
-router = APIRouter(prefix=PREFIX, tags=["admin: staff"])
+router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin: staff"])
 MAX_PAGE = 200
 Overseer = Annotated[StaffUser, Depends(require_roles(Role.ADMIN, Role.AUDITOR))]
 
@@ -22,7 +23,7 @@ Overseer = Annotated[StaffUser, Depends(require_roles(Role.ADMIN, Role.AUDITOR))
 def list_staff(
     session: ReadSession,
     _: Overseer,
-    after_id: AfterId = 0,
+    after_id: params.AfterId = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> list[StaffUser]:
     """Staff users by id (page with ``after_id``); disabled users included."""

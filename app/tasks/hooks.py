@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from celery import Celery, bootsteps
@@ -25,7 +25,8 @@ from celery.signals import beat_init, task_postrun, task_prerun
 from celery.worker import state as worker_state
 from sqlalchemy.orm import Session
 
-from app.runtime import runtime
+from app.clock import Clock
+from app.db.session import Sessions
 from app.tasks import heartbeats
 from app.tasks.schedule import PeriodicTask
 
@@ -33,15 +34,35 @@ EXIT_BEAT_DIED = 3
 BEAT_WATCH_INTERVAL_S = 1.0
 log = structlog.get_logger("mkopo.operations")
 
+
+class HeartbeatRuntime(Protocol):
+    @property
+    def sessions(self) -> Sessions: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+
+def _no_runtime() -> HeartbeatRuntime:
+    raise RuntimeError("app.tasks.hooks.install was not called")
+
+
+_runtime: Callable[[], HeartbeatRuntime] = _no_runtime
 _scheduled: frozenset[str] = frozenset()
 _runs: dict[str, float] = {}
 """Task id -> monotonic start, in the process that runs it."""
 
 
-def install(celery: Celery, schedule: tuple[PeriodicTask, ...]) -> None:
-    """Wire the heartbeats and the beat watch into ``celery`` (the worker's app)."""
-    global _scheduled  # noqa: PLW0603  (one schedule per process: the worker's)
+def install(
+    celery: Celery,
+    schedule: tuple[PeriodicTask, ...],
+    runtime: Callable[[], HeartbeatRuntime],
+) -> None:
+    """Wire the heartbeats and the beat watch into ``celery`` (the worker's app); ``runtime``
+    gives the process's sessions and clock, built on first use after any fork."""
+    global _scheduled, _runtime  # noqa: PLW0603  (one schedule per process: the worker's)
     _scheduled = frozenset(t.task for t in schedule)
+    _runtime = runtime
     beat_init.connect(_beat_started, weak=False, dispatch_uid="mkopo.beat_started")
     task_prerun.connect(_run_started, weak=False, dispatch_uid="mkopo.run_started")
     task_postrun.connect(_run_finished, weak=False, dispatch_uid="mkopo.run_finished")
@@ -74,7 +95,7 @@ def _run_finished(task_id: str, task: Any, retval: Any = None, state: str = "", 
 
 def _write(what: str, change: Callable[[Session, datetime], None]) -> None:
     try:
-        rt = runtime()  # built on first use, in the process that writes (after any fork)
+        rt = _runtime()  # built on first use, in the process that writes (after any fork)
         with rt.sessions.unit_of_work() as session:
             change(session, rt.clock())
     except Exception:  # the heartbeat is an observation: it never fails the task

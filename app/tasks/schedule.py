@@ -19,6 +19,7 @@ from datetime import UTC, datetime, time, timedelta
 from celery.schedules import crontab
 
 from app.settings import Settings
+from app.tasks import refs
 
 MISSED_RUNS = 3
 DAILY_LATENESS = timedelta(hours=1)
@@ -63,23 +64,27 @@ class PeriodicTask:
 def periodic_tasks(settings: Settings) -> tuple[PeriodicTask, ...]:
     """Beat's schedule, in the order an operator reads it (fastest first)."""
     tasks = (
-        PeriodicTask("process-callbacks", "mpesa.process_callbacks", settings.callbacks_interval_s),
-        PeriodicTask("seal-ledger", "books.seal_ledger", settings.ledger_seal_interval_s),
-        PeriodicTask("sweep-stk", "mpesa.sweep_stk", settings.stk_sweep_interval_s),
-        PeriodicTask("sweep-payouts", "payments.sweep_payouts", settings.payout_sweep_interval_s),
-        PeriodicTask("sweep-reversals", "mpesa.sweep_reversals", settings.payout_sweep_interval_s),
-        PeriodicTask("send-sms", "notifications.send_sms", 30.0),
-        PeriodicTask("expire-holds", "books.expire_holds", 60.0),
-        PeriodicTask("sweep-ussd-registrations", "ussd.sweep_registrations", 60.0),
-        PeriodicTask("rescore-borrowers", "scoring.rescore_due", 60.0),
-        PeriodicTask("resume-reconciliations", "reconciliation.resume_runs", 300.0),
-        PeriodicTask("resolve-pending-payments", "reconciliation.resolve_pending", 900.0),
-        PeriodicTask("purge-ussd-sessions", "ussd.purge_sessions", 3600.0),
-        PeriodicTask("float-check", "reconciliation.float_check", 3600.0),
+        PeriodicTask(
+            "process-callbacks", refs.PROCESS_CALLBACKS.name, settings.callbacks_interval_s
+        ),
+        PeriodicTask("seal-ledger", refs.SEAL_LEDGER.name, settings.ledger_seal_interval_s),
+        PeriodicTask("sweep-stk", refs.SWEEP_STK.name, settings.stk_sweep_interval_s),
+        PeriodicTask("sweep-payouts", refs.SWEEP_PAYOUTS.name, settings.payout_sweep_interval_s),
+        PeriodicTask(
+            "sweep-reversals", refs.SWEEP_REVERSALS.name, settings.payout_sweep_interval_s
+        ),
+        PeriodicTask("send-sms", refs.SEND_SMS.name, 30.0),
+        PeriodicTask("expire-holds", refs.EXPIRE_HOLDS.name, 60.0),
+        PeriodicTask("sweep-ussd-registrations", refs.SWEEP_REGISTRATIONS.name, 60.0),
+        PeriodicTask("rescore-borrowers", refs.RESCORE_DUE.name, 60.0),
+        PeriodicTask("resume-reconciliations", refs.RESUME_RUNS.name, 300.0),
+        PeriodicTask("resolve-pending-payments", refs.RESOLVE_PENDING.name, 900.0),
+        PeriodicTask("purge-ussd-sessions", refs.PURGE_USSD_SESSIONS.name, 3600.0),
+        PeriodicTask("float-check", refs.FLOAT_CHECK.name, 3600.0),
         # 00:05 Nairobi time (21:05 UTC): charge the day that has just begun.
-        PeriodicTask("accrue-loans", "lending.accrue", daily_at_utc=time(21, 5)),
+        PeriodicTask("accrue-loans", refs.ACCRUE.name, daily_at_utc=time(21, 5)),
         # 01:30 Nairobi (22:30 UTC): yesterday's statement, after the accrual.
-        PeriodicTask("reconcile-nightly", "reconciliation.nightly", daily_at_utc=time(22, 30)),
+        PeriodicTask("reconcile-nightly", refs.RECONCILE_NIGHTLY.name, daily_at_utc=time(22, 30)),
     )
     assert len({t.task for t in tasks}) == len(tasks), "a task is scheduled twice"
     return tasks

@@ -12,10 +12,11 @@ from sqlalchemy import update
 
 from app.borrowers import errors as borrower_errors
 from app.borrowers.models import Borrower
-from app.borrowers.service import opt_out, prepare_pin
+from app.borrowers.service import prepare_pin
 from app.errors import DomainError
 from app.lending.loans import open_loan
 from app.lending.models import LoanStatus
+from app.onboarding.service import opt_out
 from app.scoring.queries import NoDecisionYet, latest_decision
 from app.security.pins import verify_pin
 from app.ussd import screens

@@ -12,14 +12,12 @@ never, because every action commits together with the session row it advances.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.borrowers.models import Borrower
-from app.tasks.queue import TaskQueue
 from app.ussd import account, money_moves, onboarding, screens, store  # noqa: F401 (states)
 from app.ussd.gateway import Hop, Reply
 from app.ussd.models import UssdSession
@@ -31,25 +29,16 @@ BACK_KEY = "0"
 MAIN_MENU_KEY = "00"
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    reply: str
-    tasks: tuple[tuple[str, int], ...] = ()
+def answer_hop(env: UssdEnv, hop: Hop) -> str:
+    """The reply to one hop (``CON ...``/``END ...``)."""
+    return _answer(env, hop)
 
 
-def answer_hop(env: UssdEnv, tasks: TaskQueue, hop: Hop) -> str:
-    """The reply to one hop (``CON ...``/``END ...``); its tasks are sent after commit."""
-    answer = _answer(env, hop)
-    for name, argument in answer.tasks:
-        tasks.send(name, argument)
-    return answer.reply
+def _ending(text: str) -> str:
+    return Reply(text, end=True).render()
 
 
-def _ending(text: str) -> Answer:
-    return Answer(Reply(text, end=True).render())
-
-
-def _answer(env: UssdEnv, hop: Hop) -> Answer:
+def _answer(env: UssdEnv, hop: Hop) -> str:
     try:
         msisdn = normalise_msisdn(hop.phone_number)
     except InvalidMsisdn:
@@ -67,7 +56,7 @@ def _answer(env: UssdEnv, hop: Hop) -> Answer:
             return _ending(screens.NOT_YOUR_SESSION)
         reading = store.read_hop(row, hop.text, digest, digest_of)
         if reading.kind in (HopKind.RESENT, HopKind.STALE):
-            return Answer(row.last_reply)
+            return row.last_reply
         if row.ended:
             return _ending(screens.SESSION_OVER)
         ctx = _context(env, session, row, msisdn, phone_index, now)
@@ -81,7 +70,7 @@ def _answer(env: UssdEnv, hop: Hop) -> Answer:
         locked = store.lock(session, hop.session_id)
         assert locked is not None  # sessions are purged only long after they end
         if locked.hops != version:  # the same hop, re-sent, was answered meanwhile
-            return Answer(locked.last_reply)
+            return locked.last_reply
         ctx = _context(env, session, locked, msisdn, phone_index, now)
         return _save(locked, hop, digest, ctx, outcome.then(ctx, result))
 
@@ -123,7 +112,7 @@ def step(ctx: Ctx, state: str, entry: str) -> Outcome:
     return current.answer(ctx, entry)
 
 
-def _save(row: UssdSession, hop: Hop, digest: str, ctx: Ctx, screen: Screen) -> Answer:
+def _save(row: UssdSession, hop: Hop, digest: str, ctx: Ctx, screen: Screen) -> str:
     reply = Reply(screen.text, screen.end).render()
     store.save(row, hop.text, digest, reply, screen.state, ctx.data, screen.end, ctx.now)
-    return Answer(reply, screen.tasks)
+    return reply

@@ -161,7 +161,7 @@ def _borrow(ctx: Ctx, refusal: DomainError | None) -> Screen:
         account,
         offer.credit_applied_minor,
     )
-    return end(done, tasks=(("payments.submit_payout", payout.id),))
+    return end(done)
 
 
 # -- repay -----------------------------------------------------------------------------------
@@ -205,12 +205,10 @@ def _answer_repay_confirm(ctx: Ctx, entry: str) -> Outcome:
     amount = int(ctx.data["amount_minor"])
     try:
         with ctx.session.begin_nested():
-            request = request_stk_repayment(
-                ctx.session, member.id, amount, ctx.action_key("repay"), ctx.now
-            )
+            request_stk_repayment(ctx.session, member.id, amount, ctx.action_key("repay"), ctx.now)
     except DomainError as refusal:
         return notice(ctx, screens.refused(refusal.detail))
-    return end(screens.stk_coming(amount), tasks=(("mpesa.send_stk", request.id),))
+    return end(screens.stk_coming(amount))
 
 
 # -- savings ---------------------------------------------------------------------------------
@@ -279,7 +277,7 @@ def _withdraw(ctx: Ctx, refusal: DomainError | None) -> Screen:
         return refused
     try:
         with ctx.session.begin_nested():
-            payout = request_savings_withdrawal(
+            request_savings_withdrawal(
                 ctx.session,
                 Ledger(ctx.session, ctx.env.clock),
                 member.id,
@@ -289,7 +287,7 @@ def _withdraw(ctx: Ctx, refusal: DomainError | None) -> Screen:
             )
     except DomainError as refusal_now:
         return notice(ctx, screens.refused(refusal_now.detail))
-    return end(screens.withdrawn(amount), tasks=(("payments.submit_payout", payout.id),))
+    return end(screens.withdrawn(amount))
 
 
 add_state("borrow_amount", _show_borrow_amount, _answer_borrow_amount, back="main")

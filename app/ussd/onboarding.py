@@ -8,9 +8,10 @@ pending registration that a worker completes (``app.ussd.registration``).
 
 from __future__ import annotations
 
-from app.borrowers.service import TERMS_VERSION, prepare_pin
+from app.borrowers.service import prepare_pin
 from app.errors import DomainError
 from app.lending.origination import product_terms
+from app.onboarding.service import TERMS_VERSION
 from app.security.pins import GuessablePin, WeakPin, validate_new_pin, verify_pin
 from app.ussd import screens
 from app.ussd.registration import pending_registration, start_registration
@@ -162,10 +163,7 @@ def _answer_pin_again(ctx: Ctx, entry: str) -> Outcome:
         )
         if registration_id is None:  # another session registered this phone meanwhile
             return end(screens.REGISTRATION_WAITING)
-        return end(
-            screens.REGISTRATION_RECEIVED,
-            tasks=(("ussd.complete_registration", registration_id),),
-        )
+        return end(screens.REGISTRATION_RECEIVED)
 
     return Slow(lambda: verify_pin(entry, pin_hash), confirmed)
 

@@ -22,13 +22,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.borrowers.service import Applicant, check_applicant, opt_in
 from app.clock import Clock, business_date
 from app.db.session import Sessions
 from app.errors import DomainError
 from app.lending.limits import LimitPolicy
+from app.onboarding.service import Applicant, check_applicant, opt_in
 from app.ports import Ports
 from app.security.fields import FieldCipher
+from app.tasks import refs
+from app.tasks.queue import after_commit
 from app.tasks.sweeps import RowFailures
 from app.ussd import screens
 from app.ussd.models import RegistrationStatus, UssdRegistration
@@ -89,6 +91,7 @@ def start_registration(
             session.flush()
     except IntegrityError:  # the one-pending-per-phone index: another session was first
         return None
+    after_commit(session, refs.COMPLETE_REGISTRATION, registration.id)
     return registration.id
 
 
@@ -220,7 +223,7 @@ def sweep_registrations(
             )
             .limit(limit)
         ).all()
-    failures = RowFailures("ussd.sweep_registrations")
+    failures = RowFailures(refs.SWEEP_REGISTRATIONS.name)
     for registration_id in due:
         with failures.row(registration_id):
             complete_registration(sessions, ports, clock, policy, registration_id)

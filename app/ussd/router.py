@@ -15,17 +15,14 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import app_field_crypto
+from app.api.deps import app_runtime
 from app.api.problems import ProblemError
 from app.clock import Clock
 from app.db.session import Sessions
+from app.db.upsert import insert_for
 from app.security.fields import BlindIndex, InvalidFieldKeysFile
-from app.settings import Settings
-from app.tasks.queue import TaskQueue
 from app.ussd import screens
 from app.ussd.flow import answer_hop
 from app.ussd.gateway import MalformedRequest, Reply, SessionEnd, parse_hop, parse_session_end
@@ -57,24 +54,21 @@ _FORM_BODY: dict[str, Any] = {
 
 
 def ussd_env(request: Request) -> UssdEnv | None:
-    """Built on first use, once per process; None (and an error logged) while the field keys
-    are missing, so a misconfigured service answers the handset instead of failing."""
-    state = request.app.state
-    env: UssdEnv | None = getattr(state, "ussd_env", None)
-    if env is not None:
-        return env
-    settings: Settings = state.settings
+    """What a hop's steps need, from the API runtime; None (and an error logged) while the
+    field keys are missing, so a misconfigured service answers the handset instead of failing."""
+    runtime = app_runtime(request.app)
     try:
-        crypto = app_field_crypto(request.app)
+        crypto = runtime.field_crypto()
     except (OSError, InvalidFieldKeysFile):
         log.error("ussd_field_keys_unavailable")
         return None
-    sessions: Sessions = state.sessions
-    env = UssdEnv(
-        sessions, state.clock, crypto.cipher, crypto.blind_index, settings.mpesa_shortcode
+    return UssdEnv(
+        runtime.sessions,
+        runtime.clock,
+        crypto.cipher,
+        crypto.blind_index,
+        runtime.settings.mpesa_shortcode,
     )
-    state.ussd_env = env
-    return env
 
 
 def _problem(exc: MalformedRequest) -> ProblemError:
@@ -95,11 +89,10 @@ async def ussd_hop(request: Request) -> PlainTextResponse:
     env = ussd_env(request)
     if env is None:
         return PlainTextResponse(Reply(screens.UNAVAILABLE, end=True).render())
-    tasks: TaskQueue = request.app.state.tasks
 
     def answer() -> str:
         try:
-            return answer_hop(env, tasks, hop)
+            return answer_hop(env, hop)
         except Exception:
             log.error("ussd_hop_failed", session_id=hop.session_id, exc_info=True)
             return Reply(screens.UNAVAILABLE, end=True).render()
@@ -119,8 +112,8 @@ async def ussd_session_end(request: Request) -> PlainTextResponse:
         raise _problem(exc) from None
     env = ussd_env(request)
     index = env.blind_index if env is not None else None
-    state = request.app.state
-    await run_in_threadpool(store_session_end, state.sessions, state.clock, index, event)
+    runtime = app_runtime(request.app)
+    await run_in_threadpool(store_session_end, runtime.sessions, runtime.clock, index, event)
     return PlainTextResponse("OK")
 
 
@@ -136,9 +129,8 @@ def store_session_end(
         except InvalidMsisdn:
             phone_index = None
     with sessions.unit_of_work() as session:
-        make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         session.execute(
-            make(UssdSessionEvent)
+            insert_for(session, UssdSessionEvent)
             .values(
                 session_id=event.session_id,
                 phone_index=phone_index,

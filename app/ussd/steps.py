@@ -79,8 +79,6 @@ class Screen:
     state: str = ""
     """The state that will read the next input (unused when ``end``)."""
     end: bool = False
-    tasks: tuple[tuple[str, int], ...] = ()
-    """Worker tasks to hand over once the hop has committed."""
 
 
 @dataclass(frozen=True)
@@ -123,8 +121,8 @@ def ask(state: str, text: str, hint: str = "") -> Screen:
     return Screen(screens.with_hint(hint, text), state)
 
 
-def end(text: str, tasks: tuple[tuple[str, int], ...] = ()) -> Screen:
-    return Screen(text, end=True, tasks=tasks)
+def end(text: str) -> Screen:
+    return Screen(text, end=True)
 
 
 def notice(ctx: Ctx, text: str) -> Screen:

@@ -16,10 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app.db.upsert import insert_for
 from app.security.fields import BlindIndex
 from app.ussd.gateway import INPUT_SEPARATOR, Hop
 from app.ussd.models import UssdSession
@@ -56,9 +55,8 @@ def claim(session: Session, hop: Hop, phone_index: str, now: datetime) -> UssdSe
         row = session.get(UssdSession, hop.session_id, with_for_update=True)
         if row is not None:
             return row
-    make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
-        make(UssdSession)
+        insert_for(session, UssdSession)
         .values(
             session_id=hop.session_id,
             phone_index=phone_index,

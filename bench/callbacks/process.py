@@ -34,7 +34,7 @@ PROCESS_TIMEOUT_S = 3600.0
 
 
 def blind_index_from(keys_path: Path) -> BlindIndex:
-    """As ``app.wiring.build_ports`` builds it for the worker."""
+    """As ``app.bootstrap.build_ports`` builds it for the worker."""
     return BlindIndex(load_field_keys(keys_path).blind_index_key)
 
 

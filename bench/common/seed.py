@@ -23,10 +23,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.accounting.chart import Acct, FundAccounts, open_chart
-from app.borrowers.service import TERMS_VERSION
 from app.db.session import Sessions
 from app.lending.models import Loan
 from app.loan_math.interest import UNITS_PER_MINOR
+from app.onboarding.service import TERMS_VERSION
 from app.products.models import Product
 from app.products.terms import ProductTerms
 from app.reports.subledger_check import check_subledger

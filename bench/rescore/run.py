@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from app.audit.log import Actor
+from app.bootstrap import build_ports
 from app.borrowers.models import Borrower
 from app.clock import business_date
 from app.db.session import Sessions
@@ -24,9 +25,8 @@ from app.scoring.simulated import simulated_phones, simulated_population
 from app.scoring.training import train_scorecard
 from app.scoring.versions import active_version, load_card, store_version
 from app.scoring.workbench import training_config
-from app.security.fields import generate_field_keys_file
+from app.security.fields import generate_field_keys_file, load_field_crypto
 from app.settings import Settings
-from app.wiring import build_ports
 from bench.common.databases import app_sessions, scratch_database
 from bench.common.report import logger
 
@@ -63,7 +63,7 @@ def activate_card(sessions: Sessions, today: date) -> int:
 
 
 def seed_borrowers(sessions: Sessions, settings: Settings, phones: list[str]) -> None:
-    cipher = build_ports(settings, clock).cipher
+    cipher = build_ports(settings, clock, load_field_crypto(settings.field_keys_path)).cipher
     rows = [
         {
             "national_id_index": f"n{i:063d}",
@@ -99,7 +99,7 @@ def baseline(settings: Settings, sessions: Sessions, phones: list[str]) -> dict[
         version = active_version(session)
         assert version is not None
         card = load_card(version)
-    wallets = build_ports(settings, clock).wallets
+    wallets = build_ports(settings, clock, load_field_crypto(settings.field_keys_path)).wallets
     today = business_date(NOW)
     started = time.perf_counter()
     for phone in phones:
@@ -143,7 +143,7 @@ def measure(settings: Settings, sessions: Sessions, count: int) -> dict[str, Any
     seed_borrowers(sessions, settings, phones)
     log("baseline: the decisions' work in-process")
     base = baseline(settings, sessions, phones)
-    ports = build_ports(settings, clock)
+    ports = build_ports(settings, clock, load_field_crypto(settings.field_keys_path))
     log("the sweep")
     started = time.perf_counter()
     result = rescore_due(sessions, ports, clock, LimitPolicy(), budget_s=UNLIMITED_S)

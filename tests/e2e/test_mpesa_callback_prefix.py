@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
+from app.bootstrap import build_payments
 from app.settings import Settings
-from app.wiring import build_payments
 from integrations.mpesa.client import CALLBACK_KINDS, CALLBACK_PATH_PREFIX, DarajaClient
 from integrations.mpesa.simulator.callback_urls import acceptable
 from integrations.mpesa.simulator.keys import generate_keys

@@ -68,7 +68,7 @@ def test_a_beat_that_stops_ticking_turns_readiness_off_within_the_bound_and_on_a
         "status": "stalled",
         "overdue": ["process-callbacks", "seal-ledger"],
     }
-    for task in ("mpesa.process_callbacks", "books.seal_ledger"):
+    for task in ("mpesa.process_callbacks", "accounting.seal_ledger"):
         runs(sessions, clock, task)
     assert client.get("/readyz").status_code == 200
 
@@ -83,12 +83,12 @@ def test_prometheus_exposes_each_task_s_age_lateness_duration_and_failures(
     client: TestClient, sessions: Sessions, clock: FrozenClock
 ) -> None:
     beat_starts(sessions, clock)
-    runs(sessions, clock, "books.seal_ledger")
-    runs(sessions, clock, "books.seal_ledger", "SigningKeyMissing")
-    runs(sessions, clock, "books.seal_ledger", "SigningKeyMissing")
+    runs(sessions, clock, "accounting.seal_ledger")
+    runs(sessions, clock, "accounting.seal_ledger", "SigningKeyMissing")
+    runs(sessions, clock, "accounting.seal_ledger", "SigningKeyMissing")
     clock.advance(seconds=90)
     body = client.get("/metrics").text
-    seal = "books.seal_ledger"
+    seal = "accounting.seal_ledger"
     assert metric(body, "mkopo_periodic_task_last_run_age_seconds", seal) == 90
     assert metric(body, "mkopo_periodic_task_overdue", seal) == 1
     assert metric(body, "mkopo_periodic_task_overdue", "reconciliation.float_check") == 0

@@ -8,18 +8,12 @@ from sqlalchemy import select, text
 from app.borrowers import errors
 from app.borrowers.models import Borrower, BorrowerStatus
 from app.borrowers.pin_checks import PIN_LOCK_AFTER_FAILURES, pin_hash_of, record_pin_attempt
-from app.borrowers.service import (
-    check_applicant,
-    find_by_national_id,
-    find_by_phone,
-    opt_in,
-    opt_out,
-    prepare_pin,
-)
+from app.borrowers.service import find_by_national_id, find_by_phone, prepare_pin
 from app.clock import business_date
 from app.errors import DomainError
 from app.lending.models import LimitDecision, RepaymentChannel
 from app.lending.repayments import apply_repayment
+from app.onboarding.service import check_applicant, opt_in, opt_out
 from app.security.pins import verify_pin
 from ledger import Ledger
 from tests.support.lending import GOOD_ID, GOOD_PHONE, KES, Fund

@@ -17,10 +17,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
+from app.bootstrap import process_runtime
 from app.cli import app
 from app.db.engine import Database
 from app.db.session import Sessions
-from app.runtime import runtime
 from ledger import Ledger
 from tests.integration.test_scoring_cli_store import forget_runtime, use_database
 from tests.support.books import Chart, open_chart
@@ -162,7 +162,7 @@ def test_mkopo_ledger_verify_exits_1_naming_the_accounts(
         tamper(database, INFLATE_FLOAT, INFLATE_CAPITAL)
         caught = runner.invoke(app, ["ledger", "verify"])
     finally:
-        runtime().sessions.database.dispose()  # the CLI's engine: its pool holds connections
+        process_runtime().sessions.database.dispose()  # the CLI engine: its pool holds them
         forget_runtime()
     assert caught.exit_code == 1, caught.output
     document = json.loads(caught.stdout.strip().splitlines()[0])

@@ -11,10 +11,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from app.borrowers.errors import NotOptedIn
-from app.borrowers.service import opt_out
 from app.errors import DomainError
 from app.lending import errors
 from app.lending.models import Loan
+from app.onboarding.service import opt_out
 from app.payments.models import Payout, PayoutStatus
 from tests.support.lending import KES, Fund
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from app.admin.approval_kinds import HANDLERS, LIMIT_OVERRIDE
+from app.admin.approval_kinds import HANDLERS
 from app.approvals import engine as approvals
 from app.approvals.engine import ApprovalHandler, Decision
 from app.approvals.models import ApprovalRequest, ApprovalStatus
@@ -17,6 +17,7 @@ from app.audit.chain import verify_chain
 from app.audit.log import Actor
 from app.audit.models import AuditRecord
 from app.db.engine import Database
+from app.lending.limit_overrides import LIMIT_OVERRIDE
 from ledger import Ledger
 from tests.support.lending import KES, Fund
 

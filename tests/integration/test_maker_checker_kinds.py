@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.accounting.manual_journals import InvalidJournal
-from app.admin.approval_kinds import MANUAL_JOURNAL, PRODUCT_CHANGE, WRITE_OFF
+from app.accounting.manual_journals import MANUAL_JOURNAL, InvalidJournal
 from app.admin.borrower_views import freeze
 from app.approvals.models import ApprovalRequest, ApprovalStatus
 from app.audit.models import AuditRecord
 from app.lending.limit_decisions import record_limit
 from app.lending.limit_overrides import BorrowerNotEligibleForOverride, LimitChanged
 from app.lending.models import LimitDecision, LoanStatus
+from app.lending.write_off_requests import WRITE_OFF
 from app.lending.writeoffs import NotWriteOffable
-from app.products.changes import InvalidProductTerms, ProductChanged
+from app.products.changes import PRODUCT_CHANGE, InvalidProductTerms, ProductChanged
 from app.products.models import Product
 from ledger import Ledger
 from ledger.errors import InsufficientFunds

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from app.audit.models import AuditRecord
+from app.bootstrap import process_runtime
 from app.cli import app
 from app.db.engine import make_database
 from app.db.session import Sessions
-from app.runtime import runtime
 from app.scoring.versions import data_fingerprint, get_version, load_card
 from app.settings import Settings, get_settings
 from app.staff.models import Role
@@ -32,7 +32,7 @@ def use_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def forget_runtime() -> None:
     get_settings.cache_clear()
-    runtime.cache_clear()
+    process_runtime.cache_clear()
 
 
 @pytest.fixture

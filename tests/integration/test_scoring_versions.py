@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from app.admin.approval_kinds import SCORECARD_ACTIVATION
 from app.approvals import engine as approvals
 from app.approvals.models import ApprovalStatus
 from app.db.engine import Database
@@ -19,6 +18,7 @@ from app.scoring.models import ScorecardVersion, VersionStatus
 from app.scoring.scorecard import FeatureCard, Scorecard
 from app.scoring.simulated import simulated_population
 from app.scoring.versions import (
+    SCORECARD_ACTIVATION,
     ScorecardCorrupt,
     ScorecardNotUsable,
     active_version,

@@ -191,11 +191,9 @@ def test_a_rescoring_run_that_passed_over_a_borrower_counts_as_failed(
     from app.scoring import tasks
     from app.scoring.schedule import SweepResult
 
-    monkeypatch.setattr(
-        tasks, "runtime", lambda: SimpleNamespace(sessions=None, ports=None, clock=None)
-    )
+    runtime: Any = SimpleNamespace(sessions=None, ports=None, clock=None)
     monkeypatch.setattr(tasks, "rescore_due", lambda *_args: SweepResult(5, 1, failed=2))
     with pytest.raises(SweepIncomplete, match="2 row"):
-        tasks.rescore_due_task()
+        tasks.rescore_due_task(runtime)
     monkeypatch.setattr(tasks, "rescore_due", lambda *_args: SweepResult(5, 1))
-    assert tasks.rescore_due_task() == {"scored": 5, "skipped": 1}
+    assert tasks.rescore_due_task(runtime) == {"scored": 5, "skipped": 1}

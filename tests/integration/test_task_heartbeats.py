@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 import app.worker  # noqa: F401  (installs the hooks, as the worker does)
 from app.db.session import Sessions
-from app.runtime import Runtime
 from app.settings import Settings
 from app.tasks import heartbeats, hooks
 from app.tasks.models import TaskHeartbeat
@@ -29,15 +28,21 @@ class FakeTask:
     name: str
 
 
-SEAL = FakeTask("books.seal_ledger")
+SEAL = FakeTask("accounting.seal_ledger")
+
+
+@dataclass(frozen=True)
+class WorkerRuntime:
+    sessions: Sessions
+    clock: FrozenClock
 
 
 @pytest.fixture
 def worker_runtime(
     sessions: Sessions, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
-) -> Runtime:
-    rt = Runtime(Settings(), sessions, clock)
-    monkeypatch.setattr(hooks, "runtime", lambda: rt)
+) -> WorkerRuntime:
+    rt = WorkerRuntime(sessions, clock)
+    monkeypatch.setattr(hooks, "_runtime", lambda: rt)
     return rt
 
 
@@ -63,7 +68,7 @@ def heartbeat(sessions: Sessions, task: str) -> TaskHeartbeat | None:
 
 
 def test_beat_starting_marks_every_scheduled_task_watched(
-    worker_runtime: Runtime, clock: FrozenClock
+    worker_runtime: WorkerRuntime, clock: FrozenClock
 ) -> None:
     beat_init.send(sender=None)
     with worker_runtime.sessions.reader() as session:
@@ -74,7 +79,7 @@ def test_beat_starting_marks_every_scheduled_task_watched(
 
 
 def test_failures_count_in_a_row_and_in_all_and_a_success_ends_the_row(
-    worker_runtime: Runtime, clock: FrozenClock
+    worker_runtime: WorkerRuntime, clock: FrozenClock
 ) -> None:
     sessions = worker_runtime.sessions
     run(SEAL, clock)
@@ -97,7 +102,7 @@ def test_failures_count_in_a_row_and_in_all_and_a_success_ends_the_row(
 
 
 def test_a_task_that_is_not_periodic_leaves_no_heartbeat(
-    worker_runtime: Runtime, clock: FrozenClock
+    worker_runtime: WorkerRuntime, clock: FrozenClock
 ) -> None:
     run(FakeTask("payments.submit_payout"), clock)
     assert heartbeat(worker_runtime.sessions, "payments.submit_payout") is None
@@ -106,10 +111,10 @@ def test_a_task_that_is_not_periodic_leaves_no_heartbeat(
 def test_a_heartbeat_that_cannot_be_written_never_fails_the_task(
     clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_database() -> Runtime:
+    def no_database() -> WorkerRuntime:
         raise OSError("the database is down")
 
-    monkeypatch.setattr(hooks, "runtime", no_database)
+    monkeypatch.setattr(hooks, "_runtime", no_database)
     run(SEAL, clock)  # logged, not raised
 
 

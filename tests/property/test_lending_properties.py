@@ -44,7 +44,7 @@ from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 
 from app.borrowers.models import Borrower
-from app.borrowers.service import check_applicant, opt_in, prepare_pin
+from app.borrowers.service import prepare_pin
 from app.clock import business_date
 from app.errors import DomainError
 from app.lending import errors
@@ -54,6 +54,7 @@ from app.lending.origination import LoanRequest, quote, request_loan
 from app.lending.quotes import Quote
 from app.lending.repayments import apply_repayment
 from app.notifications.models import SmsMessage
+from app.onboarding.service import check_applicant, opt_in
 from app.payments.models import OPEN_PAYOUT_STATUSES, Payout, PayoutPurpose, PayoutStatus
 from app.payments.payouts import RESULT_GRACE, record_payout_result, submit_payout
 from app.payments.payouts import sweep_payouts as run_sweep

@@ -14,6 +14,7 @@ from app.main import create_app
 from app.settings import Settings
 from app.staff.models import Role
 from app.staff.service import create_staff_user
+from app.tasks.refs import TaskRef
 from tests.support.clock import FrozenClock
 
 
@@ -23,8 +24,8 @@ class RecordingTaskQueue:
     def __init__(self) -> None:
         self.sent: list[tuple[str, tuple[int | str, ...]]] = []
 
-    def send(self, task: str, *args: int | str) -> None:
-        self.sent.append((task, args))
+    def send(self, ref: TaskRef, *args: int | str) -> None:
+        self.sent.append((ref.name, args))
 
 
 def app_for(

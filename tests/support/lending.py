@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.accounting.chart import Acct, FundAccounts, open_chart
 from app.borrowers.models import Borrower
-from app.borrowers.service import check_applicant, opt_in, prepare_pin
+from app.borrowers.service import prepare_pin
 from app.clock import business_date
 from app.db.session import Sessions
 from app.lending.accrual import accrue_through
@@ -17,6 +17,7 @@ from app.lending.limits import LimitPolicy
 from app.lending.models import Loan, RepaymentChannel
 from app.lending.origination import LoanRequest, request_loan
 from app.lending.repayments import apply_repayment
+from app.onboarding.service import check_applicant, opt_in
 from app.payments.models import Payout
 from app.payments.payouts import record_payout_result, submit_payout
 from app.ports import Ports

@@ -27,8 +27,9 @@ from sqlalchemy import func, select
 
 from app.accounting.chart import Acct, open_chart
 from app.accounting.keys import write_new_key
+from app.bootstrap import build_ports
 from app.borrowers.models import Borrower
-from app.borrowers.service import check_applicant, opt_in, prepare_pin
+from app.borrowers.service import prepare_pin
 from app.clock import business_date, system_clock
 from app.db.engine import Database, make_database
 from app.db.session import Sessions
@@ -38,12 +39,13 @@ from app.lending.origination import LoanRequest, request_loan
 from app.main import create_app
 from app.mpesa.models import MpesaCallback, StkRequest, UnmatchedReceipt
 from app.mpesa.stk import request_stk_repayment
+from app.onboarding.service import check_applicant, opt_in
 from app.payments.models import Payout
 from app.ports import Ports
 from app.reports.subledger_check import check_subledger
-from app.security.fields import generate_field_keys_file
+from app.security.fields import generate_field_keys_file, load_field_crypto
 from app.settings import Settings
-from app.wiring import build_ports, simulator_state
+from app.simulators import simulator_state
 from app.worker import create_celery
 from integrations.mpesa.client import DarajaClient
 from integrations.mpesa.simulator.app import create_simulator
@@ -173,7 +175,8 @@ class LiveStack:
 
     def ports(self) -> Ports:
         if self._ports is None:
-            self._ports = build_ports(self.settings, system_clock)
+            crypto = load_field_crypto(self.settings.field_keys_path)
+            self._ports = build_ports(self.settings, system_clock, crypto)
         return self._ports
 
     def new_person(self) -> tuple[str, str]:

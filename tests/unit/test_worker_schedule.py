@@ -9,8 +9,8 @@ def test_every_beat_entry_names_a_registered_task() -> None:
     celery_app.loader.import_default_modules()
     scheduled = {entry["task"] for entry in celery_app.conf.beat_schedule.values()}
     assert scheduled == {
-        "books.seal_ledger",
-        "books.expire_holds",
+        "accounting.seal_ledger",
+        "accounting.expire_holds",
         "payments.sweep_payouts",
         "notifications.send_sms",
         "lending.accrue",

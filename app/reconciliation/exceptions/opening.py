@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Insert, and_, case, exists, func, literal, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import and_, case, exists, func, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.db.upsert import insert_for
 from app.lending.account_numbers import loan_id_from
 from app.lending.models import Loan
 from app.mpesa.models import StkRequest
@@ -90,11 +89,6 @@ def _detail() -> ColumnElement[str]:
     )
 
 
-def _insert(session: Session) -> type[Insert]:
-    dialect = session.get_bind().dialect.name
-    return pg_insert if dialect == "postgresql" else sqlite_insert  # type: ignore[return-value]
-
-
 def open_exceptions(session: Session, run_id: int, now: datetime) -> int:
     """Open an exception per new finding of the run, link every finding; returns how many
     were opened."""
@@ -140,9 +134,9 @@ def open_exceptions(session: Session, run_id: int, now: datetime) -> int:
         "updated_at",
     ]
     statement = (
-        _insert(session)(ReconException)
+        insert_for(session, ReconException)
         .from_select(columns, found)
-        .on_conflict_do_nothing(index_elements=["natural_key"])  # type: ignore[attr-defined]
+        .on_conflict_do_nothing(index_elements=["natural_key"])
     )
     opened = changed(session, statement)
     session.execute(

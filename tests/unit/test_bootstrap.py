@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from app.bootstrap import build_payments
 from app.settings import Settings
-from app.wiring import build_payments
 from integrations.mpesa.client import DarajaClient
 from integrations.payments.memory import InMemoryPaymentProvider
 
@@ -59,7 +59,7 @@ def test_daraja_settings_build_the_daraja_client(tmp_path: Path) -> None:
 def test_the_simulator_shares_its_certificate_with_the_daraja_client(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from app.wiring import build_simulator
+    from app.simulators import build_simulator
 
     settings = Settings(mpesa_cert_path=tmp_path / "sim-cert.pem")
     with TestClient(build_simulator(settings)) as sim:
@@ -84,7 +84,7 @@ def test_the_simulator_shares_its_certificate_with_the_daraja_client(tmp_path: P
 def test_mkopo_simulator_checks_c2b_urls_as_safaricom_when_local_ones_are_not_allowed(
     tmp_path: Path,
 ) -> None:
-    from app.wiring import simulator_state
+    from app.simulators import simulator_state
 
     cert = tmp_path / "sim-cert.pem"
     assert simulator_state(Settings(mpesa_cert_path=cert)).allow_local_callbacks

@@ -1,0 +1,160 @@
+"""The one place a process is assembled: settings -> database -> sessions -> task queue ->
+ports -> runtime, and the domains' registrations (payout purposes, event subscribers).
+
+Each process type builds its runtime here once: the API in ``create_app``
+(``build_runtime(..., role=API)``), the worker and the CLI through ``process_runtime()``.
+Adapters are chosen by settings: the payment provider by ``MKOPO_PAYMENT_PROVIDER``
+(production refuses the in-memory one); the identity register, KYC, wallet history and SMS
+have simulators only so far (docs/architecture.md says where a real adapter goes). The API
+process never moves money: its payment port refuses every call, so it needs no M-Pesa
+certificate.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from typing import NoReturn
+
+from app import events
+from app.clock import Clock, business_date, system_clock
+from app.db.engine import make_database
+from app.db.session import Sessions
+from app.lending.disbursements import LoanPayouts
+from app.lending.events import LoanDefaulted, LoanRepaid
+from app.payments import purposes
+from app.ports import Ports
+from app.runtime import Runtime
+from app.savings.withdrawals import SavingsPayouts
+from app.scoring import marks
+from app.security.fields import FieldCrypto
+from app.settings import Settings, get_settings
+from app.tasks.queue import TASK_QUEUE_KEY, CeleryTaskQueue, TaskQueue
+from integrations.identity.simulator import SimulatedIdentityRegister
+from integrations.kyc.simulator import SimulatedProviderKyc
+from integrations.mobile_money import SimulatedMobileMoneyHistory
+from integrations.mpesa.client import DarajaClient, DarajaConfig
+from integrations.mpesa.token_cache import FileTokenStore
+from integrations.payments.memory import InMemoryPaymentProvider
+from integrations.payments.port import (
+    CollectionOrder,
+    CollectionResult,
+    CollectionSubmit,
+    PaymentProvider,
+    PayoutOrder,
+    PayoutResult,
+    ReversalOrder,
+    ReversalOutcome,
+    SubmitResult,
+)
+from integrations.sms.simulator import RecordingSmsSender
+
+
+class Role(StrEnum):
+    API = "api"
+    """Serves requests; never calls the payment provider."""
+    WORKER = "worker"
+    """Runs tasks, and the CLI's commands: may move money."""
+
+
+class MisconfiguredProcess(RuntimeError):
+    """Settings that would make a process lie about money (e.g. production on a fake)."""
+
+
+class NoPaymentsInTheApi:
+    """The payment port of the API process: money moves only in the worker."""
+
+    def _refuse(self) -> NoReturn:
+        raise RuntimeError("the API does not call the payment provider; the worker does")
+
+    def submit_payout(self, order: PayoutOrder) -> SubmitResult:
+        self._refuse()
+
+    def query_payout(self, originator_id: str) -> PayoutResult | None:
+        self._refuse()
+
+    def request_collection(self, order: CollectionOrder) -> CollectionSubmit:
+        self._refuse()
+
+    def query_collection(self, checkout_id: str) -> CollectionResult | None:
+        self._refuse()
+
+    def request_reversal(self, order: ReversalOrder) -> SubmitResult:
+        self._refuse()
+
+    def query_reversal(self, order: ReversalOrder) -> ReversalOutcome | None:
+        self._refuse()
+
+
+def build_payments(settings: Settings, clock: Clock) -> PaymentProvider:
+    """The in-memory provider, or the Daraja client configured from settings."""
+    if settings.payment_provider == "memory":
+        if settings.environment == "production":
+            raise MisconfiguredProcess("production cannot pay out through the in-memory provider")
+        return InMemoryPaymentProvider(clock=clock)
+    config = DarajaConfig(
+        base_url=settings.mpesa_base_url,
+        consumer_key=settings.mpesa_consumer_key.get_secret_value(),
+        consumer_secret=settings.mpesa_consumer_secret.get_secret_value(),
+        shortcode=settings.mpesa_shortcode,
+        passkey=settings.mpesa_passkey.get_secret_value(),
+        initiator_name=settings.mpesa_initiator_name,
+        initiator_password=settings.mpesa_initiator_password.get_secret_value(),
+        cert_bytes=settings.mpesa_cert_path.read_bytes(),
+        callback_base_url=settings.mpesa_callback_base_url,
+        callback_token=settings.mpesa_callback_token.get_secret_value(),
+        callback_path_prefix=settings.mpesa_callback_path_prefix,
+    )
+    return DarajaClient(config, clock=clock, token_store=FileTokenStore(settings.mpesa_token_path))
+
+
+def build_ports(
+    settings: Settings, clock: Clock, crypto: FieldCrypto, role: Role = Role.WORKER
+) -> Ports:
+    today = business_date(clock())
+    payments = NoPaymentsInTheApi() if role is Role.API else build_payments(settings, clock)
+    return Ports(
+        identity=SimulatedIdentityRegister(today=today),
+        kyc=SimulatedProviderKyc(today=today),
+        sms=RecordingSmsSender(clock=clock),
+        payments=payments,
+        cipher=crypto.cipher,
+        blind_index=crypto.blind_index,
+        wallets=SimulatedMobileMoneyHistory(today=today),
+    )
+
+
+def build_runtime(
+    settings: Settings,
+    role: Role,
+    clock: Clock = system_clock,
+    tasks: TaskQueue | None = None,
+) -> Runtime:
+    """A process's runtime; ``tasks`` defaults to the broker of ``settings``."""
+    wire_domains()
+    queue = tasks if tasks is not None else CeleryTaskQueue(settings)
+    sessions = Sessions(make_database(settings), info={TASK_QUEUE_KEY: queue})
+    return Runtime(
+        settings=settings,
+        sessions=sessions,
+        clock=clock,
+        tasks=queue,
+        build_ports=lambda crypto: build_ports(settings, clock, crypto, role),
+    )
+
+
+@lru_cache(maxsize=1)
+def process_runtime() -> Runtime:
+    """The worker's or the CLI's runtime, built on first use in the process that uses it
+    (a Celery child builds its own after fork)."""
+    return build_runtime(get_settings(), Role.WORKER)
+
+
+def wire_domains() -> None:
+    """The domains' registrations into the layers below them (idempotent): what a payout's
+    result does for each purpose, and who hears lending's events."""
+    loans, savings = LoanPayouts(), SavingsPayouts()
+    purposes.register(loans.purposes, loans)
+    purposes.register(savings.purposes, savings)
+    events.subscribe(LoanRepaid, marks.on_loan_repaid)
+    events.subscribe(LoanDefaulted, marks.on_loan_defaulted)

@@ -1,0 +1,1 @@
+"""Joining and leaving the fund: vetting an applicant, opting in and out."""
