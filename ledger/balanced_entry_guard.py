@@ -38,15 +38,15 @@ _KIND = "(SELECT kind FROM ledger_entries WHERE id = NEW.entry_id)"
 _POSTINGS = "FROM ledger_postings WHERE entry_id = NEW.entry_id"
 
 _INSTALL = [
-    f"CREATE TABLE {PROOF_TABLE} ("
+    f"CREATE TABLE IF NOT EXISTS {PROOF_TABLE} ("
     "entry_id INTEGER NOT NULL PRIMARY KEY REFERENCES ledger_entries (id))",
-    f"CREATE TABLE {DUE_TABLE} ("
+    f"CREATE TABLE IF NOT EXISTS {DUE_TABLE} ("
     f"entry_id INTEGER NOT NULL PRIMARY KEY REFERENCES {PROOF_TABLE} (entry_id) "
     "DEFERRABLE INITIALLY DEFERRED)",
     # The rules of ledger_check_entry_balanced() (PostgreSQL), against the postings as they
     # stand when the proof is inserted.
     f"""
-    CREATE TRIGGER {PROOF_TABLE}_check BEFORE INSERT ON {PROOF_TABLE}
+    CREATE TRIGGER IF NOT EXISTS {PROOF_TABLE}_check BEFORE INSERT ON {PROOF_TABLE}
     BEGIN
         SELECT RAISE(ABORT, 'ledger entry is a void or expiry and must have no postings')
         WHERE {_KIND} IN {_NO_POSTINGS_KINDS} AND EXISTS (SELECT 1 {_POSTINGS});
@@ -58,21 +58,24 @@ _INSTALL = [
             HAVING sum(CASE side WHEN 'D' THEN amount_minor ELSE -amount_minor END) <> 0);
     END
     """,
-    # Entries from before this guard: proven now (a migration that meets an unbalanced
-    # entry stops, naming the rule it breaks), and owing what they have proven.
-    f"INSERT INTO {PROOF_TABLE} (entry_id) SELECT id FROM ledger_entries ORDER BY id",
-    f"INSERT INTO {DUE_TABLE} (entry_id) SELECT id FROM ledger_entries ORDER BY id",
+    # Entries from before this guard: proven now, and owing what they have proven. SQLite
+    # runs this DDL outside a transaction, so a migration that meets an unbalanced entry
+    # stops here with the tables made: every statement can run again (IF NOT EXISTS).
+    f"INSERT INTO {PROOF_TABLE} (entry_id) SELECT id FROM ledger_entries "
+    f"WHERE id NOT IN (SELECT entry_id FROM {PROOF_TABLE}) ORDER BY id",
+    f"INSERT INTO {DUE_TABLE} (entry_id) SELECT id FROM ledger_entries "
+    f"WHERE id NOT IN (SELECT entry_id FROM {DUE_TABLE}) ORDER BY id",
     f"""
-    CREATE TRIGGER ledger_entries_owe_balance_proof AFTER INSERT ON ledger_entries
+    CREATE TRIGGER IF NOT EXISTS ledger_entries_owe_balance_proof AFTER INSERT ON ledger_entries
     BEGIN INSERT INTO {DUE_TABLE} (entry_id) VALUES (NEW.id); END
     """,
     f"""
-    CREATE TRIGGER ledger_postings_not_after_proof BEFORE INSERT ON ledger_postings
+    CREATE TRIGGER IF NOT EXISTS ledger_postings_not_after_proof BEFORE INSERT ON ledger_postings
     WHEN EXISTS (SELECT 1 FROM {PROOF_TABLE} WHERE entry_id = NEW.entry_id)
     BEGIN SELECT RAISE(ABORT, 'ledger entry is proven balanced: no posting may join it'); END
     """,
     *(
-        f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
         f"BEGIN SELECT RAISE(ABORT, 'ledger table {table} is append-only ({op} refused)'); END"
         for table in SQLITE_ONLY_TABLES
         for op in ("UPDATE", "DELETE")

@@ -1,9 +1,10 @@
-"""The PostgreSQL side of the write path: one call of ``ledger_write(jsonb)`` per batch.
+"""The PostgreSQL write path: one call of ``ledger_write(jsonb)`` per batch, one round trip.
 
-Python has already validated the batch; here we compute each account's delta, send the
-batch as one JSON document, and turn the answer into entries or typed errors. A ``replay``
-answer means some key already exists (or a hold was resolved meanwhile): nothing was written,
-so we answer the replays from the table and send the rest again.
+``ledger.write_path`` chooses it on PostgreSQL and has already validated the batch; here we
+compute each account's delta, send the batch as one JSON document, and turn the answer into
+entries or typed errors. A ``replay`` answer means some key already exists (or a hold was
+resolved meanwhile): nothing was written, so we answer the replays from the table and send
+the rest again.
 """
 
 from __future__ import annotations
