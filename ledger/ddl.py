@@ -2,8 +2,8 @@
 seal queue.
 
 Migrations call ``install(dialect)`` / ``uninstall(dialect)``. PostgreSQL gets all three
-guards; SQLite gets append-only and the seal queue (it has no deferred triggers, so the
-balance of an entry is checked in Python only there).
+guards; SQLite gets append-only and the seal queue here (it has no deferred triggers: its
+balanced-entry guard is built otherwise, in ``ledger.balanced_entry_guard``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ Invariants held by the database itself, not only by Python:
 - a posting's currency is its account's currency (composite foreign key);
 - a hold is resolved at most once and an entry reversed at most once (unique references);
 - entries, postings and seal records are append-only (triggers, see ``ledger.ddl``);
-- on PostgreSQL every entry balances per currency at commit (deferred constraint trigger).
+- every entry balances per currency at commit (PostgreSQL: deferred constraint trigger,
+  ``ledger.ddl``; SQLite: a deferred foreign key to a checked proof,
+  ``ledger.balanced_entry_guard``).
 """
 
 from __future__ import annotations

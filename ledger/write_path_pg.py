@@ -1,28 +1,27 @@
-"""The PostgreSQL side of the write path: one call of ``ledger_write(jsonb)`` per batch.
+"""The PostgreSQL write path: one call of ``ledger_write(jsonb)`` per batch, one round trip.
 
-Python has already validated the batch; here we compute each account's delta, send the
-batch as one JSON document, and turn the answer into entries or typed errors. A ``replay``
-answer means some key already exists (or a hold was resolved meanwhile): nothing was written,
-so we answer the replays from the table and send the rest again.
+``ledger.write_path`` chooses it on PostgreSQL and has already validated the batch; here we
+compute each account's delta, send the batch as one JSON document, and turn the answer into
+entries or typed errors. A ``replay`` answer means some key already exists (or a hold was
+resolved meanwhile): nothing was written, so we answer the replays from the table and send
+the rest again.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, text
 
 from ledger.canonical import utc_iso
 from ledger.entry_checks import AccountFacts
 from ledger.errors import AccountClosed, InsufficientFunds, LedgerError, UnknownAccount
-from ledger.types import Entry, EntryKind, Phase
+from ledger.types import Entry, Phase
 from ledger.types import Posting as PostingResult
-
-if TYPE_CHECKING:
-    from ledger.write_path import WriteItem
+from ledger.write_batch import Replay, WriteItem, balance_deltas, written_entry
 
 _CALL = text("SELECT ledger_write(CAST(:doc AS jsonb))")
 MAX_ROUNDS = 2  # the first call, and one more with the keys that turned out to be fresh
@@ -32,17 +31,16 @@ def write_items_pg(
     conn: Connection,
     items: Sequence[WriteItem],
     booked_at: datetime,
-    replay: Callable[[str, str], Entry | None],
+    replay: Replay,
     facts: dict[int, AccountFacts],
-    deltas: Callable[[Sequence[WriteItem]], dict[int, list[int]]],
 ) -> list[Entry]:
+    """Write the items (validated, their accounts in ``facts``); replays return the first
+    entries. A refusal raised here has written nothing."""
     results: list[Entry | None] = [None] * len(items)
     pending = list(enumerate(items))
     for _ in range(MAX_ROUNDS):
         batch = [item for _, item in pending]
-        answer = conn.execute(
-            _CALL, {"doc": json.dumps(_document(batch, booked_at, deltas))}
-        ).scalar_one()
+        answer = conn.execute(_CALL, {"doc": json.dumps(_document(batch, booked_at))}).scalar_one()
         if "error" in answer:
             raise _refusal(answer, facts)
         if not answer.get("replay"):
@@ -58,23 +56,14 @@ def write_items_pg(
             else:
                 results[index] = existing
         if len(still) == len(pending):  # no key existed: another unique rule said no
-            first = still[0][1]
-            raise (
-                first.on_conflict()
-                if first.on_conflict
-                else LedgerError(f"entry {first.key!r} could not be written")
-            )
+            raise still[0][1].conflict_error()
         if not still:
             return [r for r in results if r is not None]
         pending = still
     raise LedgerError("the batch kept meeting concurrent writers; retry")
 
 
-def _document(
-    batch: Sequence[WriteItem],
-    booked_at: datetime,
-    deltas: Callable[[Sequence[WriteItem]], dict[int, list[int]]],
-) -> dict[str, Any]:
+def _document(batch: Sequence[WriteItem], booked_at: datetime) -> dict[str, Any]:
     def when(value: datetime | None) -> str | None:
         return utc_iso(value) if value is not None else None
 
@@ -103,7 +92,7 @@ def _document(
         "booked_at": utc_iso(booked_at),
         "items": items,
         "line_count": sum(len(item.new_lines) for item in batch),
-        "deltas": [[account_id, *parts] for account_id, parts in deltas(batch).items()],
+        "deltas": [[account_id, *parts] for account_id, parts in balance_deltas(batch).items()],
     }
 
 
@@ -130,8 +119,7 @@ def _entries(
     built = []
     for item in batch:
         entry_id = ids[item.key]
-        v = item.values
-        postings = tuple(
+        postings = [
             PostingResult(
                 id=pid,
                 account_id=line.account_id,
@@ -143,21 +131,6 @@ def _entries(
             for pid, (line, phase) in zip(
                 posting_ids.get(entry_id, []), item.new_lines, strict=True
             )
-        )
-        built.append(
-            Entry(
-                id=entry_id,
-                idempotency_key=item.key,
-                kind=EntryKind(v["kind"]),
-                description=v["description"],
-                reference=v["reference"],
-                metadata=v["meta"],
-                effective_at=v["effective_at"],
-                booked_at=booked_at,
-                postings=postings,
-                pending_entry_id=v.get("pending_entry_id"),
-                reversed_entry_id=v.get("reversed_entry_id"),
-                expires_at=v.get("expires_at"),
-            )
-        )
+        ]
+        built.append(written_entry(item, entry_id, booked_at, postings))
     return built

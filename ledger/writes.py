@@ -39,7 +39,8 @@ from ledger.queries import load_entry
 from ledger.schema import JournalEntry
 from ledger.types import Entry, EntryKind, EntryRequest, Phase, PostingLine, Side
 from ledger.types import Posting as PostingResult
-from ledger.write_path import WriteItem, needs_savepoint, write_items
+from ledger.write_batch import WriteItem
+from ledger.write_path import needs_savepoint, write_items
 
 HOLD_EXPIRY_BATCH = 500
 MAX_BATCH = 1_000

@@ -11,10 +11,8 @@ import pytest
 from app.db.engine import Database
 from app.db.session import Sessions
 from ledger import EntryRequest, Ledger, PostingLine
-from ledger.errors import InsufficientFunds, InvalidEntry
 from tests.support.books import open_chart
 from tests.support.clock import FrozenClock
-from tests.support.ledger_ops import fund
 
 D, C = PostingLine.debit, PostingLine.credit
 
@@ -39,25 +37,6 @@ def test_a_day_of_repayments_posts_as_one_batch(sessions: Sessions, clock: Froze
         assert [e.id for e in again] == [e.id for e in entries]
         assert all(e.replayed for e in again)
         assert ledger.trial_balance().net_by_currency == {"KES": 0}
-
-
-def test_one_refused_entry_refuses_the_whole_batch(sessions: Sessions, clock: FrozenClock) -> None:
-    with sessions.unit_of_work() as session:
-        ledger = Ledger(session, clock)
-        chart = open_chart(ledger)
-        fund(ledger, chart, 1_000)
-        batch = [
-            EntryRequest("ok", [D(chart.principal.id, 500), C(chart.float.id, 500)]),
-            EntryRequest("too-much", [D(chart.principal.id, 600), C(chart.float.id, 600)]),
-        ]
-        with pytest.raises(InsufficientFunds):
-            ledger.post_many(batch)
-        assert ledger.find_entries(metadata={}) == ledger.find_entries(reference="capital")
-        assert ledger.balance(chart.float.id).posted_minor == 1_000
-        with pytest.raises(InvalidEntry):
-            ledger.post_many([batch[0], batch[0]])
-        with pytest.raises(InvalidEntry):
-            ledger.post_many([])
 
 
 @pytest.mark.postgres

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 from alembic import command
 from sqlalchemy import MetaData, Table, create_engine, inspect, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from app.db.migrations_state import alembic_config, head_revision
 from app.security.fields import generate_field_keys_file, load_field_crypto
 from integrations.redaction import hash_token
+from tests.support.databases import SqliteFactory
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -128,3 +130,55 @@ def test_callback_bodies_stored_before_redaction_lose_numbers_and_names(
             assert secret not in body
         assert f"2547******78~{hash_token(digest)}" in body
     assert json.loads(stored[0][0])["TransID"] == "RK1"
+
+
+_ACCOUNT = (
+    "INSERT INTO ledger_accounts (id, code, name, type, currency, "
+    "debits_must_not_exceed_credits, credits_must_not_exceed_debits, hot, debits_posted, "
+    "credits_posted, debits_pending, credits_pending, created_at) VALUES "
+    "(:id, :code, 'old', 'asset', 'KES', false, false, false, 0, 0, 0, 0, CURRENT_TIMESTAMP)"
+)
+_ENTRY = (
+    "INSERT INTO ledger_entries (id, idempotency_key, content_hash, kind, description, meta, "
+    "effective_at, booked_at) VALUES (1, 'old', 'x', 'posted', '', '{}', CURRENT_TIMESTAMP, "
+    "CURRENT_TIMESTAMP)"
+)
+_POSTING = (
+    "INSERT INTO ledger_postings (entry_id, account_id, currency, side, amount_minor, phase, "
+    "effective_at) VALUES (1, :account, 'KES', :side, :amount, 'posted', CURRENT_TIMESTAMP)"
+)
+
+
+@pytest.mark.parametrize(("credit_minor", "proven"), [(500, True), (499, False)])
+def test_sqlite_entries_from_before_the_balance_proofs_are_proven_on_the_way(
+    sqlite_factory: SqliteFactory, credit_minor: int, proven: bool
+) -> None:
+    """Migration 0016 proves every entry already in the books (and no posting may join one
+    after); an unbalanced one stops it, at 0015, as often as it is run."""
+    name, url = sqlite_factory.create(empty=True)
+    config = alembic_config(url)
+    command.upgrade(config, "0015")
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            for account_id in (1, 2):
+                connection.execute(text(_ACCOUNT), {"id": account_id, "code": f"{account_id}"})
+            connection.execute(text(_ENTRY))
+            for account, side, amount in ((1, "D", 500), (2, "C", credit_minor)):
+                connection.execute(
+                    text(_POSTING), {"account": account, "side": side, "amount": amount}
+                )
+        if not proven:
+            for _attempt in range(2):  # and again: what the first attempt left is no obstacle
+                with pytest.raises(DBAPIError, match="ledger entry is unbalanced"):
+                    command.upgrade(config, "heads")
+            with engine.connect() as connection:
+                version = connection.execute(text("SELECT version_num FROM alembic_version"))
+                assert version.scalar_one() == "0015"
+            return
+        command.upgrade(config, "heads")
+        with pytest.raises(DBAPIError, match="no posting may join it"), engine.begin() as conn:
+            conn.execute(text(_POSTING), {"account": 2, "side": "C", "amount": 1})
+    finally:
+        engine.dispose()
+        sqlite_factory.drop(name)
