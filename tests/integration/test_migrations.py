@@ -15,6 +15,8 @@ from app.db.migrations_state import alembic_config, head_revision
 from app.security.fields import generate_field_keys_file, load_field_crypto
 from integrations.redaction import hash_token
 
+pytestmark = pytest.mark.slow  # each test runs every migration from an empty database: 1-3 s
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def empty_database_url(request: pytest.FixtureRequest) -> object:
