@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint format migrate demo bench bench-ledger bench-accrual bench-callbacks bench-ussd bench-recon bench-rescore eval-scoring clean
+.PHONY: help venv run test test-quick lint format migrate demo bench bench-ledger bench-accrual bench-callbacks bench-ussd bench-recon bench-rescore eval-scoring clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -28,6 +28,15 @@ test: venv ## lint, import contracts, types, then the whole test suite (PostgreS
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The quick suite is the tests that carry none of these markers (tests/conftest.py gives most of
+# them). tests/e2e, contract and property are slow as whole folders, so they are not even
+# collected: that saves about 9 s of imports.
+QUICK_MARKERS := not slow and not postgres and not redis and not rabbitmq
+QUICK_PATHS   := tests/unit tests/integration
+
+test-quick: venv ## the fast tests only (no servers, nothing slow), under a minute; no lint
+	$(BIN)/pytest -q -m "$(QUICK_MARKERS)" $(QUICK_PATHS)
 
 lint: venv ## ruff, import contracts and mypy only
 	$(BIN)/ruff check .

@@ -5,6 +5,12 @@ brokers (Redis, RabbitMQ).
 PostgreSQL: found at ``MKOPO_TEST_POSTGRES_URL`` or 127.0.0.1:5432 (users postgres, root).
 Redis and RabbitMQ: see ``tests/support/brokers.py``. Locally, tests that need a server are
 skipped when it does not answer; with ``CI=true`` an unreachable server fails the run instead.
+
+Markers are mostly given here, not by hand, so a new test lands in the right suite (``make
+test-quick`` runs ``-m "not slow and not postgres and not redis and not rabbitmq"``): ``postgres``
+by fixture; ``slow`` by directory (``SLOW_DIRECTORIES``) and by fixture (``SLOW_FIXTURES``). A
+test left out of both that takes ``SLOW_TEST_S`` or more carries ``@pytest.mark.slow`` itself;
+the run's summary names any unmarked test that went over, so the next one is not missed.
 """
 
 from __future__ import annotations
@@ -26,6 +32,17 @@ from tests.support.databases import PostgresFactory, SqliteFactory, find_postgre
 from tests.support.lending import Fund, open_fund
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+TESTS_ROOT = Path(__file__).parent
+SLOW_DIRECTORIES = ("e2e", "contract", "property")
+"""Whole folders that are slow by nature: e2e starts the app, worker and simulators over real
+HTTP and processes; contract runs three PyPI clients in subprocesses; property runs hundreds of
+Hypothesis examples, most on a database."""
+SLOW_FIXTURES = frozenset({"fund", "pg_fund"})
+"""Fixtures that make any test slow: a whole fund (migrated database, chart, KES 10m of capital,
+simulators, provider) costs 0.3-2 s per test, 128 tests and 78 s on SQLite alone."""
+SLOW_TEST_S = 1.0
+"""A test taking this long or more (setup + call + teardown, on a 2-core machine) is slow."""
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -112,10 +129,44 @@ def clock() -> FrozenClock:
     return FrozenClock()
 
 
+SUITE_MARKERS = ("slow", "postgres", "redis", "rabbitmq")
+"""A test carrying none of these is in the quick suite."""
+_quick_nodeids: set[str] = set()
+_seconds_by_test: dict[str, float] = {}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "pg_database" in getattr(item, "fixturenames", ()):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "pg_database" in fixtures:
             item.add_marker(pytest.mark.postgres)
+        folder = item.path.relative_to(TESTS_ROOT).parts[0]
+        if folder in SLOW_DIRECTORIES or fixtures & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+        if not any(item.get_closest_marker(name) for name in SUITE_MARKERS):
+            _quick_nodeids.add(item.nodeid)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _seconds_by_test[report.nodeid] = _seconds_by_test.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the quick-suite tests that took SLOW_TEST_S or more, so they get marked slow.
+
+    A hint only: timings on a shared machine vary, so it never fails the run."""
+    over = sorted(
+        (
+            (seconds, nodeid)
+            for nodeid, seconds in _seconds_by_test.items()
+            if nodeid in _quick_nodeids and seconds >= SLOW_TEST_S
+        ),
+        reverse=True,
+    )
+    if over:
+        terminalreporter.section(f"unmarked tests taking {SLOW_TEST_S:g} s or more: mark them slow")
+        for seconds, nodeid in over:
+            terminalreporter.write_line(f"{seconds:6.2f} s  {nodeid}")
 
 
 @pytest.fixture

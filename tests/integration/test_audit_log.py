@@ -50,6 +50,7 @@ def report(sessions: Sessions) -> tuple[bool, int | None, str | None, int]:
     )
 
 
+@pytest.mark.slow  # Hypothesis over a database: 1.8 s
 def test_five_records_link_into_a_chain_that_verifies(
     sessions: Sessions, clock: FrozenClock
 ) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
+import pytest
 from kombu import Connection
 from sqlalchemy import create_engine, inspect, text
 
@@ -30,6 +31,7 @@ def _prepare_together(url: str, barrier: multiprocessing.synchronize.Barrier) ->
     prepare_broker(url, QUEUE)
 
 
+@pytest.mark.slow  # eight spawned processes: 11 s
 def test_eight_processes_preparing_a_fresh_broker_at_once_all_succeed(tmp_path: Path) -> None:
     path = tmp_path / "broker.sqlite3"
     context = multiprocessing.get_context("spawn")

@@ -17,6 +17,8 @@ from app.security.fields import generate_field_keys_file, load_field_crypto
 from integrations.redaction import hash_token
 from tests.support.databases import SqliteFactory
 
+pytestmark = pytest.mark.slow  # each test runs every migration from an empty database: 1-3 s
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def empty_database_url(request: pytest.FixtureRequest) -> object:

@@ -33,6 +33,8 @@ from tests.integration.test_mpesa_processing import c2b, deliver
 from tests.support.clock import FrozenClock
 from tests.support.lending import KES, Fund, open_fund
 
+pytestmark = pytest.mark.slow  # a scripted day on a whole fund: 1-4 s per test
+
 DAY_START = datetime(2026, 3, 1, 21, 0, tzinfo=UTC)  # 2 March 2026, 00:00 in Nairobi
 DAY_END = datetime(2026, 3, 2, 20, 59, 59, tzinfo=UTC)
 CHARGE_MINOR = 15 * KES

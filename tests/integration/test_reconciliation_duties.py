@@ -27,6 +27,8 @@ from tests.integration.test_reconciliation_resolutions import (
     propose,
 )
 
+pytestmark = pytest.mark.slow  # a scripted day on a whole fund: 1-4 s per test
+
 READERS = [Actor("auditor1", "auditor"), Actor("support1", "support")]
 
 

@@ -189,6 +189,7 @@ def test_a_stuck_payout_is_asked_again_then_settled_from_the_statement_under_fou
     fund.assert_books_agree()
 
 
+@pytest.mark.slow  # a night of imports and a run: 1.4 s
 def test_the_nightly_job_imports_dropped_files_and_reconciles_yesterday(
     sessions: object, tmp_path: Path
 ) -> None:

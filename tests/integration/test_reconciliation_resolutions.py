@@ -26,6 +26,8 @@ from tests.integration.test_mpesa_processing import c2b, deliver
 from tests.integration.test_reconciliation_day import Day, reconcile, script_day, scripted_fund
 from tests.support.lending import KES
 
+pytestmark = pytest.mark.slow  # a scripted day on a whole fund: 1-4 s per test
+
 MAKER = Actor("officer1", "credit_officer")
 CHECKER = Actor("admin1", "admin")
 

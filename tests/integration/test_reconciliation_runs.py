@@ -25,6 +25,8 @@ from tests.integration.test_reconciliation_day import (
     scripted_fund,
 )
 
+pytestmark = pytest.mark.slow  # a scripted day on a whole fund: 1-4 s per test
+
 THE_DAY = date(2026, 3, 2)
 TABLES = (
     "ledger_entries",

@@ -23,6 +23,8 @@ from app.staff.models import Role
 from app.staff.service import create_staff_user
 from tests.support.databases import SqliteFactory
 
+pytestmark = pytest.mark.slow  # the CLI simulates and trains scorecards: 1-9 s per test
+
 
 def use_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Point the CLI's runtime at ``url`` (settings and runtime are built once per process)."""

@@ -95,6 +95,7 @@ def test_the_register_normalises_the_id_it_is_asked_about(register: IdentityRegi
     assert record.national_id == "12345670"
 
 
+@pytest.mark.slow  # Hypothesis: 2 s
 @given(
     st.from_regex(r"[1-8][0-9]{4,7}[0-6]", fullmatch=True),
     st.dates(min_value=date(2021, 1, 1), max_value=date(2035, 12, 31)),

@@ -9,6 +9,7 @@ import hmac
 import json
 import re
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -51,6 +52,7 @@ documents = st.recursive(
 )
 
 
+@pytest.mark.slow  # 300 Hypothesis examples: 1.5 s
 @settings(max_examples=300, deadline=None)
 @given(documents)
 @example("254140539455")  # its keyed hash in hex held "0705668121", a number to any scanner

@@ -111,6 +111,7 @@ def test_an_answer_held_back_blocks_no_other_request_and_the_payment_is_made(
     assert sim.state.faults.response_delay_s == 0
 
 
+@pytest.mark.slow  # waits out a held-back answer: 1 s
 def test_a_client_that_gives_up_on_a_held_back_payout_finds_it_completed(sim: Harness) -> None:
     sim.http.post(FAULTS, json={"response_delay_s": 1.0, "paths": ["b2c"]})
     gives_up = GivesUp(sim.forward, patience_s=0.2)

@@ -20,6 +20,7 @@ def test_figures_of_a_perfect_and_a_half_right_ranking() -> None:
     assert (half.auc, half.gini, half.ks) == (0.5, 0.0, 0.5)
 
 
+@pytest.mark.slow  # 10-fold cross-validation: 1.8 s
 def test_cross_validation_on_synthetic_loans_ranks_both_models_and_is_seeded() -> None:
     rows, bad = synthetic_rows(500, seed=11)
     table = make_table(rows, bad, ["monthly_inflow", "late_repayments", "region"])

@@ -61,6 +61,7 @@ def test_a_population_past_the_limit_is_refused() -> None:
         simulated_phones(100_001, SEED)
 
 
+@pytest.mark.slow  # simulates a population twice: 9 s
 def test_the_same_seed_gives_the_same_table_and_a_smaller_one_is_its_prefix(
     population: LabelledTable,
 ) -> None:
@@ -74,6 +75,7 @@ def test_the_same_seed_gives_the_same_table_and_a_smaller_one_is_its_prefix(
     assert population.numeric == frozenset(FEATURE_NAMES) - {"thin_file"}
 
 
+@pytest.mark.slow  # the simulated population (built once per module)
 def test_each_profiles_bad_rate_is_near_its_hidden_probability(
     population: LabelledTable,
 ) -> None:
@@ -95,6 +97,7 @@ def test_each_profiles_bad_rate_is_near_its_hidden_probability(
     assert sum(population.bad) == pytest.approx(sum(chances), abs=three_sd)
 
 
+@pytest.mark.slow  # the simulated population
 def test_a_written_csv_reads_back_as_the_same_table(
     population: LabelledTable, tmp_path: Path
 ) -> None:
@@ -110,6 +113,7 @@ def test_a_written_csv_reads_back_as_the_same_table(
     assert any(v is None for row in cells(loaded) for v in row)  # empty cells are missing
 
 
+@pytest.mark.slow  # the simulated population, trained
 def test_a_scorecard_trained_on_the_csv_equals_one_trained_on_the_table(
     population: LabelledTable, card: Scorecard, tmp_path: Path
 ) -> None:
@@ -119,6 +123,7 @@ def test_a_scorecard_trained_on_the_csv_equals_one_trained_on_the_table(
     assert train_scorecard(loaded, training_config(loaded, SEED)) == card
 
 
+@pytest.mark.slow  # rescores the population: 3.6 s
 def test_borrowers_rescored_four_months_later_keep_a_stable_band_distribution(
     card: Scorecard,
 ) -> None:
@@ -133,6 +138,7 @@ def test_borrowers_rescored_four_months_later_keep_a_stable_band_distribution(
     assert result.to_dict()["borrowers"] == 150
 
 
+@pytest.mark.slow  # rescores the population: 1.4 s
 def test_scoring_twice_on_the_same_day_moves_nobody(card: Scorecard) -> None:
     result = band_stability(card, simulated_phones(60, SEED + 2), TODAY, TODAY)
     assert result.psi == 0.0
