@@ -185,7 +185,7 @@ def accrue_batch(
         moved.append((row, terms.snapshot))
     _apply_updates(conn, updates)
     _post_entries(ledger, accounts, totals, rows[0].id, rows[-1].id)
-    delinquency.after_accrual(session, moved, through, now, totals)
+    totals.loans_defaulted += delinquency.after_accrual(session, moved, through, now)
     return rows[-1].id, totals
 
 

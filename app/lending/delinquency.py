@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -32,9 +32,6 @@ from app.lending.models import Loan, LoanStatus
 from app.money import kes
 from app.notifications.models import SmsMessage
 from app.notifications.outbox import queue_sms
-
-if TYPE_CHECKING:
-    from app.lending.accrual import RunTotals
 
 REMINDER_LEAD_DAYS = 5
 REMINDER_EVERY_DAYS = 5
@@ -58,11 +55,12 @@ def after_accrual(
     moved: Sequence[tuple[Any, Mapping[str, Any]]],
     through: date,
     now: datetime,
-    totals: RunTotals,
     policy: LimitPolicy = DEFAULT_POLICY,
-) -> None:
-    """Reminders and defaults for the loans just accrued: (loan row, its terms snapshot)."""
+) -> int:
+    """Reminders and defaults for the loans just accrued: (loan row, its terms snapshot).
+    Returns how many loans went into default."""
     reminders: list[dict[str, Any]] = []
+    defaulted = 0
     for row, terms in moved:
         target = (through - row.disbursed_on).days
         if target <= row.days_accrued:
@@ -81,10 +79,11 @@ def after_accrual(
             _queue_reminders(session, reminders)
             reminders = []
             _default(session, row, now, policy)
-            totals.loans_defaulted += 1
+            defaulted += 1
         elif due:
             reminders.append(_reminder(row, terms, due[-1], now))
     _queue_reminders(session, reminders)
+    return defaulted
 
 
 def _reminder(row: Any, terms: Mapping[str, Any], day: int, now: datetime) -> dict[str, Any]:

@@ -165,7 +165,7 @@ def test_the_routes_that_move_money_admit_operations_only(
 
 
 def ledger_entries(client: TestClient) -> int:
-    sessions = client.app.state.sessions  # type: ignore[attr-defined]
+    sessions = client.app.state.runtime.sessions  # type: ignore[attr-defined]
     with sessions.reader() as session:
         return int(session.scalar(select(func.count()).select_from(JournalEntry)) or 0)
 

@@ -57,7 +57,7 @@ def test_every_route_with_a_body_refuses_an_oversized_chunked_body(
     wrong: list[str] = []
     walked = 0
     refused: set[tuple[str, str]] = set()
-    settings = client.app.state.settings  # type: ignore[attr-defined]
+    settings = client.app.state.runtime.settings  # type: ignore[attr-defined]
     token = settings.mpesa_callback_token.get_secret_value()
     for method, path, route in routes(client.app):  # type: ignore[arg-type]
         if method not in BODY_METHODS:

@@ -335,7 +335,7 @@ def test_a_task_failing_every_run_is_counted_and_shown_while_the_others_keep_run
         assert (failing["last_outcome"], failing["last_error"]) == ("failed", "SigningKeyMissing")
         callbacks_runs = operations_view(live, headers)["process-callbacks"]["runs_total"]
         metrics = httpx.get(f"{live.api_url}/metrics", timeout=10).text
-        assert 'mkopo_periodic_task_consecutive_failures{task="books.seal_ledger"}' in metrics
+        assert 'mkopo_periodic_task_consecutive_failures{task="accounting.seal_ledger"}' in metrics
         assert live.readiness().status_code == 200  # failing is not stalled
         wait_until(
             lambda: (

@@ -114,7 +114,7 @@ def test_with_the_pool_exhausted_every_route_answers_within_the_timeout(
     busy = 0
     longest_s = 0.0
     with TestClient(app, raise_server_exceptions=False) as client:
-        engine = app.state.sessions.database.write_engine
+        engine = app.state.runtime.sessions.database.write_engine
         held = [engine.connect() for _ in range(2)]
         try:
             for method, path, route in routes(app):

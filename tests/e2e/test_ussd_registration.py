@@ -47,7 +47,7 @@ def collect(client: TestClient, national_id: str, phone: str = "+254712345678") 
     """The USSD part only: the pending registration's id (its task is not run)."""
     reply = Dialler(client, phone=phone).walk("1", national_id, "1", "2580", "2580")
     assert reply.startswith("END Thank you"), reply
-    queue: RecordingTaskQueue = client.app.state.tasks
+    queue: RecordingTaskQueue = client.app.state.runtime.tasks
     name, (registration_id,) = queue.sent.pop()
     assert name == "ussd.complete_registration"
     assert isinstance(registration_id, int)

@@ -25,6 +25,7 @@ from app.mpesa.inbox import store_callback
 from app.mpesa.models import MpesaCallback, UnmatchedReceipt
 from app.security.fields import generate_field_keys_file
 from app.settings import Settings
+from app.tasks import refs
 from app.tasks.models import TaskHeartbeat
 from app.tasks.queue import CeleryTaskQueue
 from ledger import Ledger
@@ -120,7 +121,7 @@ def one_start(start: int, sessions: Sessions, root: Path, env: dict[str, str]) -
         )
         assert worker.alive(), worker.log_tail()
         settings = Settings(database_url=env["MKOPO_DATABASE_URL"], broker_url=broker_url)
-        CeleryTaskQueue(settings).send("ussd.purge_sessions")  # as the API hands work over
+        CeleryTaskQueue(settings).send(refs.PURGE_USSD_SESSIONS)  # as the API hands work over
         wait_until(
             lambda: runs_of(sessions, "ussd.purge_sessions") > handed,
             START_TIMEOUT_S,

@@ -91,3 +91,46 @@ def test_every_payout_purpose_has_its_effects_registered() -> None:
     wire_domains()
     for purpose in PayoutPurpose:
         assert effects_of(purpose) is not None
+
+
+def _imports_of(path: Path, root: Path) -> set[str]:
+    """Every module of ours ``path`` imports, wherever the import stands (also under
+    ``TYPE_CHECKING`` or inside a function: a cycle hidden there is still a cycle)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_no_module_of_ours_is_in_an_import_cycle() -> None:
+    root = APP.parent
+    modules = {
+        ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__"): path
+        for package in ("app", "integrations", "ledger")
+        for path in (root / package).rglob("*.py")
+    }
+    graph = {
+        name: {m for m in _imports_of(path, root) if m in modules and m != name}
+        for name, path in modules.items()
+        if path.name != "__init__.py"
+    }
+    cycles = []
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+
+    def visit(name: str, trail: list[str]) -> None:
+        state[name] = 1
+        for target in sorted(graph.get(name, ())):
+            if state.get(target) == 1:
+                cycles.append(" -> ".join([*trail[trail.index(target) :], target]))
+            elif target not in state:
+                visit(target, [*trail, target])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert cycles == []

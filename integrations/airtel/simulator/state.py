@@ -196,7 +196,7 @@ class AirtelSimState:
             else:
                 self.wallets[tx.msisdn] = self.wallet(tx.msisdn) + tx.amount_minor
                 self.disbursement_minor -= tx.amount_minor
-            self.movements.append(statement.of_transaction(tx, now))
+            self.movements.append(movement_of(tx, now))
 
     def refund(self, tx: Transaction) -> str:
         """Send a successful collection back to its payer, once; the refund's id."""
@@ -207,7 +207,7 @@ class AirtelSimState:
             tx.status, tx.message = TxStatus.REVERSED, "Transaction reversed"
             self.collection_minor -= tx.amount_minor
             self.wallets[tx.msisdn] = self.wallet(tx.msisdn) + tx.amount_minor
-            self.movements.append(statement.of_refund(tx, tx.refund_id, now))
+            self.movements.append(movement_of_refund(tx, tx.refund_id, now))
             return tx.refund_id
 
     def snapshot(self) -> dict[str, Any]:
@@ -234,3 +234,20 @@ class AirtelSimState:
                     for tx in self.transactions.values()
                 ],
             }
+
+
+def movement_of(tx: Transaction, at: datetime) -> statement.Movement:
+    assert tx.airtel_money_id is not None
+    sign = 1 if tx.kind == "collection" else -1
+    return statement.Movement(
+        tx.kind, tx.airtel_money_id, tx.id, at, statement.TYPES[tx.kind], tx.msisdn,
+        sign * tx.amount_minor, tx.reference,
+    )  # fmt: skip
+
+
+def movement_of_refund(tx: Transaction, refund_id: str, at: datetime) -> statement.Movement:
+    assert tx.airtel_money_id is not None
+    return statement.Movement(
+        "collection", refund_id, tx.id, at, "Refund", tx.msisdn, -tx.amount_minor,
+        tx.airtel_money_id,
+    )  # fmt: skip

@@ -21,12 +21,8 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from integrations.mpesa.credentials import NAIROBI
-
-if TYPE_CHECKING:
-    from integrations.airtel.simulator.state import Transaction
 
 HEADERS: tuple[str, ...] = (
     "Transaction ID",
@@ -57,23 +53,6 @@ class Movement:
     amount_minor: int
     """Positive: into the account; negative: out of it."""
     reference: str
-
-
-def of_transaction(tx: Transaction, at: datetime) -> Movement:
-    assert tx.airtel_money_id is not None
-    sign = 1 if tx.kind == "collection" else -1
-    return Movement(
-        tx.kind, tx.airtel_money_id, tx.id, at, TYPES[tx.kind], tx.msisdn,
-        sign * tx.amount_minor, tx.reference,
-    )  # fmt: skip
-
-
-def of_refund(tx: Transaction, refund_id: str, at: datetime) -> Movement:
-    assert tx.airtel_money_id is not None
-    return Movement(
-        "collection", refund_id, tx.id, at, "Refund", tx.msisdn, -tx.amount_minor,
-        tx.airtel_money_id,
-    )  # fmt: skip
 
 
 def money(amount_minor: int) -> str:
