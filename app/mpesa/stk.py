@@ -21,7 +21,7 @@ from app.db.session import Sessions
 from app.lending import errors
 from app.lending.loans import open_loan_id
 from app.lending.models import Loan, RepaymentChannel
-from app.lending.repayments import apply_repayment
+from app.lending.repayments import IncomingRepayment, apply_repayment
 from app.mpesa.models import StkRequest, UnmatchedReceipt
 from app.ports import Ports
 from app.tasks import refs
@@ -137,13 +137,15 @@ def record_stk_result(
     apply_repayment(
         session,
         ledger,
-        request.loan_id,
-        result.amount_minor or request.amount_minor,
-        key,
-        RepaymentChannel.STK,
+        IncomingRepayment(
+            request.loan_id,
+            result.amount_minor or request.amount_minor,
+            key,
+            RepaymentChannel.STK,
+            now,
+            receipt=result.receipt,
+        ),
         now,
-        now,
-        receipt=result.receipt,
     )
     return request
 

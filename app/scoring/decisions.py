@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.borrowers.models import DEFAULT_FREEZE, Borrower
 from app.clock import business_date
-from app.lending.limit_decisions import record_limit
+from app.lending.limit_decisions import LimitChange, record_limit
 from app.lending.limits import LimitFacts, LimitPolicy
 from app.money import kes
 from app.notifications.outbox import queue_sms
@@ -127,7 +127,7 @@ def decide(
                 "monthly_inflow_minor": rule_facts.monthly_inflow_minor,
             }
         reason = "initial" if registering else "rescore"
-        record_limit(session, borrower, limit, reason, facts, now, band)
+        record_limit(session, borrower, LimitChange(limit, reason, facts, band), now)
         borrower.score_band = band
         if not registering and limit != current:  # the welcome SMS tells the first one
             queue_sms(session, borrower.id, f"limit:{decision.id}", _limit_sms(limit), now)

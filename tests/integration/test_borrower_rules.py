@@ -12,7 +12,7 @@ from app.borrowers.service import find_by_national_id, find_by_phone, prepare_pi
 from app.clock import business_date
 from app.errors import DomainError
 from app.lending.models import LimitDecision, RepaymentChannel
-from app.lending.repayments import apply_repayment
+from app.lending.repayments import IncomingRepayment, apply_repayment
 from app.onboarding.service import check_applicant, opt_in, opt_out
 from app.security.pins import verify_pin
 from ledger import Ledger
@@ -82,11 +82,13 @@ def test_opting_out_keeps_savings_and_allows_joining_again_on_a_new_number(fund:
         apply_repayment(
             session,
             Ledger(session, fund.clock),
-            loan_id,
-            500 * KES,
-            "r1",
-            RepaymentChannel.C2B,
-            fund.clock(),
+            IncomingRepayment(
+                loan_id,
+                500 * KES,
+                "r1",
+                RepaymentChannel.C2B,
+                fund.clock(),
+            ),
             fund.clock(),
         )
     with fund.sessions.unit_of_work() as session:

@@ -16,7 +16,7 @@ from app.lending.accrual import accrue_through
 from app.lending.limits import LimitPolicy
 from app.lending.models import Loan, RepaymentChannel
 from app.lending.origination import LoanRequest, request_loan
-from app.lending.repayments import apply_repayment
+from app.lending.repayments import IncomingRepayment, apply_repayment
 from app.onboarding.service import check_applicant, opt_in
 from app.payments.models import Payout
 from app.payments.payouts import record_payout_result, submit_payout
@@ -126,13 +126,15 @@ class Fund:
             apply_repayment(
                 session,
                 Ledger(session, self.clock),
-                loan_id,
-                amount_minor,
-                f"mpesa:{receipt}",
-                RepaymentChannel.C2B,
+                IncomingRepayment(
+                    loan_id,
+                    amount_minor,
+                    f"mpesa:{receipt}",
+                    RepaymentChannel.C2B,
+                    self.clock(),
+                    receipt=receipt,
+                ),
                 self.clock(),
-                self.clock(),
-                receipt=receipt,
             )
 
     def assert_books_agree(self) -> None:
