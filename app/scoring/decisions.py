@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -55,19 +56,26 @@ NO_SCORECARD_REASON = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class ScoringEvidence:
+    """What a decision knows of the borrower from outside the fund's books."""
+
+    wallet: Sequence[MoneyTransaction]
+    """The wallet statement (``HISTORY_DAYS`` back), fetched before the transaction began."""
+    rule_facts: LimitFacts | None = None
+    """The registration's SIM facts, for the no-scorecard rule table."""
+
+
 def decide(
     session: Session,
     policy: LimitPolicy,
     borrower: Borrower,
-    wallet: Sequence[MoneyTransaction],
+    evidence: ScoringEvidence,
     trigger: Trigger,
     now: datetime,
-    rule_facts: LimitFacts | None = None,
 ) -> ScoreDecision:
-    """Score ``borrower`` (locked by the caller), set their limit and band, store why.
-
-    ``rule_facts`` are the registration's SIM facts, for the no-scorecard rule table.
-    """
+    """Score ``borrower`` (locked by the caller), set their limit and band, store why."""
+    wallet, rule_facts = evidence.wallet, evidence.rule_facts
     today = business_date(now)
     history = fund_history(session, borrower, today)
     features = borrower_features(wallet, history, today)

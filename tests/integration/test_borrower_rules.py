@@ -13,7 +13,7 @@ from app.clock import business_date
 from app.errors import DomainError
 from app.lending.models import LimitDecision, RepaymentChannel
 from app.lending.repayments import IncomingRepayment, apply_repayment
-from app.onboarding.service import check_applicant, opt_in, opt_out
+from app.onboarding.service import OptInRequest, check_applicant, opt_in, opt_out
 from app.security.pins import verify_pin
 from ledger import Ledger
 from tests.support.lending import GOOD_ID, GOOD_PHONE, KES, Fund
@@ -45,10 +45,9 @@ def test_weak_pins_and_unaccepted_terms_are_refused(fund: Fund) -> None:
         with pytest.raises(errors.PinTooWeak):
             prepare_pin(pin)
     applicant = check_applicant(fund.ports, GOOD_ID, GOOD_PHONE, business_date(fund.clock()))
+    request = OptInRequest(applicant, prepare_pin("4826"), terms_accepted=False)
     with pytest.raises(errors.TermsNotAccepted), fund.sessions.unit_of_work() as session:
-        opt_in(
-            session, fund.ports, fund.policy, applicant, prepare_pin("4826"), False, fund.clock()
-        )
+        opt_in(session, fund.ports, fund.policy, request, fund.clock())
 
 
 def test_a_new_borrower_gets_a_limit_from_the_rule_table_with_a_recorded_reason(fund: Fund) -> None:

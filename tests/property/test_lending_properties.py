@@ -54,7 +54,7 @@ from app.lending.origination import LoanRequest, quote, request_loan
 from app.lending.quotes import Quote
 from app.lending.repayments import IncomingRepayment, apply_repayment
 from app.notifications.models import SmsMessage
-from app.onboarding.service import check_applicant, opt_in
+from app.onboarding.service import OptInRequest, check_applicant, opt_in
 from app.payments.models import OPEN_PAYOUT_STATUSES, Payout, PayoutPurpose, PayoutStatus
 from app.payments.payouts import RESULT_GRACE, record_payout_result, submit_payout
 from app.payments.payouts import sweep_payouts as run_sweep
@@ -409,9 +409,7 @@ class LendingMachine(RuleBasedStateMachine):
                     session,
                     self.fund.ports,
                     self.fund.policy,
-                    applicant,
-                    _pin_hash(),
-                    True,
+                    OptInRequest(applicant, _pin_hash(), terms_accepted=True),
                     self.now(),
                 )
                 if k > 0:  # the first keeps the limit the policy gave; the others get room
