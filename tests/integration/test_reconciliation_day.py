@@ -26,7 +26,7 @@ from app.mpesa.stk import record_stk_result, request_stk_repayment, send_stk
 from app.payments.models import Payout
 from app.payments.payouts import submit_payout
 from app.reconciliation.exceptions.models import FloatCheck, ReconException
-from app.reconciliation.runs import Started, execute_run, start_statement_run
+from app.reconciliation.runs import RunPace, Started, execute_run, start_statement_run
 from integrations.mpesa.simulator import statement as sim
 from ledger import Ledger
 from tests.integration.test_mpesa_processing import c2b, deliver
@@ -252,7 +252,7 @@ def reconcile(day: Day, chunk_size: int = 50_000) -> Started:
         started = start_statement_run(
             session, io.BytesIO(day.statement_csv()), "ORG_600000_All.csv", "auditor1", fund.clock()
         )
-    execute_run(fund.sessions, fund.clock, started.run.id, fund.ports.cipher, chunk_size)
+    execute_run(fund.sessions, fund.clock, started.run.id, fund.ports.cipher, RunPace(chunk_size))
     return started
 
 
