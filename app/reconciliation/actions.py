@@ -30,7 +30,7 @@ from app.accounting.chart import Acct, fund_accounts
 from app.clock import EAT
 from app.lending.models import Loan, Repayment, RepaymentChannel
 from app.lending.repayments import IncomingRepayment, apply_repayment
-from app.mpesa.inbox import store_callback
+from app.mpesa.inbox import Delivery, store_callback
 from app.mpesa.models import REVERSAL_ACTIVE, CollectionReversal, MpesaCallback, UnmatchedReceipt
 from app.mpesa.processing import process_callback
 from app.payments.models import OPEN_PAYOUT_STATUSES, Payout
@@ -103,7 +103,8 @@ def _store_confirmation(a: Approval, line: StatementLine) -> tuple[int, bool]:
         select(Statement.shortcode).where(Statement.id == line.statement_id)
     )
     raw = json.dumps(c2b_confirmation(line, shortcode)).encode()
-    stored = store_callback(a.session, "c2b/confirmation", raw, INBOX_SOURCE, a.now, a.blind_index)
+    delivery = Delivery("c2b/confirmation", raw, INBOX_SOURCE)
+    stored = store_callback(a.session, delivery, a.now, a.blind_index)
     return stored.id, stored.duplicate
 
 

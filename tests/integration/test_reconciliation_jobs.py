@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.accounting.chart import Acct
 from app.audit.log import Actor
-from app.mpesa.inbox import store_callback
+from app.mpesa.inbox import Delivery, store_callback
 from app.mpesa.models import StkRequest
 from app.mpesa.stk import request_stk_repayment, send_stk
 from app.payments.models import Payout, PayoutStatus
@@ -59,7 +59,10 @@ def test_the_float_check_reads_org_balance_and_the_balance_api_once_each(fund: F
     with fund.sessions.unit_of_work() as session:
         raw = json.dumps(BALANCE_RESULT).encode()
         store_callback(
-            session, "balance/result", raw, "127.0.0.1", fund.clock(), fund.ports.blind_index
+            session,
+            Delivery("balance/result", raw, "127.0.0.1"),
+            fund.clock(),
+            fund.ports.blind_index,
         )
     assert float_check(fund.sessions, fund.clock) == 2
     assert float_check(fund.sessions, fund.clock) == 0
