@@ -63,12 +63,14 @@ class Day:
     ) -> None:
         self.movements.append(
             sim.paid_in(
-                receipt=receipt,
-                msisdn="254" + PEOPLE[who][1][1:],
-                payer_name=who.upper(),
-                amount_minor=amount_minor,
-                initiated_at=self.at(hour),
-                completed_at=self.at(hour, 1),
+                sim.Transfer(
+                    receipt=receipt,
+                    msisdn="254" + PEOPLE[who][1][1:],
+                    party_name=who.upper(),
+                    amount_minor=amount_minor,
+                    initiated_at=self.at(hour),
+                    completed_at=self.at(hour, 1),
+                ),
                 account_reference=reference,
                 reason_type=sim.REASON_STK if stk else sim.REASON_PAYBILL,
             )
@@ -122,12 +124,14 @@ def _disburse(day: Day, who: str, amount_minor: int, hour: int, lose_result: boo
     day.loans[who] = fund.loan_of(borrower_id)
     day.movements.append(
         sim.business_payment(
-            receipt=receipt,
-            msisdn="254" + PEOPLE[who][1][1:],
-            payee_name=who.upper(),
-            amount_minor=payout.amount_minor,
-            initiated_at=day.at(hour),
-            completed_at=day.at(hour, 1),
+            sim.Transfer(
+                receipt=receipt,
+                msisdn="254" + PEOPLE[who][1][1:],
+                party_name=who.upper(),
+                amount_minor=payout.amount_minor,
+                initiated_at=day.at(hour),
+                completed_at=day.at(hour, 1),
+            ),
         )
     )
 

@@ -107,12 +107,14 @@ def test_unknown_stk_prompts_are_settled_from_the_statement_without_moving_money
     # The payment of the first prompt reached the ledger by its C2B confirmation.
     deliver(fund, "c2b/confirmation", c2b(loan.account_number, "100.00", "RSTK000001"))
     line = sim.paid_in(
-        receipt="RSTK000001",
-        msisdn="254712345678",
-        payer_name="ATIENO",
-        amount_minor=100 * KES,
-        initiated_at=at,
-        completed_at=at,
+        sim.Transfer(
+            receipt="RSTK000001",
+            msisdn="254712345678",
+            party_name="ATIENO",
+            amount_minor=100 * KES,
+            initiated_at=at,
+            completed_at=at,
+        ),
         account_reference=loan.account_number,
         reason_type=sim.REASON_STK,
     )
@@ -144,12 +146,14 @@ def test_a_stuck_payout_is_asked_again_then_settled_from_the_statement_under_fou
     receipt = fund.provider.paid[paid.originator_id].receipt or ""
     at = fund.clock() + timedelta(seconds=20)
     line = sim.business_payment(
-        receipt=receipt,
-        msisdn="254712345611",
-        payee_name="WANJIRU",
-        amount_minor=paid.amount_minor,
-        initiated_at=at,
-        completed_at=at,
+        sim.Transfer(
+            receipt=receipt,
+            msisdn="254712345611",
+            party_name="WANJIRU",
+            amount_minor=paid.amount_minor,
+            initiated_at=at,
+            completed_at=at,
+        ),
     )
     fund.clock.advance(hours=2)
     _statement(fund, [line], fund.clock())
