@@ -329,7 +329,7 @@ def scoring_train(
     from sqlalchemy.exc import SQLAlchemyError
 
     from app.scoring.training import NotLabelledError, load_labelled_csv
-    from app.scoring.versions import data_fingerprint, store_version
+    from app.scoring.versions import TrainedCard, data_fingerprint, store_version
     from app.scoring.workbench import train_and_evaluate
 
     trainer = None
@@ -355,11 +355,13 @@ def scoring_train(
         with rt.sessions.unit_of_work() as session:
             version_id = store_version(
                 session,
-                card,
-                name=name or data.stem,
-                metrics=metrics,
-                data_fingerprint=fingerprint,
-                data_rows=len(table.bad),
+                TrainedCard(
+                    card=card,
+                    name=name or data.stem,
+                    metrics=metrics,
+                    data_fingerprint=fingerprint,
+                    data_rows=len(table.bad),
+                ),
                 trained_by=trainer,
                 now=rt.clock(),
             ).id
@@ -486,23 +488,25 @@ def loans_schedule(
     """Print a repayment schedule (docs/instalments.md): a JSON line per instalment, then
     the totals. Bad arguments exit 2 with one line on stderr."""
     from app.loan_math.schedules.methods import generate
-    from app.loan_math.schedules.render import schedule_lines, terms_from_text
+    from app.loan_math.schedules.render import TermsText, schedule_lines, terms_from_text
     from app.loan_math.schedules.terms import InvalidTerms
 
     try:
         schedule = generate(
             terms_from_text(
-                principal=principal,
-                annual_rate=annual_rate,
-                method=method,
-                frequency=frequency,
-                term=term,
-                start=start,
-                first_due=first_due,
-                grace_principal=grace_principal,
-                grace_interest=grace_interest,
-                rounding=rounding,
-                day_count=day_count,
+                TermsText(
+                    principal=principal,
+                    annual_rate=annual_rate,
+                    method=method,
+                    frequency=frequency,
+                    term=term,
+                    start=start,
+                    first_due=first_due,
+                    grace_principal=grace_principal,
+                    grace_interest=grace_interest,
+                    rounding=rounding,
+                    day_count=day_count,
+                )
             )
         )
     except InvalidTerms as exc:

@@ -7,6 +7,11 @@ only reads) is ever sent twice, and never more than ``MAX_ATTEMPTS`` times.
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 import httpx
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=5.0, pool=5.0)
@@ -24,3 +29,17 @@ def backoff_delay_s(attempt: int, jitter: float) -> float:
     scaled by ``jitter`` in [0, 1), so workers throttled together do not come back together."""
     step_s: float = min(BACKOFF_BASE_S * 2.0 ** (attempt - 1), BACKOFF_MAX_S)
     return step_s / 2 + jitter * step_s / 2
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How many times a client sends one call, and how it waits in between (``sleep`` and
+    ``jitter`` are the seams tests replace to run without waiting)."""
+
+    max_attempts: int = MAX_ATTEMPTS
+    sleep: Callable[[float], None] = field(default=time.sleep)
+    jitter: Callable[[], float] = field(default=random.random)
+    """A number in [0, 1) per wait (see ``backoff_delay_s``)."""
+
+
+DEFAULT_RETRY = RetryPolicy()

@@ -24,7 +24,7 @@ from app.api.deps import app_blind_index, app_runtime
 from app.api.input_guard import refusal_of
 from app.api.problems import ProblemError
 from app.db.session import Sessions
-from app.mpesa.inbox import store_callback
+from app.mpesa.inbox import Delivery, store_callback
 from app.mpesa.validation import rejection_for
 from app.security.fields import BlindIndex
 from app.settings import Settings
@@ -84,7 +84,8 @@ def _handler(kind: str) -> Callable[[str, Request], Awaitable[JSONResponse]]:
         def store_and_answer() -> dict[str, str | int]:
             with sessions.unit_of_work() as session:
                 now = runtime.clock()
-                stored = store_callback(session, kind, raw, ip, now, blind_index, refusal)
+                delivery = Delivery(kind, raw, ip, refusal)
+                stored = store_callback(session, delivery, now, blind_index)
             log.info(
                 "callback_stored",
                 kind=kind,

@@ -20,7 +20,7 @@ from app.clock import business_date
 from app.runtime import Runtime
 from app.scoring.models import ScorecardVersion
 from app.scoring.simulated import simulated_population
-from app.scoring.versions import SCORECARD_ACTIVATION, store_version
+from app.scoring.versions import SCORECARD_ACTIVATION, TrainedCard, store_version
 from app.scoring.workbench import train_and_evaluate
 from ledger import Ledger
 
@@ -42,11 +42,13 @@ def ensure_demo_scorecard(rt: Runtime) -> int | None:
     with rt.sessions.unit_of_work() as session:
         version = store_version(
             session,
-            card,
-            name=f"simulated-{DEMO_POPULATION}",
-            metrics=metrics,
-            data_fingerprint=fingerprint,
-            data_rows=len(table.bad),
+            TrainedCard(
+                card=card,
+                name=f"simulated-{DEMO_POPULATION}",
+                metrics=metrics,
+                data_fingerprint=fingerprint,
+                data_rows=len(table.bad),
+            ),
             trained_by=MAKER,
             now=rt.clock(),
         )

@@ -14,7 +14,7 @@ from app.clock import business_date
 from app.demo.scorecard import ensure_demo_scorecard
 from app.lending.limits import LimitPolicy
 from app.lending.origination import LoanRequest, request_loan
-from app.onboarding.service import check_applicant, opt_in
+from app.onboarding.service import OptInRequest, check_applicant, opt_in
 from app.payments.payouts import record_payout_result, submit_payout
 from app.runtime import Runtime
 from ledger import EntryRequest, Ledger, PostingLine
@@ -47,7 +47,8 @@ def seed_demo(rt: Runtime) -> str:
     applicant = check_applicant(rt.ports, DEMO_NATIONAL_ID, DEMO_PHONE, business_date(rt.clock()))
     pin_hash = prepare_pin(DEMO_PIN)
     with rt.sessions.unit_of_work() as session:
-        borrower = opt_in(session, rt.ports, LimitPolicy(), applicant, pin_hash, True, rt.clock())
+        request = OptInRequest(applicant, pin_hash, terms_accepted=True)
+        borrower = opt_in(session, rt.ports, LimitPolicy(), request, rt.clock())
         payout = request_loan(
             session,
             Ledger(session, rt.clock),

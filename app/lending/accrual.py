@@ -147,29 +147,34 @@ def loan_terms(terms_json: str) -> LoanTerms:
     return LoanTerms(MappingProxyType(snapshot), ProductTerms.from_snapshot(snapshot).schedule)
 
 
+@dataclass(frozen=True, slots=True)
+class AccrualBatch:
+    """Which loans one batch accrues: open ones with id > ``after_id``, at most ``size``."""
+
+    through: date
+    """The business date accrued up to."""
+    after_id: int
+    size: int = ACCRUAL_BATCH
+
+
 def accrue_batch(
-    session: Session,
-    ledger: Ledger,
-    accounts: FundAccounts,
-    through: date,
-    after_id: int,
-    now: datetime,
-    batch_size: int = ACCRUAL_BATCH,
+    session: Session, ledger: Ledger, accounts: FundAccounts, batch: AccrualBatch, now: datetime
 ) -> tuple[int | None, RunTotals]:
-    """Accrue one batch of loans with id > ``after_id``; returns (last id seen, totals).
+    """Accrue one batch of loans; returns (last id seen, totals).
 
     The last id is None when no loan is left.
     """
+    through = batch.through
     conn = session.connection()
     rows = conn.execute(
         select(*_COLUMNS)
         .where(
-            Loan.id > after_id,
+            Loan.id > batch.after_id,
             Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.DEFAULTED)),
             Loan.disbursed_on < through,
         )
         .order_by(Loan.id)
-        .limit(batch_size)
+        .limit(batch.size)
     ).all()
     if not rows:
         return None, RunTotals()
@@ -277,9 +282,8 @@ def accrue_through(
         with sessions.unit_of_work() as session:
             ledger = Ledger(session, clock)
             accounts = accounts or fund_accounts(ledger)
-            last_id, totals = accrue_batch(
-                session, ledger, accounts, through, after_id, clock(), batch_size
-            )
+            batch = AccrualBatch(through, after_id, batch_size)
+            last_id, totals = accrue_batch(session, ledger, accounts, batch, clock())
         if last_id is None:
             break
         after_id = last_id

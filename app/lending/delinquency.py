@@ -26,7 +26,7 @@ from app.borrowers.service import get_borrower
 from app.db.upsert import insert_for
 from app.events import publish
 from app.lending.events import LoanDefaulted
-from app.lending.limit_decisions import record_limit
+from app.lending.limit_decisions import LimitChange, record_limit
 from app.lending.limits import LimitPolicy
 from app.lending.models import Loan, LoanStatus
 from app.money import kes
@@ -136,9 +136,8 @@ def _default(session: Session, row: Any, now: datetime, policy: LimitPolicy) -> 
     borrower.score_band = None
     borrower.savings_short_held_minor = borrower.savings_short_minor
     publish(session, LoanDefaulted(borrower, row.id, now))
-    record_limit(
-        session, borrower, policy.after_default(), "default_reset", {"loan_id": row.id}, now
-    )
+    change = LimitChange(policy.after_default(), "default_reset", {"loan_id": row.id})
+    record_limit(session, borrower, change, now)
     outstanding = (
         row.principal_outstanding_minor
         + row.interest_outstanding_minor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,25 +12,29 @@ from app.borrowers.models import Borrower
 from app.lending.models import LimitDecision
 
 
-def record_limit(
-    session: Session,
-    borrower: Borrower,
-    limit_minor: int,
-    reason: str,
-    facts: dict[str, Any],
-    now: datetime,
-    band: str | None = None,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class LimitChange:
+    """A new credit limit and why: stored as a ``LimitDecision`` beside the limit it sets."""
+
+    limit_minor: int
+    reason: str
+    """``step_up``, ``default_reset``, ``override``, ``rescore``, ..."""
+    facts: dict[str, Any]
+    """What the decision rested on, for whoever asks later."""
+    band: str | None = None
+
+
+def record_limit(session: Session, borrower: Borrower, change: LimitChange, now: datetime) -> None:
     session.add(
         LimitDecision(
             borrower_id=borrower.id,
             previous_limit_minor=borrower.credit_limit_minor,
-            limit_minor=limit_minor,
-            band=band,
-            reason=reason,
-            facts=facts,
+            limit_minor=change.limit_minor,
+            band=change.band,
+            reason=change.reason,
+            facts=change.facts,
             decided_at=now,
         )
     )
-    borrower.credit_limit_minor = limit_minor
+    borrower.credit_limit_minor = change.limit_minor
     session.flush()

@@ -20,7 +20,7 @@ from app.audit.log import Actor
 from app.borrowers.models import Borrower, BorrowerStatus
 from app.borrowers.service import get_borrower
 from app.errors import DomainError
-from app.lending.limit_decisions import record_limit
+from app.lending.limit_decisions import LimitChange, record_limit
 from app.lending.limits import LimitPolicy
 from app.money import kes
 from ledger import Ledger
@@ -95,7 +95,8 @@ class LimitOverrideHandler:
         borrower = get_borrower(session, approval.payload["borrower_id"])
         facts = {"approval_id": approval.id, "maker": approval.maker, "checker": checker.username}
         limit_minor = approval.payload["limit_minor"]
-        record_limit(session, borrower, limit_minor, "override", facts, now, borrower.score_band)
+        change = LimitChange(limit_minor, "override", facts, borrower.score_band)
+        record_limit(session, borrower, change, now)
         return {"credit_limit_minor": borrower.credit_limit_minor}
 
 

@@ -13,6 +13,7 @@ came by the due date counts as on time and steps the limit up.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -26,7 +27,7 @@ from app.events import publish
 from app.lending import errors
 from app.lending.allocation import Allocation, allocate
 from app.lending.events import LoanRepaid
-from app.lending.limit_decisions import record_limit
+from app.lending.limit_decisions import LimitChange, record_limit
 from app.lending.limits import LimitPolicy
 from app.lending.models import OPEN_STATUSES, Loan, LoanStatus, Repayment, RepaymentChannel
 from app.money import kes
@@ -42,21 +43,34 @@ _SOURCE = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class IncomingRepayment:
+    """Money arriving for a loan, as the channel that carried it reports it."""
+
+    loan_id: int
+    amount_minor: int
+    key: str
+    """Idempotency key, e.g. ``mpesa:<receipt>``: the same key is applied once."""
+    channel: RepaymentChannel
+    received_at: datetime
+    """When the money arrived: the entry's effective time, and what decides "on time"."""
+    receipt: str | None = None
+    """The provider's receipt, kept on the repayment and in the entry's metadata."""
+    decided_by: str | None = None
+    """The staff member when a policy (not the borrower) moved the money."""
+
+
 def apply_repayment(
     session: Session,
     ledger: Ledger,
-    loan_id: int,
-    amount_minor: int,
-    key: str,
-    channel: RepaymentChannel,
-    received_at: datetime,
+    incoming: IncomingRepayment,
     now: datetime,
-    receipt: str | None = None,
     policy: LimitPolicy = DEFAULT_POLICY,
-    decided_by: str | None = None,
 ) -> Repayment:
-    """Apply ``amount_minor`` to a loan; ``decided_by`` names the staff member when a policy
-    (not the borrower) moved the money, and is kept in the ledger entry's metadata."""
+    """Apply ``incoming`` to its loan; ``decided_by``, when set, is kept in the ledger entry's
+    metadata."""
+    loan_id, amount_minor, key = incoming.loan_id, incoming.amount_minor, incoming.key
+    channel, received_at = incoming.channel, incoming.received_at
     if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
         raise errors.InvalidAmount("A repayment is a positive number of cents")
     existing = session.scalar(select(Repayment).where(Repayment.idempotency_key == key))
@@ -75,7 +89,7 @@ def apply_repayment(
         "principal": loan.principal_outstanding_minor if open_loan else 0,
     }
     split = allocate(amount_minor, loan.product_terms["allocation_order"], owed)
-    entry = _post(ledger, loan, borrower, split, key, channel, received_at, receipt, decided_by)
+    entry = _post(ledger, loan, borrower, split, incoming)
     loan.penalty_outstanding_minor -= split.penalty_minor
     loan.interest_outstanding_minor -= split.interest_minor
     loan.principal_outstanding_minor -= split.principal_minor
@@ -90,7 +104,7 @@ def apply_repayment(
         loan_id=loan.id,
         borrower_id=borrower.id,
         channel=channel,
-        provider_receipt=receipt,
+        provider_receipt=incoming.receipt,
         amount_minor=amount_minor,
         penalty_minor=split.penalty_minor,
         interest_minor=split.interest_minor,
@@ -116,16 +130,9 @@ def apply_repayment(
 
 
 def _post(
-    ledger: Ledger,
-    loan: Loan,
-    borrower: Borrower,
-    split: Allocation,
-    key: str,
-    channel: RepaymentChannel,
-    received_at: datetime,
-    receipt: str | None,
-    decided_by: str | None,
+    ledger: Ledger, loan: Loan, borrower: Borrower, split: Allocation, incoming: IncomingRepayment
 ) -> int:
+    channel, receipt, decided_by = incoming.channel, incoming.receipt, incoming.decided_by
     accounts = fund_accounts(ledger)
     credits = [
         (Acct.PENALTY, split.penalty_minor),
@@ -146,12 +153,12 @@ def _post(
         metadata["decided_by"] = decided_by
     entry = ledger.post(
         EntryRequest(
-            f"repayment:{key}",
+            f"repayment:{incoming.key}",
             lines,
             f"Repayment of loan {loan.account_number} ({channel.value})",
             reference=f"loan:{loan.id}",
             metadata=metadata,
-            effective_at=received_at,
+            effective_at=incoming.received_at,
         )
     )
     return entry.id
@@ -200,15 +207,9 @@ def _close(
             borrower.credit_limit_minor, borrower.loans_repaid_on_time
         )
         if raised != borrower.credit_limit_minor:
-            record_limit(
-                session,
-                borrower,
-                raised,
-                "step_up",
-                {"loans_repaid_on_time": borrower.loans_repaid_on_time, "loan_id": loan.id},
-                now,
-                band=borrower.score_band,
-            )
+            facts = {"loans_repaid_on_time": borrower.loans_repaid_on_time, "loan_id": loan.id}
+            change = LimitChange(raised, "step_up", facts, band=borrower.score_band)
+            record_limit(session, borrower, change, now)
 
 
 def apply_credit_balance(
@@ -218,13 +219,7 @@ def apply_credit_balance(
     amount = min(borrower.credit_balance_minor, loan.outstanding_minor)
     if amount <= 0:
         return None
-    return apply_repayment(
-        session,
-        ledger,
-        loan.id,
-        amount,
-        f"credit-balance:{uuid.uuid4().hex}",
-        RepaymentChannel.CREDIT_BALANCE,
-        now,
-        now,
+    incoming = IncomingRepayment(
+        loan.id, amount, f"credit-balance:{uuid.uuid4().hex}", RepaymentChannel.CREDIT_BALANCE, now
     )
+    return apply_repayment(session, ledger, incoming, now)

@@ -48,7 +48,7 @@ from app.mobile.verification import (
     issue_code,
     verified_phone,
 )
-from app.onboarding.service import check_applicant, opt_in
+from app.onboarding.service import OptInRequest, check_applicant, opt_in
 from app.security.rate_limits import refund
 from integrations.phone import mask_msisdn
 from integrations.sms.sender import SmsSender
@@ -148,7 +148,8 @@ def complete_registration(
         if registered is not None and registered.status == BorrowerStatus.ACTIVE:
             # opt_in would return the borrower as is, ignoring the PIN just given.
             raise errors.AlreadyRegistered("This number is registered: sign in with your PIN")
-        borrower = opt_in(session, ports, LIMIT_POLICY, applicant, pin_hash, True, now)
+        joining = OptInRequest(applicant, pin_hash, terms_accepted=True)
+        borrower = opt_in(session, ports, LIMIT_POLICY, joining, now)
         issued = start_session(session, borrower.id, now)
     log.info("app_registered", borrower_id=issued.borrower_id)
     return TokensOut.of(issued, now)

@@ -95,16 +95,23 @@ def _read(kind: str, raw: bytes, refusal: InputRefused | None) -> tuple[object, 
         return document, digest_key, str(exc)
 
 
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One callback as it reached the edge."""
+
+    kind: str
+    """One of ``CALLBACK_KINDS`` (the URL it was posted to)."""
+    raw: bytes
+    source_ip: str | None
+    refusal: InputRefused | None = None
+    """Why the edge refused its input, if it did."""
+
+
 def store_callback(
-    session: Session,
-    kind: str,
-    raw: bytes,
-    source_ip: str | None,
-    now: datetime,
-    blind_index: BlindIndex | None,
-    refusal: InputRefused | None = None,
+    session: Session, delivery: Delivery, now: datetime, blind_index: BlindIndex | None
 ) -> StoredCallback:
-    """Store one delivery (``refusal``: why the edge refused its input, if it did)."""
+    """Store one delivery."""
+    kind, raw, refusal = delivery.kind, delivery.raw, delivery.refusal
     if kind not in CALLBACK_KINDS:
         raise ValueError(f"unknown callback kind {kind!r}")
     document, key, error = _read(kind, raw, refusal)
@@ -118,7 +125,7 @@ def store_callback(
             body=body,
             status="malformed" if error else "received",
             error=error[:MAX_ERROR_CHARS] if error else None,
-            source_ip=source_ip,
+            source_ip=delivery.source_ip,
             deliveries=1,
             received_at=now,
         )

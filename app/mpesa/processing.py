@@ -36,7 +36,7 @@ from app.db.session import Sessions
 from app.errors import DomainError
 from app.lending.account_numbers import loan_id_from
 from app.lending.models import OPEN_STATUSES, Loan, RepaymentChannel
-from app.lending.repayments import apply_repayment
+from app.lending.repayments import IncomingRepayment, apply_repayment
 from app.mpesa.models import MpesaCallback, UnmatchedReceipt
 from app.mpesa.reversals import record_reversal_result
 from app.mpesa.stk import in_suspense, record_stk_result
@@ -152,13 +152,15 @@ def _apply_c2b(
             apply_repayment(
                 session,
                 ledger,
-                loan_id,
-                payment.amount_minor,
-                f"mpesa:{payment.receipt}",
-                RepaymentChannel.C2B,
-                payment.paid_at,
+                IncomingRepayment(
+                    loan_id,
+                    payment.amount_minor,
+                    f"mpesa:{payment.receipt}",
+                    RepaymentChannel.C2B,
+                    payment.paid_at,
+                    receipt=payment.receipt,
+                ),
                 now,
-                receipt=payment.receipt,
             )
             return
         except (DomainError, LedgerError) as exc:

@@ -9,6 +9,7 @@ the same payment also reported by C2B is applied once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -21,7 +22,7 @@ from app.db.session import Sessions
 from app.lending import errors
 from app.lending.loans import open_loan_id
 from app.lending.models import Loan, RepaymentChannel
-from app.lending.repayments import apply_repayment
+from app.lending.repayments import IncomingRepayment, apply_repayment
 from app.mpesa.models import StkRequest, UnmatchedReceipt
 from app.ports import Ports
 from app.tasks import refs
@@ -137,13 +138,15 @@ def record_stk_result(
     apply_repayment(
         session,
         ledger,
-        request.loan_id,
-        result.amount_minor or request.amount_minor,
-        key,
-        RepaymentChannel.STK,
+        IncomingRepayment(
+            request.loan_id,
+            result.amount_minor or request.amount_minor,
+            key,
+            RepaymentChannel.STK,
+            now,
+            receipt=result.receipt,
+        ),
         now,
-        now,
-        receipt=result.receipt,
     )
     return request
 
@@ -176,20 +179,25 @@ def sweep_stk(
         ).all()
     for request_id, checkout_id, created_at in due:
         with failures.row(request_id):
-            _chase_sent(sessions, ports, clock, query_after, request_id, checkout_id, created_at)
+            prompt = SentPrompt(request_id, checkout_id, created_at)
+            _chase_sent(sessions, ports, clock, query_after, prompt)
     failures.raise_if_any()
     return len(due)
 
 
+@dataclass(frozen=True, slots=True)
+class SentPrompt:
+    """A prompt M-Pesa accepted whose outcome has not arrived, as the sweep read it."""
+
+    request_id: int
+    checkout_id: str | None
+    created_at: datetime
+
+
 def _chase_sent(
-    sessions: Sessions,
-    ports: Ports,
-    clock: Clock,
-    query_after: timedelta,
-    request_id: int,
-    checkout_id: str | None,
-    created_at: datetime,
+    sessions: Sessions, ports: Ports, clock: Clock, query_after: timedelta, prompt: SentPrompt
 ) -> None:
+    request_id, checkout_id, created_at = prompt.request_id, prompt.checkout_id, prompt.created_at
     assert checkout_id is not None  # a sent prompt always has one
     result = ports.payments.query_collection(checkout_id)
     with sessions.unit_of_work() as session:

@@ -28,7 +28,7 @@ from app.lending.loans import open_loan_id
 from app.money import kes
 from app.notifications.outbox import queue_sms
 from app.ports import Ports
-from app.scoring.decisions import HISTORY_DAYS, decide
+from app.scoring.decisions import HISTORY_DAYS, ScoringEvidence, decide
 from app.scoring.marks import mark_due
 from app.scoring.models import Trigger
 from integrations.identity.register import (
@@ -95,17 +95,22 @@ def check_applicant(ports: Ports, national_id: str, msisdn: str, today: date) ->
     return Applicant(nid, phone, record, sim, sim_age, wallet)
 
 
+@dataclass(frozen=True, slots=True)
+class OptInRequest:
+    """A vetted applicant asking to join, with the PIN they chose and their answer to the
+    terms."""
+
+    applicant: Applicant
+    pin_hash: str
+    terms_accepted: bool
+
+
 def opt_in(
-    session: Session,
-    ports: Ports,
-    policy: LimitPolicy,
-    applicant: Applicant,
-    pin_hash: str,
-    terms_accepted: bool,
-    now: datetime,
+    session: Session, ports: Ports, policy: LimitPolicy, request: OptInRequest, now: datetime
 ) -> Borrower:
     """Register (or re-register after an opt-out) a vetted applicant; sets the first limit."""
-    if not terms_accepted:
+    applicant, pin_hash = request.applicant, request.pin_hash
+    if not request.terms_accepted:
         raise errors.TermsNotAccepted("Accept the terms and conditions to opt in")
     id_index = ports.blind_index.digest("national_id", applicant.national_id)
     phone_index = ports.blind_index.digest("msisdn", applicant.msisdn)
@@ -139,7 +144,8 @@ def opt_in(
         raise errors.NationalIdTaken("This ID or number was registered a moment ago") from None
     if by_id is None:
         rule_facts = LimitFacts(applicant.sim_age_days, applicant.sim.monthly_inflow_minor)
-        decide(session, policy, borrower, applicant.wallet, Trigger.REGISTRATION, now, rule_facts)
+        evidence = ScoringEvidence(applicant.wallet, rule_facts)
+        decide(session, policy, borrower, evidence, Trigger.REGISTRATION, now)
     else:  # back after an opt-out: their limit is reviewed by the next sweep, as a rescore
         mark_due(borrower, Trigger.REJOINED, now)
     queue_sms(

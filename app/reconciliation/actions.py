@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 from app.accounting.chart import Acct, fund_accounts
 from app.clock import EAT
 from app.lending.models import Loan, Repayment, RepaymentChannel
-from app.lending.repayments import apply_repayment
-from app.mpesa.inbox import store_callback
+from app.lending.repayments import IncomingRepayment, apply_repayment
+from app.mpesa.inbox import Delivery, store_callback
 from app.mpesa.models import REVERSAL_ACTIVE, CollectionReversal, MpesaCallback, UnmatchedReceipt
 from app.mpesa.processing import process_callback
 from app.payments.models import OPEN_PAYOUT_STATUSES, Payout
@@ -103,7 +103,8 @@ def _store_confirmation(a: Approval, line: StatementLine) -> tuple[int, bool]:
         select(Statement.shortcode).where(Statement.id == line.statement_id)
     )
     raw = json.dumps(c2b_confirmation(line, shortcode)).encode()
-    stored = store_callback(a.session, "c2b/confirmation", raw, INBOX_SOURCE, a.now, a.blind_index)
+    delivery = Delivery("c2b/confirmation", raw, INBOX_SOURCE)
+    stored = store_callback(a.session, delivery, a.now, a.blind_index)
     return stored.id, stored.duplicate
 
 
@@ -168,14 +169,16 @@ def assign_to_loan(a: Approval) -> int | None:
     repayment = apply_repayment(
         a.session,
         a.ledger,
-        loan.id,
-        line.amount_minor,
-        f"mpesa:{line.receipt}",
-        channel,
-        line.completed_at,
+        IncomingRepayment(
+            loan.id,
+            line.amount_minor,
+            f"mpesa:{line.receipt}",
+            channel,
+            line.completed_at,
+            receipt=line.receipt,
+            decided_by=a.approved_by,
+        ),
         a.now,
-        receipt=line.receipt,
-        decided_by=a.approved_by,
     )
     return repayment.entry_id
 
@@ -206,14 +209,16 @@ def _release_suspense(a: Approval, loan: Loan, unmatched: UnmatchedReceipt) -> i
     repayment = apply_repayment(
         a.session,
         a.ledger,
-        loan.id,
-        unmatched.amount_minor,
-        f"mpesa:{unmatched.receipt}",
-        RepaymentChannel.C2B,
-        unmatched.paid_at,
+        IncomingRepayment(
+            loan.id,
+            unmatched.amount_minor,
+            f"mpesa:{unmatched.receipt}",
+            RepaymentChannel.C2B,
+            unmatched.paid_at,
+            receipt=unmatched.receipt,
+            decided_by=a.approved_by,
+        ),
         a.now,
-        receipt=unmatched.receipt,
-        decided_by=a.approved_by,
     )
     unmatched.status = "resolved"
     a.session.flush()

@@ -21,6 +21,7 @@ from app.db.session import Sessions
 from app.reconciliation.errors import NoStatementForPeriod
 from app.reconciliation.float_check import check_inbox_balances
 from app.reconciliation.runs import (
+    RunPace,
     execute_run,
     start_period_run,
     start_statement_run,
@@ -90,7 +91,7 @@ def nightly(
     except NoStatementForPeriod:
         log.info("no_statement_for_yesterday", date=yesterday.isoformat())
     for run_id in report.run_ids:
-        execute_run(sessions, clock, run_id, cipher, budget_s=RUN_BUDGET_S)
+        execute_run(sessions, clock, run_id, cipher, RunPace(budget_s=RUN_BUDGET_S))
     return report
 
 
@@ -101,7 +102,7 @@ def resume_runs(sessions: Sessions, clock: Clock, cipher: FieldCipher | None) ->
     failures = RowFailures(refs.RESUME_RUNS.name)
     for run_id in ids:
         with failures.row(run_id):  # a failing run counts its failure itself (runs.py)
-            execute_run(sessions, clock, run_id, cipher, budget_s=RUN_BUDGET_S)
+            execute_run(sessions, clock, run_id, cipher, RunPace(budget_s=RUN_BUDGET_S))
     failures.raise_if_any()
     return len(ids)
 

@@ -57,27 +57,46 @@ MIN_YEAR, MAX_YEAR = 2000, 2200
 StepHook = Callable[[str], None]
 
 
+@dataclass(frozen=True, slots=True)
+class RunPace:
+    """How a run is executed: lines per step, a time budget, a hook after each step."""
+
+    chunk_size: int = MATCH_CHUNK
+    budget_s: float | None = None
+    """Stop (to resume later) after the step that spends it; None: run to the end."""
+    after_step: StepHook | None = None
+    """Called with the phase after each step's commit (benchmarks time the phases)."""
+
+
+DEFAULT_PACE = RunPace()
+
+
 def scope(run: Run) -> tuple[datetime, datetime]:
     """[from, until): the statement's times have whole seconds, ``period_to`` included."""
     return run.period_from, run.period_to + timedelta(seconds=1)
 
 
+@dataclass(frozen=True, slots=True)
+class RunSubject:
+    """What a run reconciles: a statement or a period, under the key that makes it unique."""
+
+    key: str
+    kind: str
+    """``statement`` or ``period``."""
+    bounds: tuple[datetime, datetime]
+    """The first and last instants covered, both included."""
+    statement_id: int | None = None
+
+
 def _new_run(
-    session: Session,
-    key: str,
-    kind: str,
-    bounds: tuple[datetime, datetime],
-    rules: MatchRules,
-    requested_by: str,
-    now: datetime,
-    statement_id: int | None = None,
+    session: Session, subject: RunSubject, rules: MatchRules, requested_by: str, now: datetime
 ) -> Run:
     run = Run(
-        run_key=key,
-        kind=kind,
-        statement_id=statement_id,
-        period_from=bounds[0],
-        period_to=bounds[1],
+        run_key=subject.key,
+        kind=subject.kind,
+        statement_id=subject.statement_id,
+        period_from=subject.bounds[0],
+        period_to=subject.bounds[1],
         rules=rules.as_dict(),
         status="queued",
         phase="snapshot",
@@ -118,9 +137,8 @@ def start_statement_run(
     if existing is not None:
         return Started(existing, False, imported)
     bounds = (statement.period_from, statement.period_to)
-    run = _new_run(
-        session, key, "statement", bounds, rules or MatchRules(), requested_by, now, statement.id
-    )
+    subject = RunSubject(key, "statement", bounds, statement.id)
+    run = _new_run(session, subject, rules or MatchRules(), requested_by, now)
     return Started(run, True, imported)
 
 
@@ -165,10 +183,8 @@ def start_period_run(
     if existing is not None:
         count = session.scalar(select(func.count()).where(Run.run_key.startswith(key)))
         key = f"{key}:{int(count or 0) + 1}"
-    return Started(
-        _new_run(session, key, "period", (since, until), rules or MatchRules(), requested_by, now),
-        True,
-    )
+    subject = RunSubject(key, "period", (since, until))
+    return Started(_new_run(session, subject, rules or MatchRules(), requested_by, now), True)
 
 
 def get_run(session: Session, run_id: int) -> Run:
@@ -197,12 +213,11 @@ def execute_run(
     clock: Clock,
     run_id: int,
     cipher: FieldCipher | None = None,
-    chunk_size: int = MATCH_CHUNK,
-    budget_s: float | None = None,
-    after_step: StepHook | None = None,
+    pace: RunPace = DEFAULT_PACE,
 ) -> str:
-    """Run steps until the run is done (or ``budget_s`` is spent); returns its status, or
-    "busy" when another worker holds it. ``after_step`` is called after each commit."""
+    """Run steps until the run is done (or ``pace.budget_s`` is spent); returns its status, or
+    "busy" when another worker holds it."""
+    chunk_size, budget_s, after_step = pace.chunk_size, pace.budget_s, pace.after_step
     deadline = None if budget_s is None else time.monotonic() + budget_s
     while True:
         try:
@@ -266,9 +281,8 @@ def _step(
         if last is None:
             run.phase = "closing"
         else:
-            done = matching.match_chunk(
-                session, run.id, run.cursor_line_id, last, since, until, rules
-            )
+            chunk = matching.LineChunk(run.cursor_line_id, last)
+            done = matching.match_chunk(session, run.id, chunk, since, until, rules)
             run.cursor_line_id, run.lines_done = last, run.lines_done + done
     elif run.phase == "closing":
         _close(session, ledger, run, rules, now, phone_lookup(session, cipher))

@@ -8,7 +8,7 @@ import structlog
 
 from app.reconciliation import jobs
 from app.reconciliation.pending import resolve_pending
-from app.reconciliation.runs import execute_run
+from app.reconciliation.runs import RunPace, execute_run
 from app.runtime import Runtime
 from app.tasks import refs
 from app.tasks.registry import task
@@ -19,7 +19,9 @@ log = structlog.get_logger("mkopo.reconciliation")
 
 @task(refs.EXECUTE_RUN)
 def execute_run_task(rt: Runtime, run_id: int) -> str:
-    return execute_run(rt.sessions, rt.clock, run_id, rt.ports.cipher, budget_s=jobs.RUN_BUDGET_S)
+    return execute_run(
+        rt.sessions, rt.clock, run_id, rt.ports.cipher, RunPace(budget_s=jobs.RUN_BUDGET_S)
+    )
 
 
 @task(refs.RECONCILE_NIGHTLY)

@@ -4,6 +4,7 @@ policy that applies held short-term savings to a defaulted debt."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from app.accounting.chart import Acct, fund_accounts
 from app.borrowers.service import get_borrower
 from app.lending.errors import InvalidAmount, LoanNotFound
 from app.lending.models import Loan, LoanStatus, Repayment, RepaymentChannel
-from app.lending.repayments import apply_repayment
+from app.lending.repayments import IncomingRepayment, apply_repayment
 from app.money import share_of
 from app.savings import errors
 from ledger import EntryRequest, Ledger, PostingLine
@@ -20,16 +21,25 @@ from ledger import EntryRequest, Ledger, PostingLine
 LONG_TERM_SHARE_BP = 7_000
 
 
-def deposit(
-    session: Session,
-    ledger: Ledger,
-    borrower_id: int,
-    amount_minor: int,
-    key: str,
-    received_at: datetime,
-    receipt: str | None = None,
-) -> int:
+@dataclass(frozen=True, slots=True)
+class IncomingDeposit:
+    """Money a borrower sent to their savings."""
+
+    borrower_id: int
+    amount_minor: int
+    key: str
+    """Idempotency key: the same key is credited once."""
+    received_at: datetime
+    receipt: str | None = None
+
+
+def deposit(session: Session, ledger: Ledger, incoming: IncomingDeposit) -> int:
     """Credit a voluntary deposit: 70% long-term, 30% short-term. Returns the entry id."""
+    borrower_id, amount_minor, receipt = (
+        incoming.borrower_id,
+        incoming.amount_minor,
+        incoming.receipt,
+    )
     if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
         raise InvalidAmount("A deposit is a positive number of cents")
     accounts = fund_accounts(ledger)
@@ -41,12 +51,12 @@ def deposit(
     ]
     entry = ledger.post(
         EntryRequest(
-            f"deposit:{key}",
+            f"deposit:{incoming.key}",
             [line for line in lines if line.amount_minor],
             "Voluntary savings deposit",
             reference=f"borrower:{borrower_id}",
             metadata={"borrower_id": borrower_id, **({"receipt": receipt} if receipt else {})},
-            effective_at=received_at,
+            effective_at=incoming.received_at,
         )
     )
     if not entry.replayed:
@@ -77,12 +87,14 @@ def apply_held_savings(
     return apply_repayment(
         session,
         ledger,
-        loan_id,
-        amount,
-        key,
-        RepaymentChannel.SAVINGS,
+        IncomingRepayment(
+            loan_id,
+            amount,
+            key,
+            RepaymentChannel.SAVINGS,
+            now,
+            receipt=None,
+            decided_by=decided_by,
+        ),
         now,
-        now,
-        receipt=None,
-        decided_by=decided_by,
     )

@@ -9,6 +9,7 @@ locked, and its balance columns are CHECKed non-negative).
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -27,6 +28,19 @@ from app.tasks.queue import after_commit
 from ledger import EntryRequest, Ledger, PostingLine
 
 MIN_PAYOUT_MINOR = 10 * 100  # M-Pesa B2C sends at least KES 10
+_SOURCE = {  # the liability each kind of payout is paid out of
+    PayoutPurpose.SAVINGS_WITHDRAWAL: Acct.SAVINGS_SHORT,
+    PayoutPurpose.REFUND: Acct.CREDIT_BALANCES,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutRequest:
+    """A borrower asking for ``amount_minor`` to their mobile money, once per ``key``."""
+
+    borrower_id: int
+    amount_minor: int
+    key: str
 
 
 def request_savings_withdrawal(
@@ -35,7 +49,8 @@ def request_savings_withdrawal(
     """Withdraw short-term savings to mobile money (no open loan, nothing held)."""
     # The lock first: a same-key request still running is waited for, then replayed.
     borrower = get_borrower(session, borrower_id, lock=True)
-    replay = _replay(session, key, borrower_id, amount_minor)
+    asked = PayoutRequest(borrower_id, amount_minor, key)
+    replay = _replay(session, asked)
     if replay is not None:
         return replay
     _check_amount(amount_minor)
@@ -48,16 +63,7 @@ def request_savings_withdrawal(
             f"You can withdraw up to {kes(borrower.savings_short_minor)}"
         )
     borrower.savings_short_minor -= amount_minor
-    return _payout(
-        session,
-        ledger,
-        borrower_id,
-        amount_minor,
-        key,
-        now,
-        PayoutPurpose.SAVINGS_WITHDRAWAL,
-        Acct.SAVINGS_SHORT,
-    )
+    return _payout(session, ledger, PayoutPurpose.SAVINGS_WITHDRAWAL, asked, now)
 
 
 def request_refund(
@@ -65,7 +71,8 @@ def request_refund(
 ) -> Payout:
     """Pay a borrower's credit balance (overpayments) back to their mobile money."""
     borrower = get_borrower(session, borrower_id, lock=True)  # first: as for withdrawals
-    replay = _replay(session, key, borrower_id, amount_minor)
+    asked = PayoutRequest(borrower_id, amount_minor, key)
+    replay = _replay(session, asked)
     if replay is not None:
         return replay
     _check_amount(amount_minor)
@@ -74,16 +81,7 @@ def request_refund(
             f"The credit balance is {kes(borrower.credit_balance_minor)}"
         )
     borrower.credit_balance_minor -= amount_minor
-    return _payout(
-        session,
-        ledger,
-        borrower_id,
-        amount_minor,
-        key,
-        now,
-        PayoutPurpose.REFUND,
-        Acct.CREDIT_BALANCES,
-    )
+    return _payout(session, ledger, PayoutPurpose.REFUND, asked, now)
 
 
 def _check_amount(amount_minor: int) -> None:
@@ -95,32 +93,26 @@ def _check_amount(amount_minor: int) -> None:
         raise errors.BelowPayoutMinimum(f"The least that can be sent is {kes(MIN_PAYOUT_MINOR)}")
 
 
-def _replay(session: Session, key: str, borrower_id: int, amount_minor: int) -> Payout | None:
-    payout = session.scalar(select(Payout).where(Payout.idempotency_key == key))
+def _replay(session: Session, asked: PayoutRequest) -> Payout | None:
+    payout = session.scalar(select(Payout).where(Payout.idempotency_key == asked.key))
     if payout is not None and (
-        payout.borrower_id != borrower_id or payout.amount_minor != amount_minor
+        payout.borrower_id != asked.borrower_id or payout.amount_minor != asked.amount_minor
     ):
         raise RequestKeyReused("This request key was used for another request")
     return payout
 
 
 def _payout(
-    session: Session,
-    ledger: Ledger,
-    borrower_id: int,
-    amount_minor: int,
-    key: str,
-    now: datetime,
-    purpose: PayoutPurpose,
-    source: Acct,
+    session: Session, ledger: Ledger, purpose: PayoutPurpose, asked: PayoutRequest, now: datetime
 ) -> Payout:
+    borrower_id, amount_minor = asked.borrower_id, asked.amount_minor
     accounts = fund_accounts(ledger)
     originator_id = uuid.uuid4().hex
     hold = ledger.hold(
         EntryRequest(
             f"payout:{originator_id}:hold",
             [
-                PostingLine.debit(accounts[source], amount_minor),
+                PostingLine.debit(accounts[_SOURCE[purpose]], amount_minor),
                 PostingLine.credit(accounts[Acct.FLOAT], amount_minor),
             ],
             f"{purpose.value.replace('_', ' ').capitalize()}",
@@ -129,7 +121,7 @@ def _payout(
         )
     )
     payout = Payout(
-        idempotency_key=key,
+        idempotency_key=asked.key,
         originator_id=originator_id,
         purpose=purpose,
         borrower_id=borrower_id,

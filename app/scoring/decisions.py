@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from app.borrowers.models import DEFAULT_FREEZE, Borrower
 from app.clock import business_date
-from app.lending.limit_decisions import record_limit
+from app.lending.limit_decisions import LimitChange, record_limit
 from app.lending.limits import LimitFacts, LimitPolicy
 from app.money import kes
 from app.notifications.outbox import queue_sms
@@ -55,19 +56,26 @@ NO_SCORECARD_REASON = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class ScoringEvidence:
+    """What a decision knows of the borrower from outside the fund's books."""
+
+    wallet: Sequence[MoneyTransaction]
+    """The wallet statement (``HISTORY_DAYS`` back), fetched before the transaction began."""
+    rule_facts: LimitFacts | None = None
+    """The registration's SIM facts, for the no-scorecard rule table."""
+
+
 def decide(
     session: Session,
     policy: LimitPolicy,
     borrower: Borrower,
-    wallet: Sequence[MoneyTransaction],
+    evidence: ScoringEvidence,
     trigger: Trigger,
     now: datetime,
-    rule_facts: LimitFacts | None = None,
 ) -> ScoreDecision:
-    """Score ``borrower`` (locked by the caller), set their limit and band, store why.
-
-    ``rule_facts`` are the registration's SIM facts, for the no-scorecard rule table.
-    """
+    """Score ``borrower`` (locked by the caller), set their limit and band, store why."""
+    wallet, rule_facts = evidence.wallet, evidence.rule_facts
     today = business_date(now)
     history = fund_history(session, borrower, today)
     features = borrower_features(wallet, history, today)
@@ -127,7 +135,7 @@ def decide(
                 "monthly_inflow_minor": rule_facts.monthly_inflow_minor,
             }
         reason = "initial" if registering else "rescore"
-        record_limit(session, borrower, limit, reason, facts, now, band)
+        record_limit(session, borrower, LimitChange(limit, reason, facts, band), now)
         borrower.score_band = band
         if not registering and limit != current:  # the welcome SMS tells the first one
             queue_sms(session, borrower.id, f"limit:{decision.id}", _limit_sms(limit), now)

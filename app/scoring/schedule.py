@@ -26,7 +26,7 @@ from app.clock import Clock, business_date
 from app.db.session import Sessions
 from app.lending.limits import LimitPolicy
 from app.ports import Ports
-from app.scoring.decisions import HISTORY_DAYS, decide
+from app.scoring.decisions import HISTORY_DAYS, ScoringEvidence, decide
 from app.scoring.models import Trigger
 
 DEFAULT_BATCH = 200
@@ -89,7 +89,7 @@ def _sweep_batch(
                     skipped += 1
                     continue
                 trigger = Trigger(borrower.rescore_trigger or Trigger.SCHEDULED.value)
-                decide(session, policy, borrower, wallet, trigger, clock())
+                decide(session, policy, borrower, ScoringEvidence(wallet), trigger, clock())
                 scored += 1
         except Exception:  # one borrower's failure must not stop the sweep: retried later
             log.exception("rescore_failed", borrower_id=row.id)

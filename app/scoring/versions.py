@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -75,20 +76,26 @@ def data_fingerprint(data: bytes, label_column: str, bad_value: str) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainedCard:
+    """A freshly trained scorecard and what it was trained on, to be stored as a draft."""
+
+    card: Scorecard
+    name: str
+    metrics: Mapping[str, Any]
+    data_fingerprint: str
+    """SHA-256 of the training data (``data_fingerprint``), to tell which file taught it."""
+    data_rows: int
+
+
 def store_version(
-    session: Session,
-    card: Scorecard,
-    *,
-    name: str,
-    metrics: Mapping[str, Any],
-    data_fingerprint: str,
-    data_rows: int,
-    trained_by: Actor,
-    now: datetime,
+    session: Session, trained: TrainedCard, *, trained_by: Actor, now: datetime
 ) -> ScorecardVersion:
     """A new draft version, audited (``scorecard.train``); activating it is a separate,
     four-eyes step."""
-    artifact = card.to_dict()
+    name, metrics = trained.name, trained.metrics
+    data_fingerprint, data_rows = trained.data_fingerprint, trained.data_rows
+    artifact = trained.card.to_dict()
     version = ScorecardVersion(
         name=name[:NAME_CHARS],
         status=VersionStatus.DRAFT.value,

@@ -114,5 +114,6 @@ def step(ctx: Ctx, state: str, entry: str) -> Outcome:
 
 def _save(row: UssdSession, hop: Hop, digest: str, ctx: Ctx, screen: Screen) -> str:
     reply = Reply(screen.text, screen.end).render()
-    store.save(row, hop.text, digest, reply, screen.state, ctx.data, screen.end, ctx.now)
+    answer = store.Answer(reply, screen.state, ctx.data, screen.end)
+    store.save(row, hop.text, digest, answer, ctx.now)
     return reply

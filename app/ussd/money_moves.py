@@ -100,15 +100,7 @@ def _show_borrow_quote(ctx: Ctx, hint: str) -> Screen:
         offer = _quote(ctx)
     except DomainError as refusal:
         return _why_not_borrow(ctx, refusal)
-    text = screens.borrow_quote(
-        offer.amount_minor,
-        offer.savings_minor,
-        offer.cash_minor,
-        offer.interest_to_due_minor,
-        offer.total_due_minor,
-        offer.due_on,
-        offer.credit_applied_minor,
-    )
+    text = screens.borrow_quote(offer)
     return ask("borrow_quote", text, hint)
 
 

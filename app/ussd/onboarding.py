@@ -14,7 +14,11 @@ from app.lending.origination import product_terms
 from app.onboarding.service import TERMS_VERSION
 from app.security.pins import GuessablePin, WeakPin, validate_new_pin, verify_pin
 from app.ussd import screens
-from app.ussd.registration import pending_registration, start_registration
+from app.ussd.registration import (
+    CollectedRegistration,
+    pending_registration,
+    start_registration,
+)
 from app.ussd.steps import (
     HOME,
     PRODUCT_CODE,
@@ -150,17 +154,15 @@ def _answer_pin_again(ctx: Ctx, entry: str) -> Outcome:
     def confirmed(ctx: Ctx, same: bool) -> Screen:
         if not same:
             return _show_pin(ctx, screens.PINS_DIFFER)
-        registration_id = start_registration(
-            ctx.session,
-            ctx.env.cipher,
+        collected = CollectedRegistration(
             ctx.session_id,
             ctx.msisdn,
             ctx.phone_index,
             str(ctx.data["national_id_enc"]),
             pin_hash,
             str(ctx.data["terms_version"]),
-            ctx.now,
         )
+        registration_id = start_registration(ctx.session, ctx.env.cipher, collected, ctx.now)
         if registration_id is None:  # another session registered this phone meanwhile
             return end(screens.REGISTRATION_WAITING)
         return end(screens.REGISTRATION_RECEIVED)

@@ -15,6 +15,7 @@ and the PIN hash are cleared once it is decided.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
@@ -26,7 +27,7 @@ from app.clock import Clock, business_date
 from app.db.session import Sessions
 from app.errors import DomainError
 from app.lending.limits import LimitPolicy
-from app.onboarding.service import Applicant, check_applicant, opt_in
+from app.onboarding.service import Applicant, OptInRequest, check_applicant, opt_in
 from app.ports import Ports
 from app.security.fields import FieldCipher
 from app.tasks import refs
@@ -56,30 +57,36 @@ def pending_registration(session: Session, phone_index: str) -> int | None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CollectedRegistration:
+    """What the registration hops of one USSD session collected from the caller."""
+
+    session_id: str
+    msisdn: str
+    phone_index: str
+    national_id_enc: str
+    """The national ID, already encrypted: it is never held in the clear between hops."""
+    pin_hash: str
+    terms_version: str
+    """The terms the caller accepted."""
+
+
 def start_registration(
-    session: Session,
-    cipher: FieldCipher,
-    session_id: str,
-    msisdn: str,
-    phone_index: str,
-    national_id_enc: str,
-    pin_hash: str,
-    terms_version: str,
-    now: datetime,
+    session: Session, cipher: FieldCipher, collected: CollectedRegistration, now: datetime
 ) -> int | None:
     """Store a pending registration; None if this phone already has one waiting."""
     existing = session.scalar(
-        select(UssdRegistration.id).where(UssdRegistration.session_id == session_id)
+        select(UssdRegistration.id).where(UssdRegistration.session_id == collected.session_id)
     )
     if existing is not None:
         return existing
     registration = UssdRegistration(
-        session_id=session_id,
-        phone_index=phone_index,
-        phone_enc=cipher.encrypt(msisdn),
-        national_id_enc=national_id_enc,
-        pin_hash=pin_hash,
-        terms_version=terms_version,
+        session_id=collected.session_id,
+        phone_index=collected.phone_index,
+        phone_enc=cipher.encrypt(collected.msisdn),
+        national_id_enc=collected.national_id_enc,
+        pin_hash=collected.pin_hash,
+        terms_version=collected.terms_version,
         status=RegistrationStatus.PENDING,
         attempts=0,
         next_try_at=now + TASK_GRACE,
@@ -120,13 +127,24 @@ def complete_registration(
         log.warning("registration_checks_failed", registration_id=registration_id, exc_info=True)
         if attempts < MAX_ATTEMPTS:
             return RegistrationStatus.PENDING
-        status = _decide(sessions, clock, policy, ports, registration_id, None, CHECKS_UNAVAILABLE)
+        unavailable = ChecksOutcome(None, CHECKS_UNAVAILABLE)
+        status = _decide(sessions, clock, policy, ports, registration_id, unavailable)
         send_outcome_sms(sessions, ports, clock, registration_id)
         return status
-    status = _decide(sessions, clock, policy, ports, registration_id, applicant, refusal)
+    outcome = ChecksOutcome(applicant, refusal)
+    status = _decide(sessions, clock, policy, ports, registration_id, outcome)
     if status != RegistrationStatus.COMPLETED:
         send_outcome_sms(sessions, ports, clock, registration_id)
     return status
+
+
+@dataclass(frozen=True, slots=True)
+class ChecksOutcome:
+    """What the identity and network checks said: an applicant, or why not."""
+
+    applicant: Applicant | None
+    refusal: DomainError | str | None
+    """A rule the applicant broke, or (a string) why the checks could not be run."""
 
 
 def _decide(
@@ -135,9 +153,9 @@ def _decide(
     policy: LimitPolicy,
     ports: Ports,
     registration_id: int,
-    applicant: Applicant | None,
-    refusal: DomainError | str | None,
+    outcome: ChecksOutcome,
 ) -> str:
+    applicant, refusal = outcome.applicant, outcome.refusal
     with sessions.unit_of_work() as session:
         row = session.get(
             UssdRegistration, registration_id, with_for_update=True, populate_existing=True
@@ -149,7 +167,8 @@ def _decide(
         if refusal is None and applicant is not None and row.pin_hash is not None:
             try:
                 with session.begin_nested():
-                    borrower = opt_in(session, ports, policy, applicant, row.pin_hash, True, now)
+                    request = OptInRequest(applicant, row.pin_hash, terms_accepted=True)
+                    borrower = opt_in(session, ports, policy, request, now)
                 row.status, row.borrower_id = RegistrationStatus.COMPLETED, borrower.id
             except DomainError as exc:
                 refusal = exc

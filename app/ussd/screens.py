@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from app.clock import EAT
+from app.lending.quotes import Quote
 from app.money import kes
 
 BACK = "0. Back"
@@ -88,17 +89,16 @@ def borrow_amount(limit_minor: int, owed_minor: int, least_minor: int, most_mino
     )
 
 
-def borrow_quote(
-    amount_minor: int,
-    savings_minor: int,
-    cash_minor: int,
-    interest_minor: int,
-    total_due_minor: int,
-    due_on: date,
-    credit_minor: int = 0,
-) -> str:
+def borrow_quote(offer: Quote) -> str:
     """The disclosure. A credit balance applied at payout is shown and already taken off
     the total; that screen drops the savings line (the amount less what you get) to fit."""
+    amount_minor, savings_minor, cash_minor = (
+        offer.amount_minor,
+        offer.savings_minor,
+        offer.cash_minor,
+    )
+    interest_minor, total_due_minor = offer.interest_to_due_minor, offer.total_due_minor
+    due_on, credit_minor = offer.due_on, offer.credit_applied_minor
     if credit_minor:
         return (
             f"Borrow {kes(amount_minor)}\nYou get: {kes(cash_minor)}"

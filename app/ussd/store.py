@@ -101,23 +101,26 @@ def read_hop(row: UssdSession, text: str, digest: str, digest_of: Callable[[str]
     return Reading(HopKind.STALE, [])
 
 
-def save(
-    row: UssdSession,
-    text: str,
-    digest: str,
-    reply: str,
-    state: str,
-    data: dict[str, Any],
-    ended: bool,
-    now: datetime,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a hop answered, and where the session stands after it."""
+
+    reply: str
+    """The rendered reply (``CON ...`` or ``END ...``), given again to a re-sent hop."""
+    state: str
+    data: dict[str, Any]
+    """What the session has collected so far."""
+    ended: bool
+
+
+def save(row: UssdSession, text: str, digest: str, answer: Answer, now: datetime) -> None:
     row.hops += 1
-    row.state = state
-    row.data = {} if ended else data  # what a session collected dies with it
+    row.state = answer.state
+    row.data = {} if answer.ended else answer.data  # what a session collected dies with it
     row.last_text_digest = digest
     row.last_text_chars = len(text)
-    row.last_reply = reply
-    row.ended = ended
+    row.last_reply = answer.reply
+    row.ended = answer.ended
     row.updated_at = now
 
 

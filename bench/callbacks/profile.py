@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from app.db.session import Sessions
-from app.mpesa.inbox import store_callback
+from app.mpesa.inbox import Delivery, store_callback
 from bench.callbacks.process import CLOCK, blind_index_from, drain
 from bench.common.measure import Stopwatch
 
@@ -52,7 +52,8 @@ def store_confirmations(
         with sessions.unit_of_work() as session:
             for body in bodies[start : start + STORE_BATCH]:
                 raw = json.dumps(body, separators=(",", ":")).encode()
-                store_callback(session, "c2b/confirmation", raw, "127.0.0.1", now())
+                delivery = Delivery("c2b/confirmation", raw, "127.0.0.1")
+                store_callback(session, delivery, now(), None)
 
 
 def profiled_drain(sessions: Sessions, keys_path: Path, path: Path) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from app.clock import system_clock
 from app.db.session import Sessions
 from app.reconciliation.exceptions.models import ReconException
 from app.reconciliation.models import Run, StatementLine
-from app.reconciliation.runs import execute_run, start_statement_run
+from app.reconciliation.runs import RunPace, execute_run, start_statement_run
 from bench.common.databases import Scratch, app_sessions, scratch_database
 from bench.common.measure import CpuMeter, RssSampler, Stopwatch, job_figures
 from bench.common.report import logger
@@ -109,8 +109,7 @@ def timed_reconcile(p: Prepared, chunk: int) -> tuple[int, dict[str, Any]]:
             CLOCK,
             started.run.id,
             None,
-            chunk,
-            after_step=lambda phase: marks.append((phase, time.perf_counter())),
+            RunPace(chunk, after_step=lambda phase: marks.append((phase, time.perf_counter()))),
         )
         end = time.perf_counter()
     seconds = end - start

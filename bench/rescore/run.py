@@ -23,7 +23,7 @@ from app.scoring.models import ScoreDecision, VersionStatus
 from app.scoring.schedule import rescore_due
 from app.scoring.simulated import simulated_phones, simulated_population
 from app.scoring.training import train_scorecard
-from app.scoring.versions import active_version, load_card, store_version
+from app.scoring.versions import TrainedCard, active_version, load_card, store_version
 from app.scoring.workbench import training_config
 from app.security.fields import generate_field_keys_file, load_field_crypto
 from app.settings import Settings
@@ -48,11 +48,13 @@ def activate_card(sessions: Sessions, today: date) -> int:
     with sessions.unit_of_work() as session:
         version = store_version(
             session,
-            card,
-            name="bench",
-            metrics={},
-            data_fingerprint="0" * 64,
-            data_rows=len(table.bad),
+            TrainedCard(
+                card=card,
+                name="bench",
+                metrics={},
+                data_fingerprint="0" * 64,
+                data_rows=len(table.bad),
+            ),
             trained_by=Actor("bench", "credit_officer"),
             now=NOW,
         )

@@ -20,8 +20,6 @@ Logs carry the path and codes, never a token, the PIN, a key or a body.
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -32,9 +30,10 @@ from integrations.airtel.config import AirtelConfig
 from integrations.airtel.crypto import compact_json, encrypt_pin, load_public_key, sign_body
 from integrations.airtel.replies import Reply
 from integrations.http_retry import (
+    DEFAULT_RETRY,
     DEFAULT_TIMEOUT,
-    MAX_ATTEMPTS,
     NOT_SENT_ERRORS,
+    RetryPolicy,
     backoff_delay_s,
 )
 from integrations.oauth_tokens import (
@@ -92,14 +91,12 @@ class AirtelTransport:
         token_store: TokenStore | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        jitter: Callable[[], float] = random.random,
-        max_attempts: int = MAX_ATTEMPTS,
+        retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         self.config = config
-        self._sleep = sleep
-        self._jitter = jitter
-        self._max_attempts = max(1, max_attempts)
+        self._sleep = retry.sleep
+        self._jitter = retry.jitter
+        self._max_attempts = max(1, retry.max_attempts)
         self._http = httpx.Client(base_url=config.base_url, timeout=timeout, transport=transport)
         self._tokens = SharedTokenCache(
             self._fetch_token,

@@ -37,8 +37,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,9 +45,10 @@ from typing import Any, Self
 import httpx
 
 from integrations.http_retry import (
+    DEFAULT_RETRY,
     DEFAULT_TIMEOUT,
-    MAX_ATTEMPTS,
     NOT_SENT_ERRORS,
+    RetryPolicy,
     backoff_delay_s,
 )
 from integrations.mpesa.credentials import daraja_timestamp, security_credential, stk_password
@@ -290,15 +289,13 @@ class DarajaClient:
         token_store: TokenStore | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        jitter: Callable[[], float] = random.random,
-        max_attempts: int = MAX_ATTEMPTS,
+        retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         self._config = config
         self._clock = clock
-        self._sleep = sleep
-        self._jitter = jitter
-        self._max_attempts = max(1, max_attempts)
+        self._sleep = retry.sleep
+        self._jitter = retry.jitter
+        self._max_attempts = max(1, retry.max_attempts)
         self._http = httpx.Client(base_url=config.base_url, timeout=timeout, transport=transport)
         self._tokens = TokenCache(
             self._http,

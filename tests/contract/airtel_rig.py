@@ -17,7 +17,15 @@ from integrations.payments.port import (
     ReversalOrder,
     ReversalOutcome,
 )
-from tests.contract.rigs import READ_TIMEOUT, BaseRig, Receiver, serve, system_clock, waited
+from tests.contract.rigs import (
+    NO_WAITING,
+    READ_TIMEOUT,
+    BaseRig,
+    Receiver,
+    serve,
+    system_clock,
+    waited,
+)
 
 CLIENT_ID, CLIENT_SECRET, PIN = "contract-client", "contract-secret", "4321"
 CALLBACK_SECRET = "contract-callback-secret"
@@ -62,7 +70,7 @@ class AirtelRig(BaseRig):
             callback_secret=CALLBACK_SECRET,
         )
         options.setdefault("clock", system_clock)
-        return AirtelClient(config, timeout=READ_TIMEOUT, sleep=lambda _: None, **options)
+        return AirtelClient(config, timeout=READ_TIMEOUT, retry=NO_WAITING, **options)
 
     def tokens_issued(self) -> int:
         with self.state.lock:

@@ -17,7 +17,15 @@ from integrations.payments.port import (
     ReversalOrder,
     ReversalOutcome,
 )
-from tests.contract.rigs import READ_TIMEOUT, BaseRig, Receiver, serve, system_clock, waited
+from tests.contract.rigs import (
+    NO_WAITING,
+    READ_TIMEOUT,
+    BaseRig,
+    Receiver,
+    serve,
+    system_clock,
+    waited,
+)
 
 SHORTCODE, PASSKEY = "600992", "contract-passkey"
 INITIATOR, PASSWORD = "contractapi", "Contract-Pw-1!"
@@ -63,7 +71,7 @@ class DarajaRig(BaseRig):
             callback_token="tok",
         )
         options.setdefault("clock", system_clock)
-        return DarajaClient(config, timeout=READ_TIMEOUT, sleep=lambda _: None, **options)
+        return DarajaClient(config, timeout=READ_TIMEOUT, retry=NO_WAITING, **options)
 
     def tokens_issued(self) -> int:
         with self.state.lock:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from integrations.http_retry import RetryPolicy
 from integrations.mpesa.client import (
     AmountOutOfRange,
     DarajaClient,
@@ -43,7 +44,7 @@ def client(cfg: dict[str, Any], prefix: str, secret: str | None = None) -> Daraj
         callback_token=TOKEN,
         callback_path_prefix=prefix,
     )
-    return DarajaClient(config, clock=_clock, sleep=lambda _: None)
+    return DarajaClient(config, clock=_clock, retry=RetryPolicy(sleep=lambda _: None))
 
 
 def record(answer: CollectionSubmit | SubmitResult | RequestAck) -> Step:

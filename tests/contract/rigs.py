@@ -19,12 +19,15 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request
 
+from integrations.http_retry import RetryPolicy
 from integrations.payments.port import CollectionResult, ReversalOrder
 from tests.support.live import ServerThread, free_port, wait_until
 
 WAIT_S = 10.0
 READ_TIMEOUT = httpx.Timeout(connect=2.0, read=0.5, write=2.0, pool=2.0)
 """The client's timeouts in the suite: a held-back answer (1.5 s) is a read timeout."""
+NO_WAITING = RetryPolicy(sleep=lambda _: None)
+"""The clients' retries in the suite: as many sends, no backoff between them."""
 
 
 class Receiver:

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.db.session import Sessions
-from app.mpesa.inbox import store_callback
+from app.mpesa.inbox import Delivery, store_callback
 from app.mpesa.models import MpesaCallback
 from tests.support.api import app_for
 from tests.support.clock import FrozenClock
@@ -152,7 +152,9 @@ def test_the_same_result_delivered_10_times_at_once_is_stored_once(
     def deliver(_n: int) -> bool:
         start.wait()
         with fund.sessions.unit_of_work() as session:
-            stored = store_callback(session, "b2c/result", raw, "127.0.0.1", clock(), None)
+            stored = store_callback(
+                session, Delivery("b2c/result", raw, "127.0.0.1"), clock(), None
+            )
             return stored.duplicate
 
     with ThreadPoolExecutor(10) as pool:

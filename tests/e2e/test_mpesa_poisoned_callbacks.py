@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from app.lending.models import Repayment
 from app.mpesa import processing
-from app.mpesa.inbox import store_callback
+from app.mpesa.inbox import Delivery, store_callback
 from app.mpesa.models import MpesaCallback
 from app.mpesa.processing import process_pending
 from app.staff.models import Role
@@ -199,7 +199,8 @@ def test_stored_rows_with_a_nul_or_nesting_too_deep_fail_alone_and_the_repayment
     _stored_before_the_fix(fund, "b2c/result", "deep", deep(5_000).decode())
     with fund.sessions.unit_of_work() as session:
         raw = json.dumps(c2b(account, "TK00000902") | _kes_20()).encode()
-        store_callback(session, "c2b/confirmation", raw, None, fund.clock(), fund.ports.blind_index)
+        delivery = Delivery("c2b/confirmation", raw, None)
+        store_callback(session, delivery, fund.clock(), fund.ports.blind_index)
     assert_nothing_blocks(client, fund, "TK00000902")
     failed = {r.natural_key: r.error for r in rows(fund) if r.status == "failed"}
     assert "deep" in failed

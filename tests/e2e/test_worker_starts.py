@@ -21,7 +21,7 @@ from app.accounting.keys import write_new_key
 from app.clock import system_clock
 from app.db.engine import make_database
 from app.db.session import Sessions
-from app.mpesa.inbox import store_callback
+from app.mpesa.inbox import Delivery, store_callback
 from app.mpesa.models import MpesaCallback, UnmatchedReceipt
 from app.security.fields import generate_field_keys_file
 from app.settings import Settings
@@ -96,7 +96,8 @@ def one_start(start: int, sessions: Sessions, root: Path, env: dict[str, str]) -
     receipt = f"TSTART{start:04d}"
     with sessions.unit_of_work() as session:  # as the API stores a callback
         body = json.dumps(c2b("NOSUCHLOAN", "10.00", receipt)).encode()
-        store_callback(session, "c2b/confirmation", body, "127.0.0.1", system_clock(), None)
+        delivery = Delivery("c2b/confirmation", body, "127.0.0.1")
+        store_callback(session, delivery, system_clock(), None)
     ticks = runs_of(sessions, "mpesa.process_callbacks")
     handed = runs_of(sessions, "ussd.purge_sessions")
     worker = MkopoProcess(

@@ -12,8 +12,8 @@ from app.borrowers.service import find_by_national_id, find_by_phone, prepare_pi
 from app.clock import business_date
 from app.errors import DomainError
 from app.lending.models import LimitDecision, RepaymentChannel
-from app.lending.repayments import apply_repayment
-from app.onboarding.service import check_applicant, opt_in, opt_out
+from app.lending.repayments import IncomingRepayment, apply_repayment
+from app.onboarding.service import OptInRequest, check_applicant, opt_in, opt_out
 from app.security.pins import verify_pin
 from ledger import Ledger
 from tests.support.lending import GOOD_ID, GOOD_PHONE, KES, Fund
@@ -45,10 +45,9 @@ def test_weak_pins_and_unaccepted_terms_are_refused(fund: Fund) -> None:
         with pytest.raises(errors.PinTooWeak):
             prepare_pin(pin)
     applicant = check_applicant(fund.ports, GOOD_ID, GOOD_PHONE, business_date(fund.clock()))
+    request = OptInRequest(applicant, prepare_pin("4826"), terms_accepted=False)
     with pytest.raises(errors.TermsNotAccepted), fund.sessions.unit_of_work() as session:
-        opt_in(
-            session, fund.ports, fund.policy, applicant, prepare_pin("4826"), False, fund.clock()
-        )
+        opt_in(session, fund.ports, fund.policy, request, fund.clock())
 
 
 def test_a_new_borrower_gets_a_limit_from_the_rule_table_with_a_recorded_reason(fund: Fund) -> None:
@@ -82,11 +81,13 @@ def test_opting_out_keeps_savings_and_allows_joining_again_on_a_new_number(fund:
         apply_repayment(
             session,
             Ledger(session, fund.clock),
-            loan_id,
-            500 * KES,
-            "r1",
-            RepaymentChannel.C2B,
-            fund.clock(),
+            IncomingRepayment(
+                loan_id,
+                500 * KES,
+                "r1",
+                RepaymentChannel.C2B,
+                fund.clock(),
+            ),
             fund.clock(),
         )
     with fund.sessions.unit_of_work() as session:

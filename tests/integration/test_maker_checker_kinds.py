@@ -12,7 +12,7 @@ from app.accounting.manual_journals import MANUAL_JOURNAL, InvalidJournal
 from app.admin.borrower_views import freeze
 from app.approvals.models import ApprovalRequest, ApprovalStatus
 from app.audit.models import AuditRecord
-from app.lending.limit_decisions import record_limit
+from app.lending.limit_decisions import LimitChange, record_limit
 from app.lending.limit_overrides import BorrowerNotEligibleForOverride, LimitChanged
 from app.lending.models import LimitDecision, LoanStatus
 from app.lending.write_off_requests import WRITE_OFF
@@ -114,9 +114,8 @@ def test_a_limit_override_fails_when_the_limit_moved_since_the_request(fund: Fun
     approval_id = override(fund, borrower_id, 5_000 * KES).approval.id
     with fund.sessions.unit_of_work() as session:  # e.g. a rescore in between
         borrower = fund.borrower(borrower_id)
-        record_limit(
-            session, session.merge(borrower), 3_000 * KES, "rescore", {}, fund.clock(), "B1"
-        )
+        change = LimitChange(3_000 * KES, "rescore", {}, "B1")
+        record_limit(session, session.merge(borrower), change, fund.clock())
     assert isinstance(check(fund, approval_id).failure, LimitChanged)
     assert fund.borrower(borrower_id).credit_limit_minor == 3_000 * KES
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.lending.models import LoanStatus, Repayment
-from app.mpesa.inbox import store_callback
+from app.mpesa.inbox import Delivery, store_callback
 from app.mpesa.models import MpesaCallback, UnmatchedReceipt
 from app.mpesa.processing import process_pending
 from app.payments.models import Payout, PayoutStatus
@@ -22,7 +22,9 @@ def deliver(fund: Fund, kind: str, body: dict[str, Any] | str, times: int = 1) -
     raw = (body if isinstance(body, str) else json.dumps(body)).encode()
     for _ in range(times):
         with fund.sessions.unit_of_work() as session:
-            store_callback(session, kind, raw, "127.0.0.1", fund.clock(), fund.ports.blind_index)
+            store_callback(
+                session, Delivery(kind, raw, "127.0.0.1"), fund.clock(), fund.ports.blind_index
+            )
     process_pending(fund.sessions, fund.clock, fund.ports.blind_index)
 
 

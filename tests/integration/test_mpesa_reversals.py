@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.mpesa.inbox import store_callback
+from app.mpesa.inbox import Delivery, store_callback
 from app.mpesa.models import CollectionReversal, UnmatchedReceipt
 from app.mpesa.processing import process_pending
 from app.mpesa.reversals import (
@@ -157,7 +157,10 @@ def test_a_reversal_result_delivered_three_times_posts_once(in_suspense: Fund) -
     for _ in range(3):
         with fund.sessions.unit_of_work() as session:
             store_callback(
-                session, "reversal/result", body, "127.0.0.1", fund.clock(), fund.ports.blind_index
+                session,
+                Delivery("reversal/result", body, "127.0.0.1"),
+                fund.clock(),
+                fund.ports.blind_index,
             )
     process_pending(fund.sessions, fund.clock, fund.ports.blind_index)
     assert state(fund, reversal_id) == ("succeeded", "resolved")
@@ -181,7 +184,10 @@ def test_already_reversed_under_the_repeat_s_id_counts_as_done(in_suspense: Fund
     body = daraja_result(ref, "R000001", None).encode()
     with fund.sessions.unit_of_work() as session:
         store_callback(
-            session, "reversal/result", body, "127.0.0.1", fund.clock(), fund.ports.blind_index
+            session,
+            Delivery("reversal/result", body, "127.0.0.1"),
+            fund.clock(),
+            fund.ports.blind_index,
         )
     process_pending(fund.sessions, fund.clock, fund.ports.blind_index)
     assert state(fund, reversal_id) == ("succeeded", "resolved")

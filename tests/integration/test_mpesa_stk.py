@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.lending import errors
 from app.lending.models import Repayment
-from app.mpesa.inbox import store_callback
+from app.mpesa.inbox import Delivery, store_callback
 from app.mpesa.models import StkRequest
 from app.mpesa.processing import process_pending
 from app.mpesa.stk import QUERY_AFTER, request_stk_repayment, send_stk, sweep_stk
@@ -54,7 +54,10 @@ def deliver(fund: Fund, kind: str, body: dict[str, Any], times: int = 1) -> None
     for _ in range(times):
         with fund.sessions.unit_of_work() as session:
             store_callback(
-                session, kind, json.dumps(body).encode(), None, fund.clock(), fund.ports.blind_index
+                session,
+                Delivery(kind, json.dumps(body).encode(), None),
+                fund.clock(),
+                fund.ports.blind_index,
             )
     process_pending(fund.sessions, fund.clock, fund.ports.blind_index)
 

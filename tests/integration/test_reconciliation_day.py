@@ -26,7 +26,7 @@ from app.mpesa.stk import record_stk_result, request_stk_repayment, send_stk
 from app.payments.models import Payout
 from app.payments.payouts import submit_payout
 from app.reconciliation.exceptions.models import FloatCheck, ReconException
-from app.reconciliation.runs import Started, execute_run, start_statement_run
+from app.reconciliation.runs import RunPace, Started, execute_run, start_statement_run
 from integrations.mpesa.simulator import statement as sim
 from ledger import Ledger
 from tests.integration.test_mpesa_processing import c2b, deliver
@@ -65,12 +65,14 @@ class Day:
     ) -> None:
         self.movements.append(
             sim.paid_in(
-                receipt=receipt,
-                msisdn="254" + PEOPLE[who][1][1:],
-                payer_name=who.upper(),
-                amount_minor=amount_minor,
-                initiated_at=self.at(hour),
-                completed_at=self.at(hour, 1),
+                sim.Transfer(
+                    receipt=receipt,
+                    msisdn="254" + PEOPLE[who][1][1:],
+                    party_name=who.upper(),
+                    amount_minor=amount_minor,
+                    initiated_at=self.at(hour),
+                    completed_at=self.at(hour, 1),
+                ),
                 account_reference=reference,
                 reason_type=sim.REASON_STK if stk else sim.REASON_PAYBILL,
             )
@@ -124,12 +126,14 @@ def _disburse(day: Day, who: str, amount_minor: int, hour: int, lose_result: boo
     day.loans[who] = fund.loan_of(borrower_id)
     day.movements.append(
         sim.business_payment(
-            receipt=receipt,
-            msisdn="254" + PEOPLE[who][1][1:],
-            payee_name=who.upper(),
-            amount_minor=payout.amount_minor,
-            initiated_at=day.at(hour),
-            completed_at=day.at(hour, 1),
+            sim.Transfer(
+                receipt=receipt,
+                msisdn="254" + PEOPLE[who][1][1:],
+                party_name=who.upper(),
+                amount_minor=payout.amount_minor,
+                initiated_at=day.at(hour),
+                completed_at=day.at(hour, 1),
+            ),
         )
     )
 
@@ -254,7 +258,7 @@ def reconcile(day: Day, chunk_size: int = 50_000) -> Started:
         started = start_statement_run(
             session, io.BytesIO(day.statement_csv()), "ORG_600000_All.csv", "auditor1", fund.clock()
         )
-    execute_run(fund.sessions, fund.clock, started.run.id, fund.ports.cipher, chunk_size)
+    execute_run(fund.sessions, fund.clock, started.run.id, fund.ports.cipher, RunPace(chunk_size))
     return started
 
 

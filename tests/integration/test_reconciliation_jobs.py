@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.accounting.chart import Acct
 from app.audit.log import Actor
-from app.mpesa.inbox import store_callback
+from app.mpesa.inbox import Delivery, store_callback
 from app.mpesa.models import StkRequest
 from app.mpesa.stk import request_stk_repayment, send_stk
 from app.payments.models import Payout, PayoutStatus
@@ -59,7 +59,10 @@ def test_the_float_check_reads_org_balance_and_the_balance_api_once_each(fund: F
     with fund.sessions.unit_of_work() as session:
         raw = json.dumps(BALANCE_RESULT).encode()
         store_callback(
-            session, "balance/result", raw, "127.0.0.1", fund.clock(), fund.ports.blind_index
+            session,
+            Delivery("balance/result", raw, "127.0.0.1"),
+            fund.clock(),
+            fund.ports.blind_index,
         )
     assert float_check(fund.sessions, fund.clock) == 2
     assert float_check(fund.sessions, fund.clock) == 0
@@ -104,12 +107,14 @@ def test_unknown_stk_prompts_are_settled_from_the_statement_without_moving_money
     # The payment of the first prompt reached the ledger by its C2B confirmation.
     deliver(fund, "c2b/confirmation", c2b(loan.account_number, "100.00", "RSTK000001"))
     line = sim.paid_in(
-        receipt="RSTK000001",
-        msisdn="254712345678",
-        payer_name="ATIENO",
-        amount_minor=100 * KES,
-        initiated_at=at,
-        completed_at=at,
+        sim.Transfer(
+            receipt="RSTK000001",
+            msisdn="254712345678",
+            party_name="ATIENO",
+            amount_minor=100 * KES,
+            initiated_at=at,
+            completed_at=at,
+        ),
         account_reference=loan.account_number,
         reason_type=sim.REASON_STK,
     )
@@ -141,12 +146,14 @@ def test_a_stuck_payout_is_asked_again_then_settled_from_the_statement_under_fou
     receipt = fund.provider.paid[paid.originator_id].receipt or ""
     at = fund.clock() + timedelta(seconds=20)
     line = sim.business_payment(
-        receipt=receipt,
-        msisdn="254712345611",
-        payee_name="WANJIRU",
-        amount_minor=paid.amount_minor,
-        initiated_at=at,
-        completed_at=at,
+        sim.Transfer(
+            receipt=receipt,
+            msisdn="254712345611",
+            party_name="WANJIRU",
+            amount_minor=paid.amount_minor,
+            initiated_at=at,
+            completed_at=at,
+        ),
     )
     fund.clock.advance(hours=2)
     _statement(fund, [line], fund.clock())

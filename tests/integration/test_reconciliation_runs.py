@@ -14,7 +14,7 @@ from app.db.session import Sessions
 from app.reconciliation.exceptions.models import ReconException, Resolution
 from app.reconciliation.matching import receipts as matching
 from app.reconciliation.models import LineConflict, Result, Run, Statement, StatementLine
-from app.reconciliation.runs import execute_run, start_period_run, start_statement_run
+from app.reconciliation.runs import RunPace, execute_run, start_period_run, start_statement_run
 from app.reconciliation.statements.reader import StatementRejected
 from integrations.mpesa.simulator import statement as sim
 from tests.integration.test_reconciliation_day import (
@@ -132,17 +132,16 @@ def test_a_crash_after_a_committed_chunk_resumes_to_the_same_result(day: Day) ->
             day.fund.clock,
             crashed,
             day.fund.ports.cipher,
-            chunk_size=4,
-            after_step=crash_after_first_chunk,
+            RunPace(chunk_size=4, after_step=crash_after_first_chunk),
         )
     with day.fund.sessions.reader() as session:
         run = session.get(Run, crashed)
         assert run is not None
         assert (run.status, run.phase) == ("running", "matching")
         assert 0 < run.lines_done < run.lines_total
-    assert execute_run(day.fund.sessions, day.fund.clock, crashed, day.fund.ports.cipher, 4) == (
-        "done"
-    )
+    assert execute_run(
+        day.fund.sessions, day.fund.clock, crashed, day.fund.ports.cipher, RunPace(4)
+    ) == ("done")
     assert findings(day, crashed) == findings(day, reference)
 
 
@@ -164,13 +163,13 @@ def test_an_error_inside_a_step_rolls_it_back_and_the_next_run_completes_it(
 
     monkeypatch.setattr(matching, "match_chunk", failing_second_chunk)
     with pytest.raises(ConnectionError):
-        execute_run(day.fund.sessions, day.fund.clock, crashed, day.fund.ports.cipher, 5)
+        execute_run(day.fund.sessions, day.fund.clock, crashed, day.fund.ports.cipher, RunPace(5))
     with day.fund.sessions.reader() as session:
         run = session.get(Run, crashed)
         assert run is not None
         assert (run.attempts, run.lines_done) == (1, 5)
         assert "database restarted" in (run.error or "")
-    execute_run(day.fund.sessions, day.fund.clock, crashed, day.fund.ports.cipher, 5)
+    execute_run(day.fund.sessions, day.fund.clock, crashed, day.fund.ports.cipher, RunPace(5))
     assert findings(day, crashed) == findings(day, reference)
 
 

@@ -8,12 +8,12 @@ from sqlalchemy import select
 from app.borrowers.models import Borrower
 from app.lending.delinquency import reminder_days
 from app.lending.models import Loan, LoanStatus, RepaymentChannel
-from app.lending.repayments import apply_repayment
+from app.lending.repayments import IncomingRepayment, apply_repayment
 from app.lending.writeoffs import NotWriteOffable, write_off
 from app.notifications.models import SmsMessage
 from app.notifications.outbox import send_pending
 from app.savings import errors
-from app.savings.deposits import apply_held_savings, deposit
+from app.savings.deposits import IncomingDeposit, apply_held_savings, deposit
 from app.savings.withdrawals import request_refund, request_savings_withdrawal
 from ledger import Ledger
 from tests.support.lending import GOOD_PHONE, KES, Fund
@@ -77,13 +77,10 @@ def test_a_failed_withdrawal_puts_the_savings_back(fund: Fund) -> None:
 def test_a_voluntary_deposit_splits_70_30(fund: Fund) -> None:
     borrower_id = fund.register()
     with fund.sessions.unit_of_work() as session:
-        deposit(
-            session, Ledger(session, fund.clock), borrower_id, 1_000 * KES, "RKD1", fund.clock()
-        )
+        incoming = IncomingDeposit(borrower_id, 1_000 * KES, "RKD1", fund.clock())
+        deposit(session, Ledger(session, fund.clock), incoming)
     with fund.sessions.unit_of_work() as session:  # the same receipt again: nothing more
-        deposit(
-            session, Ledger(session, fund.clock), borrower_id, 1_000 * KES, "RKD1", fund.clock()
-        )
+        deposit(session, Ledger(session, fund.clock), incoming)
     borrower = the_borrower(fund, borrower_id)
     assert (borrower.savings_long_minor, borrower.savings_short_minor) == (700 * KES, 300 * KES)
     fund.assert_books_agree()
@@ -117,11 +114,13 @@ def test_a_credit_balance_can_be_refunded(fund: Fund) -> None:
         apply_repayment(
             session,
             Ledger(session, fund.clock),
-            loan.id,
-            700 * KES,
-            "mpesa:R9",
-            RepaymentChannel.C2B,
-            fund.clock(),
+            IncomingRepayment(
+                loan.id,
+                700 * KES,
+                "mpesa:R9",
+                RepaymentChannel.C2B,
+                fund.clock(),
+            ),
             fund.clock(),
         )
     with fund.sessions.unit_of_work() as session:

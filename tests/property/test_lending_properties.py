@@ -52,15 +52,15 @@ from app.lending.accrual import accrue_through
 from app.lending.models import OPEN_STATUSES, Loan, LoanStatus, Repayment, RepaymentChannel
 from app.lending.origination import LoanRequest, quote, request_loan
 from app.lending.quotes import Quote
-from app.lending.repayments import apply_repayment
+from app.lending.repayments import IncomingRepayment, apply_repayment
 from app.notifications.models import SmsMessage
-from app.onboarding.service import check_applicant, opt_in
+from app.onboarding.service import OptInRequest, check_applicant, opt_in
 from app.payments.models import OPEN_PAYOUT_STATUSES, Payout, PayoutPurpose, PayoutStatus
 from app.payments.payouts import RESULT_GRACE, record_payout_result, submit_payout
 from app.payments.payouts import sweep_payouts as run_sweep
 from app.savings import errors as savings_errors
+from app.savings.deposits import IncomingDeposit, deposit
 from app.savings.deposits import apply_held_savings as apply_held_savings_policy
-from app.savings.deposits import deposit
 from app.savings.withdrawals import request_savings_withdrawal
 from integrations.payments.memory import INSUFFICIENT_FUNDS, SUCCESS
 from integrations.payments.port import PayoutResult
@@ -409,9 +409,7 @@ class LendingMachine(RuleBasedStateMachine):
                     session,
                     self.fund.ports,
                     self.fund.policy,
-                    applicant,
-                    _pin_hash(),
-                    True,
+                    OptInRequest(applicant, _pin_hash(), terms_accepted=True),
                     self.now(),
                 )
                 if k > 0:  # the first keeps the limit the policy gave; the others get room
@@ -835,13 +833,15 @@ class LendingMachine(RuleBasedStateMachine):
             repayment = apply_repayment(
                 session,
                 Ledger(session, self.fund.clock),
-                loan.id,
-                amount,
-                f"mpesa:{receipt}",
-                RepaymentChannel.C2B,
+                IncomingRepayment(
+                    loan.id,
+                    amount,
+                    f"mpesa:{receipt}",
+                    RepaymentChannel.C2B,
+                    self.now(),
+                    receipt=receipt,
+                ),
                 self.now(),
-                self.now(),
-                receipt=receipt,
             )
         self.repayments.append(RepaymentMade(loan.id, amount, receipt, repayment.id))
         self.check_repayment(view, self.view(member.id), loan, repayment.id, amount)
@@ -915,13 +915,15 @@ class LendingMachine(RuleBasedStateMachine):
                 repayment = apply_repayment(
                     session,
                     Ledger(session, self.fund.clock),
-                    made.loan_id,
-                    amount,
-                    f"mpesa:{made.receipt}",
-                    RepaymentChannel.C2B,
+                    IncomingRepayment(
+                        made.loan_id,
+                        amount,
+                        f"mpesa:{made.receipt}",
+                        RepaymentChannel.C2B,
+                        self.now(),
+                        receipt=made.receipt,
+                    ),
                     self.now(),
-                    self.now(),
-                    receipt=made.receipt,
                 )
         except errors.RequestKeyReused:
             assert tamper, "an exact replay of a receipt was refused"
@@ -991,11 +993,7 @@ class LendingMachine(RuleBasedStateMachine):
                 deposit(
                     session,
                     Ledger(session, self.fund.clock),
-                    member.id,
-                    cents,
-                    key,
-                    self.now(),
-                    receipt=receipt,
+                    IncomingDeposit(member.id, cents, key, self.now(), receipt=receipt),
                 )
         long_term = cents * LONG_TERM_BP // 10_000
         member.deposited_long_minor += long_term
@@ -1247,13 +1245,15 @@ def test_a_top_up_that_bounces_after_full_repayment_closes_the_loan_as_repaid(
         apply_repayment(
             session,
             Ledger(session, fund.clock),
-            loan.id,
-            loan.outstanding_minor,
-            "mpesa:RKL0000001",
-            RepaymentChannel.C2B,
+            IncomingRepayment(
+                loan.id,
+                loan.outstanding_minor,
+                "mpesa:RKL0000001",
+                RepaymentChannel.C2B,
+                fund.clock(),
+                receipt="RKL0000001",
+            ),
             fund.clock(),
-            fund.clock(),
-            receipt="RKL0000001",
         )
     fund.provider.outcomes_by_msisdn["254712345678"] = INSUFFICIENT_FUNDS
     fund.settle(top_up.id)  # the top-up bounces: nothing more was lent

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from integrations.airtel.client import AirtelClient
 from integrations.airtel.config import AirtelConfig, RsaPadding
 from integrations.airtel.simulator.keys import AirtelKeys
+from integrations.http_retry import RetryPolicy
 from tests.support.clock import FrozenClock
 
 BASE_URL = "https://openapiuat.airtel.test"
@@ -103,6 +104,5 @@ def client(
         config(**changes),
         clock=clock,
         transport=httpx.MockTransport(fake),
-        sleep=sleeps.append,
-        jitter=lambda: 0.5,
+        retry=RetryPolicy(sleep=sleeps.append, jitter=lambda: 0.5),
     )

@@ -16,8 +16,8 @@ from app.lending.accrual import accrue_through
 from app.lending.limits import LimitPolicy
 from app.lending.models import Loan, RepaymentChannel
 from app.lending.origination import LoanRequest, request_loan
-from app.lending.repayments import apply_repayment
-from app.onboarding.service import check_applicant, opt_in
+from app.lending.repayments import IncomingRepayment, apply_repayment
+from app.onboarding.service import OptInRequest, check_applicant, opt_in
 from app.payments.models import Payout
 from app.payments.payouts import record_payout_result, submit_payout
 from app.ports import Ports
@@ -73,9 +73,8 @@ class Fund:
         applicant = check_applicant(self.ports, national_id, phone, business_date(self.clock()))
         pin_hash = prepare_pin(pin)
         with self.sessions.unit_of_work() as session:
-            return opt_in(
-                session, self.ports, self.policy, applicant, pin_hash, True, self.clock()
-            ).id
+            request = OptInRequest(applicant, pin_hash, terms_accepted=True)
+            return opt_in(session, self.ports, self.policy, request, self.clock()).id
 
     def request(
         self, borrower_id: int, amount_minor: int, key: str, product: str = "personal"
@@ -126,13 +125,15 @@ class Fund:
             apply_repayment(
                 session,
                 Ledger(session, self.clock),
-                loan_id,
-                amount_minor,
-                f"mpesa:{receipt}",
-                RepaymentChannel.C2B,
+                IncomingRepayment(
+                    loan_id,
+                    amount_minor,
+                    f"mpesa:{receipt}",
+                    RepaymentChannel.C2B,
+                    self.clock(),
+                    receipt=receipt,
+                ),
                 self.clock(),
-                self.clock(),
-                receipt=receipt,
             )
 
     def assert_books_agree(self) -> None:

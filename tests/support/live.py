@@ -39,7 +39,7 @@ from app.lending.origination import LoanRequest, request_loan
 from app.main import create_app
 from app.mpesa.models import MpesaCallback, StkRequest, UnmatchedReceipt
 from app.mpesa.stk import request_stk_repayment
-from app.onboarding.service import check_applicant, opt_in
+from app.onboarding.service import OptInRequest, check_applicant, opt_in
 from app.payments.models import Payout
 from app.ports import Ports
 from app.reports.subledger_check import check_subledger
@@ -192,9 +192,8 @@ class LiveStack:
         ports = self.ports()
         applicant = check_applicant(ports, national_id, phone, business_date(system_clock()))
         with self.sessions.unit_of_work() as session:
-            borrower = opt_in(
-                session, ports, LimitPolicy(), applicant, prepare_pin("4826"), True, system_clock()
-            )
+            request = OptInRequest(applicant, prepare_pin("4826"), terms_accepted=True)
+            borrower = opt_in(session, ports, LimitPolicy(), request, system_clock())
             return borrower.id, f"254{phone[1:]}"
 
     def request_loan(self, borrower_id: int, amount_minor: int) -> int:

@@ -12,7 +12,7 @@ from app.scoring.models import ScorecardVersion, VersionStatus
 from app.scoring.scorecard import Scorecard
 from app.scoring.simulated import simulated_population
 from app.scoring.training import train_scorecard
-from app.scoring.versions import store_version
+from app.scoring.versions import TrainedCard, store_version
 from app.scoring.workbench import training_config
 
 POPULATION = 600
@@ -30,11 +30,13 @@ def simulated_card() -> Scorecard:
 def store_draft(session: Session, now: datetime, card: Scorecard | None = None) -> ScorecardVersion:
     return store_version(
         session,
-        card or simulated_card(),
-        name="simulated",
-        metrics={"auc": 0.7},
-        data_fingerprint="0" * 64,
-        data_rows=POPULATION,
+        TrainedCard(
+            card=card or simulated_card(),
+            name="simulated",
+            metrics={"auc": 0.7},
+            data_fingerprint="0" * 64,
+            data_rows=POPULATION,
+        ),
         trained_by=Actor("tests", "credit_officer"),
         now=now,
     )

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from integrations.http_retry import RetryPolicy
 from integrations.mpesa.client import (
     CALLBACK_KINDS,
     DarajaClient,
@@ -185,8 +186,7 @@ def client(
         config,
         clock=clock,
         transport=httpx.MockTransport(daraja),
-        sleep=sleeps.append,
-        jitter=lambda: 1.0,
+        retry=RetryPolicy(sleep=sleeps.append, jitter=lambda: 1.0),
     )
 
 
@@ -434,8 +434,7 @@ def test_backoff_jitter_keeps_at_least_half_the_step(
         config,
         clock=clock,
         transport=httpx.MockTransport(daraja),
-        sleep=sleeps.append,
-        jitter=lambda: 0.0,
+        retry=RetryPolicy(sleep=sleeps.append, jitter=lambda: 0.0),
     )
     daraja.script = [THROTTLED, THROTTLED]
     client.account_balance()

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
+from integrations.http_retry import RetryPolicy
 from integrations.mpesa.client import DarajaClient, DarajaConfig
 from integrations.mpesa.credentials import daraja_timestamp, security_credential, stk_password
 from integrations.mpesa.simulator.app import create_simulator
@@ -122,7 +123,7 @@ class Harness:
             config,
             clock=self.clock,
             transport=transport or httpx.MockTransport(self.forward),
-            sleep=lambda _: None,
+            retry=RetryPolicy(sleep=lambda _: None),
             **options,
         )
 

@@ -13,7 +13,13 @@ import pytest
 from app.loan_math.schedules.daycount import DayCount
 from app.loan_math.schedules.due_dates import Frequency
 from app.loan_math.schedules.methods import ScheduleNotAmortising, generate
-from app.loan_math.schedules.render import kes_text, parse_kes, parse_percent, terms_from_text
+from app.loan_math.schedules.render import (
+    TermsText,
+    kes_text,
+    parse_kes,
+    parse_percent,
+    terms_from_text,
+)
 from app.loan_math.schedules.rounding import Rounding, down_to_unit, to_cents, to_unit
 from app.loan_math.schedules.terms import InvalidTerms, Method, ScheduleTerms
 
@@ -100,17 +106,19 @@ def test_a_rate_in_percent_is_read_exactly() -> None:
 
 def test_the_command_text_becomes_terms() -> None:
     read = terms_from_text(
-        principal="100000.50",
-        annual_rate="7.25",
-        method="declining",
-        frequency="fortnightly",
-        term="12",
-        start="2026-01-15",
-        first_due="2026-02-01",
-        grace_principal="2",
-        grace_interest="1",
-        rounding="shillings",
-        day_count="30/360",
+        TermsText(
+            principal="100000.50",
+            annual_rate="7.25",
+            method="declining",
+            frequency="fortnightly",
+            term="12",
+            start="2026-01-15",
+            first_due="2026-02-01",
+            grace_principal="2",
+            grace_interest="1",
+            rounding="shillings",
+            day_count="30/360",
+        )
     )
     assert read == ScheduleTerms(
         10_000_050,

@@ -49,22 +49,26 @@ def simulated_day() -> tuple[sim.StatementHeading, list[sim.Movement]]:
     at = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
     movements = [
         sim.paid_in(
-            receipt="RCT0000001",
-            msisdn="254712345678",
-            payer_name="ATIENO",
-            amount_minor=1_131_340_00,
-            initiated_at=at,
-            completed_at=at,
+            sim.Transfer(
+                receipt="RCT0000001",
+                msisdn="254712345678",
+                party_name="ATIENO",
+                amount_minor=1_131_340_00,
+                initiated_at=at,
+                completed_at=at,
+            ),
             account_reference="MK00000019",
             reason_type=sim.REASON_PAYBILL,
         ),
         sim.business_payment(
-            receipt="RCT0000002",
-            msisdn="254712345611",
-            payee_name="WANJIRU",
-            amount_minor=475_00,
-            initiated_at=at,
-            completed_at=at,
+            sim.Transfer(
+                receipt="RCT0000002",
+                msisdn="254712345611",
+                party_name="WANJIRU",
+                amount_minor=475_00,
+                initiated_at=at,
+                completed_at=at,
+            ),
         ),
         sim.Movement("RCT0000003", at, at, "Pay Utility", "Pay Utility", 400_00, status="Failed"),
     ]

@@ -11,7 +11,7 @@ import pytest
 from app.security.fields import BlindIndex
 from app.ussd.gateway import MalformedRequest, parse_hop, parse_session_end
 from app.ussd.models import UssdSession
-from app.ussd.store import HopKind, read_hop, save, text_digest
+from app.ussd.store import Answer, HopKind, read_hop, save, text_digest
 
 INDEX = BlindIndex(b"k" * 32)
 SESSION = "ATUid_7c898d72eb11f723ed8ea05ef232f279"
@@ -74,7 +74,7 @@ def row_after(*texts: str) -> UssdSession:
     row = UssdSession(hops=0, last_text_digest="", last_text_chars=0, data={})
     now = datetime(2026, 3, 2, tzinfo=UTC)
     for text in texts:
-        save(row, text, digest(text), f"CON after {text!r}", "main", {}, False, now)
+        save(row, text, digest(text), Answer(f"CON after {text!r}", "main", {}, False), now)
     return row
 
 

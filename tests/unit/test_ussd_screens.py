@@ -4,10 +4,12 @@ prefix and the longest hint, for the largest amounts the fund allows."""
 from __future__ import annotations
 
 import inspect
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
 
+from app.lending.quotes import Quote
 from app.ussd import screens
 from app.ussd.gateway import MAX_REPLY_CHARS, Reply, fit_reply
 
@@ -16,6 +18,27 @@ OWED = 999_999_99  # KES 999,999.99: more than any debt (interest never exceeds 
 BIG = 9_999_999_99  # KES 9,999,999.99: more than any savings balance
 LONG_DAY = date(2026, 12, 31)
 ACCOUNT = "MK0000000001"  # 12 characters, the longest account number
+
+
+def offer(
+    amount_minor: int, savings_minor: int, interest_minor: int, total_due_minor: int, due_on: date
+) -> Quote:
+    """A quote with what the disclosure shows (the cash is the amount less the savings)."""
+    return Quote(
+        product_code="personal",
+        amount_minor=amount_minor,
+        cash_minor=amount_minor - savings_minor,
+        savings_minor=savings_minor,
+        savings_long_minor=savings_minor,
+        savings_short_minor=0,
+        interest_to_due_minor=interest_minor,
+        total_due_minor=total_due_minor,
+        due_on=due_on,
+        regular_rate_bp=0,
+        penalty_rate_bp=0,
+    )
+
+
 HINTS = [
     screens.CHOOSE_LISTED,
     screens.DIGITS_ONLY,
@@ -39,9 +62,9 @@ ASKING = {
     "choose_pin_again": screens.CHOOSE_PIN_AGAIN,
     "main_menu": screens.MAIN_MENU,
     "borrow_amount": screens.borrow_amount(LIMIT, OWED, 100_00, LIMIT),
-    "borrow_quote": screens.borrow_quote(LIMIT, 2_500_00, 47_500_00, OWED, OWED, LONG_DAY),
+    "borrow_quote": screens.borrow_quote(offer(LIMIT, 2_500_00, OWED, OWED, LONG_DAY)),
     "borrow_quote_credit": screens.borrow_quote(  # the credit applied is at most the loan
-        LIMIT, 2_500_00, 47_500_00, OWED, OWED, LONG_DAY, LIMIT
+        replace(offer(LIMIT, 2_500_00, OWED, OWED, LONG_DAY), credit_applied_minor=LIMIT)
     ),
     "pin_to_borrow": screens.enter_pin_to("borrow", LIMIT),
     "pin_to_withdraw": screens.enter_pin_to("withdraw", BIG),
@@ -151,7 +174,7 @@ def test_sms_texts_are_ascii_and_fit_three_messages() -> None:
 
 
 def test_amounts_are_written_kes_with_thousands_and_cents() -> None:
-    quote = screens.borrow_quote(10_000_00, 500_00, 9_500_00, 30_68, 10_030_68, date(2026, 3, 16))
+    quote = screens.borrow_quote(offer(10_000_00, 500_00, 30_68, 10_030_68, date(2026, 3, 16)))
     assert quote == (
         "Borrow KES 10,000.00\nSaved: KES 500.00\nYou get: KES 9,500.00\nInterest: KES 30.68\n"
         "Total due: KES 10,030.68\nDue: 16-03-2026\n1. Confirm\n0. Back"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -78,21 +79,27 @@ def parse_choice(kind: type[_Choice], text: str, name: str) -> _Choice:
         raise InvalidTerms(f"--{name} must be one of {choices}, not {text!r}") from None
 
 
-def terms_from_text(
-    *,
-    principal: str | None,
-    annual_rate: str | None,
-    method: str | None,
-    frequency: str | None,
-    term: str | None,
-    start: str | None,
-    first_due: str | None = None,
-    grace_principal: str = "0",
-    grace_interest: str = "0",
-    rounding: str = "cents",
-    day_count: str = "act365",
-) -> ScheduleTerms:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TermsText:
+    """Schedule terms as typed on the command line, not yet read (None: not given)."""
+
+    principal: str | None
+    annual_rate: str | None
+    method: str | None
+    frequency: str | None
+    term: str | None
+    start: str | None
+    first_due: str | None = None
+    grace_principal: str = "0"
+    grace_interest: str = "0"
+    rounding: str = "cents"
+    day_count: str = "act365"
+
+
+def terms_from_text(text: TermsText) -> ScheduleTerms:
     """The command's arguments, as typed, to validated terms."""
+    principal, annual_rate, method = text.principal, text.annual_rate, text.method
+    frequency, term, start, first_due = text.frequency, text.term, text.start, text.first_due
     required = {
         "principal": principal,
         "annual-rate": annual_rate,
@@ -112,10 +119,10 @@ def terms_from_text(
         term=parse_count(_given(term), "term"),
         start=parse_date(_given(start), "start"),
         first_due=None if first_due is None else parse_date(first_due, "first-due"),
-        grace_principal=parse_count(grace_principal, "grace-principal"),
-        grace_interest=parse_count(grace_interest, "grace-interest"),
-        rounding=parse_choice(Rounding, rounding, "round"),
-        day_count=parse_choice(DayCount, day_count, "day-count"),
+        grace_principal=parse_count(text.grace_principal, "grace-principal"),
+        grace_interest=parse_count(text.grace_interest, "grace-interest"),
+        rounding=parse_choice(Rounding, text.rounding, "round"),
+        day_count=parse_choice(DayCount, text.day_count, "day-count"),
     )
 
 

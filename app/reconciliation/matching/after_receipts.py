@@ -119,13 +119,17 @@ def _open_lines(
     session: Session,
     run_id: int,
     category: str,
-    low: int,
-    high: int,
-    since: datetime,
-    until: datetime,
+    amount_minor: int,
+    created_at: datetime,
+    rules: MatchRules,
 ) -> list[tuple[int, str | None, str | None]]:
-    """Undecided lines of a category with an amount in [low, high] completed in the window:
-    (result id, masked party, A/C No.), earliest first."""
+    """Undecided lines of a category that could be a candidate for ``amount_minor`` (signed
+    as the statement shows it) created at ``created_at``: an amount within the rules'
+    tolerance, completed within their time window after it. (result id, masked party,
+    A/C No.), earliest first."""
+    tolerance = rules.amount_tolerance_minor
+    low, high = amount_minor - tolerance, amount_minor + tolerance
+    since, until = created_at, created_at + rules.time_window
     rows = session.execute(
         select(Result.id, StatementLine.other_party, StatementLine.account_ref)
         .join(StatementLine, StatementLine.id == Result.line_id)
@@ -168,17 +172,8 @@ def match_payouts(
         .limit(MAX_CANDIDATES)
     ).all()
     claimed = 0
-    tolerance = rules.amount_tolerance_minor
     for payout_id, status, amount, created_at, borrower_id in payouts:
-        lines = _open_lines(
-            session,
-            run_id,
-            "payout",
-            -amount - tolerance,
-            -amount + tolerance,
-            created_at,
-            created_at + rules.time_window,
-        )
+        lines = _open_lines(session, run_id, "payout", -amount, created_at, rules)
         phone = phone_of(borrower_id) if (rules.match_phone and phone_of) else None
         for result_id, party, _ in lines:
             if rules.match_phone and (phone is None or not mask_fits(party, phone)):
@@ -212,17 +207,8 @@ def match_stk_prompts(
         .limit(MAX_CANDIDATES)
     ).all()
     claimed = 0
-    tolerance = rules.amount_tolerance_minor
     for prompt_id, amount, created_at, account_number in prompts:
-        lines = _open_lines(
-            session,
-            run_id,
-            "payment_in",
-            amount - tolerance,
-            amount + tolerance,
-            created_at,
-            created_at + rules.time_window,
-        )
+        lines = _open_lines(session, run_id, "payment_in", amount, created_at, rules)
         for result_id, _, account_ref in lines:
             if rules.match_reference and account_ref != account_number:
                 continue

@@ -11,6 +11,7 @@ statement does not.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -68,16 +69,23 @@ def next_chunk_end(
     return None if found is None else int(found)
 
 
+@dataclass(frozen=True, slots=True)
+class LineChunk:
+    """The statement lines with ids in (``after_id``, ``last_id``]: one matching step."""
+
+    after_id: int
+    last_id: int
+
+
 def match_chunk(
     session: Session,
     run_id: int,
-    after_id: int,
-    last_id: int,
+    chunk: LineChunk,
     since: datetime,
     until: datetime,
     rules: MatchRules,
 ) -> int:
-    """Results for the lines in scope with ids in (after_id, last_id]; returns how many."""
+    """Results for the lines in scope in ``chunk``; returns how many."""
     line, item = StatementLine.__table__, LedgerItem.__table__
     missing = case(
         (line.c.category == "charge", r.CHARGE),
@@ -124,8 +132,8 @@ def match_chunk(
             )
         )
         .where(
-            line.c.id > after_id,
-            line.c.id <= last_id,
+            line.c.id > chunk.after_id,
+            line.c.id <= chunk.last_id,
             line.c.completed_at >= since,
             line.c.completed_at < until,
         )

@@ -93,19 +93,27 @@ def _item(key: str, value: object = None) -> dict[str, object]:
     return {"Key": key} if value is None else {"Key": key, "Value": value}
 
 
+@dataclass(frozen=True, slots=True)
+class ResultStatus:
+    """A result's ``ResultCode``, ``ResultDesc`` and ``ResultType``, typed as Daraja types them
+    in each answer (an int in one, a string in another)."""
+
+    code: int | str
+    desc: str
+    result_type: int | str = 0
+
+
 def _envelope(
     request: OrgRequest,
-    code: int | str,
-    desc: str,
+    status: ResultStatus,
     transaction_id: str,
     reference: dict[str, object],
     parameters: object = None,
-    result_type: int | str = 0,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {
-        "ResultType": result_type,
-        "ResultCode": code,
-        "ResultDesc": desc,
+        "ResultType": status.result_type,
+        "ResultCode": status.code,
+        "ResultDesc": status.desc,
         "OriginatorConversationID": request.originator_id,
         "ConversationID": request.conversation_id,
         "TransactionID": transaction_id,
@@ -172,8 +180,7 @@ def status_found(
     parameters = _paid_in_parameters(tx, org) if paid_in else _paid_out_parameters(tx, org)
     return _envelope(
         request,
-        0,
-        SUCCESS_DESC,
+        ResultStatus(0, SUCCESS_DESC),
         placeholder_id(now),
         _item("Occasion"),  # reference §6.1: the Key, without Value, whatever was sent
         parameters,
@@ -181,7 +188,7 @@ def status_found(
 
 
 def status_failed(request: OrgRequest, code: int, desc: str, now: datetime) -> dict[str, Any]:
-    return _envelope(request, code, desc, placeholder_id(now), _item("Occasion"))
+    return _envelope(request, ResultStatus(code, desc), placeholder_id(now), _item("Occasion"))
 
 
 # -- account balance -------------------------------------------------------------------------
@@ -206,17 +213,17 @@ def account_balance_text(org: Organisation) -> str:
 
 
 def balance_result(request: OrgRequest, org: Organisation, now: datetime) -> dict[str, Any]:
+    # The reference's balance sample has no full stop.
+    status = ResultStatus("0", SUCCESS_DESC.rstrip("."), result_type="0")
     return _envelope(
         request,
-        "0",
-        SUCCESS_DESC.rstrip("."),  # the reference's balance sample has no full stop
+        status,
         placeholder_id(now),
         _item("QueueTimeoutURL", BALANCE_TIMEOUT_URL),
         [
             _item("AccountBalance", account_balance_text(org)),
             _item("BOCompletedTime", eat_stamp(now)),
         ],
-        result_type="0",
     )
 
 
@@ -224,12 +231,10 @@ def balance_failed(request: OrgRequest, code: int, now: datetime) -> dict[str, A
     """A refused balance query: one bare ``ResultParameter`` object with an int time."""
     return _envelope(
         request,
-        str(code),
-        RESULT_DESCS[code],
+        ResultStatus(str(code), RESULT_DESCS[code], result_type="0"),
         placeholder_id(now),
         _item("QueueTimeoutURL", BALANCE_TIMEOUT_URL),
         _item("BOCompletedTime", int(eat_stamp(now))),
-        result_type="0",
     )
 
 
@@ -246,8 +251,7 @@ def reversal_done(
     assert reversal.receipt is not None
     return _envelope(
         request,
-        0,
-        SUCCESS_DESC,
+        ResultStatus(0, SUCCESS_DESC),
         reversal.receipt,
         _item("QueueTimeoutURL", REVERSAL_TIMEOUT_URL),
         [
@@ -266,5 +270,8 @@ def reversal_failed(
     request: OrgRequest, code: int | str, desc: str, now: datetime
 ) -> dict[str, Any]:
     return _envelope(
-        request, code, desc, placeholder_id(now), _item("QueueTimeoutURL", REVERSAL_TIMEOUT_URL)
+        request,
+        ResultStatus(code, desc),
+        placeholder_id(now),
+        _item("QueueTimeoutURL", REVERSAL_TIMEOUT_URL),
     )

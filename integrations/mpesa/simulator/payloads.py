@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -158,18 +159,25 @@ def stk_callback(tx: Transaction, now: datetime) -> dict[str, Any]:
     return {"Body": {"stkCallback": callback}}
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaybillAddress:
+    """Where a C2B payment was sent, and how the receiving URLs were registered."""
+
+    shortcode: str
+    command_id: str
+    """``CustomerPayBillOnline`` or ``CustomerBuyGoodsOnline``."""
+    bill_ref: str
+    version: str
+    """The C2B API version the URLs were registered through ("v1" or "v2")."""
+
+
 def c2b_notice(
-    tx: Transaction,
-    *,
-    shortcode: str,
-    command_id: str,
-    bill_ref: str,
-    org_balance_minor: int | None,
-    now: datetime,
-    version: str,
+    tx: Transaction, address: PaybillAddress, *, org_balance_minor: int | None, now: datetime
 ) -> dict[str, str]:
     """A validation (``org_balance_minor`` None: blank) or confirmation body for URLs registered
-    through C2B ``version`` ("v1" or "v2")."""
+    through C2B ``address.version``."""
+    shortcode, command_id, bill_ref = address.shortcode, address.command_id, address.bill_ref
+    version = address.version
     return {
         "TransactionType": "Pay Bill" if command_id == "CustomerPayBillOnline" else "Buy Goods",
         "TransID": tx.receipt or "",

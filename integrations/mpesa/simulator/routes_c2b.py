@@ -85,13 +85,13 @@ class C2BRoutes:
         if urls is None:  # nothing registered: the payment completes silently
             self._settle(tx, accepted=True)
             return
-        notice = {
-            "shortcode": state.org.shortcode,
-            "command_id": command,
-            "bill_ref": bill_ref,
-            "version": urls.version,
-        }
-        check = payloads.c2b_notice(tx, org_balance_minor=None, now=now, **notice)
+        address = payloads.PaybillAddress(
+            shortcode=state.org.shortcode,
+            command_id=command,
+            bill_ref=bill_ref,
+            version=urls.version,
+        )
+        check = payloads.c2b_notice(tx, address, org_balance_minor=None, now=now)
         answer = self.sim.deliver(urls.validation_url, check)
         if isinstance(answer, Mapping) and "ResultCode" in answer:
             accepted = str(answer["ResultCode"]) == "0"
@@ -99,7 +99,7 @@ class C2BRoutes:
             accepted = urls.response_type == "Completed"
         balance = self._settle(tx, accepted=accepted)
         if accepted:
-            confirm = payloads.c2b_notice(tx, org_balance_minor=balance, now=now, **notice)
+            confirm = payloads.c2b_notice(tx, address, org_balance_minor=balance, now=now)
             self.sim.deliver(urls.confirmation_url, confirm)
 
     def _settle(self, tx: Transaction, *, accepted: bool) -> int:

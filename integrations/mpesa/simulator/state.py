@@ -294,12 +294,14 @@ class SimulatorState:
             self.daily.add(tx.msisdn, now, tx.amount_minor)
             self.movements.append(
                 statement.business_payment(
-                    receipt=tx.receipt,
-                    msisdn=tx.msisdn,
-                    payee_name=CUSTOMER_NAME,
-                    amount_minor=tx.amount_minor,
-                    initiated_at=tx.created_at,
-                    completed_at=now,
+                    statement.Transfer(
+                        receipt=tx.receipt,
+                        msisdn=tx.msisdn,
+                        party_name=CUSTOMER_NAME,
+                        amount_minor=tx.amount_minor,
+                        initiated_at=tx.created_at,
+                        completed_at=now,
+                    ),
                     reason_type=statement.b2c_reason_type(tx.command_id),
                 )
             )
@@ -313,12 +315,14 @@ class SimulatorState:
             self.daily.add(tx.msisdn, now, tx.amount_minor)
             self.movements.append(
                 statement.paid_in(
-                    receipt=tx.receipt,
-                    msisdn=tx.msisdn,
-                    payer_name=CUSTOMER_NAME,
-                    amount_minor=tx.amount_minor,
-                    initiated_at=tx.created_at,
-                    completed_at=now,
+                    statement.Transfer(
+                        receipt=tx.receipt,
+                        msisdn=tx.msisdn,
+                        party_name=CUSTOMER_NAME,
+                        amount_minor=tx.amount_minor,
+                        initiated_at=tx.created_at,
+                        completed_at=now,
+                    ),
                     account_reference=tx.account_reference,
                     reason_type=statement.paid_in_reason_type(tx.kind, tx.command_id),
                 )
@@ -335,13 +339,15 @@ class SimulatorState:
             original.reversed_by = reversal.receipt
             self.movements.append(
                 statement.reversal(
-                    receipt=reversal.receipt,
+                    statement.Transfer(
+                        receipt=reversal.receipt,
+                        msisdn=original.msisdn,
+                        party_name=CUSTOMER_NAME,
+                        amount_minor=reversal.amount_minor,
+                        initiated_at=reversal.created_at,
+                        completed_at=now,
+                    ),
                     original_receipt=original.receipt,
-                    msisdn=original.msisdn,
-                    payer_name=CUSTOMER_NAME,
-                    amount_minor=reversal.amount_minor,
-                    initiated_at=reversal.created_at,
-                    completed_at=now,
                     account_reference=original.account_reference,
                 )
             )

@@ -217,81 +217,73 @@ def statement_csv(
 # -- the simulator's own movements -------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transfer:
+    """Money between the fund and one person's wallet, as the statement will show it."""
+
+    receipt: str
+    msisdn: str
+    """The other party's number (shown masked)."""
+    party_name: str
+    """The other party's name: the payer of a payment in, the payee of a payout."""
+    amount_minor: int
+    """Positive, whichever way the money moved."""
+    initiated_at: datetime
+    completed_at: datetime
+
+
 def paid_in(
-    *,
-    receipt: str,
-    msisdn: str,
-    payer_name: str,
-    amount_minor: int,
-    initiated_at: datetime,
-    completed_at: datetime,
-    account_reference: str,
-    reason_type: str,
-    account: str = WORKING_ACCOUNT,
+    transfer: Transfer, *, account_reference: str, reason_type: str, account: str = WORKING_ACCOUNT
 ) -> Movement:
     """A customer's payment into the paybill (C2B, or STK when ``reason_type`` is REASON_STK)."""
     if reason_type == REASON_STK:
         details = "Pay Bill Online"
     else:
-        details = f"Pay Bill from {masked_msisdn(msisdn)} - Acc. {account_reference}"
+        details = f"Pay Bill from {masked_msisdn(transfer.msisdn)} - Acc. {account_reference}"
     return Movement(
-        receipt=receipt,
-        completed_at=completed_at,
-        initiated_at=initiated_at,
+        receipt=transfer.receipt,
+        completed_at=transfer.completed_at,
+        initiated_at=transfer.initiated_at,
         details=details,
         reason_type=reason_type,
-        amount_minor=amount_minor,
+        amount_minor=transfer.amount_minor,
         account=account,
-        other_party=other_party(msisdn, payer_name),
+        other_party=other_party(transfer.msisdn, transfer.party_name),
         account_reference=account_reference,
     )
 
 
-def business_payment(
-    *,
-    receipt: str,
-    msisdn: str,
-    payee_name: str,
-    amount_minor: int,
-    initiated_at: datetime,
-    completed_at: datetime,
-    reason_type: str = REASON_B2C,
-) -> Movement:
+def business_payment(transfer: Transfer, *, reason_type: str = REASON_B2C) -> Movement:
     """A B2C payout out of the utility account."""
     return Movement(
-        receipt=receipt,
-        completed_at=completed_at,
-        initiated_at=initiated_at,
-        details=f"Business Payment to {masked_msisdn(msisdn)} - {payee_name}",
+        receipt=transfer.receipt,
+        completed_at=transfer.completed_at,
+        initiated_at=transfer.initiated_at,
+        details=(f"Business Payment to {masked_msisdn(transfer.msisdn)} - {transfer.party_name}"),
         reason_type=reason_type,
-        amount_minor=-amount_minor,
+        amount_minor=-transfer.amount_minor,
         account=UTILITY_ACCOUNT,
-        other_party=other_party(msisdn, payee_name),
+        other_party=other_party(transfer.msisdn, transfer.party_name),
     )
 
 
 def reversal(
+    transfer: Transfer,
     *,
-    receipt: str,
     original_receipt: str,
-    msisdn: str,
-    payer_name: str,
-    amount_minor: int,
-    initiated_at: datetime,
-    completed_at: datetime,
     account_reference: str,
     account: str = WORKING_ACCOUNT,
 ) -> Movement:
     """A payment into the paybill, sent back to its payer; linked to the original receipt."""
     return Movement(
-        receipt=receipt,
-        completed_at=completed_at,
-        initiated_at=initiated_at,
+        receipt=transfer.receipt,
+        completed_at=transfer.completed_at,
+        initiated_at=transfer.initiated_at,
         details=f"Reversal of {original_receipt}",
         reason_type=REASON_REVERSAL,
-        amount_minor=-amount_minor,
+        amount_minor=-transfer.amount_minor,
         account=account,
-        other_party=other_party(msisdn, payer_name),
+        other_party=other_party(transfer.msisdn, transfer.party_name),
         linked_receipt=original_receipt,
         account_reference=account_reference,
     )
