@@ -15,7 +15,7 @@ from app.api import health
 from app.api.input_guard import InputGuardMiddleware
 from app.api.openapi import install_problem_openapi
 from app.api.problems import install_problem_handlers
-from app.audit import router as audit_router
+from app.audit import routes as audit_router
 from app.bootstrap import Role, build_runtime
 from app.callbacks import mpesa as mpesa_router
 from app.clock import Clock, system_clock

@@ -4,28 +4,14 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 
 from app.borrowers.errors import WrongPin
 from app.borrowers.pin_checks import check_pin
-from tests.e2e.test_ussd_dialler import Dialler, client_for, register, run_tasks, set_limit
+from tests.e2e.test_ussd_dialler import Dialler, register, run_tasks, set_limit
 from tests.support.api import RecordingTaskQueue
 from tests.support.lending import KES, Fund
-
-
-@pytest.fixture
-def queue() -> RecordingTaskQueue:
-    return RecordingTaskQueue()
-
-
-@pytest.fixture
-def client(fund: Fund, tmp_path: Path, queue: RecordingTaskQueue) -> Iterator[TestClient]:
-    with client_for(fund, tmp_path, queue) as test_client:
-        yield test_client
 
 
 def borrow(phone: Dialler, amount_kes: int, pin: str = "4826") -> str:

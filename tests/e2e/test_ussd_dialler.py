@@ -5,11 +5,9 @@ end-of-session notification."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
@@ -138,17 +136,6 @@ def set_limit(fund: Fund, borrower_id: int, limit_minor: int, band: str | None) 
             .where(Borrower.id == borrower_id)
             .values(credit_limit_minor=limit_minor, score_band=band)
         )
-
-
-@pytest.fixture
-def queue() -> RecordingTaskQueue:
-    return RecordingTaskQueue()
-
-
-@pytest.fixture
-def client(fund: Fund, tmp_path: Path, queue: RecordingTaskQueue) -> Iterator[TestClient]:
-    with client_for(fund, tmp_path, queue) as test_client:
-        yield test_client
 
 
 def test_a_post_that_is_not_a_gateway_hop_is_a_400_problem(client: TestClient) -> None:

@@ -4,11 +4,8 @@ back, main menu, wrong input; a re-sent hop acts once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,22 +15,11 @@ from app.borrowers.models import Borrower
 from app.mpesa.models import StkRequest
 from app.notifications.models import SmsMessage
 from app.payments.models import Payout
-from tests.e2e.test_ussd_dialler import Dialler, client_for, register, run_tasks, set_limit
+from tests.e2e.test_ussd_dialler import Dialler, register, run_tasks, set_limit
 from tests.support.api import RecordingTaskQueue
 from tests.support.lending import KES, Fund
 
 MAIN_MENU = "CON Mkopo\n1. Borrow\n2. Repay\n3. My loan\n4. Savings\n5. My account"
-
-
-@pytest.fixture
-def queue() -> RecordingTaskQueue:
-    return RecordingTaskQueue()
-
-
-@pytest.fixture
-def client(fund: Fund, tmp_path: Path, queue: RecordingTaskQueue) -> Iterator[TestClient]:
-    with client_for(fund, tmp_path, queue) as test_client:
-        yield test_client
 
 
 def count(fund: Fund, model: type[Payout] | type[StkRequest]) -> int:

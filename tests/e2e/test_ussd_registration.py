@@ -4,8 +4,6 @@ and PIN are never kept in clear."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,23 +22,12 @@ from app.ussd.registration import (
     sweep_registrations,
 )
 from integrations.sms.simulator import RecordingSmsSender
-from tests.e2e.test_ussd_dialler import Dialler, client_for, register
+from tests.e2e.test_ussd_dialler import Dialler, register
 from tests.support.api import RecordingTaskQueue
 from tests.support.lending import Fund
 
 MINOR_ID = "12345677"  # a 15-year-old in the identity simulator (docs/simulators.md)
 UNKNOWN_ID = "91234567"
-
-
-@pytest.fixture
-def queue() -> RecordingTaskQueue:
-    return RecordingTaskQueue()
-
-
-@pytest.fixture
-def client(fund: Fund, tmp_path: Path, queue: RecordingTaskQueue) -> Iterator[TestClient]:
-    with client_for(fund, tmp_path, queue) as test_client:
-        yield test_client
 
 
 def collect(client: TestClient, national_id: str, phone: str = "+254712345678") -> int:
