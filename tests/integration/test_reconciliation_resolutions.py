@@ -109,9 +109,13 @@ def test_a_lost_confirmation_is_posted_through_the_inbox_once_under_four_eyes(da
         assert closed is not None
         assert closed.state == "resolved"
         audit = session.scalars(
-            select(AuditRecord.action).where(AuditRecord.subject_id == str(lost.id))
+            select(AuditRecord.action).where(
+                AuditRecord.subject_type == "recon_exception",
+                AuditRecord.subject_id == str(lost.id),
+            )
         ).all()
-    assert audit == ["reconciliation.propose", "reconciliation.approve"]
+    # the engine's record of the applied change, then the workflow's own
+    assert audit == ["reconciliation.propose", "reconciliation.apply", "reconciliation.approve"]
     day.fund.assert_books_agree()
 
 
