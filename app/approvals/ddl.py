@@ -12,9 +12,11 @@ Decisions (``approval_decisions``):
 - a decision is made only on a pending request and before it expires;
 - a decision is never changed or deleted (one per decider: a unique key).
 
-So what a checker approved is what the maker asked, nobody approves their own request, and
-a decision cannot be rewritten. Migration 0010 installed the first version (``install_0010``);
-migration 0017 runs ``install_statements`` / ``uninstall_statements``.
+SQLite compares times with ``julianday`` (its stored text and a bound parameter need not be
+spelled alike). So what a checker approved is what the maker asked, nobody approves their
+own request, and a decision cannot be rewritten. Migrations 0010 and 0012 installed the first
+version (``install_0010``); migration 0017 runs ``install_statements`` /
+``uninstall_statements``.
 """
 
 from __future__ import annotations
@@ -151,14 +153,15 @@ def install_statements(dialect: str) -> list[str]:
             f"WHEN NEW.status = 'rejected' AND {_NOT_OWN} AND {_REJECTIONS} = 0 "
             f"BEGIN SELECT RAISE(ABORT, '{_NOT_REJECTED}'); END",
             f"CREATE TRIGGER {TABLE}_expired_in_time BEFORE UPDATE ON {TABLE} "
-            "WHEN NEW.status = 'expired' AND NEW.decided_at < NEW.expires_at "
+            "WHEN NEW.status = 'expired' "
+            "AND julianday(NEW.decided_at) < julianday(NEW.expires_at) "
             f"BEGIN SELECT RAISE(ABORT, '{_NOT_EXPIRED}'); END",
             f"CREATE TRIGGER {DECISIONS}_four_eyes BEFORE INSERT ON {DECISIONS} "
             f"WHEN NEW.decider = {request.format('maker')} "
             f"BEGIN SELECT RAISE(ABORT, '{_OWN}'); END",
             f"CREATE TRIGGER {DECISIONS}_while_pending BEFORE INSERT ON {DECISIONS} "
             f"WHEN {request.format('status')} <> 'pending' "
-            f"OR NEW.decided_at >= {request.format('expires_at')} "
+            f"OR julianday(NEW.decided_at) >= julianday({request.format('expires_at')}) "
             f"BEGIN SELECT RAISE(ABORT, '{_CLOSED}'); END",
             f"CREATE TRIGGER {DECISIONS}_no_update BEFORE UPDATE ON {DECISIONS} "
             f"BEGIN SELECT RAISE(ABORT, '{_FINAL}'); END",

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.approvals.models import ApprovalRequest
 from app.mpesa.inbox import store_callback
 from app.mpesa.models import CollectionReversal, UnmatchedReceipt
 from app.mpesa.processing import process_pending
@@ -197,3 +198,34 @@ def test_already_reversed_under_the_repeat_s_id_counts_as_done(in_suspense: Fund
     process_pending(fund.sessions, fund.clock, fund.ports.blind_index)
     assert state(fund, reversal_id) == ("succeeded", "resolved")
     fund.assert_books_agree()
+
+
+def test_a_reversal_is_decided_by_the_one_four_eyes_engine(in_suspense: Fund) -> None:
+    fund = in_suspense
+    reversal_id = approved(fund)
+    with fund.sessions.reader() as session:
+        reversal = session.get(CollectionReversal, reversal_id)
+        assert reversal is not None
+        request = session.get(ApprovalRequest, reversal.approval_id)
+        assert request is not None
+        assert (request.kind, request.subject_id, request.status, request.maker) == (
+            "collection_reversal",
+            RECEIPT,
+            "approved",
+            "amina",
+        )
+        assert [(d.decider, d.verdict) for d in request.decisions] == [("baraka", "approve")]
+
+
+def test_a_reversal_nobody_approved_in_time_expires_and_holds_nothing(in_suspense: Fund) -> None:
+    fund = in_suspense
+    reversal_id = requested(fund)
+    fund.clock.advance(days=2)
+    with fund.sessions.unit_of_work() as session:
+        reversal = approve_reversal(
+            session, Ledger(session, fund.clock), reversal_id, staff("baraka"), fund.clock()
+        )
+        assert reversal.status == "expired"
+    assert state(fund, reversal_id) == ("expired", "open")
+    assert balances(fund) == (AMOUNT, AMOUNT)
+    requested(fund, by="chebet")  # asked again, on a fresh request
