@@ -17,6 +17,8 @@ from functools import lru_cache
 from typing import NoReturn
 
 from app import events
+from app.admin.approval_kinds import KINDS
+from app.approvals import kinds as approval_kinds
 from app.clock import Clock, business_date, system_clock
 from app.db.engine import make_database
 from app.db.session import Sessions
@@ -152,9 +154,11 @@ def process_runtime() -> Runtime:
 
 def wire_domains() -> None:
     """The domains' registrations into the layers below them (idempotent): what a payout's
-    result does for each purpose, and who hears lending's events."""
+    result does for each purpose, who hears lending's events, and the kinds of four-eyes
+    request the approvals engine decides."""
     loans, savings = LoanPayouts(), SavingsPayouts()
     purposes.register(loans.purposes, loans)
     purposes.register(savings.purposes, savings)
     events.subscribe(LoanRepaid, marks.on_loan_repaid)
     events.subscribe(LoanDefaulted, marks.on_loan_defaulted)
+    approval_kinds.register(*KINDS)

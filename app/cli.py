@@ -205,7 +205,7 @@ def reconcile(
                     date.fromisoformat(period_from or ""),
                     date.fromisoformat(period_to or ""),
                 )
-                started = start_period_run(session, first, last, "cli", rt.clock(), rules, again)
+                started = start_period_run(session, (first, last), "cli", rt.clock(), rules, again)
             run_id = started.run.id
     except (DomainError, ValueError) as exc:  # a rejected file, a bad or uncovered period
         typer.echo(f"refused: {exc}", err=True)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Response
 from app.accounting.manual_journals import MANUAL_JOURNAL
 from app.accounting.schemas import JournalIn
 from app.api.deps import AppClock, AppSessions
+from app.approvals.engine import Ask
 from app.approvals.requests import REPLAY_RESPONSES, request_approval
 from app.approvals.schemas import ApprovalOut
 from app.staff.deps import ADMIN_PREFIX, IdempotencyKey, MoneyAdmin
@@ -35,5 +36,5 @@ def request_journal(
     """Balanced lines by chart code; validated now and again when another admin approves."""
     asked = body.model_dump(mode="json", exclude={"reason"})
     return request_approval(
-        sessions, clock, user, MANUAL_JOURNAL, asked, body.reason, idempotency_key, response
+        sessions, clock, user, Ask(MANUAL_JOURNAL, asked, body.reason, idempotency_key), response
     )

@@ -13,13 +13,14 @@ again, then the real posting, which the ledger refuses if the balances moved mea
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 from sqlalchemy.orm import Session
 
 from app.accounting.chart import Acct, FundAccounts, fund_accounts
+from app.approvals.kinds import DecisionPolicy, KindRules
 from app.approvals.models import ApprovalKind, ApprovalRequest
 from app.audit.log import Actor
 from app.errors import DomainError
@@ -83,9 +84,12 @@ class _DryRun(Exception):
     """Raised to roll back the savepoint of a trial posting."""
 
 
-class ManualJournalHandler:
+class ManualJournalHandler(KindRules):
     kind = ApprovalKind.MANUAL_JOURNAL
     effect = "ledger.manual_journal"
+    policy = DecisionPolicy(
+        expires_after=timedelta(days=3)
+    )  # a correction waits days at most, or the books it corrects move on
 
     def prepare(self, session: Session, ledger: Ledger, asked: Mapping[str, Any]) -> dict[str, Any]:
         journal = validate_journal(asked)

@@ -1,18 +1,34 @@
-"""Every kind of four-eyes request, by name: what ``approve`` dispatches on. Each domain
-defines its kind beside the change it makes; the staff channel gathers them."""
+"""Every kind of four-eyes request, by name: what the engine dispatches on. Each domain
+defines its kind beside the change it makes; the staff channel gathers them, and
+``app.bootstrap.wire_domains`` registers them with the engine (``app.approvals.kinds``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from app.accounting.manual_journals import MANUAL_JOURNAL
-from app.approvals.engine import ApprovalHandler
+from app.approvals.kinds import ApprovalHandler
 from app.lending.limit_overrides import LIMIT_OVERRIDE
 from app.lending.write_off_requests import WRITE_OFF
+from app.mpesa.reversal_kind import COLLECTION_REVERSAL
 from app.products.changes import PRODUCT_CHANGE
+from app.reconciliation.exceptions.resolution_kind import RECON_RESOLUTION, ResolutionHandler
 from app.scoring.versions import SCORECARD_ACTIVATION
+from app.security.fields import BlindIndex
 
-HANDLERS: Mapping[str, ApprovalHandler] = {
-    handler.kind.value: handler
-    for handler in (PRODUCT_CHANGE, LIMIT_OVERRIDE, WRITE_OFF, MANUAL_JOURNAL, SCORECARD_ACTIVATION)
-}
+KINDS: tuple[ApprovalHandler, ...] = (
+    PRODUCT_CHANGE,
+    LIMIT_OVERRIDE,
+    WRITE_OFF,
+    MANUAL_JOURNAL,
+    SCORECARD_ACTIVATION,
+    RECON_RESOLUTION,
+    COLLECTION_REVERSAL,
+)
+HANDLERS: Mapping[str, ApprovalHandler] = {handler.kind.value: handler for handler in KINDS}
+
+
+def handlers(blind_index: BlindIndex | None) -> Mapping[str, ApprovalHandler]:
+    """The kinds, with the request's blind index for a resolution that stores a callback."""
+    resolution = ResolutionHandler(blind_index)
+    return {**HANDLERS, resolution.kind.value: resolution}

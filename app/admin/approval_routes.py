@@ -1,19 +1,21 @@
 """``/admin/v1/approvals``: the maker-checker queue, and its decisions.
 
-Approve and reject: admins other than the maker. Withdraw: the maker. A request that no
-longer holds when approved is closed as failed (committed, audited) and answered 409.
+Approve and reject: admins other than the maker (and whom the kind's policy admits). A
+request needing k approvals stays pending until the k-th. Withdraw: the maker. A request
+that no longer holds when approved is closed as failed, one past its time as expired (both
+committed, audited) and answered 409.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from app.admin.approval_kinds import HANDLERS
+from app.admin.approval_kinds import handlers
 from app.api import params
 from app.api.bodies import ReasonIn
-from app.api.deps import AppClock, AppSessions, ReadSession
+from app.api.deps import AppClock, AppSessions, ReadSession, app_blind_index
 from app.approvals import engine as approvals
 from app.approvals import queries as approval_queries
 from app.approvals.models import ApprovalKind, ApprovalStatus
@@ -62,14 +64,22 @@ def get_approval(approval_id: params.RecordId, session: ReadSession, _: BookRead
     responses={409: {"description": "No longer valid: the request is now failed"}},
 )
 def approve(
-    approval_id: params.RecordId, sessions: AppSessions, clock: AppClock, user: MoneyAdmin
+    approval_id: params.RecordId,
+    request: Request,
+    sessions: AppSessions,
+    clock: AppClock,
+    user: MoneyAdmin,
 ) -> ApprovalOut:
-    """Re-validate the request against the state now and apply it, in one transaction."""
+    """Record this approval; the last one needed re-validates the request against the state
+    now and applies it, in one transaction."""
+    kinds = handlers(app_blind_index(request))
     with sessions.unit_of_work() as session:
         decision = approvals.approve(
-            session, Ledger(session, clock), HANDLERS, approval_id, staff_actor(user), clock()
+            session, Ledger(session, clock), kinds, approval_id, staff_actor(user), clock()
         )
         answer = ApprovalOut.model_validate(decision.approval)
+    if isinstance(decision.failure, approvals.ApprovalExpired):
+        raise decision.failure  # after the commit: the expired status stays
     if decision.failure is not None:  # raised after the commit: the failed status stays
         raise approvals.ApprovalFailed(
             f"Approval request {approval_id} no longer holds and is now failed: "
@@ -87,7 +97,9 @@ def reject(
     user: Admin,
 ) -> ApprovalOut:
     with sessions.unit_of_work() as session:
-        approval = approvals.reject(session, approval_id, staff_actor(user), body.reason, clock())
+        approval = approvals.reject(
+            session, approval_id, staff_actor(user), body.reason, clock(), handlers(None)
+        )
         return ApprovalOut.model_validate(approval)
 
 
@@ -97,5 +109,7 @@ def withdraw(
 ) -> ApprovalOut:
     """The maker takes their pending request back."""
     with sessions.unit_of_work() as session:
-        approval = approvals.withdraw(session, approval_id, staff_actor(user), clock())
+        approval = approvals.withdraw(
+            session, approval_id, staff_actor(user), clock(), handlers=handlers(None)
+        )
         return ApprovalOut.model_validate(approval)

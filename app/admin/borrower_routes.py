@@ -17,6 +17,7 @@ from app.admin.schemas import BorrowerOut, FreezeIn, LimitOverrideIn
 from app.api import params
 from app.api.bodies import ReasonIn
 from app.api.deps import AppClock, AppSessions
+from app.approvals.engine import Ask
 from app.approvals.requests import REPLAY_RESPONSES, request_approval
 from app.approvals.schemas import ApprovalOut
 from app.audit.log import Actor, record, staff_actor
@@ -128,7 +129,7 @@ def request_limit_override(
     """Ask for the borrower's limit to be set by hand; an admin approves it."""
     asked = {"borrower_id": borrower_id, "limit_minor": body.limit_minor}
     return request_approval(
-        sessions, clock, user, LIMIT_OVERRIDE, asked, body.reason, idempotency_key, response
+        sessions, clock, user, Ask(LIMIT_OVERRIDE, asked, body.reason, idempotency_key), response
     )
 
 

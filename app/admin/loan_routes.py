@@ -10,6 +10,7 @@ from app.admin.schemas import LoanDetailOut, LoanOut, LoanPage, RepaymentOut
 from app.api import params
 from app.api.bodies import ReasonIn
 from app.api.deps import AppClock, AppSessions, ReadSession
+from app.approvals.engine import Ask
 from app.approvals.requests import REPLAY_RESPONSES, request_approval
 from app.approvals.schemas import ApprovalOut
 from app.clock import business_date
@@ -80,9 +81,6 @@ def request_write_off(
         sessions,
         clock,
         user,
-        WRITE_OFF,
-        {"loan_id": loan_id},
-        body.reason,
-        idempotency_key,
+        Ask(WRITE_OFF, {"loan_id": loan_id}, body.reason, idempotency_key),
         response,
     )

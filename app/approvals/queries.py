@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.approvals.engine import ApprovalNotFound
+from app.approvals.errors import ApprovalNotFound
 from app.approvals.models import ApprovalRequest
 
 MAX_PAGE = 200

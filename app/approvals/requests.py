@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Response
 
-from app.approvals.engine import ApprovalHandler, submit
+from app.approvals.engine import Ask, submit
 from app.approvals.schemas import ApprovalOut
 from app.audit.log import staff_actor
 from app.clock import Clock
@@ -21,27 +20,11 @@ REPLAY_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def request_approval(
-    sessions: Sessions,
-    clock: Clock,
-    user: StaffUser,
-    handler: ApprovalHandler,
-    asked: Mapping[str, Any],
-    reason: str,
-    idempotency_key: str | None,
-    response: Response,
+    sessions: Sessions, clock: Clock, user: StaffUser, ask: Ask, response: Response
 ) -> ApprovalOut:
     """Submit a maker-checker request in its own transaction. 201 for a new request; 200 for
     the same request replayed with its Idempotency-Key."""
     with sessions.unit_of_work() as session:
-        submitted = submit(
-            session,
-            Ledger(session, clock),
-            handler,
-            asked,
-            reason,
-            staff_actor(user),
-            clock(),
-            idempotency_key,
-        )
+        submitted = submit(session, Ledger(session, clock), ask, staff_actor(user), clock())
         response.status_code = 201 if submitted.created else 200
         return ApprovalOut.model_validate(submitted.approval)

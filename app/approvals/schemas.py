@@ -10,6 +10,14 @@ from pydantic import BaseModel
 from app.api.bodies import RowOut
 
 
+class DecisionOut(RowOut):
+    decider: str
+    decider_role: str
+    verdict: str
+    note: str | None
+    decided_at: datetime
+
+
 class ApprovalOut(RowOut):
     id: int
     kind: str
@@ -25,6 +33,12 @@ class ApprovalOut(RowOut):
     result: dict[str, Any] | None
     created_at: datetime
     decided_at: datetime | None
+    approvals_needed: int
+    """How many different deciders must approve; one rejection rejects."""
+    expires_at: datetime
+    """A request still pending then is closed as expired."""
+    decisions: list[DecisionOut]
+    """Every decider's verdict so far, in order."""
 
 
 class ApprovalPage(BaseModel):

@@ -24,7 +24,7 @@ from ledger.canonical import canonical_bytes, sha256_hex, utc_iso
 VERIFY_BATCH = 1_000
 
 
-def record_hash(
+def record_hash(  # noqa: PLR0913  (keyword-only: every field the hash covers, by name)
     *,
     position: int,
     at: datetime,

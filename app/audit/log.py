@@ -60,7 +60,7 @@ class AuditChainMissing(RuntimeError):
 Subject = tuple[str, str | int | None]
 
 
-def record(
+def record(  # noqa: PLR0913  (the audit row's own fields: who, what, on what, when, before, after)
     session: Session,
     actor: Actor,
     action: str,

@@ -53,15 +53,9 @@ def ensure_demo_scorecard(rt: Runtime) -> int | None:
             now=rt.clock(),
         )
         ledger = Ledger(session, rt.clock)
-        asked = approvals.submit(
-            session,
-            ledger,
-            SCORECARD_ACTIVATION,
-            {"version_id": version.id},
-            "Demo scorecard trained on simulated histories",
-            MAKER,
-            rt.clock(),
-        )
+        reason = "Demo scorecard trained on simulated histories"
+        ask = approvals.Ask(SCORECARD_ACTIVATION, {"version_id": version.id}, reason)
+        asked = approvals.submit(session, ledger, ask, MAKER, rt.clock())
         decision = approvals.approve(
             session, ledger, HANDLERS, asked.approval.id, CHECKER, rt.clock()
         )

@@ -10,11 +10,12 @@ change is recorded like every limit change (``limit_decisions``, reason ``overri
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.approvals.kinds import DecisionPolicy, KindRules
 from app.approvals.models import ApprovalKind, ApprovalRequest
 from app.audit.log import Actor
 from app.borrowers.models import Borrower, BorrowerStatus
@@ -47,9 +48,12 @@ class BorrowerNotEligibleForOverride(DomainError):
     http_status = 409
 
 
-class LimitOverrideHandler:
+class LimitOverrideHandler(KindRules):
     kind = ApprovalKind.LIMIT_OVERRIDE
     effect = "borrower.limit_override"
+    policy = DecisionPolicy(
+        expires_after=timedelta(days=3)
+    )  # a limit decided on stale income evidence is a new request
 
     def prepare(self, session: Session, ledger: Ledger, asked: Mapping[str, Any]) -> dict[str, Any]:
         borrower = get_borrower(session, asked["borrower_id"])

@@ -10,11 +10,12 @@ audit record shows both amounts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.approvals.kinds import DecisionPolicy, KindRules
 from app.approvals.models import ApprovalKind, ApprovalRequest
 from app.audit.log import Actor
 from app.lending.errors import LoanNotFound
@@ -23,9 +24,10 @@ from app.lending.writeoffs import NotWriteOffable, write_off
 from ledger import Ledger
 
 
-class WriteOffHandler:
+class WriteOffHandler(KindRules):
     kind = ApprovalKind.WRITE_OFF
     effect = "loan.write_off"
+    policy = DecisionPolicy(expires_after=timedelta(days=7))
 
     def prepare(self, session: Session, ledger: Ledger, asked: Mapping[str, Any]) -> dict[str, Any]:
         loan = _loan(session, asked["loan_id"])

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db.upsert import insert_for
-from app.mpesa.models import MpesaCallback
+from app.mpesa.models import CallbackStatus, MpesaCallback
 from app.security.fields import BlindIndex
 from app.security.input_text import InputRefused, check_json_bytes
 from integrations.mpesa.callbacks import CallbackKind, natural_key
@@ -123,7 +123,7 @@ def store_callback(
             kind=kind,
             natural_key=key,
             body=body,
-            status="malformed" if error else "received",
+            status=(CallbackStatus.MALFORMED if error else CallbackStatus.RECEIVED).value,
             error=error[:MAX_ERROR_CHARS] if error else None,
             source_ip=delivery.source_ip,
             deliveries=1,

@@ -24,7 +24,7 @@ from app.api.params import AfterId
 from app.api.params import RecordId as Id
 from app.api.problems import ProblemError
 from app.audit.log import record, staff_actor
-from app.mpesa.models import MpesaCallback
+from app.mpesa.models import CallbackStatus, MpesaCallback
 from app.mpesa.routes import AppSessions, Limit, Officer
 from app.staff.auth import require_roles
 from app.staff.models import Role, StaffUser
@@ -82,7 +82,7 @@ def retry_callback(
         row = session.get(MpesaCallback, callback_id, with_for_update=True)
         if row is None:
             raise ProblemError(404, "not_found", f"No callback {callback_id}")
-        if row.status != "failed":
+        if row.status != CallbackStatus.FAILED:
             raise ProblemError(
                 409, "callback_not_failed", f"Only a failed callback is retried; it is {row.status}"
             )

@@ -7,6 +7,7 @@ once. A body that cannot be read is stored too (keyed by its hash), never droppe
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import (
@@ -26,13 +27,48 @@ from app.db.base import Base
 from ledger.sqltypes import BigIntPK, UTCDateTime
 
 
+class CallbackStatus(enum.StrEnum):
+    RECEIVED = "received"
+    MALFORMED = "malformed"
+    PROCESSED = "processed"
+    FAILED = "failed"
+
+
+class ReceiptStatus(enum.StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class StkStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    UNKNOWN = "unknown"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class ReversalStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    """Its four-eyes request (``approval_id``) is pending."""
+    APPROVED = "approved"
+    SUBMITTED = "submitted"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    """Rejected by a checker, or withdrawn by its requester."""
+    EXPIRED = "expired"
+    """Nobody decided it in time: ask again if it stands."""
+
+
+def _one_of(column: str, values: type[enum.StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
 class MpesaCallback(Base):
     __tablename__ = "mpesa_callbacks"
     __table_args__ = (
         UniqueConstraint("kind", "natural_key", name="uq_mpesa_callbacks_kind_key"),
-        CheckConstraint(
-            "status IN ('received', 'malformed', 'processed', 'failed')", name="status_known"
-        ),
+        CheckConstraint(_one_of("status", CallbackStatus), name="status_known"),
         Index("ix_mpesa_callbacks_status", "status", "id"),
     )
 
@@ -59,7 +95,7 @@ class UnmatchedReceipt(Base):
 
     __tablename__ = "unmatched_receipts"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'resolved')", name="status_known"),
+        CheckConstraint(_one_of("status", ReceiptStatus), name="status_known"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
     )
 
@@ -73,7 +109,7 @@ class UnmatchedReceipt(Base):
     paid_at: Mapped[datetime] = mapped_column(UTCDateTime())
     entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
     """The suspense entry: Dr float, Cr suspense."""
-    status: Mapped[str] = mapped_column(String(8), default="open")
+    status: Mapped[str] = mapped_column(String(8), default=ReceiptStatus.OPEN.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -87,9 +123,7 @@ class StkRequest(Base):
 
     __tablename__ = "stk_requests"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending', 'sent', 'unknown', 'succeeded', 'failed')", name="status_known"
-        ),
+        CheckConstraint(_one_of("status", StkStatus), name="status_known"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         Index("ix_stk_requests_open", "status", "next_check_at"),
     )
@@ -110,7 +144,11 @@ class StkRequest(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-REVERSAL_ACTIVE = ("requested", "approved", "submitted")
+REVERSAL_ACTIVE = (
+    ReversalStatus.REQUESTED.value,
+    ReversalStatus.APPROVED.value,
+    ReversalStatus.SUBMITTED.value,
+)
 
 
 class CollectionReversal(Base):
@@ -118,16 +156,15 @@ class CollectionReversal(Base):
 
     requested (by one staff member) -> approved (by another: the money is held out of
     suspense) -> submitted (the provider took it) -> succeeded | failed (the hold is voided
-    and the receipt is open again); or requested -> rejected. At most one active reversal
+    and the receipt is open again); or requested -> rejected | expired. While requested, the
+    decision is the four-eyes engine's (``approval_id``, kind ``collection_reversal``); the
+    status is mirrored from its request in the same transaction. At most one active reversal
     per receipt (a partial unique index), so a payment cannot be sent back twice.
     """
 
     __tablename__ = "collection_reversals"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('requested', 'approved', 'submitted', 'succeeded', 'failed', 'rejected')",
-            name="status_known",
-        ),
+        CheckConstraint(_one_of("status", ReversalStatus), name="status_known"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("approved_by IS NULL OR approved_by <> requested_by", name="four_eyes"),
         Index(
@@ -141,6 +178,8 @@ class CollectionReversal(Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    approval_id: Mapped[int | None] = mapped_column(ForeignKey("approval_requests.id"), unique=True)
+    """Its four-eyes request (``app.approvals``), which holds the decision and expiry."""
     receipt: Mapped[str] = mapped_column(ForeignKey("unmatched_receipts.receipt"))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(200))

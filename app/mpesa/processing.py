@@ -37,7 +37,7 @@ from app.errors import DomainError
 from app.lending.account_numbers import loan_id_from
 from app.lending.models import OPEN_STATUSES, Loan, RepaymentChannel
 from app.lending.repayments import IncomingRepayment, apply_repayment
-from app.mpesa.models import MpesaCallback, UnmatchedReceipt
+from app.mpesa.models import CallbackStatus, MpesaCallback, ReceiptStatus, UnmatchedReceipt
 from app.mpesa.reversals import record_reversal_result
 from app.mpesa.stk import in_suspense, record_stk_result
 from app.payments.payouts import record_payout_result
@@ -85,7 +85,7 @@ def process_callback(
         .with_for_update(skip_locked=True)
         .execution_options(populate_existing=True)
     )
-    if row is None or row.status != "received":
+    if row is None or row.status != CallbackStatus.RECEIVED:
         return row.status if row else "busy"
     try:
         with session.begin_nested():  # any failure undoes every effect, then we record why
@@ -93,7 +93,7 @@ def process_callback(
     except Exception as exc:  # whatever it is, a person looks at it; the queue moves on
         row.status, row.error = "failed", failure_reason(exc)
     else:
-        row.status = "processed"
+        row.status = CallbackStatus.PROCESSED.value
     row.processed_at = now
     return row.status
 
@@ -225,7 +225,7 @@ def _to_suspense(session: Session, ledger: Ledger, payment: C2BPayment, now: dat
             payer_hint=(payment.msisdn_hint or "")[:80] or None,
             paid_at=payment.paid_at,
             entry_id=entry.id,
-            status="open",
+            status=ReceiptStatus.OPEN.value,
             created_at=now,
         )
     )
@@ -248,7 +248,7 @@ def process_pending(
             ids = list(
                 session.scalars(
                     select(MpesaCallback.id)
-                    .where(MpesaCallback.status == "received")
+                    .where(MpesaCallback.status == CallbackStatus.RECEIVED)
                     .order_by(MpesaCallback.id)
                     .limit(limit)
                 )
@@ -277,8 +277,10 @@ def _process_one(
         with sessions.unit_of_work() as session:
             session.execute(
                 update(MpesaCallback)
-                .where(MpesaCallback.id == callback_id, MpesaCallback.status == "received")
-                .values(status="failed", error=reason, processed_at=clock())
+                .where(
+                    MpesaCallback.id == callback_id, MpesaCallback.status == CallbackStatus.RECEIVED
+                )
+                .values(status=CallbackStatus.FAILED.value, error=reason, processed_at=clock())
             )
     except Exception:  # the database is away: the next run tries again
         log.error("callback_not_marked_failed", callback_id=callback_id)

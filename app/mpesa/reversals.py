@@ -3,9 +3,11 @@
 Only money in suspense (an unmatched receipt, still open) can be reversed here: a payment
 already applied to a loan would first have to be taken off the loan.
 
-1. ``request_reversal`` (staff member A) records the request.
-2. ``approve_reversal`` (staff member B, never A) holds the amount: Dr suspense / Cr float,
-   pending, so the same money cannot also be assigned to a loan while it travels.
+1. ``request_reversal`` (staff member A) records the request: a four-eyes request of kind
+   ``collection_reversal`` in the one engine (``app.approvals``; ``reversal_kind.py``).
+2. ``approve_reversal`` (an administrator B, never A, before the request expires) decides it
+   through the engine, which holds the amount: Dr suspense / Cr float, pending, so the same
+   money cannot also be assigned to a loan while it travels.
 3. ``submit_reversal`` (worker) asks the provider OUTSIDE any transaction, after a recovery
    point; ``record_reversal_result`` (callback or query) posts the hold and closes the
    receipt, or voids it and leaves the receipt open. A provider reverses a payment at most
@@ -20,36 +22,36 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.accounting.chart import Acct, fund_accounts
+from app.approvals import engine as approvals
+from app.approvals.errors import SameChecker
+from app.audit.log import Actor
 from app.clock import Clock
 from app.db.session import Sessions
 from app.errors import DomainError
-from app.mpesa.models import REVERSAL_ACTIVE, CollectionReversal, UnmatchedReceipt
+from app.mpesa.models import (
+    REVERSAL_ACTIVE,
+    CollectionReversal,
+    ReceiptStatus,
+    ReversalStatus,
+    UnmatchedReceipt,
+)
+from app.mpesa.reversal_kind import (
+    COLLECTION_REVERSAL,
+    ReceiptNotFound,
+    ReceiptNotOpen,
+    ReversalNotFound,
+)
 from app.ports import Ports
 from app.tasks import refs
 from app.tasks.sweeps import RowFailures
 from integrations.payments.port import ReversalOrder, ReversalOutcome, Submission
-from ledger import EntryRequest, Ledger, PostingLine
+from ledger import Ledger
 
+_UNDER_WAY = (ReversalStatus.APPROVED.value, ReversalStatus.SUBMITTED.value)
 RESULT_GRACE = timedelta(minutes=2)
 MAX_QUERIES = 20
 SWEEP_BATCH = 100
 REMARKS = "Mistaken payment returned"
-
-
-class ReceiptNotFound(DomainError):
-    code = "receipt_not_found"
-    http_status = 404
-
-
-class ReceiptNotOpen(DomainError):
-    code = "receipt_not_open"
-    http_status = 409
-
-
-class ReversalNotFound(DomainError):
-    code = "reversal_not_found"
-    http_status = 404
 
 
 class ReversalNotPending(DomainError):
@@ -59,11 +61,8 @@ class ReversalNotPending(DomainError):
     http_status = 409
 
 
-class SameApprover(DomainError):
-    """The one who asked for a reversal cannot approve it."""
-
-    code = "four_eyes"
-    http_status = 403
+SameApprover = SameChecker
+"""The one who asked for a reversal cannot approve it: the engine's rule (``four_eyes``)."""
 
 
 class InvalidReason(DomainError):
@@ -71,7 +70,7 @@ class InvalidReason(DomainError):
 
 
 def request_reversal(
-    session: Session, receipt: str, reason: str, requested_by: str, now: datetime
+    session: Session, receipt: str, reason: str, requested_by: Actor, now: datetime
 ) -> CollectionReversal:
     reason = reason.strip()
     if not 3 <= len(reason) <= 200:
@@ -81,16 +80,22 @@ def request_reversal(
     )
     if unmatched is None:
         raise ReceiptNotFound(f"No unmatched payment with receipt {receipt}")
-    if unmatched.status != "open":
+    if unmatched.status != ReceiptStatus.OPEN:
         raise ReceiptNotOpen(f"Receipt {receipt} is already resolved")
-    if _active(session, receipt) is not None:
+    if _active(session, receipt, now) is not None:
         raise ReversalNotPending(f"A reversal of {receipt} is already under way")
+    try:
+        ask = approvals.Ask(COLLECTION_REVERSAL, {"receipt": receipt}, reason)
+        submitted = approvals.submit(session, Ledger(session, lambda: now), ask, requested_by, now)
+    except approvals.PendingRequestExists:
+        raise ReversalNotPending(f"A reversal of {receipt} is already under way") from None
     reversal = CollectionReversal(
+        approval_id=submitted.approval.id,
         receipt=receipt,
         amount_minor=unmatched.amount_minor,
         reason=reason,
-        status="requested",
-        requested_by=requested_by,
+        status=ReversalStatus.REQUESTED.value,
+        requested_by=requested_by.username,
         requested_at=now,
         attempts=0,
     )
@@ -100,43 +105,30 @@ def request_reversal(
 
 
 def approve_reversal(
-    session: Session, ledger: Ledger, reversal_id: int, approved_by: str, now: datetime
+    session: Session, ledger: Ledger, reversal_id: int, approver: Actor, now: datetime
 ) -> CollectionReversal:
+    """Decide through the engine; the approval holds the money. If the request expired or
+    the receipt moved on meanwhile, the reversal is closed (``expired`` or ``failed``) and
+    nothing is held: the caller commits that, then answers 409."""
     reversal = _pending(session, reversal_id)
-    if reversal.requested_by == approved_by:
+    if reversal.requested_by == approver.username:
         raise SameApprover("Another staff member must approve this reversal")
-    accounts = fund_accounts(ledger)
-    hold = ledger.hold(
-        EntryRequest(
-            f"reversal:{reversal.id}:hold",
-            [
-                PostingLine.debit(accounts[Acct.SUSPENSE], reversal.amount_minor),
-                PostingLine.credit(accounts[Acct.FLOAT], reversal.amount_minor),
-            ],
-            f"Reversal of receipt {reversal.receipt} to its payer",
-            reference=f"receipt:{reversal.receipt}",
-            metadata={
-                "receipt": reversal.receipt,
-                "requested_by": reversal.requested_by,
-                "approved_by": approved_by,
-            },
-        )
-    )
-    reversal.status, reversal.approved_by, reversal.decided_at = "approved", approved_by, now
-    reversal.hold_entry_id, reversal.next_check_at = hold.id, now
-    session.flush()
+    approvals.approve(session, ledger, None, _linked(session, reversal), approver, now)
+    session.refresh(reversal)
     return reversal
 
 
 def reject_reversal(
-    session: Session, reversal_id: int, decided_by: str, now: datetime
+    session: Session, reversal_id: int, decider: Actor, now: datetime
 ) -> CollectionReversal:
     """Turn a request down (the requester may withdraw their own)."""
     reversal = _pending(session, reversal_id)
-    reversal.status, reversal.decided_at, reversal.resolved_at = "rejected", now, now
-    if decided_by != reversal.requested_by:
-        reversal.approved_by = decided_by
-    session.flush()
+    approval_id = _linked(session, reversal)
+    if decider.username == reversal.requested_by:
+        approvals.withdraw(session, approval_id, decider, now)
+    else:
+        approvals.reject(session, approval_id, decider, None, now)
+    session.refresh(reversal)
     return reversal
 
 
@@ -149,7 +141,7 @@ def submit_reversal(
 ) -> str:
     with sessions.unit_of_work() as session:
         reversal = session.get(CollectionReversal, reversal_id, with_for_update=True)
-        if reversal is None or reversal.status != "approved":
+        if reversal is None or reversal.status != ReversalStatus.APPROVED:
             return "not_approved"
         reversal.attempts += 1  # recovery point: from here on it may have left
         order = _order(reversal)
@@ -159,14 +151,15 @@ def submit_reversal(
             CollectionReversal, reversal_id, with_for_update=True, populate_existing=True
         )
         assert reversal is not None
-        if reversal.status != "approved":
+        if reversal.status != ReversalStatus.APPROVED:
             return reversal.status  # the result beat the answer
         now = clock()
         if answer.submission is Submission.REJECTED:
             code, reason = answer.code or "rejected", answer.reason or ""
             _failed(Ledger(session, clock), reversal, now, code, reason)
         else:
-            reversal.status, reversal.provider_ref = "submitted", answer.provider_ref
+            reversal.status = ReversalStatus.SUBMITTED.value
+            reversal.provider_ref = answer.provider_ref
             reversal.next_check_at = now + grace
         return reversal.status
 
@@ -184,7 +177,10 @@ def record_reversal_result(
         return None
     reversal = session.scalar(
         select(CollectionReversal)
-        .where(or_(*keys), CollectionReversal.status.in_(("approved", "submitted")))
+        .where(
+            or_(*keys),
+            CollectionReversal.status.in_(_UNDER_WAY),
+        )
         .with_for_update()
     )
     if reversal is None:
@@ -199,7 +195,8 @@ def record_reversal_result(
         description=f"Receipt {reversal.receipt} returned, {outcome.reversal_receipt or '-'}",
         effective_at=outcome.completed_at or now,
     )
-    reversal.status, reversal.result_code = "succeeded", outcome.code[:32]
+    reversal.status = ReversalStatus.SUCCEEDED.value
+    reversal.result_code = outcome.code[:32]
     reversal.result_desc = outcome.reason[:200]
     reversal.reversal_receipt = outcome.reversal_receipt
     reversal.resolved_at, reversal.next_check_at = now, None
@@ -207,7 +204,7 @@ def record_reversal_result(
         select(UnmatchedReceipt).where(UnmatchedReceipt.receipt == reversal.receipt)
     )
     assert unmatched is not None
-    unmatched.status = "resolved"
+    unmatched.status = ReceiptStatus.RESOLVED.value
     session.flush()
     return reversal
 
@@ -225,7 +222,7 @@ def sweep_reversals(
         due = session.execute(
             select(CollectionReversal.id, CollectionReversal.status)
             .where(
-                CollectionReversal.status.in_(("approved", "submitted")),
+                CollectionReversal.status.in_(_UNDER_WAY),
                 CollectionReversal.next_check_at <= clock(),
             )
             .order_by(CollectionReversal.next_check_at)
@@ -234,7 +231,7 @@ def sweep_reversals(
     failures = RowFailures(refs.SWEEP_REVERSALS.name)
     for reversal_id, status in due:
         with failures.row(reversal_id):
-            if status == "approved":
+            if status == ReversalStatus.APPROVED:
                 submit_reversal(sessions, ports, clock, reversal_id, grace)
             else:
                 _chase_submitted(sessions, ports, clock, grace, reversal_id)
@@ -256,7 +253,7 @@ def _chase_submitted(
             record_reversal_result(session, Ledger(session, clock), outcome, clock())
             return
         reversal = session.get(CollectionReversal, reversal_id, with_for_update=True)
-        if reversal is None or reversal.status != "submitted":
+        if reversal is None or reversal.status != ReversalStatus.SUBMITTED:
             return
         assert answer is not None
         if answer.provider_ref:  # the repeat's result comes under its own id
@@ -270,12 +267,25 @@ def _order(reversal: CollectionReversal) -> ReversalOrder:
     return ReversalOrder(reversal.receipt, reversal.amount_minor, REMARKS)
 
 
-def _active(session: Session, receipt: str) -> CollectionReversal | None:
-    return session.scalar(
+def _active(session: Session, receipt: str, now: datetime) -> CollectionReversal | None:
+    active = session.scalar(
         select(CollectionReversal).where(
             CollectionReversal.receipt == receipt, CollectionReversal.status.in_(REVERSAL_ACTIVE)
         )
     )
+    if active is not None and active.status == ReversalStatus.REQUESTED:
+        # a request past its time no longer blocks a new one: close it as expired first
+        approvals.expire_if_due(session, _linked(session, active), now)
+        session.refresh(active)
+        return None if active.status == ReversalStatus.EXPIRED else active
+    return active
+
+
+def _linked(session: Session, reversal: CollectionReversal) -> int:
+    """The reversal's request (every requested reversal has one since migration 0017)."""
+    if reversal.approval_id is None:
+        raise ReversalNotPending(f"Reversal {reversal.id} has no four-eyes request")
+    return reversal.approval_id
 
 
 def _pending(session: Session, reversal_id: int) -> CollectionReversal:
@@ -284,7 +294,7 @@ def _pending(session: Session, reversal_id: int) -> CollectionReversal:
     )
     if reversal is None:
         raise ReversalNotFound(f"No reversal {reversal_id}")
-    if reversal.status != "requested":
+    if reversal.status != ReversalStatus.REQUESTED:
         raise ReversalNotPending(f"Reversal {reversal_id} is already {reversal.status}")
     return reversal
 
@@ -298,6 +308,7 @@ def _failed(
         f"reversal:{reversal.id}:void",
         description=f"Reversal of {reversal.receipt} failed: {code}",
     )
-    reversal.status, reversal.result_code = "failed", code[:32]
+    reversal.status = ReversalStatus.FAILED.value
+    reversal.result_code = code[:32]
     reversal.result_desc = reason[:200]
     reversal.resolved_at, reversal.next_check_at = now, None

@@ -10,7 +10,7 @@ to the audit log in the same transaction as the change it records.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 from app.api.deps import AppClock, ReadSession, get_sessions
 from app.api.params import AfterId
 from app.api.params import RecordId as Id
+from app.approvals.errors import ApprovalExpired, ApprovalFailed
 from app.audit.log import record, staff_actor
 from app.db.session import Sessions
-from app.mpesa.models import CollectionReversal, UnmatchedReceipt
+from app.mpesa.models import CollectionReversal, ReceiptStatus, ReversalStatus, UnmatchedReceipt
+from app.mpesa.reversal_kind import ReversalNotFound
 from app.mpesa.reversals import (
-    ReversalNotFound,
     approve_reversal,
     reject_reversal,
     request_reversal,
@@ -40,7 +41,7 @@ Admin = Annotated[StaffUser, Depends(require_roles(Role.ADMIN, moves_money=True)
 """Approving a reversal holds the money: the one route here that posts to the ledger."""
 AppSessions = Annotated[Sessions, Depends(get_sessions)]
 Limit = Annotated[int, Query(ge=1, le=500)]
-_REQUESTED = {"status": "requested"}
+_REQUESTED = {"status": ReversalStatus.REQUESTED.value}
 
 
 class _Out(BaseModel):
@@ -61,6 +62,8 @@ class UnmatchedOut(_Out):
 
 class ReversalOut(_Out):
     id: int
+    approval_id: int | None
+    """Its four-eyes request (``/admin/v1/approvals/{id}``): decisions and expiry."""
     receipt: str
     amount_minor: int
     reason: str
@@ -85,7 +88,7 @@ class ReversalRequest(BaseModel):
 def list_suspense(
     session: ReadSession,
     _: Officer,
-    status: Literal["open", "resolved"] = "open",
+    status: ReceiptStatus = ReceiptStatus.OPEN,
     limit: Limit = 100,
     after_id: AfterId = 0,
 ) -> list[UnmatchedReceipt]:
@@ -93,7 +96,7 @@ def list_suspense(
     return list(
         session.scalars(
             select(UnmatchedReceipt)
-            .where(UnmatchedReceipt.status == status, UnmatchedReceipt.id > after_id)
+            .where(UnmatchedReceipt.status == status.value, UnmatchedReceipt.id > after_id)
             .order_by(UnmatchedReceipt.id)
             .limit(limit)
         )
@@ -106,7 +109,7 @@ def create_reversal(
 ) -> ReversalOut:
     """Ask for a suspense payment to be sent back to its payer (another admin approves)."""
     with sessions.unit_of_work() as session:
-        reversal = request_reversal(session, body.receipt, body.reason, user.username, clock())
+        reversal = request_reversal(session, body.receipt, body.reason, staff_actor(user), clock())
         answer = ReversalOut.model_validate(reversal)
         _audit(session, user, "reversal.request", answer, clock(), before=None)
         return answer
@@ -116,8 +119,7 @@ def create_reversal(
 def list_reversals(
     session: ReadSession,
     _: Officer,
-    status: Literal["requested", "approved", "submitted", "succeeded", "failed", "rejected"]
-    | None = None,
+    status: ReversalStatus | None = None,
     limit: Limit = 100,
     after_id: AfterId = 0,
 ) -> list[CollectionReversal]:
@@ -140,24 +142,32 @@ def approve(reversal_id: Id, sessions: AppSessions, clock: AppClock, user: Admin
     """Approve someone else's request: the money is held and the worker sends it back."""
     with sessions.unit_of_work() as session:
         reversal = approve_reversal(
-            session, Ledger(session, clock), reversal_id, user.username, clock()
+            session, Ledger(session, clock), reversal_id, staff_actor(user), clock()
         )
         answer = ReversalOut.model_validate(reversal)
-        _audit(session, user, "reversal.approve", answer, clock())
-        return answer
+        _audit(session, user, f"reversal.{_VERBS.get(answer.status, 'approve')}", answer, clock())
+    # raised after the commit: the closed reversal stays closed
+    if answer.status == ReversalStatus.EXPIRED:
+        raise ApprovalExpired(f"Reversal {reversal_id} was not decided in time and expired")
+    if answer.status == ReversalStatus.FAILED:
+        raise ApprovalFailed(f"Reversal {reversal_id} no longer holds: {answer.result_desc}")
+    return answer
 
 
 @router.post("/reversals/{reversal_id}/reject", response_model=ReversalOut)
 def reject(reversal_id: Id, sessions: AppSessions, clock: AppClock, user: Officer) -> ReversalOut:
     with sessions.unit_of_work() as session:
         answer = ReversalOut.model_validate(
-            reject_reversal(session, reversal_id, user.username, clock())
+            reject_reversal(session, reversal_id, staff_actor(user), clock())
         )
         withdrawn = answer.requested_by == user.username
-        _audit(
-            session, user, "reversal.withdraw" if withdrawn else "reversal.reject", answer, clock()
-        )
+        verb = "withdraw" if withdrawn else "reject"
+        _audit(session, user, f"reversal.{_VERBS.get(answer.status, verb)}", answer, clock())
         return answer
+
+
+_VERBS: dict[str, str] = {ReversalStatus.EXPIRED: "expire", ReversalStatus.FAILED: "fail"}
+"""Audit verbs of a decision that closed the reversal without holding anything."""
 
 
 def _audit(

@@ -23,7 +23,7 @@ from app.lending import errors
 from app.lending.loans import open_loan_id
 from app.lending.models import Loan, RepaymentChannel
 from app.lending.repayments import IncomingRepayment, apply_repayment
-from app.mpesa.models import StkRequest, UnmatchedReceipt
+from app.mpesa.models import StkRequest, StkStatus, UnmatchedReceipt
 from app.ports import Ports
 from app.tasks import refs
 from app.tasks.queue import after_commit
@@ -64,7 +64,7 @@ def request_stk_repayment(
         borrower_id=borrower_id,
         loan_id=loan_id,
         amount_minor=amount_minor,
-        status="pending",
+        status=StkStatus.PENDING.value,
         attempts=0,
         created_at=now,
     )
@@ -83,7 +83,7 @@ def send_stk(
 ) -> str:
     with sessions.unit_of_work() as session:
         request = session.get(StkRequest, request_id, with_for_update=True)
-        if request is None or request.status != "pending" or request.attempts > 0:
+        if request is None or request.status != StkStatus.PENDING or request.attempts > 0:
             return "not_pending"
         request.attempts = 1  # the recovery point: from here on a prompt may have been shown
     with sessions.reader() as session:
@@ -112,7 +112,7 @@ def send_stk(
             request.status, request.result_code = "failed", answer.code
             request.resolved_at = now
         else:
-            request.status = "unknown"
+            request.status = StkStatus.UNKNOWN.value
         return request.status
 
 
@@ -129,7 +129,7 @@ def record_stk_result(
     request.resolved_at = now
     request.next_check_at = None
     if not result.succeeded:
-        request.status = "failed"
+        request.status = StkStatus.FAILED.value
         return request
     request.status, request.receipt = "succeeded", result.receipt
     if result.receipt and in_suspense(session, result.receipt):
@@ -173,7 +173,7 @@ def sweep_stk(
     with sessions.reader() as session:
         due = session.execute(
             select(StkRequest.id, StkRequest.checkout_id, StkRequest.created_at)
-            .where(StkRequest.status == "sent", StkRequest.next_check_at <= clock())
+            .where(StkRequest.status == StkStatus.SENT, StkRequest.next_check_at <= clock())
             .order_by(StkRequest.next_check_at)
             .limit(limit)
         ).all()
@@ -206,7 +206,7 @@ def _chase_sent(
             record_stk_result(session, Ledger(session, clock), result, now)
             return
         request = session.get(StkRequest, request_id, with_for_update=True)
-        if request is not None and request.status == "sent":
+        if request is not None and request.status == StkStatus.SENT:
             request.attempts += 1
             expired = now - created_at > QUERY_FOR
             request.next_check_at = None if expired else now + query_after
@@ -225,7 +225,7 @@ def _chase_pending(
         lost_tasks = session.scalars(
             select(StkRequest.id)
             .where(
-                StkRequest.status == "pending",
+                StkRequest.status == StkStatus.PENDING,
                 StkRequest.attempts == 0,
                 StkRequest.created_at <= now - query_after,
             )
@@ -238,11 +238,11 @@ def _chase_pending(
         for request in session.scalars(
             select(StkRequest)
             .where(
-                StkRequest.status == "pending",
+                StkRequest.status == StkStatus.PENDING,
                 StkRequest.attempts > 0,
                 StkRequest.created_at <= now - QUERY_FOR,
             )
             .limit(limit)
             .with_for_update()
         ):
-            request.status = "unknown"
+            request.status = StkStatus.UNKNOWN.value

@@ -10,7 +10,7 @@ the terms they were made with (``loans.product_terms``), so a change affects new
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import (
@@ -25,6 +25,7 @@ from pydantic import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.approvals.kinds import DecisionPolicy, KindRules
 from app.approvals.models import ApprovalKind, ApprovalRequest
 from app.audit.log import Actor
 from app.errors import DomainError
@@ -123,9 +124,10 @@ def editable_terms(product: Product) -> dict[str, Any]:
     return {name: getattr(product, name) for name in EDITABLE}
 
 
-class ProductChangeHandler:
+class ProductChangeHandler(KindRules):
     kind = ApprovalKind.PRODUCT_CHANGE
     effect = "product.change"
+    policy = DecisionPolicy(expires_after=timedelta(days=7))
 
     def prepare(self, session: Session, ledger: Ledger, asked: Mapping[str, Any]) -> dict[str, Any]:
         product = _product(session, asked["product_code"])

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Response
 from sqlalchemy import select
 
 from app.api.deps import AppClock, AppSessions, ReadSession
+from app.approvals.engine import Ask
 from app.approvals.requests import REPLAY_RESPONSES, request_approval
 from app.approvals.schemas import ApprovalOut
 from app.products.changes import PRODUCT_CHANGE, ProductNotFound
@@ -50,5 +51,5 @@ def request_product_change(
     """Ask for a change of terms; another staff member approves it (admin)."""
     asked = {"product_code": code, "changes": body.changes.model_dump(exclude_unset=True)}
     return request_approval(
-        sessions, clock, user, PRODUCT_CHANGE, asked, body.reason, idempotency_key, response
+        sessions, clock, user, Ask(PRODUCT_CHANGE, asked, body.reason, idempotency_key), response
     )

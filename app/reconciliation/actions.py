@@ -31,7 +31,14 @@ from app.clock import EAT
 from app.lending.models import Loan, Repayment, RepaymentChannel
 from app.lending.repayments import IncomingRepayment, apply_repayment
 from app.mpesa.inbox import Delivery, store_callback
-from app.mpesa.models import REVERSAL_ACTIVE, CollectionReversal, MpesaCallback, UnmatchedReceipt
+from app.mpesa.models import (
+    REVERSAL_ACTIVE,
+    CallbackStatus,
+    CollectionReversal,
+    MpesaCallback,
+    ReceiptStatus,
+    UnmatchedReceipt,
+)
 from app.mpesa.processing import process_callback
 from app.payments.models import OPEN_PAYOUT_STATUSES, Payout
 from app.payments.payouts import record_payout_result
@@ -127,10 +134,10 @@ def post_callback(a: Approval) -> int | None:
     callback_id, duplicate = _store_confirmation(a, line)
     row = a.session.get(MpesaCallback, callback_id)
     assert row is not None
-    if duplicate and row.status != "received":
+    if duplicate and row.status != CallbackStatus.RECEIVED:
         raise ResolutionInvalid(f"The confirmation of {line.receipt} was already {row.status}")
     status = process_callback(a.session, a.ledger, a.blind_index, callback_id, a.now)
-    if status != "processed":
+    if status != CallbackStatus.PROCESSED:
         raise ResolutionInvalid(f"The confirmation could not be applied: {row.error or status}")
     return _entry_of_receipt(a.session, line.receipt)
 
@@ -156,7 +163,7 @@ def assign_to_loan(a: Approval) -> int | None:
     receipt = a.exception.receipt or ""
     unmatched = a.session.scalar(
         select(UnmatchedReceipt)
-        .where(UnmatchedReceipt.receipt == receipt, UnmatchedReceipt.status == "open")
+        .where(UnmatchedReceipt.receipt == receipt, UnmatchedReceipt.status == ReceiptStatus.OPEN)
         .with_for_update()
     )
     if unmatched is not None:
@@ -220,7 +227,7 @@ def _release_suspense(a: Approval, loan: Loan, unmatched: UnmatchedReceipt) -> i
         ),
         a.now,
     )
-    unmatched.status = "resolved"
+    unmatched.status = ReceiptStatus.RESOLVED.value
     a.session.flush()
     return repayment.entry_id
 
@@ -250,7 +257,7 @@ def post_to_suspense(a: Approval) -> int:
             payer_hint=(line.other_party or "").partition(" - ")[0][:80] or None,
             paid_at=line.completed_at,
             entry_id=entry.id,
-            status="open",
+            status=ReceiptStatus.OPEN.value,
             created_at=a.now,
         )
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.approvals import errors as approval_errors
 from app.errors import DomainError
 
 
@@ -54,11 +55,8 @@ class ActionNotAllowed(DomainError):
     code = "action_not_allowed"
 
 
-class SameChecker(DomainError):
-    """The one who proposed a resolution cannot approve it."""
-
-    code = "four_eyes"
-    http_status = 403
+SameChecker = approval_errors.SameChecker
+"""The one who proposed a resolution cannot approve it: the four-eyes engine's rule."""
 
 
 class OperationsOnly(DomainError):

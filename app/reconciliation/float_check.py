@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.accounting.chart import Acct, fund_accounts
 from app.db.upsert import insert_for
-from app.mpesa.models import MpesaCallback
+from app.mpesa.models import CallbackStatus, MpesaCallback
 from app.reconciliation.exceptions.models import FloatCheck, ReconException
 from app.reconciliation.matching import rules as r
 from app.reconciliation.models import Result, Run, Statement
@@ -118,7 +118,10 @@ def check_inbox_balances(session: Session, ledger: Ledger, now: datetime) -> int
     for kind in ("c2b/confirmation", "balance/result"):
         rows = session.execute(
             select(MpesaCallback.id, MpesaCallback.body)
-            .where(MpesaCallback.kind == kind, MpesaCallback.status.in_(("received", "processed")))
+            .where(
+                MpesaCallback.kind == kind,
+                MpesaCallback.status.in_((CallbackStatus.RECEIVED, CallbackStatus.PROCESSED)),
+            )
             .order_by(MpesaCallback.id.desc())
             .limit(RECENT_CALLBACKS)
         ).all()

@@ -86,7 +86,7 @@ def nightly(
     yesterday = business_date(clock()) - timedelta(days=1)
     try:
         with sessions.unit_of_work() as session:
-            started = start_period_run(session, yesterday, yesterday, SYSTEM, clock())
+            started = start_period_run(session, (yesterday, yesterday), SYSTEM, clock())
             report.run_ids.append(started.run.id)
     except NoStatementForPeriod:
         log.info("no_statement_for_yesterday", date=yesterday.isoformat())

@@ -15,6 +15,7 @@ in the same transaction, and nothing deletes a statement, a line or a run.
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +43,18 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
 
 CATEGORIES = ("payment_in", "payout", "reversal", "charge", "settlement", "other")
 ROLES = ("main", "charge")
-RUN_STATUSES = ("queued", "running", "done", "failed")
+
+
+class RunStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+RUN_STATUSES = tuple(s.value for s in RunStatus)
+UNFINISHED_RUN = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
+FINISHED_RUN = (RunStatus.DONE.value, RunStatus.FAILED.value)
 RUN_PHASES = ("snapshot", "matching", "closing", "done")
 OUTCOMES = (
     "matched",

@@ -25,7 +25,7 @@ from app.borrowers.models import Borrower
 from app.clock import Clock
 from app.db.session import Sessions
 from app.lending.models import Loan, Repayment
-from app.mpesa.models import StkRequest
+from app.mpesa.models import StkRequest, StkStatus
 from app.payments.models import OPEN_PAYOUT_STATUSES, Payout
 from app.payments.payouts import record_payout_result
 from app.ports import Ports
@@ -201,8 +201,8 @@ def _prompts(
         .join(Loan, Loan.id == StkRequest.loan_id)
         .where(
             or_(
-                StkRequest.status == "unknown",
-                (StkRequest.status == "sent") & StkRequest.next_check_at.is_(None),
+                StkRequest.status == StkStatus.UNKNOWN,
+                (StkRequest.status == StkStatus.SENT) & StkRequest.next_check_at.is_(None),
             ),
             StkRequest.created_at <= now - rules.time_window,
         )

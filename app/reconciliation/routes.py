@@ -36,7 +36,7 @@ from app.reconciliation.matching.rules import (
     MAX_TOLERANCE_MINOR,
     MatchRules,
 )
-from app.reconciliation.models import Result, Run, Statement, StatementLine
+from app.reconciliation.models import UNFINISHED_RUN, Result, Run, Statement, StatementLine
 from app.reconciliation.runs import Started, get_run, start_period_run, start_statement_run
 from app.reconciliation.schemas import (
     ExceptionDetailOut,
@@ -120,7 +120,7 @@ def start_reconciliation(
             assert period_from is not None
             assert period_to is not None
             started = start_period_run(
-                session, period_from, period_to, user.username, now, rules, again
+                session, (period_from, period_to), user.username, now, rules, again
             )
         if started.created:
             record(
@@ -133,7 +133,7 @@ def start_reconciliation(
                 {"kind": started.run.kind, "run_key": started.run.run_key},
             )
         out = _run_out(session, started.run)
-        if out.status in ("queued", "running"):  # a run left unfinished is resumed too
+        if out.status in UNFINISHED_RUN:  # a run left unfinished is resumed too
             after_commit(session, refs.EXECUTE_RUN, out.id)
     return JSONResponse(out.model_dump(mode="json"), status_code=202 if started.created else 200)
 

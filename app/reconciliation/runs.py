@@ -40,7 +40,14 @@ from app.reconciliation.matching import rules as r
 from app.reconciliation.matching.after_receipts import PhoneOf
 from app.reconciliation.matching.rules import MatchRules
 from app.reconciliation.matching.snapshot import take_snapshot
-from app.reconciliation.models import Result, Run, Statement
+from app.reconciliation.models import (
+    FINISHED_RUN,
+    UNFINISHED_RUN,
+    Result,
+    Run,
+    RunStatus,
+    Statement,
+)
 from app.reconciliation.sql import analyze_if_grown, tune_for_bulk
 from app.reconciliation.statements.importer import ImportResult, import_statement
 from app.security.fields import FieldCipher
@@ -98,7 +105,7 @@ def _new_run(
         period_from=subject.bounds[0],
         period_to=subject.bounds[1],
         rules=rules.as_dict(),
-        status="queued",
+        status=RunStatus.QUEUED.value,
         phase="snapshot",
         cursor_line_id=0,
         lines_total=0,
@@ -155,15 +162,15 @@ def period_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 
 def start_period_run(
     session: Session,
-    first: date,
-    last: date,
+    period: tuple[date, date],
     requested_by: str,
     now: datetime,
     rules: MatchRules | None = None,
     again: bool = False,
 ) -> Started:
-    """A run over statement lines already imported for business dates ``first``..``last``;
-    ``again`` makes a fresh run when one exists (e.g. after resolutions)."""
+    """A run over statement lines already imported for the business dates ``period`` (first,
+    last); ``again`` makes a fresh run when one exists (e.g. after resolutions)."""
+    first, last = period
     since, until = period_bounds(first, last)
     covered = session.execute(
         select(func.min(Statement.period_from), func.max(Statement.period_to)).where(
@@ -231,7 +238,7 @@ def execute_run(
                 if run is None:
                     exists = session.scalar(select(Run.id).where(Run.id == run_id))
                     return "busy" if exists else "not_found"
-                if run.status in ("done", "failed"):
+                if run.status in FINISHED_RUN:
                     return run.status
                 _step(session, Ledger(session, clock), run, clock(), cipher, chunk_size)
                 phase, status = run.phase, run.status
@@ -240,20 +247,20 @@ def execute_run(
             raise
         if after_step is not None:
             after_step(phase)
-        if status == "done" or (deadline is not None and time.monotonic() >= deadline):
+        if status == RunStatus.DONE or (deadline is not None and time.monotonic() >= deadline):
             return status
 
 
 def _count_failure(sessions: Sessions, clock: Clock, run_id: int, exc: Exception) -> None:
     with sessions.unit_of_work() as session:
         run = session.get(Run, run_id, with_for_update=True)
-        if run is None or run.status in ("done", "failed"):
+        if run is None or run.status in FINISHED_RUN:
             return
         run.attempts += 1
         run.error = f"{type(exc).__name__}: {exc}"[:300]
         run.updated_at = clock()
         if run.attempts >= MAX_ATTEMPTS:
-            run.status, run.finished_at = "failed", clock()
+            run.status, run.finished_at = RunStatus.FAILED.value, clock()
 
 
 def _step(
@@ -269,7 +276,7 @@ def _step(
     run.updated_at = now
     tune_for_bulk(session)
     if run.phase == "snapshot":
-        run.status, run.started_at = "running", run.started_at or now
+        run.status, run.started_at = RunStatus.RUNNING.value, run.started_at or now
         float_id = fund_accounts(ledger)[Acct.FLOAT]
         margin = r.SNAPSHOT_MARGIN
         run.items_total = take_snapshot(session, run.id, float_id, since - margin, until + margin)
@@ -286,7 +293,7 @@ def _step(
             run.cursor_line_id, run.lines_done = last, run.lines_done + done
     elif run.phase == "closing":
         _close(session, ledger, run, rules, now, phone_lookup(session, cipher))
-        run.phase, run.status, run.finished_at = "done", "done", now
+        run.phase, run.status, run.finished_at = "done", RunStatus.DONE.value, now
     session.flush()
 
 
@@ -372,9 +379,6 @@ def summarise(
 def unfinished_runs(session: Session, limit: int = 20) -> list[int]:
     return list(
         session.scalars(
-            select(Run.id)
-            .where(Run.status.in_(("queued", "running")))
-            .order_by(Run.id)
-            .limit(limit)
+            select(Run.id).where(Run.status.in_(UNFINISHED_RUN)).order_by(Run.id).limit(limit)
         )
     )

@@ -97,6 +97,8 @@ class ResultOut(_Out):
 class ResolutionOut(_Out):
     id: int
     exception_id: int
+    approval_id: int | None
+    """Its four-eyes request (decisions, expiry); None for an explanation."""
     action: str
     loan_id: int | None
     amount_minor: int | None

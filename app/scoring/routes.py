@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Response
 from app.api import params
 from app.api.bodies import ReasonIn
 from app.api.deps import AppClock, AppSessions
+from app.approvals.engine import Ask
 from app.approvals.requests import REPLAY_RESPONSES, request_approval
 from app.approvals.schemas import ApprovalOut
 from app.audit.log import record, staff_actor
@@ -89,10 +90,7 @@ def request_activation(
         sessions,
         clock,
         user,
-        SCORECARD_ACTIVATION,
-        {"version_id": version_id},
-        body.reason,
-        idempotency_key,
+        Ask(SCORECARD_ACTIVATION, {"version_id": version_id}, body.reason, idempotency_key),
         response,
     )
 

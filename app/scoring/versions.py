@@ -15,13 +15,14 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.approvals.kinds import DecisionPolicy, KindRules
 from app.approvals.models import ApprovalKind, ApprovalRequest
 from app.audit.log import Actor, record
 from app.errors import DomainError
@@ -157,9 +158,10 @@ def unknown_features(card: Scorecard) -> list[str]:
     return [c.name for c in card.features if c.name not in known]
 
 
-class ScorecardActivationHandler:
+class ScorecardActivationHandler(KindRules):
     kind = ApprovalKind.SCORECARD_ACTIVATION
     effect = "scorecard.activate"
+    policy = DecisionPolicy(expires_after=timedelta(days=14))  # a model review takes longer
 
     def prepare(self, session: Session, ledger: Ledger, asked: Mapping[str, Any]) -> dict[str, Any]:
         version = get_version(session, asked["version_id"])

@@ -16,6 +16,7 @@ class TaskRef:
     """Celery's name for the task (``domain.verb``): what the broker's messages carry."""
 
 
+EXPIRE_APPROVALS = TaskRef("approvals.expire_due")
 SEAL_LEDGER = TaskRef("accounting.seal_ledger")
 EXPIRE_HOLDS = TaskRef("accounting.expire_holds")
 ACCRUE = TaskRef("lending.accrue")

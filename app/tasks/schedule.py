@@ -75,6 +75,7 @@ def periodic_tasks(settings: Settings) -> tuple[PeriodicTask, ...]:
         ),
         PeriodicTask("send-sms", refs.SEND_SMS.name, 30.0),
         PeriodicTask("expire-holds", refs.EXPIRE_HOLDS.name, 60.0),
+        PeriodicTask("expire-approvals", refs.EXPIRE_APPROVALS.name, 300.0),
         PeriodicTask("sweep-ussd-registrations", refs.SWEEP_REGISTRATIONS.name, 60.0),
         PeriodicTask("rescore-borrowers", refs.RESCORE_DUE.name, 60.0),
         PeriodicTask("resume-reconciliations", refs.RESUME_RUNS.name, 300.0),

@@ -119,13 +119,13 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     for statement in audit_ddl.install_statements(dialect):
         op.execute(statement)
-    for statement in approvals_ddl.install_statements(dialect):
+    for statement in approvals_ddl.install_0010(dialect):
         op.execute(statement)
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    for statement in approvals_ddl.uninstall_statements(dialect):
+    for statement in approvals_ddl.uninstall_0010(dialect):
         op.execute(statement)
     for statement in audit_ddl.uninstall_statements(dialect):
         op.execute(statement)

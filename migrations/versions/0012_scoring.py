@@ -164,7 +164,7 @@ def _approval_kinds(kinds: Sequence[str], delete_kind: str | None = None) -> Non
     """Widen or narrow the kinds CHECK. SQLite rebuilds the table for it, which drops its
     triggers, so the decision guards are taken off first and put back after."""
     dialect = op.get_bind().dialect.name
-    for statement in approvals_ddl.uninstall_statements(dialect):
+    for statement in approvals_ddl.uninstall_0010(dialect):
         op.execute(statement)
     if delete_kind is not None:  # a downgrade forgets the requests of the kind it removes
         op.execute(
@@ -175,5 +175,5 @@ def _approval_kinds(kinds: Sequence[str], delete_kind: str | None = None) -> Non
         batch_op.create_check_constraint(
             op.f("ck_approval_requests_kind_known"), _one_of("kind", kinds)
         )
-    for statement in approvals_ddl.install_statements(dialect):
+    for statement in approvals_ddl.install_0010(dialect):
         op.execute(statement)

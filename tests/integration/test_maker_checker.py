@@ -35,9 +35,8 @@ def make(
     key: str | None = None,
 ) -> approvals.Submitted:
     with fund.sessions.unit_of_work() as session:
-        return approvals.submit(
-            session, Ledger(session, fund.clock), handler, asked, reason, maker, fund.clock(), key
-        )
+        ask = approvals.Ask(handler, asked, reason, key)
+        return approvals.submit(session, Ledger(session, fund.clock), ask, maker, fund.clock())
 
 
 def check(fund: Fund, approval_id: int, checker: Actor = ADMIN) -> Decision:

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.approvals.models import ApprovalRequest
 from app.mpesa.inbox import Delivery, store_callback
 from app.mpesa.models import CollectionReversal, UnmatchedReceipt
 from app.mpesa.processing import process_pending
@@ -25,6 +26,7 @@ from app.mpesa.reversals import (
 from ledger import Ledger
 from tests.integration.test_mpesa_processing import c2b, deliver
 from tests.support.lending import Fund
+from tests.support.staff import staff
 
 RECEIPT = "TC2B0000R1"
 AMOUNT = 1_250_00
@@ -40,13 +42,17 @@ def in_suspense(fund: Fund) -> Fund:
 
 def requested(fund: Fund, by: str = "amina") -> int:
     with fund.sessions.unit_of_work() as session:
-        return request_reversal(session, RECEIPT, "Paid the wrong paybill", by, fund.clock()).id
+        return request_reversal(
+            session, RECEIPT, "Paid the wrong paybill", staff(by), fund.clock()
+        ).id
 
 
 def approved(fund: Fund) -> int:
     reversal_id = requested(fund)
     with fund.sessions.unit_of_work() as session:
-        approve_reversal(session, Ledger(session, fund.clock), reversal_id, "baraka", fund.clock())
+        approve_reversal(
+            session, Ledger(session, fund.clock), reversal_id, staff("baraka"), fund.clock()
+        )
     return reversal_id
 
 
@@ -92,7 +98,9 @@ def test_the_requester_cannot_approve_their_own_reversal(in_suspense: Fund) -> N
     fund = in_suspense
     reversal_id = requested(fund, by="amina")
     with fund.sessions.unit_of_work() as session, pytest.raises(SameApprover):
-        approve_reversal(session, Ledger(session, fund.clock), reversal_id, "amina", fund.clock())
+        approve_reversal(
+            session, Ledger(session, fund.clock), reversal_id, staff("amina"), fund.clock()
+        )
     with fund.sessions.unit_of_work() as session, pytest.raises(IntegrityError):
         session.execute(  # and the database refuses it too
             update(CollectionReversal).values(approved_by="amina", status="approved")
@@ -107,12 +115,16 @@ def test_one_active_reversal_per_receipt_and_only_for_money_in_suspense(in_suspe
     with pytest.raises(ReversalNotPending):
         requested(fund, by="baraka")
     with fund.sessions.unit_of_work() as session:
-        reject_reversal(session, first, "baraka", fund.clock())
+        reject_reversal(session, first, staff("baraka"), fund.clock())
         with pytest.raises(ReversalNotPending):
-            approve_reversal(session, Ledger(session, fund.clock), first, "chebet", fund.clock())
+            approve_reversal(
+                session, Ledger(session, fund.clock), first, staff("chebet"), fund.clock()
+            )
     requested(fund, by="baraka")  # a rejected request does not block a new one
     with fund.sessions.unit_of_work() as session, pytest.raises(ReceiptNotFound):
-        request_reversal(session, "TNOSUCH001", "Paid the wrong paybill", "amina", fund.clock())
+        request_reversal(
+            session, "TNOSUCH001", "Paid the wrong paybill", staff("amina"), fund.clock()
+        )
 
 
 def test_a_refused_reversal_puts_the_money_back_in_suspense(in_suspense: Fund) -> None:
@@ -166,7 +178,7 @@ def test_a_reversal_result_delivered_three_times_posts_once(in_suspense: Fund) -
     assert state(fund, reversal_id) == ("succeeded", "resolved")
     assert balances(fund) == (0, 0)
     with fund.sessions.unit_of_work() as session, pytest.raises(ReceiptNotOpen):
-        request_reversal(session, RECEIPT, "Paid the wrong paybill", "amina", fund.clock())
+        request_reversal(session, RECEIPT, "Paid the wrong paybill", staff("amina"), fund.clock())
     fund.assert_books_agree()
 
 
@@ -192,3 +204,34 @@ def test_already_reversed_under_the_repeat_s_id_counts_as_done(in_suspense: Fund
     process_pending(fund.sessions, fund.clock, fund.ports.blind_index)
     assert state(fund, reversal_id) == ("succeeded", "resolved")
     fund.assert_books_agree()
+
+
+def test_a_reversal_is_decided_by_the_one_four_eyes_engine(in_suspense: Fund) -> None:
+    fund = in_suspense
+    reversal_id = approved(fund)
+    with fund.sessions.reader() as session:
+        reversal = session.get(CollectionReversal, reversal_id)
+        assert reversal is not None
+        request = session.get(ApprovalRequest, reversal.approval_id)
+        assert request is not None
+        assert (request.kind, request.subject_id, request.status, request.maker) == (
+            "collection_reversal",
+            RECEIPT,
+            "approved",
+            "amina",
+        )
+        assert [(d.decider, d.verdict) for d in request.decisions] == [("baraka", "approve")]
+
+
+def test_a_reversal_nobody_approved_in_time_expires_and_holds_nothing(in_suspense: Fund) -> None:
+    fund = in_suspense
+    reversal_id = requested(fund)
+    fund.clock.advance(days=2)
+    with fund.sessions.unit_of_work() as session:
+        reversal = approve_reversal(
+            session, Ledger(session, fund.clock), reversal_id, staff("baraka"), fund.clock()
+        )
+        assert reversal.status == "expired"
+    assert state(fund, reversal_id) == ("expired", "open")
+    assert balances(fund) == (AMOUNT, AMOUNT)
+    requested(fund, by="chebet")  # asked again, on a fresh request

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.approvals.models import ApprovalRequest
 from app.audit.log import Actor
 from app.audit.models import AuditRecord
 from app.lending.models import Repayment
@@ -111,9 +112,13 @@ def test_a_lost_confirmation_is_posted_through_the_inbox_once_under_four_eyes(da
         assert closed is not None
         assert closed.state == "resolved"
         audit = session.scalars(
-            select(AuditRecord.action).where(AuditRecord.subject_id == str(lost.id))
+            select(AuditRecord.action).where(
+                AuditRecord.subject_type == "recon_exception",
+                AuditRecord.subject_id == str(lost.id),
+            )
         ).all()
-    assert audit == ["reconciliation.propose", "reconciliation.approve"]
+    # the engine's record of the applied change, then the workflow's own
+    assert audit == ["reconciliation.propose", "reconciliation.apply", "reconciliation.approve"]
     day.fund.assert_books_agree()
 
 
@@ -197,7 +202,7 @@ def test_every_exception_resolved_leaves_the_day_reconciled(day: Day) -> None:
     day.fund.assert_books_agree()
     with day.fund.sessions.unit_of_work() as session:
         started = start_period_run(
-            session, date(2026, 3, 2), date(2026, 3, 2), "auditor1", day.fund.clock(), again=True
+            session, (date(2026, 3, 2), date(2026, 3, 2)), "auditor1", day.fund.clock(), again=True
         )
     execute_run(day.fund.sessions, day.fund.clock, started.run.id, day.fund.ports.cipher)
     with day.fund.sessions.reader() as session:
@@ -208,3 +213,29 @@ def test_every_exception_resolved_leaves_the_day_reconciled(day: Day) -> None:
         assert outcomes == {"matched": 14, "no_movement": 1}  # every line of the statement
         assert run.summary["exceptions"]["opened"] == 0
         assert session.scalar(select(func.count()).select_from(ReconException)) == 10
+
+
+def test_a_resolution_is_decided_by_the_one_four_eyes_engine(day: Day) -> None:
+    found = exception_for(day, "charge", _charge_receipt(day))
+    resolution = approve(day, propose(day, found, "book_charge"))
+    assert resolution.status == "approved", resolution.outcome
+    with day.fund.sessions.reader() as session:
+        request = session.get(ApprovalRequest, resolution.approval_id)
+        assert request is not None
+        assert (request.kind, request.subject_id, request.status, request.maker) == (
+            "recon_resolution",
+            str(found.id),
+            "approved",
+            MAKER.username,
+        )
+        assert [(d.decider, d.decider_role) for d in request.decisions] == [("admin1", "admin")]
+
+
+def test_a_resolution_proposed_long_ago_expires_instead_of_moving_money(day: Day) -> None:
+    found = exception_for(day, "charge", _charge_receipt(day))
+    resolution_id = propose(day, found, "book_charge")
+    day.fund.clock.advance(days=8)
+    expired = approve(day, resolution_id)
+    assert (expired.status, expired.entry_id) == ("expired", None)
+    again = propose(day, found, "book_charge")  # the exception is open for a new proposal
+    assert approve(day, again).status == "approved"

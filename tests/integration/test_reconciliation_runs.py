@@ -81,7 +81,7 @@ def findings(day: Day, run_id: int) -> list[tuple[Any, ...]]:
 def period_run(day: Day, again: bool = True) -> int:
     with day.fund.sessions.unit_of_work() as session:
         started = start_period_run(
-            session, THE_DAY, THE_DAY, "auditor1", day.fund.clock(), again=again
+            session, (THE_DAY, THE_DAY), "auditor1", day.fund.clock(), again=again
         )
     return started.run.id
 

@@ -23,6 +23,7 @@ from app.tasks.sweeps import RowFailures, SweepIncomplete
 from ledger import Ledger
 from tests.integration.test_mpesa_processing import c2b, deliver
 from tests.support.lending import KES, Fund
+from tests.support.staff import staff
 
 PEOPLE = [("31000011", "0722000137"), ("31000021", "0722000237"), ("31000031", "0722000337")]
 """Valid adults with old SIMs in the simulators (docs/simulators.md)."""
@@ -139,9 +140,11 @@ def test_a_reversal_the_provider_chokes_on_is_passed_over_and_the_others_are_sen
         deliver(fund, "c2b/confirmation", c2b("NOBODY", "1250.00", receipt))
         fund.provider.reversible[receipt] = 1_250_00
         with fund.sessions.unit_of_work() as session:
-            reversal = request_reversal(session, receipt, "Wrong paybill", "amina", fund.clock())
+            reversal = request_reversal(
+                session, receipt, "Wrong paybill", staff("amina"), fund.clock()
+            )
             approve_reversal(
-                session, Ledger(session, fund.clock), reversal.id, "baraka", fund.clock()
+                session, Ledger(session, fund.clock), reversal.id, staff("baraka"), fund.clock()
             )
             reversal_ids.append(reversal.id)
     poison(monkeypatch, fund.provider, "request_reversal", receipts[0])

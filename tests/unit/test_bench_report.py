@@ -95,7 +95,9 @@ def test_the_cpu_meter_charges_this_process_cpu_to_its_group() -> None:
     while time.process_time() - burnt < 0.3:
         sum(i * i for i in range(1_000))
     use = meter.read({"me": {os.getpid()}})
-    assert 0.25 <= use.spent["me"] <= use.wall_s + 0.05
+    # Other threads of this process (servers earlier tests left running) may burn CPU too:
+    # the bound is every core for the whole wall time.
+    assert 0.25 <= use.spent["me"] <= use.wall_s * (os.cpu_count() or 1) + 0.05
     assert use.busy_share is not None
     assert 0.0 < use.busy_share <= 1.0
     assert set(use.spent) == {"me", "postgres_background", "other_postgres", "other_processes"}

@@ -11,6 +11,7 @@ def test_every_beat_entry_names_a_registered_task() -> None:
     assert scheduled == {
         "accounting.seal_ledger",
         "accounting.expire_holds",
+        "approvals.expire_due",
         "payments.sweep_payouts",
         "notifications.send_sms",
         "lending.accrue",

@@ -2,13 +2,15 @@
 
 Invariants in the database: one exception per natural key (a receipt and what is wrong with
 it), so runs over overlapping periods never open it twice; a resolution that moves money is
-decided by someone other than who proposed it (``four_eyes``) and only an explanation or the
-system's own "matched later" may apply without a second person; at most one proposal waits
+decided by someone other than who proposed it (``four_eyes`` here, and the decisions of its
+four-eyes request in ``approval_decisions``) and only an explanation or the system's own
+"matched later" may apply without a second person; at most one proposal waits
 per exception; a float check is recorded once per source.
 """
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, text
@@ -28,8 +30,32 @@ EXCEPTION_KINDS = (
     "pending_payout",
     "float_difference",
 )
-EXCEPTION_STATES = ("open", "investigating", "resolved", "written_off")
-RESOLUTION_STATUSES = ("proposed", "approved", "applied", "rejected", "withdrawn", "failed")
+
+
+class ExceptionState(enum.StrEnum):
+    OPEN = "open"
+    INVESTIGATING = "investigating"
+    RESOLVED = "resolved"
+    WRITTEN_OFF = "written_off"
+
+
+class ResolutionStatus(enum.StrEnum):
+    """Mirrors the resolution's four-eyes request (``approval_id``) while it is decided."""
+
+    PROPOSED = "proposed"
+    """Its request is pending."""
+    APPROVED = "approved"
+    APPLIED = "applied"
+    """Applied single-handed: an explanation, or the system's "matched later"."""
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    """Nobody decided it in time (``RESOLUTION_EXPIRY``): propose again if it stands."""
+
+
+EXCEPTION_STATES = tuple(s.value for s in ExceptionState)
+RESOLUTION_STATUSES = tuple(s.value for s in ResolutionStatus)
 SINGLE_HANDED_ACTIONS = ("explain", "auto_matched")
 """Actions that move no money: applied by one person (or the system) without a checker."""
 
@@ -56,6 +82,7 @@ class ReconException(Base):
     """``<kind>:<receipt>/<role>``, ``conflict:<id>``, ``payout:<id>``, ``float:<source>``."""
     kind: Mapped[str] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(String(14))
+    """An ``ExceptionState``."""
     receipt: Mapped[str | None] = mapped_column(String(32), index=True)
     role: Mapped[str | None] = mapped_column(String(8))
     line_id: Mapped[int | None] = mapped_column(ForeignKey("recon_statement_lines.id"))
@@ -104,6 +131,9 @@ class Resolution(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     exception_id: Mapped[int] = mapped_column(ForeignKey("recon_exceptions.id"), index=True)
+    approval_id: Mapped[int | None] = mapped_column(ForeignKey("approval_requests.id"), unique=True)
+    """Its four-eyes request (``app.approvals``), which holds the decisions; None for what
+    applies single-handed (``SINGLE_HANDED_ACTIONS``)."""
     action: Mapped[str] = mapped_column(String(20))
     loan_id: Mapped[int | None] = mapped_column(BigInteger)
     """The loan a payment is assigned to (assign_to_loan)."""
@@ -111,6 +141,7 @@ class Resolution(Base):
     """What the action will move, as the proposer saw it."""
     note: Mapped[str] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(10))
+    """A ``ResolutionStatus``, mirrored from the request in the same transaction."""
     proposed_by: Mapped[str] = mapped_column(String(64))
     proposed_role: Mapped[str] = mapped_column(String(16))
     proposed_at: Mapped[datetime] = mapped_column(UTCDateTime())

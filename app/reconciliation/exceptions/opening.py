@@ -16,18 +16,24 @@ from sqlalchemy import and_, case, exists, func, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.approvals import engine as approvals
 from app.db.upsert import insert_for
 from app.lending.account_numbers import loan_id_from
 from app.lending.models import Loan
 from app.mpesa.models import StkRequest
 from app.payments.models import Payout
-from app.reconciliation.exceptions.models import ReconException, Resolution
+from app.reconciliation.exceptions.models import (
+    ExceptionState,
+    ReconException,
+    Resolution,
+    ResolutionStatus,
+)
 from app.reconciliation.matching import rules as r
 from app.reconciliation.matching.receipts import line_keys_sql
 from app.reconciliation.models import LedgerItem, Result, StatementLine
 from app.reconciliation.sql import changed
 
-OPEN_STATES = ("open", "investigating")
+OPEN_STATES = (ExceptionState.OPEN.value, ExceptionState.INVESTIGATING.value)
 AUTO_RESOLVED_KINDS = (
     r.MISSING_IN_LEDGER,
     r.MISSING_AT_PROVIDER,
@@ -97,7 +103,7 @@ def open_exceptions(session: Session, run_id: int, now: datetime) -> int:
         select(
             natural_key(),
             kind,
-            literal("open"),
+            literal(ExceptionState.OPEN.value),
             Result.receipt,
             Result.role,
             Result.line_id,
@@ -247,22 +253,31 @@ def auto_resolve(session: Session, run_id: int, now: datetime) -> int:
 
 def close_by_system(session: Session, exception: ReconException, note: str, now: datetime) -> None:
     """Resolve without money (the evidence arrived): withdraw any waiting proposal."""
-    session.execute(
-        update(Resolution)
-        .where(Resolution.exception_id == exception.id, Resolution.status == "proposed")
-        .values(status="withdrawn", decided_at=now, outcome="Superseded: " + note[:280])
-    )
+    waiting = session.scalars(
+        select(Resolution).where(
+            Resolution.exception_id == exception.id,
+            Resolution.status == ResolutionStatus.PROPOSED.value,
+        )
+    ).all()
+    superseded = "Superseded: " + note[:280]
+    for resolution in waiting:
+        if resolution.approval_id is not None:
+            approvals.supersede(session, resolution.approval_id, superseded, now)
+        else:  # proposed before its request existed: nothing else to close
+            resolution.status = ResolutionStatus.WITHDRAWN.value
+            resolution.decided_at, resolution.outcome = now, superseded
     session.add(
         Resolution(
             exception_id=exception.id,
             action="auto_matched",
             note=note[:500],
-            status="applied",
+            status=ResolutionStatus.APPLIED.value,
             proposed_by=SYSTEM,
             proposed_role=SYSTEM,
             proposed_at=now,
             outcome=note[:300],
         )
     )
-    exception.state, exception.closed_at, exception.updated_at = "resolved", now, now
+    exception.state = ExceptionState.RESOLVED.value
+    exception.closed_at, exception.updated_at = now, now
     session.flush()

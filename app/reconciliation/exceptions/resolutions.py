@@ -4,49 +4,46 @@ States of an exception: open -> investigating -> resolved | written_off. Anyone 
 exceptions may investigate one; resolving it is operations work (``OPERATIONS_ROLES``: admins
 and credit officers; auditors and support never, ``OperationsOnly`` here and a trigger in the
 database, ``app.reconciliation.ddl``). An explanation (no money moves) resolves it at once, by
-one person. Any other action is a proposal another person must approve (``SameChecker``
-here, ``four_eyes`` in the database); the approval re-checks the exception against the ledger
-as it is now, applies the action in a savepoint and either resolves the exception or records
-why it failed (nothing applied). Every step is written to the audit log in the same
-transaction, with the actor's role.
+one person. Any other action is a proposal decided through the one four-eyes engine
+(``app.approvals``, kind ``recon_resolution``, ``resolution_kind.py``): another person must
+approve it (``SameChecker``, and the engine's triggers in the database) before it expires;
+the approval re-checks the exception against the ledger as it is now, applies the action in
+a savepoint and either resolves the exception or records why it failed (nothing applied).
+Every step is written to the audit log in the same transaction, with the actor's role.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounting.chart import Acct, fund_accounts
+from app.approvals import engine
 from app.audit.log import Actor, record
-from app.errors import DomainError
 from app.lending.models import Loan
-from app.reconciliation import actions
 from app.reconciliation import errors as e
-from app.reconciliation.exceptions.models import ReconException, Resolution
+from app.reconciliation.exceptions.models import (
+    ExceptionState,
+    ReconException,
+    Resolution,
+    ResolutionStatus,
+)
 from app.reconciliation.exceptions.opening import OPEN_STATES
-from app.reconciliation.matching.snapshot import receipt_net_minor
+from app.reconciliation.exceptions.resolution_kind import (
+    ACTIONS,
+    LEDGER_CHECKED,
+    ResolutionHandler,
+    snapshot,
+)
 from app.security.fields import BlindIndex
 from app.staff.models import OPERATIONS_ROLES
-from ledger import Ledger, LedgerError
+from ledger import Ledger
+
+__all__ = ["ACTIONS", "ALLOWED", "LEDGER_CHECKED", "Proposal", "approve", "propose", "reject"]
 
 MIN_NOTE, MAX_NOTE = 3, 500
-LEDGER_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
-"""Approvals re-read a receipt's whole history on the float account."""
-
-ACTIONS = {
-    "post_callback": actions.post_callback,
-    "assign_to_loan": actions.assign_to_loan,
-    "post_to_suspense": actions.post_to_suspense,
-    "book_charge": actions.book_charge,
-    "book_settlement": actions.book_settlement,
-    "record_payout": actions.record_payout,
-    "fail_payout": actions.fail_payout,
-    "write_off": actions.write_off,
-}
 ALLOWED: dict[str, tuple[str, ...]] = {
     "missing_in_ledger": (
         "post_callback",
@@ -65,8 +62,6 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "pending_payout": ("record_payout", "fail_payout", "explain"),
     "float_difference": ("write_off", "explain"),
 }
-LEDGER_CHECKED = ("missing_in_ledger", "missing_at_provider", "amount_mismatch", "duplicate")
-"""Kinds whose ledger figure must not have moved between the finding and the approval."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +93,7 @@ def _operations_only(actor: Actor, doing: str) -> None:
         )
 
 
-def _snapshot(exception: ReconException) -> dict[str, Any]:
-    return {"state": exception.state, "kind": exception.kind, "receipt": exception.receipt}
+_snapshot = snapshot
 
 
 def investigate(
@@ -109,7 +103,8 @@ def investigate(
     if exception.state not in OPEN_STATES:
         raise e.ExceptionClosed(f"Exception {exception_id} is already {exception.state}")
     before = _snapshot(exception)
-    exception.state, exception.note, exception.updated_at = "investigating", _note(note), now
+    exception.state, exception.note = ExceptionState.INVESTIGATING.value, _note(note)
+    exception.updated_at = now
     session.flush()
     record(
         session,
@@ -148,7 +143,8 @@ def propose(
         raise e.ActionNotAllowed(f"{proposal.action} does not resolve a {exception.kind}")
     waiting = session.scalar(
         select(Resolution.id).where(
-            Resolution.exception_id == exception.id, Resolution.status == "proposed"
+            Resolution.exception_id == exception.id,
+            Resolution.status == ResolutionStatus.PROPOSED.value,
         )
     )
     if waiting is not None:
@@ -158,26 +154,31 @@ def propose(
     ):
         raise e.ActionNotAllowed("assign_to_loan needs the id of an existing loan")
     explain = proposal.action == "explain"
+    amount_minor = None if explain else abs(exception.difference_minor)
+    note = _note(proposal.note)
     resolution = Resolution(
         exception_id=exception.id,
+        approval_id=None,
         action=proposal.action,
         loan_id=proposal.loan_id,
-        amount_minor=None if explain else abs(exception.difference_minor),
-        note=_note(proposal.note),
-        status="applied" if explain else "proposed",
+        amount_minor=amount_minor,
+        note=note,
+        status=(ResolutionStatus.APPLIED if explain else ResolutionStatus.PROPOSED).value,
         proposed_by=actor.username,
         proposed_role=actor.role,
         proposed_at=now,
         request_key=proposal.request_key,
         outcome="Explained; no money moved" if explain else None,
     )
+    if not explain:
+        resolution.approval_id = _request(session, resolution, actor, now)
     session.add(resolution)
     before = _snapshot(exception)
     exception.updated_at = now
     if explain:
-        exception.state, exception.closed_at = "resolved", now
-    elif exception.state == "open":
-        exception.state = "investigating"
+        exception.state, exception.closed_at = ExceptionState.RESOLVED.value, now
+    elif exception.state == ExceptionState.OPEN:
+        exception.state = ExceptionState.INVESTIGATING.value
     session.flush()
     record(
         session,
@@ -197,6 +198,30 @@ def propose(
     return resolution
 
 
+def _request(session: Session, resolution: Resolution, maker: Actor, now: datetime) -> int:
+    """The proposal's four-eyes request (one pending per exception, in the engine too)."""
+    asked = {
+        "exception_id": resolution.exception_id,
+        "action": resolution.action,
+        "loan_id": resolution.loan_id,
+        "amount_minor": resolution.amount_minor,
+    }
+    ask = engine.Ask(ResolutionHandler(), asked, resolution.note)
+    submitted = engine.submit(session, Ledger(session, lambda: now), ask, maker, now)
+    return submitted.approval.id
+
+
+def _linked(session: Session, resolution: Resolution, now: datetime) -> int:
+    """The request of a proposal; one made before migration 0017 or written past the API
+    gets one now, in the name of its proposer."""
+    if resolution.approval_id is None:
+        _exception(session, resolution.exception_id)  # locked, as when proposing
+        maker = Actor(resolution.proposed_by, resolution.proposed_role)
+        resolution.approval_id = _request(session, resolution, maker, now)
+        session.flush()
+    return resolution.approval_id
+
+
 def _pending(session: Session, resolution_id: int) -> Resolution:
     resolution = session.get(
         Resolution, resolution_id, with_for_update=True, populate_existing=True
@@ -214,13 +239,14 @@ def approve(
     actor: Actor,
     now: datetime,
 ) -> Resolution:
-    """Apply a proposal (another person's). Re-checks first; a refusal leaves the books as
-    they were and marks the proposal failed with the reason."""
+    """Approve another person's proposal through the engine. Re-checks first; a refusal
+    leaves the books as they were and marks the proposal failed with the reason; a proposal
+    past its time is marked expired."""
     _operations_only(actor, "approve")
     resolution = _pending(session, resolution_id)
-    if resolution.status == "approved" and resolution.decided_by == actor.username:
+    if resolution.status == ResolutionStatus.APPROVED and resolution.decided_by == actor.username:
         return resolution  # a retried approval
-    if resolution.status != "proposed":
+    if resolution.status != ResolutionStatus.PROPOSED:
         raise e.ResolutionNotPending(f"Resolution {resolution_id} is {resolution.status}")
     if resolution.proposed_by == actor.username:
         raise e.SameChecker("Another staff member must approve this resolution")
@@ -232,33 +258,11 @@ def approve(
         )
     exception = _exception(session, resolution.exception_id)
     before = _snapshot(exception)
-    resolution.decided_by, resolution.decided_at = actor.username, now
-    resolution.decided_role = actor.role
-    try:
-        with session.begin_nested():
-            _recheck(session, ledger, exception, now)
-            entry_id = ACTIONS[resolution.action](
-                actions.Approval(
-                    session,
-                    ledger,
-                    blind_index,
-                    exception,
-                    resolution.id,
-                    resolution.loan_id,
-                    resolution.proposed_by,
-                    actor.username,
-                    now,
-                )
-            )
-    except (DomainError, LedgerError) as exc:
-        resolution.status, resolution.outcome = "failed", str(exc)[:300]
-    else:
-        resolution.status, resolution.entry_id = "approved", entry_id
-        resolution.outcome = f"Applied: {resolution.action}"
-        exception.state = "written_off" if resolution.action == "write_off" else "resolved"
-        exception.closed_at = now
-    exception.updated_at = now
-    session.flush()
+    handlers = {ResolutionHandler.kind.value: ResolutionHandler(blind_index)}
+    approval_id = _linked(session, resolution, now)
+    engine.approve(session, ledger, handlers, approval_id, actor, now)
+    session.refresh(resolution)
+    session.refresh(exception)
     record(
         session,
         actor,
@@ -277,40 +281,23 @@ def approve(
     return resolution
 
 
-def _recheck(session: Session, ledger: Ledger, exception: ReconException, now: datetime) -> None:
-    """The ledger's figure for the receipt must still be what the run saw."""
-    if exception.state not in OPEN_STATES:
-        raise e.ExceptionClosed(f"Exception {exception.id} is already {exception.state}")
-    if exception.kind not in LEDGER_CHECKED or not exception.receipt:
-        return
-    net = receipt_net_minor(
-        session,
-        fund_accounts(ledger)[Acct.FLOAT],
-        exception.receipt,
-        exception.role or "main",
-        LEDGER_SINCE,
-        now + timedelta(days=1),
-    )
-    if net != (exception.ledger_minor or 0):
-        raise e.ResolutionInvalid(
-            "The ledger moved for this receipt since the reconciliation: run it again"
-        )
-
-
 def reject(
     session: Session, resolution_id: int, note: str, actor: Actor, now: datetime
 ) -> Resolution:
-    """Turn a proposal down (its proposer may withdraw it instead)."""
+    """Turn a proposal down (its proposer's own rejection withdraws it)."""
     _operations_only(actor, "reject")
     resolution = _pending(session, resolution_id)
-    if resolution.status != "proposed":
+    if resolution.status != ResolutionStatus.PROPOSED:
         raise e.ResolutionNotPending(f"Resolution {resolution_id} is {resolution.status}")
     exception = _exception(session, resolution.exception_id)
-    own = resolution.proposed_by == actor.username
-    resolution.status = "withdrawn" if own else "rejected"
-    resolution.decided_by = None if own else actor.username
-    resolution.decided_role = None if own else actor.role
-    resolution.decided_at, resolution.outcome = now, _note(note)
+    note = _note(note)
+    approval_id = _linked(session, resolution, now)
+    if resolution.proposed_by == actor.username:
+        engine.withdraw(session, approval_id, actor, now, note)
+    else:
+        engine.reject(session, approval_id, actor, note, now)
+    session.refresh(resolution)
+    resolution.outcome = note  # the decider's words, as before the engine
     exception.updated_at = now
     session.flush()
     record(

@@ -20,7 +20,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.lending.models import Loan
-from app.mpesa.models import StkRequest
+from app.mpesa.models import StkRequest, StkStatus
 from app.payments.models import Payout, PayoutStatus
 from app.reconciliation.matching import rules as r
 from app.reconciliation.matching.rules import MatchRules
@@ -199,7 +199,7 @@ def match_stk_prompts(
         select(StkRequest.id, StkRequest.amount_minor, StkRequest.created_at, Loan.account_number)
         .join(Loan, Loan.id == StkRequest.loan_id)
         .where(
-            StkRequest.status.in_(("sent", "unknown")),
+            StkRequest.status.in_((StkStatus.SENT, StkStatus.UNKNOWN)),
             StkRequest.created_at >= since - rules.time_window,
             StkRequest.created_at < until,
         )

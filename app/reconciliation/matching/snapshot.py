@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import Select, and_, case, exists, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from app.mpesa.models import CollectionReversal, UnmatchedReceipt
+from app.mpesa.models import CollectionReversal, ReceiptStatus, UnmatchedReceipt
 from app.payments.models import Payout
 from app.reconciliation.models import LedgerItem
 from app.reconciliation.sql import changed
@@ -77,7 +77,7 @@ def take_snapshot(
     m = float_movements(float_account_id, since, until).subquery()
     suspense_open = exists(
         select(literal(1)).where(
-            UnmatchedReceipt.receipt == m.c.receipt, UnmatchedReceipt.status == "open"
+            UnmatchedReceipt.receipt == m.c.receipt, UnmatchedReceipt.status == ReceiptStatus.OPEN
         )
     )
     grouped = (
