@@ -30,6 +30,7 @@ from app.scoring import marks
 from app.security.fields import FieldCrypto
 from app.settings import Settings, get_settings
 from app.tasks.queue import TASK_QUEUE_KEY, CeleryTaskQueue, TaskQueue
+from integrations.airtel.config import AirtelConfig, RsaPadding
 from integrations.identity.simulator import SimulatedIdentityRegister
 from integrations.kyc.simulator import SimulatedProviderKyc
 from integrations.mobile_money import SimulatedMobileMoneyHistory
@@ -106,6 +107,25 @@ def build_payments(settings: Settings, clock: Clock) -> PaymentProvider:
         callback_path_prefix=settings.mpesa_callback_path_prefix,
     )
     return DarajaClient(config, clock=clock, token_store=FileTokenStore(settings.mpesa_token_path))
+
+
+def airtel_config(settings: Settings) -> AirtelConfig:
+    """The Airtel client's configuration from ``MKOPO_AIRTEL_*`` (the public key's file is
+    read here: call it when the client is built)."""
+    return AirtelConfig(
+        base_url=settings.airtel_base_url,
+        client_id=settings.airtel_client_id.get_secret_value(),
+        client_secret=settings.airtel_client_secret.get_secret_value(),
+        pin=settings.airtel_pin.get_secret_value(),
+        public_key=settings.airtel_public_key_path.read_bytes(),
+        callback_token=settings.airtel_callback_token.get_secret_value(),
+        callback_secret=settings.airtel_callback_secret_value,
+        country=settings.airtel_country,
+        currency=settings.airtel_currency,
+        rsa_padding=RsaPadding(settings.airtel_rsa_padding),
+        sign_collections=settings.airtel_sign_collections,
+        verify_callback_hash=settings.airtel_verify_callback_hash,
+    )
 
 
 def build_ports(
