@@ -178,7 +178,7 @@ def build_airtel_payments(settings: Settings, clock: Clock) -> PaymentProvider:
     if settings.payment_provider == "memory":
         if settings.environment == "production":
             raise MisconfiguredProcess("production cannot pay out through the in-memory provider")
-        return InMemoryPaymentProvider(clock=clock)
+        return InMemoryPaymentProvider(clock=clock, receipt_prefix="AIR")
 
     def airtel_client() -> PaymentProvider:
         return AirtelClient(
