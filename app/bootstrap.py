@@ -3,15 +3,19 @@ ports -> runtime, and the domains' registrations (payout purposes, event subscri
 
 Each process type builds its runtime here once: the API in ``create_app``
 (``build_runtime(..., role=API)``), the worker and the CLI through ``process_runtime()``.
-Adapters are chosen by settings: the payment provider by ``MKOPO_PAYMENT_PROVIDER``
-(production refuses the in-memory one); the identity register, KYC, wallet history and SMS
-have simulators only so far (docs/architecture.md says where a real adapter goes). The API
-process never moves money: its payment port refuses every call, so it needs no M-Pesa
-certificate.
+Adapters are chosen by settings: the payment providers by ``MKOPO_PAYMENT_PROVIDER``
+(``daraja``: Daraja for Safaricom numbers and the Airtel client, configured from
+``MKOPO_AIRTEL_*``, for Airtel numbers; ``memory``: one in-memory provider per network, which
+production refuses); the identity register, KYC, wallet history and SMS have simulators only
+so far (docs/architecture.md says where a real adapter goes). The API process never moves
+money: its payment ports (every network's) refuse every call, so it needs no M-Pesa
+certificate and no Airtel key.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from enum import StrEnum
 from functools import lru_cache
 from typing import NoReturn
@@ -32,12 +36,15 @@ from app.scoring import marks
 from app.security.fields import FieldCrypto
 from app.settings import Settings, get_settings
 from app.tasks.queue import TASK_QUEUE_KEY, CeleryTaskQueue, TaskQueue
+from integrations.airtel.client import AirtelClient
+from integrations.airtel.config import AirtelConfig, RsaPadding
 from integrations.identity.simulator import SimulatedIdentityRegister
 from integrations.kyc.simulator import SimulatedProviderKyc
 from integrations.mobile_money import SimulatedMobileMoneyHistory
 from integrations.mpesa.client import DarajaClient, DarajaConfig
 from integrations.mpesa.token_cache import FileTokenStore
 from integrations.payments.memory import InMemoryPaymentProvider
+from integrations.payments.networks import Network
 from integrations.payments.port import (
     CollectionOrder,
     CollectionResult,
@@ -110,11 +117,92 @@ def build_payments(settings: Settings, clock: Clock) -> PaymentProvider:
     return DarajaClient(config, clock=clock, token_store=FileTokenStore(settings.mpesa_token_path))
 
 
+def airtel_config(settings: Settings) -> AirtelConfig:
+    """The Airtel client's configuration from ``MKOPO_AIRTEL_*`` (the public key's file is
+    read here: call it when the client is built)."""
+    return AirtelConfig(
+        base_url=settings.airtel_base_url,
+        client_id=settings.airtel_client_id.get_secret_value(),
+        client_secret=settings.airtel_client_secret.get_secret_value(),
+        pin=settings.airtel_pin.get_secret_value(),
+        public_key=settings.airtel_public_key_path.read_bytes(),
+        callback_token=settings.airtel_callback_token.get_secret_value(),
+        callback_secret=settings.airtel_callback_secret_value,
+        country=settings.airtel_country,
+        currency=settings.airtel_currency,
+        rsa_padding=RsaPadding(settings.airtel_rsa_padding),
+        sign_collections=settings.airtel_sign_collections,
+        verify_callback_hash=settings.airtel_verify_callback_hash,
+    )
+
+
+class BuiltOnFirstUse:
+    """A payment provider built at its first call, then kept: the Airtel client reads
+    Airtel's public key when built, and a worker that pays only M-Pesa borrowers (or runs
+    before the local Airtel simulator has written its key) must not fail at start-up. A
+    build that fails raises at that call, before anything is sent, and is tried again at
+    the next one."""
+
+    def __init__(self, build: Callable[[], PaymentProvider]) -> None:
+        self._build = build
+        self._built: PaymentProvider | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def provider(self) -> PaymentProvider:
+        with self._lock:
+            if self._built is None:
+                self._built = self._build()
+            return self._built
+
+    def submit_payout(self, order: PayoutOrder) -> SubmitResult:
+        return self.provider.submit_payout(order)
+
+    def query_payout(self, originator_id: str) -> PayoutResult | None:
+        return self.provider.query_payout(originator_id)
+
+    def request_collection(self, order: CollectionOrder) -> CollectionSubmit:
+        return self.provider.request_collection(order)
+
+    def query_collection(self, checkout_id: str) -> CollectionResult | None:
+        return self.provider.query_collection(checkout_id)
+
+    def request_reversal(self, order: ReversalOrder) -> SubmitResult:
+        return self.provider.request_reversal(order)
+
+    def query_reversal(self, order: ReversalOrder) -> ReversalOutcome | None:
+        return self.provider.query_reversal(order)
+
+
+def build_airtel_payments(settings: Settings, clock: Clock) -> PaymentProvider:
+    """Airtel Money's provider: in memory when ``MKOPO_PAYMENT_PROVIDER`` is ``memory``
+    (tests), else the Airtel client configured from ``MKOPO_AIRTEL_*``, built on first use."""
+    if settings.payment_provider == "memory":
+        if settings.environment == "production":
+            raise MisconfiguredProcess("production cannot pay out through the in-memory provider")
+        return InMemoryPaymentProvider(clock=clock, receipt_prefix="AIR")
+
+    def airtel_client() -> PaymentProvider:
+        return AirtelClient(
+            airtel_config(settings),
+            clock=clock,
+            token_store=FileTokenStore(settings.airtel_token_path),
+        )
+
+    return BuiltOnFirstUse(airtel_client)
+
+
 def build_ports(
     settings: Settings, clock: Clock, crypto: FieldCrypto, role: Role = Role.WORKER
 ) -> Ports:
     today = business_date(clock())
-    payments = NoPaymentsInTheApi() if role is Role.API else build_payments(settings, clock)
+    payments: PaymentProvider
+    airtel: PaymentProvider
+    if role is Role.API:
+        payments = airtel = NoPaymentsInTheApi()
+    else:
+        payments = build_payments(settings, clock)
+        airtel = build_airtel_payments(settings, clock)
     return Ports(
         identity=SimulatedIdentityRegister(today=today),
         kyc=SimulatedProviderKyc(today=today),
@@ -123,6 +211,7 @@ def build_ports(
         cipher=crypto.cipher,
         blind_index=crypto.blind_index,
         wallets=SimulatedMobileMoneyHistory(today=today),
+        other_networks={Network.AIRTEL: airtel},
     )
 
 

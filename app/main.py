@@ -17,6 +17,7 @@ from app.api.openapi import install_problem_openapi
 from app.api.problems import install_problem_handlers
 from app.audit import routes as audit_router
 from app.bootstrap import Role, build_runtime
+from app.callbacks import airtel as airtel_router
 from app.callbacks import mpesa as mpesa_router
 from app.clock import Clock, system_clock
 from app.mobile import router as mobile_router
@@ -62,6 +63,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(books_router.router)
     app.include_router(mpesa_router.router, prefix=settings.mpesa_callback_path_prefix)
+    app.include_router(airtel_router.router, prefix=airtel_router.PATH_PREFIX)
     app.include_router(mpesa_admin_router.router)
     app.include_router(mpesa_callbacks_router.router)
     app.include_router(ussd_router.router)
@@ -74,7 +76,10 @@ def create_app(
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.add_middleware(  # inside the size limit: it buffers the body
         InputGuardMiddleware,
-        store_refused_prefixes=(settings.mpesa_callback_path_prefix.rstrip("/") + "/",),
+        store_refused_prefixes=(
+            settings.mpesa_callback_path_prefix.rstrip("/") + "/",
+            airtel_router.PATH_PREFIX + "/",
+        ),
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

@@ -1,7 +1,7 @@
 """All configuration, from ``MKOPO_*`` environment variables or a ``.env`` file.
 
 Defaults give the embedded setup: SQLite and keys under ``var/``, a local broker, the
-M-Pesa simulator. Production overrides them (see README, "Settings").
+M-Pesa and Airtel simulators. Production overrides them (see README, "Settings").
 """
 
 from __future__ import annotations
@@ -112,11 +112,54 @@ class Settings(BaseSettings):
     mpesa_callback_ip_enforce: bool = Field(
         False, description="Refuse unlisted IPs (false: only log them)"
     )
+    airtel_base_url: str = Field(
+        "http://127.0.0.1:8200",
+        description="Airtel Money's Open API (https://openapi.airtel.africa live, "
+        "https://openapiuat.airtel.africa test); by default the local simulator, "
+        "mkopo simulator --provider airtel",
+    )
+    airtel_client_id: SecretStr = Field(SecretStr("airtel-sim-client"))
+    airtel_client_secret: SecretStr = Field(SecretStr("airtel-sim-secret"))
+    airtel_pin: SecretStr = Field(
+        SecretStr("1234"), description="The disbursement PIN (sent only RSA-encrypted)"
+    )
+    airtel_public_key_path: Path = Field(
+        VAR_DIR / "airtel-sim-public-key.txt",
+        description="Airtel's RSA public key (PEM or bare base64 DER); the simulator writes "
+        "its own there on first start",
+    )
+    airtel_callback_token: SecretStr = Field(
+        SecretStr("airtel-sim-callback"),
+        description="The secret path segment of /callbacks/airtel/{token}/{kind}",
+    )
+    airtel_callback_secret: SecretStr | None = Field(
+        None, description="Callback authentication: each callback's hash is checked when set"
+    )
+    airtel_country: str = Field("KE", pattern=r"^[A-Z]{2}$")
+    airtel_currency: str = Field("KES", pattern=r"^[A-Z]{3}$")
+    airtel_rsa_padding: Literal["pkcs1v15", "oaep-sha1", "oaep-sha256"] = Field(
+        "pkcs1v15", description="RSA padding of the PIN (sources conflict: docs/airtel.md)"
+    )
+    airtel_sign_collections: bool = Field(
+        False, description="Send collections as v2 with x-signature / x-key"
+    )
+    airtel_verify_callback_hash: bool = Field(
+        True, description="Check a callback's hash when a callback secret is set"
+    )
+    airtel_token_path: Path = Field(
+        VAR_DIR / "airtel-token.json", description="Where processes share the Airtel token"
+    )
     simulator_allow_local_callbacks: bool = Field(
         True,
         description="mkopo simulator: accept local C2B URLs (http, loopback or private hosts) "
         "that Safaricom would refuse",
     )
+
+    @property
+    def airtel_callback_secret_value(self) -> str | None:
+        """The callback secret, or None when unset or empty (no hash check)."""
+        secret = self.airtel_callback_secret
+        return (secret.get_secret_value() or None) if secret is not None else None
 
     @property
     def is_sqlite(self) -> bool:

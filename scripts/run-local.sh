@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The embedded setup: SQLite and keys under var/, a local SQLAlchemy broker (its tables made
-# by `mkopo migrate`), the Daraja simulator, one worker with the scheduler built in, and the
+# by `mkopo migrate`), the Daraja and Airtel Money simulators, one worker with the scheduler built in, and the
 # API. Ctrl-C stops everything; so does any one of them exiting (the worker exits 3 when its
 # scheduler dies).
 set -euo pipefail
@@ -10,9 +10,11 @@ mkdir -p var
 
 port="${MKOPO_PORT:-8000}"
 sim_port="${MKOPO_SIMULATOR_PORT:-8100}"
+airtel_port="${MKOPO_AIRTEL_SIMULATOR_PORT:-8200}"
 export MKOPO_PAYMENT_PROVIDER="${MKOPO_PAYMENT_PROVIDER:-daraja}"
 export MKOPO_MPESA_BASE_URL="${MKOPO_MPESA_BASE_URL:-http://127.0.0.1:${sim_port}}"
 export MKOPO_MPESA_CALLBACK_BASE_URL="${MKOPO_MPESA_CALLBACK_BASE_URL:-http://127.0.0.1:${port}}"
+export MKOPO_AIRTEL_BASE_URL="${MKOPO_AIRTEL_BASE_URL:-http://127.0.0.1:${airtel_port}}"
 
 wait_for() {  # wait_for URL: until it answers, at most 30 s
   "$BIN/python" - "$1" <<'PY'
@@ -37,6 +39,13 @@ if [[ "$MKOPO_PAYMENT_PROVIDER" == daraja && "$MKOPO_MPESA_BASE_URL" == *"127.0.
   pids+=($!)
   wait_for "http://127.0.0.1:${sim_port}/__sim__/state"
 fi
+if [[ "$MKOPO_PAYMENT_PROVIDER" == daraja && "$MKOPO_AIRTEL_BASE_URL" == *"127.0.0.1:${airtel_port}"* ]]; then
+  # It writes its key pair (MKOPO_AIRTEL_PUBLIC_KEY_PATH) on first start, before the worker
+  # first pays an Airtel borrower.
+  "$BIN/mkopo" simulator --provider airtel --port "$airtel_port" > var/airtel-simulator.log 2>&1 &
+  pids+=($!)
+  wait_for "http://127.0.0.1:${airtel_port}/__sim__/state"
+fi
 "$BIN/mkopo" serve > var/api.log 2>&1 &
 pids+=($!)
 "$BIN/mkopo" worker --concurrency 1 > var/worker.log 2>&1 &
@@ -49,13 +58,17 @@ fi
 
 cat <<MSG
 
-Mkopo is running on http://127.0.0.1:${port}  (logs: var/api.log, var/worker.log, var/simulator.log)
+Mkopo is running on http://127.0.0.1:${port}  (logs: var/api.log, var/worker.log,
+                var/simulator.log, var/airtel-simulator.log)
   API docs      http://127.0.0.1:${port}/docs
   health        http://127.0.0.1:${port}/healthz  and /readyz (database and scheduler;
                 periodic tasks: /admin/v1/operations with an admin or auditor token)
   metrics       http://127.0.0.1:${port}/metrics
   M-Pesa        the Daraja simulator on http://127.0.0.1:${sim_port} (state: /__sim__/state,
                 organisation statement: /__sim__/statement.csv)
+  Airtel Money  the Airtel simulator on http://127.0.0.1:${airtel_port} (state: /__sim__/state,
+                statement: /__sim__/statement.csv?account=collection|disbursement)
+  demo          one borrower on each network: 0712345678 (M-Pesa), 0733123478 (Airtel Money)
   staff tokens  $BIN/mkopo users create --username me --role auditor   (or admin, credit_officer)
   then  curl -H "Authorization: Bearer <token>" http://127.0.0.1:${port}/audit/v1/ledger/trial-balance
 

@@ -1,5 +1,7 @@
 """The fund's chart of accounts: control accounts every money movement posts to.
 
+Floats, one per provider (``float_of``): 1010 M-Pesa, 1011 Airtel Money.
+
 Per-loan and per-borrower figures live in the lending tables (a subledger); each entry that
 moves them carries ``loan_id`` / ``borrower_id`` in its metadata, and
 ``app.accounting.reconcile_books`` proves the subledger equals these control accounts.
@@ -10,11 +12,14 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from integrations.payments.networks import Network
 from ledger import AccountSpec, AccountType, Ledger
 
 
 class Acct(enum.StrEnum):
     FLOAT = "1010"
+    """M-Pesa's float: the name stays FLOAT for the code written before Airtel."""
+    AIRTEL_FLOAT = "1011"
     PRINCIPAL = "1200"
     INTEREST = "1210"
     PENALTY = "1220"
@@ -32,6 +37,13 @@ CHART: dict[Acct, AccountSpec] = {
     Acct.FLOAT: AccountSpec(
         Acct.FLOAT,
         "M-Pesa float (utility account)",
+        AccountType.ASSET,
+        credits_must_not_exceed_debits=True,
+        hot=True,
+    ),
+    Acct.AIRTEL_FLOAT: AccountSpec(
+        Acct.AIRTEL_FLOAT,
+        "Airtel Money float",
         AccountType.ASSET,
         credits_must_not_exceed_debits=True,
         hot=True,
@@ -91,6 +103,16 @@ CHART: dict[Acct, AccountSpec] = {
         Acct.LOAN_LOSSES, "Loan losses (write-offs)", AccountType.EXPENSE
     ),
 }
+
+
+FLOATS: dict[Network, Acct] = {Network.SAFARICOM: Acct.FLOAT, Network.AIRTEL: Acct.AIRTEL_FLOAT}
+"""One float per provider: money paid out through a provider leaves its float, money
+collected through it lands there."""
+
+
+def float_of(network: str) -> Acct:
+    """The float account of the provider serving ``network`` (a stored network value)."""
+    return FLOATS[Network(network)]
 
 
 @dataclass(frozen=True)

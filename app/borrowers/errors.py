@@ -39,6 +39,12 @@ class SimNotOnNetwork(DomainError):
     code = "sim_not_on_network"
 
 
+class NetworkNotServed(DomainError):
+    """The number is on a network whose wallet the fund does not pay through (Telkom...)."""
+
+    code = "network_not_served"
+
+
 class NoMobileMoney(DomainError):
     code = "no_mobile_money_account"
 

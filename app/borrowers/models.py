@@ -38,6 +38,7 @@ class Borrower(Base):
         ),
         CheckConstraint("credit_limit_minor >= 0", name="limit_non_negative"),
         CheckConstraint("pin_failed_attempts >= 0", name="attempts_non_negative"),
+        CheckConstraint("network IN ('safaricom', 'airtel')", name="network_known"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -48,6 +49,10 @@ class Borrower(Base):
     phone_index: Mapped[str] = mapped_column(String(64), unique=True)
     """HMAC of the 12-digit MSISDN."""
     phone_enc: Mapped[str] = mapped_column(String(400))
+    network: Mapped[str] = mapped_column(String(12), server_default="safaricom")
+    """The network of the number, set at opt-in (``integrations.payments.networks``): whose
+    wallet we pay into and collect from (safaricom: M-Pesa; airtel: Airtel Money). It changes
+    only with the number."""
     full_name_enc: Mapped[str] = mapped_column(String(600))
     """Name from the identity register, encrypted."""
     date_of_birth_enc: Mapped[str] = mapped_column(String(400))

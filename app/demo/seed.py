@@ -1,12 +1,16 @@
-"""Demo data for ``mkopo seed-demo``: the chart with capital in the float, an active scorecard
-(``app.demo.scorecard``) and one borrower with an active loan, made through the same service
-functions the API will call.
+"""Demo data for ``mkopo seed-demo``: the chart with capital in both floats (M-Pesa 1010,
+Airtel Money 1011), an active scorecard (``app.demo.scorecard``) and one borrower on each
+network with an active loan, made through the same service functions the API will call: the
+Safaricom borrower is paid through M-Pesa, the Airtel borrower through Airtel Money (with
+``make run``, the two local simulators).
 
-Idempotent: the chart is opened by code, entries carry fixed idempotency keys, and the demo
+Idempotent: the chart is opened by code, entries carry fixed idempotency keys, and each demo
 borrower is created only once.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from app.accounting.chart import Acct, open_chart
 from app.borrowers.service import find_by_phone, prepare_pin
@@ -17,34 +21,63 @@ from app.lending.origination import LoanRequest, request_loan
 from app.onboarding.service import OptInRequest, check_applicant, opt_in
 from app.payments.payouts import record_payout_result, submit_payout
 from app.runtime import Runtime
+from integrations.payments.networks import Network
 from ledger import EntryRequest, Ledger, PostingLine
 
-CAPITAL_MINOR = 1_000_000 * 100  # KES 1,000,000 in the float
+CAPITAL_MINOR = 1_000_000 * 100  # KES 1,000,000 in each float
 DEMO_NATIONAL_ID = "12345670"
 DEMO_PHONE = "0712345678"
 DEMO_PIN = "4826"
 DEMO_LOAN_MINOR = 500 * 100
 
 
+@dataclass(frozen=True, slots=True)
+class DemoBorrower:
+    national_id: str
+    phone: str
+    network: Network
+
+
+DEMO_BORROWERS = (
+    DemoBorrower(DEMO_NATIONAL_ID, DEMO_PHONE, Network.SAFARICOM),
+    DemoBorrower("30000010", "0733123478", Network.AIRTEL),
+)
+_FLOATS = (
+    (Acct.FLOAT, "demo:capital", "M-Pesa"),
+    (Acct.AIRTEL_FLOAT, "demo:capital-airtel", "Airtel Money"),
+)
+
+
 def seed_demo(rt: Runtime) -> str:
     with rt.sessions.unit_of_work() as session:
         ledger = Ledger(session, rt.clock)
         accounts = open_chart(ledger)
-        ledger.post(
-            EntryRequest(
-                "demo:capital",
-                [
-                    PostingLine.debit(accounts[Acct.FLOAT], CAPITAL_MINOR),
-                    PostingLine.credit(accounts[Acct.CAPITAL], CAPITAL_MINOR),
-                ],
-                "Capital from the fund's bank account into the M-Pesa float",
-                reference="demo",
+        for account, key, wallet in _FLOATS:
+            ledger.post(
+                EntryRequest(
+                    key,
+                    [
+                        PostingLine.debit(accounts[account], CAPITAL_MINOR),
+                        PostingLine.credit(accounts[Acct.CAPITAL], CAPITAL_MINOR),
+                    ],
+                    f"Capital from the fund's bank account into the {wallet} float",
+                    reference="demo",
+                )
             )
-        )
-        if find_by_phone(session, rt.ports, DEMO_PHONE) is not None:
-            return "demo data already in place"
     ensure_demo_scorecard(rt)
-    applicant = check_applicant(rt.ports, DEMO_NATIONAL_ID, DEMO_PHONE, business_date(rt.clock()))
+    made = [_borrow(rt, borrower) for borrower in DEMO_BORROWERS]
+    if not any(made):
+        return "demo data already in place"
+    shown = ", ".join(f"{b.national_id} / {b.phone} ({b.network})" for b in DEMO_BORROWERS)
+    return f"demo data in place: borrowers {shown}, each with a KES 500 loan"
+
+
+def _borrow(rt: Runtime, demo: DemoBorrower) -> bool:
+    """Opt the demo borrower in and pay them a loan; False if they are there already."""
+    with rt.sessions.reader() as session:
+        if find_by_phone(session, rt.ports, demo.phone) is not None:
+            return False
+    applicant = check_applicant(rt.ports, demo.national_id, demo.phone, business_date(rt.clock()))
     pin_hash = prepare_pin(DEMO_PIN)
     with rt.sessions.unit_of_work() as session:
         request = OptInRequest(applicant, pin_hash, terms_accepted=True)
@@ -52,12 +85,12 @@ def seed_demo(rt: Runtime) -> str:
         payout = request_loan(
             session,
             Ledger(session, rt.clock),
-            LoanRequest(borrower.id, "personal", DEMO_LOAN_MINOR, "demo:loan-1"),
+            LoanRequest(borrower.id, "personal", DEMO_LOAN_MINOR, f"demo:loan-{demo.network}"),
             rt.clock(),
         )
     submit_payout(rt.sessions, rt.ports, rt.clock, payout.id)
-    deliver = getattr(rt.ports.payments, "deliver", None)
+    deliver = getattr(rt.ports.payments_for(demo.network), "deliver", None)
     for result in deliver() if deliver else []:  # the in-memory provider's "callback"
         with rt.sessions.unit_of_work() as session:
             record_payout_result(session, Ledger(session, rt.clock), result, rt.clock())
-    return "demo data in place: borrower 12345670 / 0712345678 with a KES 500 loan"
+    return True

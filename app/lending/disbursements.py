@@ -23,6 +23,7 @@ from app.lending.repayments import apply_credit_balance, close_if_settled
 from app.money import kes
 from app.notifications.outbox import queue_sms
 from app.payments.models import Payout, PayoutPurpose
+from integrations.payments.networks import wallet_name
 from ledger import Ledger
 
 
@@ -64,7 +65,10 @@ def _disbursed_text(payout: Payout, loan: Loan, credit: Repayment | None, today:
     """The payout SMS: the total due is what the loan owes on its due date after any credit
     balance, as the quote said (never the quote before the credit, nor the debt of day 0)."""
     assert loan.due_on is not None
-    sent = f"Mkopo: {kes(payout.amount_minor)} sent to your M-Pesa for loan {loan.account_number}."
+    wallet = wallet_name(payout.network)
+    sent = (
+        f"Mkopo: {kes(payout.amount_minor)} sent to your {wallet} for loan {loan.account_number}."
+    )
     used = f" Your credit of {kes(credit.amount_minor)} was applied." if credit else ""
     if loan.status == LoanStatus.REPAID:
         return f"{sent}{used} Nothing is left to pay."

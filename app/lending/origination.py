@@ -3,7 +3,8 @@ while the disbursement is on its way.
 
 One transaction: lock the borrower's row (so two requests for one borrower are served one
 after the other), check every rule, create or extend the loan, hold principal / cash /
-savings in the ledger, and record a pending payout. The payout is sent after commit
+savings in the ledger (the cash on the float of the borrower's network), and record a pending
+payout through that network's provider. The payout is sent after commit
 (``app.payments.payouts``); its result posts or voids the hold.
 
 Rules: opted in; not frozen; product active and open to the borrower's band; whole
@@ -21,7 +22,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounting.chart import Acct, fund_accounts
+from app.accounting.chart import Acct, float_of, fund_accounts
 from app.borrowers.models import Borrower
 from app.borrowers.service import get_borrower, require_opted_in
 from app.clock import business_date
@@ -99,7 +100,7 @@ def request_loan(session: Session, ledger: Ledger, request: LoanRequest, now: da
     accounts = fund_accounts(ledger)
     lines = [
         PostingLine.debit(accounts[Acct.PRINCIPAL], request.amount_minor),
-        PostingLine.credit(accounts[Acct.FLOAT], split.cash_minor),
+        PostingLine.credit(accounts[float_of(borrower.network)], split.cash_minor),
         PostingLine.credit(accounts[Acct.SAVINGS_LONG], split.savings_long_minor),
         PostingLine.credit(accounts[Acct.SAVINGS_SHORT], split.savings_short_minor),
     ]
@@ -125,6 +126,7 @@ def request_loan(session: Session, ledger: Ledger, request: LoanRequest, now: da
         borrower_id=borrower.id,
         loan_id=loan.id,
         amount_minor=split.cash_minor,
+        network=borrower.network,
         principal_minor=request.amount_minor,
         savings_long_minor=split.savings_long_minor,
         savings_short_minor=split.savings_short_minor,

@@ -1,10 +1,11 @@
 """Applying a repayment: allocate it, move the ledger and the loan together, close the loan
 when nothing is owed any more.
 
-One repayment, one balanced entry: debit where the money came from (the M-Pesa float, the
-borrower's credit balance, or their short-term savings), credit penalty, interest and
-principal receivable as allocated, and any overpayment to the borrower's credit balance —
-never lost. Idempotent by key (e.g. ``mpesa:<receipt>``): a payment is applied once.
+One repayment, one balanced entry: debit where the money came from (the float of the
+provider it came through, the borrower's credit balance, or their short-term savings),
+credit penalty, interest and principal receivable as allocated, and any overpayment to the
+borrower's credit balance — never lost. Idempotent by key (``mpesa:<receipt>``,
+``airtel:<airtel_money_id>``): a payment is applied once.
 
 Full repayment closes the loan, unfreezes the borrower, releases the savings lien, and if it
 came by the due date counts as on time and steps the limit up.
@@ -19,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounting.chart import Acct, fund_accounts
+from app.accounting.chart import Acct, float_of, fund_accounts
 from app.borrowers.models import DEFAULT_FREEZE, Borrower
 from app.borrowers.service import get_borrower
 from app.clock import business_date
@@ -32,12 +33,13 @@ from app.lending.limits import LimitPolicy
 from app.lending.models import OPEN_STATUSES, Loan, LoanStatus, Repayment, RepaymentChannel
 from app.money import kes
 from app.notifications.outbox import queue_sms
+from integrations.payments.networks import Network
 from ledger import EntryRequest, Ledger, PostingLine
 
 DEFAULT_POLICY = LimitPolicy()
+_FROM_A_WALLET = (RepaymentChannel.STK, RepaymentChannel.C2B)
+"""Channels whose money lands on the float of the provider it came through."""
 _SOURCE = {
-    RepaymentChannel.STK: Acct.FLOAT,
-    RepaymentChannel.C2B: Acct.FLOAT,
     RepaymentChannel.CREDIT_BALANCE: Acct.CREDIT_BALANCES,
     RepaymentChannel.SAVINGS: Acct.SAVINGS_SHORT,
 }
@@ -58,6 +60,10 @@ class IncomingRepayment:
     """The provider's receipt, kept on the repayment and in the entry's metadata."""
     decided_by: str | None = None
     """The staff member when a policy (not the borrower) moved the money."""
+    network: str = Network.SAFARICOM
+    """The network whose provider carried the money (STK/USSD push, paybill): its float is
+    debited. The provider it came through, not the borrower's: a repayment may arrive on
+    either."""
 
 
 def apply_repayment(
@@ -140,7 +146,8 @@ def _post(
         (Acct.PRINCIPAL, split.principal_minor),
         (Acct.CREDIT_BALANCES, split.overpayment_minor),
     ]
-    lines = [PostingLine.debit(accounts[_SOURCE[channel]], split.total_minor)]
+    source = float_of(incoming.network) if channel in _FROM_A_WALLET else _SOURCE[channel]
+    lines = [PostingLine.debit(accounts[source], split.total_minor)]
     lines += [PostingLine.credit(accounts[code], amount) for code, amount in credits if amount]
     metadata: dict[str, object] = {
         "loan_id": loan.id,

@@ -87,7 +87,7 @@ def retry_callback(
                 409, "callback_not_failed", f"Only a failed callback is retried; it is {row.status}"
             )
         before = {"status": row.status, "error": row.error}
-        row.status, row.error, row.processed_at = "received", None, None
+        row.status, row.error, row.processed_at = CallbackStatus.RECEIVED, None, None
         session.flush()
         answer = CallbackOut.model_validate(row)
         record(

@@ -114,7 +114,8 @@ class UnmatchedReceipt(Base):
 
 
 class StkRequest(Base):
-    """A repayment prompt sent to a borrower's phone (STK push), from request to outcome.
+    """A repayment prompt sent to a borrower's phone (M-Pesa STK push, Airtel USSD push),
+    from request to outcome.
 
     pending -> sent (the provider took it: ``checkout_id``) -> succeeded | failed; or
     unknown (no answer to the push: settled by the statement reconciliation, never pushed
@@ -125,6 +126,7 @@ class StkRequest(Base):
     __table_args__ = (
         CheckConstraint(_one_of("status", StkStatus), name="status_known"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("network IN ('safaricom', 'airtel')", name="network_known"),
         Index("ix_stk_requests_open", "status", "next_check_at"),
     )
 
@@ -133,6 +135,9 @@ class StkRequest(Base):
     borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"), index=True)
     loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
+    network: Mapped[str] = mapped_column(String(12), server_default="safaricom")
+    """Whose push it is (safaricom: an M-Pesa STK push; airtel: an Airtel Money USSD push),
+    the borrower's network when requested; the money lands on that provider's float."""
     status: Mapped[str] = mapped_column(String(12))
     checkout_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     """The provider's id for the prompt (CheckoutRequestID)."""

@@ -11,6 +11,9 @@
 - ``stk`` -> the prompt's outcome: a success is a repayment keyed by its receipt.
 - ``reversal/result`` -> an approved reversal of a suspense receipt is posted or voided.
 - queue timeouts -> nothing to do: the payout sweep asks for the status.
+- ``airtel/disbursement``, ``airtel/collection`` -> Airtel's enquiry about the callback's
+  transaction, made just before (``app.mpesa.airtel_results``), decides the payout's or the
+  push's outcome, through the same record functions; the callback alone moves nothing.
 A callback is marked processed in the same transaction as its effects. One that cannot be
 applied — for any reason: a refusal, a value the database will not take, a body too deep
 to decode, a bug — is marked failed with the reason (field names or the error's first line,
@@ -37,6 +40,8 @@ from app.errors import DomainError
 from app.lending.account_numbers import loan_id_from
 from app.lending.models import OPEN_STATUSES, Loan, RepaymentChannel
 from app.lending.repayments import IncomingRepayment, apply_repayment
+from app.mpesa import airtel_results
+from app.mpesa.inbox import is_airtel
 from app.mpesa.models import CallbackStatus, MpesaCallback, ReceiptStatus, UnmatchedReceipt
 from app.mpesa.reversals import record_reversal_result
 from app.mpesa.stk import in_suspense, record_stk_result
@@ -46,7 +51,7 @@ from integrations.mpesa.callbacks import C2BPayment, parse_c2b, parse_stk_callba
 from integrations.mpesa.normalise import MalformedCallback
 from integrations.mpesa.redaction import msisdn_index_in, visible
 from integrations.mpesa.results import b2c_result, parse_result, reversal_result, status_result
-from integrations.payments.port import PayoutResult
+from integrations.payments.port import PaymentProvider, PayoutResult
 from integrations.phone import InvalidMsisdn, normalise_msisdn
 from ledger import EntryRequest, Ledger, LedgerError, PostingLine
 
@@ -77,8 +82,10 @@ def process_callback(
     blind_index: BlindIndex | None,
     callback_id: int,
     now: datetime,
+    confirmation: airtel_results.Confirmation | None = None,
 ) -> str:
-    """Apply one stored callback; returns its status afterwards."""
+    """Apply one stored callback; returns its status afterwards. An Airtel callback needs
+    ``confirmation``, Airtel's answer to an enquiry made before this transaction."""
     row = session.scalar(  # another worker holding it will process it: skip, do not wait
         select(MpesaCallback)
         .where(MpesaCallback.id == callback_id)
@@ -89,9 +96,13 @@ def process_callback(
         return row.status if row else "busy"
     try:
         with session.begin_nested():  # any failure undoes every effect, then we record why
-            _apply(session, ledger, blind_index, row.kind, json.loads(row.body), now)
+            document = json.loads(row.body)
+            if is_airtel(row.kind):
+                airtel_results.apply(session, ledger, row.kind, document, confirmation, now)
+            else:
+                _apply(session, ledger, blind_index, row.kind, document, now)
     except Exception as exc:  # whatever it is, a person looks at it; the queue moves on
-        row.status, row.error = "failed", failure_reason(exc)
+        row.status, row.error = CallbackStatus.FAILED, failure_reason(exc)
     else:
         row.status = CallbackStatus.PROCESSED.value
     row.processed_at = now
@@ -238,9 +249,12 @@ def process_pending(
     blind_index: BlindIndex | None,
     limit: int = PROCESS_BATCH,
     budget_s: float = PROCESS_BUDGET_S,
+    airtel: PaymentProvider | None = None,
 ) -> int:
     """Process stored callbacks in arrival order, one transaction each, batch after batch
-    until none are left or ``budget_s`` is spent (the next scheduled run carries on)."""
+    until none are left or ``budget_s`` is spent (the next scheduled run carries on).
+    ``airtel`` confirms Airtel callbacks by enquiry; without it they fail (the worker always
+    passes it)."""
     deadline = time.monotonic() + budget_s
     done = 0
     while True:
@@ -254,21 +268,48 @@ def process_pending(
                 )
             )
         for callback_id in ids:
-            _process_one(sessions, clock, blind_index, callback_id)
+            _process_one(sessions, clock, blind_index, callback_id, airtel)
         done += len(ids)
         if len(ids) < limit or time.monotonic() >= deadline:
             return done
 
 
+def _confirmation(
+    sessions: Sessions, airtel: PaymentProvider | None, callback_id: int
+) -> airtel_results.Confirmation | None:
+    """For a received Airtel callback, Airtel's answer to an enquiry (made outside any
+    transaction); None for anything else."""
+    with sessions.reader() as session:
+        row = session.execute(
+            select(MpesaCallback.kind, MpesaCallback.body, MpesaCallback.status).where(
+                MpesaCallback.id == callback_id
+            )
+        ).one_or_none()
+    if (
+        row is None
+        or row.status != CallbackStatus.RECEIVED
+        or not is_airtel(row.kind)
+        or airtel is None
+    ):
+        return None
+    return airtel_results.confirm(airtel, row.kind, json.loads(row.body))
+
+
 def _process_one(
-    sessions: Sessions, clock: Clock, blind_index: BlindIndex | None, callback_id: int
+    sessions: Sessions,
+    clock: Clock,
+    blind_index: BlindIndex | None,
+    callback_id: int,
+    airtel: PaymentProvider | None = None,
 ) -> None:
     """One callback in its own transaction. Should even recording the failure fail (the
     transaction itself broke), mark it failed in a fresh one; should that fail too (the
     database is away), leave it for the next run — either way, go on to the next."""
     try:
+        confirmation = _confirmation(sessions, airtel, callback_id)
         with sessions.unit_of_work() as session:
-            process_callback(session, Ledger(session, clock), blind_index, callback_id, clock())
+            ledger = Ledger(session, clock)
+            process_callback(session, ledger, blind_index, callback_id, clock(), confirmation)
         return
     except Exception as exc:  # the queue must move on
         reason = failure_reason(exc)

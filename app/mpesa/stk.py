@@ -1,4 +1,8 @@
-"""Repayment by STK push: ask the borrower's phone to pay, then apply what M-Pesa reports.
+"""Repayment by push: ask the borrower's phone to pay, then apply what the provider reports.
+
+The push goes through the borrower's network's provider (M-Pesa's STK push, Airtel Money's
+USSD push), recorded on the request; its query goes there too, and the money lands on that
+provider's float, keyed ``mpesa:<receipt>`` or ``airtel:<airtel_money_id>``.
 
 Atomic phases, like payouts: ``request_stk_repayment`` writes the request (one transaction);
 ``send_stk`` pushes it OUTSIDE any transaction and records the answer; the STK callback (or,
@@ -28,10 +32,14 @@ from app.ports import Ports
 from app.tasks import refs
 from app.tasks.queue import after_commit
 from app.tasks.sweeps import RowFailures
+from integrations.payments.networks import Network, provider_name, wallet_name
 from integrations.payments.port import CollectionOrder, CollectionResult, Submission
 from ledger import Ledger
 
 MAX_STK_MINOR = 250_000 * 100
+MAX_PUSH_MINOR = {Network.SAFARICOM: MAX_STK_MINOR, Network.AIRTEL: 150_000 * 100}
+"""The most one push may ask for, per provider (M-Pesa's STK; Airtel's KES 150,000 a
+transaction, unverified for Kenya: docs/airtel.md)."""
 QUERY_AFTER = timedelta(seconds=30)
 QUERY_FOR = timedelta(minutes=5)
 """After this long without a result, the prompt has expired: reconciliation settles it."""
@@ -42,20 +50,22 @@ def request_stk_repayment(
     session: Session, borrower_id: int, amount_minor: int, key: str, now: datetime
 ) -> StkRequest:
     # The lock first: a same-key request still running is waited for, then replayed.
-    get_borrower(session, borrower_id, lock=True)
+    borrower = get_borrower(session, borrower_id, lock=True)
     existing = session.scalar(select(StkRequest).where(StkRequest.idempotency_key == key))
     if existing is not None:
         if existing.borrower_id != borrower_id or existing.amount_minor != amount_minor:
             raise errors.RequestKeyReused("This request key was used for another repayment")
         return existing
+    network = Network(borrower.network)
+    most = MAX_PUSH_MINOR[network]
     if (
         isinstance(amount_minor, bool)
         or not isinstance(amount_minor, int)
-        or not 0 < amount_minor <= MAX_STK_MINOR
+        or not 0 < amount_minor <= most
     ):
-        raise errors.InvalidAmount("Pay between KES 1 and KES 250,000")
+        raise errors.InvalidAmount(f"Pay between KES 1 and KES {most // 100:,}")
     if amount_minor % 100:
-        raise errors.NotWholeShillings("M-Pesa takes whole shillings")
+        raise errors.NotWholeShillings(f"{wallet_name(network)} takes whole shillings")
     loan_id = open_loan_id(session, borrower_id)
     if loan_id is None:
         raise errors.NothingOwed("There is no open loan to repay")
@@ -64,6 +74,7 @@ def request_stk_repayment(
         borrower_id=borrower_id,
         loan_id=loan_id,
         amount_minor=amount_minor,
+        network=network,
         status=StkStatus.PENDING.value,
         attempts=0,
         created_at=now,
@@ -88,12 +99,17 @@ def send_stk(
         request.attempts = 1  # the recovery point: from here on a prompt may have been shown
     with sessions.reader() as session:
         row = session.execute(
-            select(StkRequest.amount_minor, Borrower.phone_enc, Loan.account_number)
+            select(
+                StkRequest.amount_minor,
+                StkRequest.network,
+                Borrower.phone_enc,
+                Loan.account_number,
+            )
             .join(Borrower, Borrower.id == StkRequest.borrower_id)
             .join(Loan, Loan.id == StkRequest.loan_id)
             .where(StkRequest.id == request_id)
         ).one()
-    answer = ports.payments.request_collection(
+    answer = ports.payments_for(row.network).request_collection(
         CollectionOrder(  # no transaction open here
             f"stk{request_id}",
             ports.cipher.decrypt(row.phone_enc),
@@ -106,10 +122,10 @@ def send_stk(
         assert request is not None
         now = clock()
         if answer.submission is Submission.ACCEPTED and answer.checkout_id:
-            request.status, request.checkout_id = "sent", answer.checkout_id
+            request.status, request.checkout_id = StkStatus.SENT, answer.checkout_id
             request.next_check_at = now + query_after
         elif answer.submission is Submission.REJECTED:
-            request.status, request.result_code = "failed", answer.code
+            request.status, request.result_code = StkStatus.FAILED, answer.code
             request.resolved_at = now
         else:
             request.status = StkStatus.UNKNOWN.value
@@ -123,7 +139,7 @@ def record_stk_result(
     request = session.scalar(
         select(StkRequest).where(StkRequest.checkout_id == result.checkout_id).with_for_update()
     )
-    if request is None or request.status not in ("sent", "unknown"):
+    if request is None or request.status not in (StkStatus.SENT, StkStatus.UNKNOWN):
         return request
     request.result_code = result.code
     request.resolved_at = now
@@ -134,7 +150,8 @@ def record_stk_result(
     request.status, request.receipt = "succeeded", result.receipt
     if result.receipt and in_suspense(session, result.receipt):
         return request  # already booked to suspense (reconciliation): an officer assigns it
-    key = f"mpesa:{result.receipt}" if result.receipt else f"stk:{result.checkout_id}"
+    provider = provider_name(request.network)
+    key = f"{provider}:{result.receipt}" if result.receipt else f"stk:{result.checkout_id}"
     apply_repayment(
         session,
         ledger,
@@ -145,6 +162,7 @@ def record_stk_result(
             RepaymentChannel.STK,
             now,
             receipt=result.receipt,
+            network=request.network,
         ),
         now,
     )
@@ -172,14 +190,14 @@ def sweep_stk(
     _chase_pending(sessions, ports, clock, query_after, limit, failures)
     with sessions.reader() as session:
         due = session.execute(
-            select(StkRequest.id, StkRequest.checkout_id, StkRequest.created_at)
+            select(StkRequest.id, StkRequest.checkout_id, StkRequest.created_at, StkRequest.network)
             .where(StkRequest.status == StkStatus.SENT, StkRequest.next_check_at <= clock())
             .order_by(StkRequest.next_check_at)
             .limit(limit)
         ).all()
-    for request_id, checkout_id, created_at in due:
+    for request_id, checkout_id, created_at, network in due:
         with failures.row(request_id):
-            prompt = SentPrompt(request_id, checkout_id, created_at)
+            prompt = SentPrompt(request_id, checkout_id, created_at, network)
             _chase_sent(sessions, ports, clock, query_after, prompt)
     failures.raise_if_any()
     return len(due)
@@ -192,6 +210,8 @@ class SentPrompt:
     request_id: int
     checkout_id: str | None
     created_at: datetime
+    network: str = Network.SAFARICOM
+    """Whose push it was: the query goes to that provider."""
 
 
 def _chase_sent(
@@ -199,7 +219,7 @@ def _chase_sent(
 ) -> None:
     request_id, checkout_id, created_at = prompt.request_id, prompt.checkout_id, prompt.created_at
     assert checkout_id is not None  # a sent prompt always has one
-    result = ports.payments.query_collection(checkout_id)
+    result = ports.payments_for(prompt.network).query_collection(checkout_id)
     with sessions.unit_of_work() as session:
         now = clock()
         if result is not None:

@@ -11,11 +11,15 @@ from app.mpesa.stk import send_stk, sweep_stk
 from app.runtime import Runtime
 from app.tasks import refs
 from app.tasks.registry import task
+from integrations.payments.networks import Network
 
 
 @task(refs.PROCESS_CALLBACKS)
 def process_callbacks_task(rt: Runtime) -> int:
-    return process_pending(rt.sessions, rt.clock, rt.ports.blind_index)
+    ports = rt.ports
+    return process_pending(
+        rt.sessions, rt.clock, ports.blind_index, airtel=ports.payments_for(Network.AIRTEL)
+    )
 
 
 @task(refs.SEND_STK)

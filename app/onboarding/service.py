@@ -6,7 +6,9 @@ Opt-in is two steps so no provider call runs inside a database transaction:
 statement (no database), then ``opt_in`` writes the borrower and their first credit decision
 (``app.scoring.decisions``) in one transaction. The rules: Kenyan national ID known to the
 register; date of birth neither in the future nor over 120 years ago; age >= 18; SIM on the
-network, registered for mobile money, active >= 90 days; one national ID <-> one phone; terms
+network, registered for mobile money, active >= 90 days; a number on a network we pay
+through (Safaricom: M-Pesa, Airtel: Airtel Money; ``integrations.payments.networks``), which
+is stored as the borrower's network; one national ID <-> one phone; terms
 accepted and a PIN set before any loan.
 """
 
@@ -39,6 +41,7 @@ from integrations.identity.register import (
 )
 from integrations.kyc.provider import SimInfo
 from integrations.mobile_money import MoneyTransaction
+from integrations.payments.networks import Network, network_of
 from integrations.phone import InvalidMsisdn, normalise_msisdn
 
 TERMS_VERSION = "2026-01"
@@ -58,6 +61,8 @@ class Applicant:
     sim_age_days: int
     wallet: Sequence[MoneyTransaction]
     """The wallet statement (``HISTORY_DAYS`` back), for the first credit decision."""
+    network: Network
+    """Whose wallet the number has: where loans are paid and pushes sent."""
 
 
 def normalised_identity(national_id: str, msisdn: str) -> tuple[str, str]:
@@ -75,6 +80,9 @@ def normalised_identity(national_id: str, msisdn: str) -> tuple[str, str]:
 def check_applicant(ports: Ports, national_id: str, msisdn: str, today: date) -> Applicant:
     """Ask the identity register and the network about an applicant (no database)."""
     nid, phone = normalised_identity(national_id, msisdn)
+    network = network_of(phone)
+    if network is None:
+        raise errors.NetworkNotServed("We pay through M-Pesa and Airtel Money only")
     record = ports.identity.lookup(nid)
     if record is None:
         raise errors.IdentityNotFound("The national ID is not in the population register")
@@ -92,7 +100,7 @@ def check_applicant(ports: Ports, national_id: str, msisdn: str, today: date) ->
     if sim_age < MIN_SIM_AGE_DAYS:
         raise errors.SimTooNew(f"The SIM must be active for {MIN_SIM_AGE_DAYS} days or more")
     wallet = ports.wallets.history(phone, today - timedelta(days=HISTORY_DAYS), today)
-    return Applicant(nid, phone, record, sim, sim_age, wallet)
+    return Applicant(nid, phone, record, sim, sim_age, wallet, network)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +137,7 @@ def opt_in(
     borrower = by_id or _new_borrower(ports, applicant, id_index, now)
     borrower.phone_index = phone_index
     borrower.phone_enc = ports.cipher.encrypt(applicant.msisdn)
+    borrower.network = applicant.network  # follows the number: changes only with it
     borrower.status = BorrowerStatus.ACTIVE
     borrower.terms_version = TERMS_VERSION
     borrower.opted_in_at = now

@@ -53,6 +53,7 @@ class Payout(Base):
             "principal_minor >= 0 AND savings_long_minor >= 0 AND savings_short_minor >= 0",
             name="parts_non_negative",
         ),
+        CheckConstraint("network IN ('safaricom', 'airtel')", name="network_known"),
         Index("ix_payouts_open", "status", "next_check_at"),
     )
 
@@ -66,6 +67,10 @@ class Payout(Base):
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"), index=True)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     """Cash sent to the borrower's wallet."""
+    network: Mapped[str] = mapped_column(String(12), server_default="safaricom")
+    """Whose wallet it is sent through (safaricom: M-Pesa, airtel: Airtel Money): the
+    borrower's network when it was requested; its hold is on that provider's float. Fixed
+    for the payout's life, so a result or a query always goes to the provider that paid."""
     principal_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     """Loans: principal lent (cash plus savings withheld)."""
     savings_long_minor: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -8,6 +8,9 @@
 2. ``record_payout_result`` (callback or status query): succeeded -> post the hold and apply
    the purpose's effects (loan active, savings credited...); failed -> void the hold and undo.
    Idempotent: a payout already resolved ignores further results.
+Each payout goes through the provider of its ``network`` (the borrower's when requested), and
+every query about it goes there too.
+
 3. ``sweep_payouts`` (scheduled): re-submit stale pending payouts and query submitted /
    unknown ones whose result is late. Never a second payment with a new id. A payout that
    fails is passed over (``app.tasks.sweeps``): the others still move, and the run counts as
@@ -43,6 +46,7 @@ SWEEP_BATCH = 200
 @dataclass(frozen=True, slots=True)
 class _Outgoing:
     payout_id: int
+    network: str
     order: PayoutOrder
 
 
@@ -54,6 +58,7 @@ def _outgoing(session: Session, ports: Ports, payout_id: int) -> _Outgoing | Non
     assert phone_enc is not None
     return _Outgoing(
         payout.id,
+        payout.network,
         PayoutOrder(
             payout.originator_id,
             ports.cipher.decrypt(phone_enc),
@@ -93,7 +98,8 @@ def submit_payout(
         outgoing = _outgoing(session, ports, payout_id)
     if outgoing is None:
         return "not_pending"
-    result = ports.payments.submit_payout(outgoing.order)  # no transaction open here
+    provider = ports.payments_for(outgoing.network)
+    result = provider.submit_payout(outgoing.order)  # no transaction open here
     with sessions.unit_of_work() as session:
         payout = session.get(Payout, payout_id, with_for_update=True, populate_existing=True)
         assert payout is not None
@@ -153,18 +159,18 @@ def sweep_payouts(
     """Move every stale open payout forward; returns how many were looked at."""
     with sessions.reader() as session:
         due = session.execute(
-            select(Payout.id, Payout.status, Payout.originator_id)
+            select(Payout.id, Payout.status, Payout.originator_id, Payout.network)
             .where(Payout.status.in_(OPEN_PAYOUT_STATUSES), Payout.next_check_at <= clock())
             .order_by(Payout.next_check_at)
             .limit(limit)
         ).all()
     failures = RowFailures(refs.SWEEP_PAYOUTS.name)
-    for payout_id, status, originator_id in due:
+    for payout_id, status, originator_id, network in due:
         with failures.row(payout_id):
             if status == PayoutStatus.PENDING:
                 submit_payout(sessions, ports, clock, payout_id, grace)
                 continue
-            result = ports.payments.query_payout(originator_id)
+            result = ports.payments_for(network).query_payout(originator_id)
             with sessions.unit_of_work() as session:
                 if result is not None:
                     record_payout_result(session, Ledger(session, clock), result, clock())

@@ -82,7 +82,7 @@ def _payouts(
 ) -> None:
     with sessions.reader() as session:
         stuck = session.execute(
-            select(Payout.id, Payout.originator_id)
+            select(Payout.id, Payout.originator_id, Payout.network)
             .where(
                 Payout.status.in_(OPEN_PAYOUT_STATUSES),
                 or_(Payout.next_check_at.is_(None), Payout.created_at <= clock() - STUCK_AFTER),
@@ -91,9 +91,10 @@ def _payouts(
             .limit(limit)
         ).all()
     failures = RowFailures(refs.RESOLVE_PENDING.name)
-    for payout_id, originator_id in stuck:
+    for payout_id, originator_id, network in stuck:
         with failures.row(payout_id):
-            result = ports.payments.query_payout(originator_id)  # no transaction open here
+            provider = ports.payments_for(network)  # the provider the payout was sent through
+            result = provider.query_payout(originator_id)  # no transaction open here
             with sessions.unit_of_work() as session:
                 if result is not None:
                     record_payout_result(session, Ledger(session, clock), result, clock())

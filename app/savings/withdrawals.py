@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounting.chart import Acct, fund_accounts
+from app.accounting.chart import Acct, float_of, fund_accounts
 from app.borrowers.service import get_borrower
 from app.lending.errors import InvalidAmount, NotWholeShillings, RequestKeyReused
 from app.lending.loans import open_loan_id
@@ -25,6 +25,7 @@ from app.payments.models import Payout, PayoutPurpose, PayoutStatus
 from app.savings import errors
 from app.tasks import refs
 from app.tasks.queue import after_commit
+from integrations.payments.networks import wallet_name
 from ledger import EntryRequest, Ledger, PostingLine
 
 MIN_PAYOUT_MINOR = 10 * 100  # M-Pesa B2C sends at least KES 10
@@ -63,7 +64,7 @@ def request_savings_withdrawal(
             f"You can withdraw up to {kes(borrower.savings_short_minor)}"
         )
     borrower.savings_short_minor -= amount_minor
-    return _payout(session, ledger, PayoutPurpose.SAVINGS_WITHDRAWAL, asked, now)
+    return _payout(session, ledger, PayoutPurpose.SAVINGS_WITHDRAWAL, asked, borrower.network, now)
 
 
 def request_refund(
@@ -81,7 +82,7 @@ def request_refund(
             f"The credit balance is {kes(borrower.credit_balance_minor)}"
         )
     borrower.credit_balance_minor -= amount_minor
-    return _payout(session, ledger, PayoutPurpose.REFUND, asked, now)
+    return _payout(session, ledger, PayoutPurpose.REFUND, asked, borrower.network, now)
 
 
 def _check_amount(amount_minor: int) -> None:
@@ -103,7 +104,12 @@ def _replay(session: Session, asked: PayoutRequest) -> Payout | None:
 
 
 def _payout(
-    session: Session, ledger: Ledger, purpose: PayoutPurpose, asked: PayoutRequest, now: datetime
+    session: Session,
+    ledger: Ledger,
+    purpose: PayoutPurpose,
+    asked: PayoutRequest,
+    network: str,
+    now: datetime,
 ) -> Payout:
     borrower_id, amount_minor = asked.borrower_id, asked.amount_minor
     accounts = fund_accounts(ledger)
@@ -113,7 +119,7 @@ def _payout(
             f"payout:{originator_id}:hold",
             [
                 PostingLine.debit(accounts[_SOURCE[purpose]], amount_minor),
-                PostingLine.credit(accounts[Acct.FLOAT], amount_minor),
+                PostingLine.credit(accounts[float_of(network)], amount_minor),
             ],
             f"{purpose.value.replace('_', ' ').capitalize()}",
             reference=f"borrower:{borrower_id}",
@@ -127,6 +133,7 @@ def _payout(
         borrower_id=borrower_id,
         loan_id=None,
         amount_minor=amount_minor,
+        network=network,
         principal_minor=0,
         savings_long_minor=0,
         savings_short_minor=0,
@@ -147,7 +154,8 @@ def on_withdrawn(session: Session, payout: Payout, now: datetime) -> None:
         session,
         payout.borrower_id,
         f"withdrawn:{payout.originator_id}",
-        f"Mkopo: {kes(payout.amount_minor)} from your savings was sent to your M-Pesa.",
+        f"Mkopo: {kes(payout.amount_minor)} from your savings was sent to your "
+        f"{wallet_name(payout.network)}.",
         now,
     )
 
@@ -157,7 +165,8 @@ def on_refunded(session: Session, payout: Payout, now: datetime) -> None:
         session,
         payout.borrower_id,
         f"refunded:{payout.originator_id}",
-        f"Mkopo: your credit balance of {kes(payout.amount_minor)} was sent to your M-Pesa.",
+        f"Mkopo: your credit balance of {kes(payout.amount_minor)} was sent to your "
+        f"{wallet_name(payout.network)}.",
         now,
     )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,10 @@ from app.ussd.gateway import Hop, Reply
 from app.ussd.models import UssdSession
 from app.ussd.steps import HOME, STATES, Ctx, Outcome, Screen, Slow, UssdEnv, show
 from app.ussd.store import HopKind, Reading
+from integrations.payments.networks import Network, network_of_ussd_code
 from integrations.phone import InvalidMsisdn, normalise_msisdn
+
+log = structlog.get_logger("mkopo.ussd")
 
 BACK_KEY = "0"
 MAIN_MENU_KEY = "00"
@@ -60,6 +64,8 @@ def _answer(env: UssdEnv, hop: Hop) -> str:
         if row.ended:
             return _ending(screens.SESSION_OVER)
         ctx = _context(env, session, row, msisdn, phone_index, now)
+        if reading.kind is HopKind.FIRST:
+            check_network(hop, ctx.borrower)
         outcome = _run(ctx, row.state, reading)
         if isinstance(outcome, Screen):
             return _save(row, hop, digest, ctx, outcome)
@@ -73,6 +79,22 @@ def _answer(env: UssdEnv, hop: Hop) -> str:
             return locked.last_reply
         ctx = _context(env, session, locked, msisdn, phone_index, now)
         return _save(locked, hop, digest, ctx, outcome.then(ctx, result))
+
+
+def check_network(hop: Hop, borrower: Borrower | None) -> Network | None:
+    """The network the gateway says the call came from, when it says one; a disagreement with
+    the borrower's stored network (the number's, set at opt-in) is logged, never refused: the
+    gateway's code may be missing or wrong (roaming, a test gateway), while the number's
+    range decides where money goes. Checked on a session's first hop."""
+    said = network_of_ussd_code(hop.network_code)
+    if said is not None and borrower is not None and borrower.network != said:
+        log.warning(
+            "ussd_network_mismatch",
+            session_id=hop.session_id,
+            network_code=hop.network_code,
+            borrower_network=borrower.network,
+        )
+    return said
 
 
 def _context(

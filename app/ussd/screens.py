@@ -318,8 +318,10 @@ SMS_REGISTRATION_REFUSED = {
     "underage": "Mkopo: you must be 18 or older to join. We could not register you.",
     "sim_not_on_network": "Mkopo: your number is not active on the network, so we cannot "
     "register you.",
-    "no_mobile_money_account": "Mkopo: your number has no M-Pesa account. Register for "
-    "M-Pesa, then dial again.",
+    "no_mobile_money_account": "Mkopo: your number has no mobile money account. Register for "
+    "M-Pesa or Airtel Money, then dial again.",
+    "network_not_served": "Mkopo: we pay and collect through M-Pesa and Airtel Money only, so "
+    "we cannot register a number on another network.",
     "sim_too_new": "Mkopo: your SIM must be active for 90 days or more before you can join. "
     "Please try again later.",
     "national_id_registered_elsewhere": "Mkopo: your ID is registered on another number. "

@@ -35,7 +35,7 @@ log = http.log
 
 def beat_interval_s() -> float:
     """The schedule of the task that runs ``process_pending``, from the worker's own config."""
-    from app.worker import create_celery  # noqa: PLC0415 (imports Celery; only needed here)
+    from app.tasks.celery_app import create_celery  # noqa: PLC0415 (imports Celery; only needed here)
 
     schedule = create_celery(Settings()).conf.beat_schedule["process-callbacks"]["schedule"]
     return float(schedule)

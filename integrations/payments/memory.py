@@ -59,9 +59,11 @@ class InMemoryPaymentProvider:
     _receipts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     submissions: int = 0
+    receipt_prefix: str = "SIM"
+    """Receipts are ``<prefix>0000001``...: one prefix per provider, as receipts are unique."""
 
     def _receipt(self) -> str:
-        return f"SIM{next(self._receipts):07d}"
+        return f"{self.receipt_prefix}{next(self._receipts):07d}"
 
     def submit_payout(self, order: PayoutOrder) -> SubmitResult:
         with self._lock:

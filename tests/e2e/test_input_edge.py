@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from app.mpesa.inbox import AIRTEL_KINDS as AIRTEL
 from app.mpesa.models import MpesaCallback
 from app.security.input_text import MAX_JSON_DEPTH
 from integrations.mpesa.client import CALLBACK_KINDS, CALLBACK_PATH_PREFIX
@@ -58,6 +59,7 @@ def app(fund: Fund, tmp_path: Path) -> FastAPI:
         fund.clock,
         tmp_path / "seal.pem",
         mpesa_callback_token=TOKEN,
+        airtel_callback_token=TOKEN,
         field_keys_path=tmp_path / "field-keys.json",
     )
 
@@ -89,6 +91,7 @@ def test_every_route_refuses_poisoned_input_with_a_400_and_callbacks_are_stored(
     routes = every_route(app)
     assert len(routes) > 50
     callbacks = {f"{CALLBACK_PATH_PREFIX}/{{token}}/{kind}" for kind in CALLBACK_KINDS}
+    callbacks |= {f"/callbacks/{kind}".replace("airtel/", "airtel/{token}/") for kind in AIRTEL}
     assert callbacks <= {path for _, path in routes}
     cases = 0
     for method, path in routes:
@@ -106,7 +109,8 @@ def test_every_route_refuses_poisoned_input_with_a_400_and_callbacks_are_stored(
     assert cases == len(routes) * len(POISONS)
     with fund.sessions.reader() as session:
         stored = list(session.scalars(select(MpesaCallback)))
-    assert {(r.kind, r.status) for r in stored} == {(kind, "malformed") for kind in CALLBACK_KINDS}
+    kinds = (*CALLBACK_KINDS, *AIRTEL)
+    assert {(r.kind, r.status) for r in stored} == {(kind, "malformed") for kind in kinds}
     assert all(r.error and "\x00" not in r.body for r in stored)
 
 

@@ -10,6 +10,7 @@ import pytest
 from kombu import Connection
 
 from app.settings import Settings
+from app.tasks import refs
 from app.tasks.queue import CeleryTaskQueue
 from tests.support.brokers import drop_queue, fresh_queue
 
@@ -31,9 +32,7 @@ def test_a_task_handed_over_by_the_api_arrives_on_the_deployment_s_queue(
     broker: tuple[str, str],
 ) -> None:
     url, queue = broker
-    CeleryTaskQueue(Settings(broker_url=url, task_queue=queue)).send(
-        "ussd.complete_registration", 42
-    )
+    CeleryTaskQueue(Settings(broker_url=url, task_queue=queue)).send(refs.COMPLETE_REGISTRATION, 42)
     with Connection(url) as connection:
         message = connection.SimpleQueue(queue).get(timeout=10)
         message.ack()

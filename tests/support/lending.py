@@ -27,6 +27,7 @@ from integrations.identity.simulator import SimulatedIdentityRegister
 from integrations.kyc.simulator import SimulatedProviderKyc
 from integrations.mobile_money import SimulatedMobileMoneyHistory
 from integrations.payments.memory import InMemoryPaymentProvider
+from integrations.payments.networks import Network
 from integrations.sms.simulator import RecordingSmsSender
 from ledger import EntryRequest, Ledger, PostingLine
 from tests.support.clock import FrozenClock
@@ -51,6 +52,7 @@ def make_ports(clock: FrozenClock, key_dir: Path) -> Ports:
         cipher=FieldCipher(keys.encryption_keys),
         blind_index=BlindIndex(keys.blind_index_key),
         wallets=SimulatedMobileMoneyHistory(today=today),
+        other_networks={Network.AIRTEL: InMemoryPaymentProvider(clock=clock, receipt_prefix="AIR")},
     )
 
 
@@ -61,6 +63,13 @@ class Fund:
     clock: FrozenClock
     accounts: FundAccounts
     policy: LimitPolicy
+
+    @property
+    def airtel(self) -> InMemoryPaymentProvider:
+        """The Airtel Money provider (in memory)."""
+        provider = self.ports.payments_for(Network.AIRTEL)
+        assert isinstance(provider, InMemoryPaymentProvider)
+        return provider
 
     @property
     def provider(self) -> InMemoryPaymentProvider:

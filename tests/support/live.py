@@ -46,7 +46,7 @@ from app.reports.subledger_check import check_subledger
 from app.security.fields import generate_field_keys_file, load_field_crypto
 from app.settings import Settings
 from app.simulators import simulator_state
-from app.worker import create_celery
+from app.tasks.celery_app import create_celery
 from integrations.mpesa.client import DarajaClient
 from integrations.mpesa.simulator.app import create_simulator
 from integrations.mpesa.simulator.checks import httpx_deliverer

@@ -37,7 +37,7 @@ def test_tasks_are_acknowledged_after_they_run_and_requeued_if_the_worker_dies()
 
 def test_sweep_intervals_come_from_settings() -> None:
     from app.settings import Settings
-    from app.worker import create_celery
+    from app.tasks.celery_app import create_celery
 
     fast = create_celery(Settings(payout_sweep_interval_s=1, callbacks_interval_s=0.5))
     schedule = fast.conf.beat_schedule
