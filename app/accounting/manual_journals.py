@@ -13,16 +13,15 @@ again, then the real posting, which the ledger refuses if the balances moved mea
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 from sqlalchemy.orm import Session
 
 from app.accounting.chart import Acct, FundAccounts, fund_accounts
-from app.approvals.kinds import DecisionPolicy, KindRules
-from app.approvals.models import ApprovalKind, ApprovalRequest
-from app.audit.log import Actor
+from app.approvals.kinds import Approved, DecisionPolicy, KindRules
+from app.approvals.models import ApprovalKind
 from app.errors import DomainError
 from ledger import EntryRequest, Ledger, PostingLine, Side
 from ledger.types import MAX_AMOUNT_MINOR
@@ -108,14 +107,8 @@ class ManualJournalHandler(KindRules):
         journal = validate_journal(payload)
         return {"balances_minor": _balances(ledger, journal)}
 
-    def apply(
-        self,
-        session: Session,
-        ledger: Ledger,
-        approval: ApprovalRequest,
-        checker: Actor,
-        now: datetime,
-    ) -> dict[str, Any]:
+    def apply(self, approved: Approved) -> dict[str, Any]:
+        _, ledger, approval, checker, _ = approved.parts()
         journal = validate_journal(approval.payload)
         metadata = {
             "approval_id": approval.id,

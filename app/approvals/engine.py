@@ -44,7 +44,7 @@ from app.approvals.errors import (
     RequestKeyReused,
     SameChecker,
 )
-from app.approvals.kinds import ApprovalHandler, KindRules, handler_for
+from app.approvals.kinds import ApprovalHandler, Approved, KindRules, handler_for
 from app.approvals.models import (
     ApprovalDecision,
     ApprovalKind,
@@ -375,7 +375,7 @@ def _apply(
     try:
         with session.begin_nested():  # a failed apply leaves nothing behind
             before = handler.check(session, ledger, approval.payload)
-            after = handler.apply(session, ledger, approval, checker, now)
+            after = handler.apply(Approved(session, ledger, approval, checker, now))
     except (DomainError, LedgerError) as exc:
         _close(approval, ApprovalStatus.FAILED, checker.username, now, _why(exc))
         handler.closed(session, approval, now)

@@ -47,6 +47,21 @@ class DecisionPolicy:
             raise ValueError("expires_after must be positive")
 
 
+@dataclass(frozen=True, slots=True)
+class Approved:
+    """A request just approved, as its kind's ``apply`` receives it: in the checker's
+    transaction, with the ledger, the request, who approved it and when."""
+
+    session: Session
+    ledger: Ledger
+    approval: ApprovalRequest
+    checker: Actor
+    now: datetime
+
+    def parts(self) -> tuple[Session, Ledger, ApprovalRequest, Actor, datetime]:
+        return self.session, self.ledger, self.approval, self.checker, self.now
+
+
 class ApprovalHandler(Protocol):
     """What one kind of request needs: its subject, its checks, its effect, its policy."""
 
@@ -66,14 +81,7 @@ class ApprovalHandler(Protocol):
         ``DomainError`` if it does not hold. Returns the state it would replace."""
         ...
 
-    def apply(
-        self,
-        session: Session,
-        ledger: Ledger,
-        approval: ApprovalRequest,
-        checker: Actor,
-        now: datetime,
-    ) -> dict[str, Any]:
+    def apply(self, approved: Approved) -> dict[str, Any]:
         """Make the change (right after ``check``); returns the state after it."""
         ...
 

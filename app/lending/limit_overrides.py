@@ -10,14 +10,13 @@ change is recorded like every limit change (``limit_decisions``, reason ``overri
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.approvals.kinds import DecisionPolicy, KindRules
-from app.approvals.models import ApprovalKind, ApprovalRequest
-from app.audit.log import Actor
+from app.approvals.kinds import Approved, DecisionPolicy, KindRules
+from app.approvals.models import ApprovalKind
 from app.borrowers.models import Borrower, BorrowerStatus
 from app.borrowers.service import get_borrower
 from app.errors import DomainError
@@ -88,14 +87,8 @@ class LimitOverrideHandler(KindRules):
             "score_band": borrower.score_band,
         }
 
-    def apply(
-        self,
-        session: Session,
-        ledger: Ledger,
-        approval: ApprovalRequest,
-        checker: Actor,
-        now: datetime,
-    ) -> dict[str, Any]:
+    def apply(self, approved: Approved) -> dict[str, Any]:
+        session, _, approval, checker, now = approved.parts()
         borrower = get_borrower(session, approval.payload["borrower_id"])
         facts = {"approval_id": approval.id, "maker": approval.maker, "checker": checker.username}
         limit_minor = approval.payload["limit_minor"]

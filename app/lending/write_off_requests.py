@@ -10,14 +10,13 @@ audit record shows both amounts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.approvals.kinds import DecisionPolicy, KindRules
-from app.approvals.models import ApprovalKind, ApprovalRequest
-from app.audit.log import Actor
+from app.approvals.kinds import Approved, DecisionPolicy, KindRules
+from app.approvals.models import ApprovalKind
 from app.lending.errors import LoanNotFound
 from app.lending.models import Loan, LoanStatus
 from app.lending.writeoffs import NotWriteOffable, write_off
@@ -45,14 +44,8 @@ class WriteOffHandler(KindRules):
             )
         return _owed(loan)
 
-    def apply(
-        self,
-        session: Session,
-        ledger: Ledger,
-        approval: ApprovalRequest,
-        checker: Actor,
-        now: datetime,
-    ) -> dict[str, Any]:
+    def apply(self, approved: Approved) -> dict[str, Any]:
+        session, ledger, approval, checker, now = approved.parts()
         loan = _loan(session, approval.payload["loan_id"])
         written_off_minor = loan.outstanding_minor
         loan = write_off(session, ledger, loan.id, approval.reason, checker.username, now)

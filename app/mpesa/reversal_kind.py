@@ -17,9 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounting.chart import Acct, fund_accounts
-from app.approvals.kinds import ApprovalHandler, DecisionPolicy, KindRules
+from app.approvals.kinds import ApprovalHandler, Approved, DecisionPolicy, KindRules
 from app.approvals.models import ApprovalKind, ApprovalRequest, ApprovalStatus
-from app.audit.log import Actor
 from app.errors import DomainError
 from app.mpesa.models import CollectionReversal, ReceiptStatus, ReversalStatus, UnmatchedReceipt
 from app.staff.models import Role
@@ -64,16 +63,10 @@ class ReversalHandler(KindRules):
             raise ReceiptNotOpen(f"Receipt {unmatched.receipt} is already resolved")
         return {"receipt": unmatched.receipt, "status": unmatched.status}
 
-    def apply(
-        self,
-        session: Session,
-        ledger: Ledger,
-        approval: ApprovalRequest,
-        checker: Actor,
-        now: datetime,
-    ) -> dict[str, Any]:
+    def apply(self, approved: Approved) -> dict[str, Any]:
         """Hold the amount: Dr suspense / Cr float, pending, so the same money cannot also
         be assigned to a loan while it travels."""
+        session, ledger, approval, checker, now = approved.parts()
         reversal = reversal_of(session, approval)
         accounts = fund_accounts(ledger)
         hold = ledger.hold(

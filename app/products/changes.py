@@ -10,7 +10,7 @@ the terms they were made with (``loans.product_terms``), so a change affects new
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import (
@@ -25,9 +25,8 @@ from pydantic import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.approvals.kinds import DecisionPolicy, KindRules
-from app.approvals.models import ApprovalKind, ApprovalRequest
-from app.audit.log import Actor
+from app.approvals.kinds import Approved, DecisionPolicy, KindRules
+from app.approvals.models import ApprovalKind
 from app.errors import DomainError
 from app.products.models import Product
 from app.products.terms import ALLOCATION_PARTS
@@ -160,14 +159,8 @@ class ProductChangeHandler(KindRules):
             raise InvalidProductTerms(f"The product's terms would be invalid: {problems}") from None
         return {**{k: current[k] for k in changes}, "version": product.version}
 
-    def apply(
-        self,
-        session: Session,
-        ledger: Ledger,
-        approval: ApprovalRequest,
-        checker: Actor,
-        now: datetime,
-    ) -> dict[str, Any]:
+    def apply(self, approved: Approved) -> dict[str, Any]:
+        session, _, approval, _, now = approved.parts()
         product = _product(session, approval.payload["product_code"])
         changes: dict[str, Any] = approval.payload["changes"]
         for name, value in changes.items():

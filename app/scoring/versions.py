@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.approvals.kinds import DecisionPolicy, KindRules
-from app.approvals.models import ApprovalKind, ApprovalRequest
+from app.approvals.kinds import Approved, DecisionPolicy, KindRules
+from app.approvals.models import ApprovalKind
 from app.audit.log import Actor, record
 from app.errors import DomainError
 from app.scoring.features import FEATURE_NAMES
@@ -189,14 +189,8 @@ class ScorecardActivationHandler(KindRules):
             )
         return {"version_id": version.id, "status": version.status, "active_version_id": active_id}
 
-    def apply(
-        self,
-        session: Session,
-        ledger: Ledger,
-        approval: ApprovalRequest,
-        checker: Actor,
-        now: datetime,
-    ) -> dict[str, Any]:
+    def apply(self, approved: Approved) -> dict[str, Any]:
+        session, _, approval, checker, now = approved.parts()
         active = active_version(session)
         if active is not None:
             active.status = VersionStatus.RETIRED.value

@@ -21,14 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounting.chart import Acct, fund_accounts
-from app.approvals.kinds import ApprovalHandler, DecisionPolicy, KindRules
+from app.approvals.kinds import ApprovalHandler, Approved, DecisionPolicy, KindRules
 from app.approvals.models import (
     ApprovalDecision,
     ApprovalKind,
     ApprovalRequest,
     ApprovalStatus,
 )
-from app.audit.log import Actor
 from app.reconciliation import actions
 from app.reconciliation import errors as e
 from app.reconciliation.exceptions.models import (
@@ -95,14 +94,8 @@ class ResolutionHandler(KindRules):
             raise e.ExceptionClosed(f"Exception {exception.id} is already {exception.state}")
         return snapshot(exception)
 
-    def apply(
-        self,
-        session: Session,
-        ledger: Ledger,
-        approval: ApprovalRequest,
-        checker: Actor,
-        now: datetime,
-    ) -> dict[str, Any]:
+    def apply(self, approved: Approved) -> dict[str, Any]:
+        session, ledger, approval, checker, now = approved.parts()
         resolution = resolution_of(session, approval)
         exception = _exception(session, resolution.exception_id)
         _recheck(session, ledger, exception, now)
