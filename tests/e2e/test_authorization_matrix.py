@@ -29,6 +29,8 @@ from app.db.session import Sessions
 from app.mobile.tokens import start_session
 from app.staff.auth import require_roles
 from app.staff.models import OPERATIONS_ROLES, Role, StaffUser
+from integrations.airtel.config import CALLBACK_KINDS as AIRTEL_CALLBACK_KINDS
+from integrations.airtel.config import CALLBACK_PATH_PREFIX as AIRTEL_PATH_PREFIX
 from integrations.mpesa.client import CALLBACK_KINDS, CALLBACK_PATH_PREFIX
 from ledger import EntryRequest, Ledger, PostingLine
 from ledger.schema import JournalEntry
@@ -40,6 +42,7 @@ from tests.support.routes import audience, routes
 
 PUBLIC = {
     *{("POST", f"{CALLBACK_PATH_PREFIX}/{{token}}/{kind}") for kind in CALLBACK_KINDS},
+    *{("POST", f"{AIRTEL_PATH_PREFIX}/{{token}}/{kind}") for kind in AIRTEL_CALLBACK_KINDS},
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("POST", "/ussd/africastalking"),
@@ -50,7 +53,7 @@ PUBLIC = {
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/refresh"),
 }
-"""Routes anyone may call (the callback path carries its own secret token)."""
+"""Routes anyone may call (each provider's callback path carries its own secret token)."""
 MONEY_ROUTES = {
     ("POST", "/admin/v1/journals"),  # a dry run of the entry, rolled back
     ("POST", "/admin/v1/approvals/{approval_id}/approve"),
