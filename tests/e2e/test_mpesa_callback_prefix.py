@@ -43,7 +43,11 @@ def test_callbacks_are_served_under_the_configured_prefix_only(fund: Fund, tmp_p
     assert moved.status_code == 200
     assert moved.json() == {"ResultCode": 0, "ResultDesc": "Accepted"}
     assert default.status_code == 404
-    callbacks = {path for path in app.openapi()["paths"] if "{token}" in path}
+    callbacks = {
+        path
+        for path in app.openapi()["paths"]
+        if "{token}" in path and not path.startswith("/callbacks/airtel/")
+    }
     assert callbacks == {f"/hooks/mm/{{token}}/{kind}" for kind in CALLBACK_KINDS}
 
 
