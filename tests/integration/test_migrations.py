@@ -184,3 +184,78 @@ def test_sqlite_entries_from_before_the_balance_proofs_are_proven_on_the_way(
     finally:
         engine.dispose()
         sqlite_factory.drop(name)
+
+
+def test_requests_made_before_the_one_engine_keep_their_decisions_and_time(
+    empty_database_url: str,
+) -> None:
+    """Migration 0017 moves maker-checker requests into the engine's family: a decided one
+    gets its decision row (who, what, when), a pending one its full time to expire from the
+    day of the migration, every one approvals_needed = 1; the maker still cannot decide."""
+    config = alembic_config(empty_database_url)
+    command.upgrade(config, "0016")
+    engine = create_engine(empty_database_url, poolclass=NullPool)
+    requests = Table("approval_requests", MetaData(), autoload_with=engine)
+    made = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+    decided = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    common = {
+        "kind": "limit_override",
+        "subject_type": "borrower",
+        "payload": {"borrower_id": 1, "limit_minor": 500_000},
+        "reason": "Reviewed the file",
+        "maker": "wanjiru",
+        "maker_role": "credit_officer",
+        "created_at": made,
+    }
+    rows = [
+        {**common, "subject_id": "1", "status": "pending"},
+        {**common, "subject_id": "2", "status": "approved", "checker": "amina",
+         "decided_at": decided, "result": {}},
+        {**common, "subject_id": "3", "status": "rejected", "checker": "baraka",
+         "decided_at": decided, "decision_note": "No statement on file"},
+    ]  # fmt: skip
+    try:
+        with engine.begin() as connection:
+            for row in rows:
+                connection.execute(
+                    requests.insert().values(**{k: v for k, v in row.items() if k in requests.c})
+                )
+        command.upgrade(config, "heads")
+        with engine.connect() as connection:
+            moved = connection.execute(
+                text(
+                    "SELECT subject_id, status, approvals_needed, expires_at "
+                    "FROM approval_requests ORDER BY subject_id"
+                )
+            ).all()
+            decisions = connection.execute(
+                text(
+                    "SELECT r.subject_id, d.decider, d.verdict, d.note FROM approval_decisions d "
+                    "JOIN approval_requests r ON r.id = d.request_id ORDER BY r.subject_id"
+                )
+            ).all()
+        with pytest.raises(DBAPIError), engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO approval_decisions (request_id, decider, decider_role, verdict, "
+                    "decided_at) SELECT id, maker, maker_role, 'approve', created_at "
+                    "FROM approval_requests WHERE subject_id = '1'"
+                )
+            )
+    finally:
+        engine.dispose()
+    assert [(s, st, n) for s, st, n, _ in moved] == [
+        ("1", "pending", 1),
+        ("2", "approved", 1),
+        ("3", "rejected", 1),
+    ]
+    pending_expiry = moved[0][3]
+    if isinstance(pending_expiry, str):  # SQLite hands the text back
+        pending_expiry = datetime.fromisoformat(pending_expiry)
+    if pending_expiry.tzinfo is None:
+        pending_expiry = pending_expiry.replace(tzinfo=UTC)
+    assert pending_expiry > datetime.now(UTC)  # its full time from the day of the migration
+    assert [tuple(d) for d in decisions] == [
+        ("2", "amina", "approve", None),
+        ("3", "baraka", "reject", "No statement on file"),
+    ]
