@@ -40,6 +40,8 @@ class Dialler:
 
     client: TestClient
     phone: str = PHONE
+    network_code: str = "63902"
+    """The gateway's ``networkCode``: Safaricom (63902) or Airtel (63903)."""
     session_id: str = ""
     inputs: list[str] = field(default_factory=list)
     screens: list[str] = field(default_factory=list)
@@ -60,7 +62,7 @@ class Dialler:
                 "sessionId": self.session_id,
                 "serviceCode": SERVICE_CODE,
                 "phoneNumber": self.phone,
-                "networkCode": "63902",
+                "networkCode": self.network_code,
                 "text": text,
             },
         )

@@ -6,6 +6,9 @@ test process, and the service in one of two topologies, all sharing one database
 - production (docker/compose.yaml): ``mkopo serve``, ``mkopo worker --no-beat`` and
   ``mkopo worker --beat-only`` as three processes, on Redis or RabbitMQ.
 
+With ``airtel=True`` the Airtel Money simulator runs too, as a process of its own
+(``tests/support/live_airtel.py``), and the API and the worker pay Airtel numbers through it.
+
 The test process acts as a channel would (registers borrowers, requests loans and STK
 repayments through the service functions, or dials the USSD menu) and as M-Pesa's customers
 (through the simulator's state and control endpoint). Everything else crosses HTTP or the
@@ -52,6 +55,7 @@ from integrations.mpesa.simulator.app import create_simulator
 from integrations.mpesa.simulator.checks import httpx_deliverer
 from integrations.mpesa.simulator.state import SimulatorState
 from ledger import Entry, EntryRequest, Ledger, PostingLine
+from tests.support.live_airtel import AirtelSimulator, airtel_env
 from tests.support.live_processes import MkopoProcess, ServerThread, free_port, wait_until
 
 CAPITAL_MINOR = 10_000_000 * 100
@@ -93,7 +97,9 @@ class LiveStack:
     broker: LiveBroker
     servers: list[ServerThread] = field(default_factory=list)
     processes: dict[str, MkopoProcess] = field(default_factory=dict)
-    """The ``mkopo`` processes by role: worker (and api, beat in production)."""
+    """The ``mkopo`` processes by role: worker (and api, beat in production; the Airtel
+    simulator when asked for)."""
+    airtel: AirtelSimulator | None = None
     _ports: Ports | None = None
     _ids: int = 0
     _inprocess_log: Any = None
@@ -179,16 +185,18 @@ class LiveStack:
             self._ports = build_ports(self.settings, system_clock, crypto)
         return self._ports
 
-    def new_person(self) -> tuple[str, str]:
-        """A national ID and a phone (07...) the simulators pass: an adult, an old SIM."""
+    def new_person(self, airtel: bool = False) -> tuple[str, str]:
+        """A national ID and a phone (07...) the simulators pass: an adult, an old SIM, on
+        Safaricom (0722...) or with ``airtel`` on Airtel (0733...)."""
         self._ids += 1
         national_id = f"{31_000_000 + self._ids * 10 + 1}"  # ends in 1: a valid adult
-        phone = f"07{22_000_000 + self._ids * 100 + 37:08d}"  # an old SIM with M-Pesa
+        network = 33_000_000 if airtel else 22_000_000
+        phone = f"07{network + self._ids * 100 + 37:08d}"  # an old SIM with a wallet
         return national_id, phone
 
-    def register(self) -> tuple[int, str]:
+    def register(self, airtel: bool = False) -> tuple[int, str]:
         """A new eligible borrower with a number of their own: (borrower id, 2547... number)."""
-        national_id, phone = self.new_person()
+        national_id, phone = self.new_person(airtel)
         ports = self.ports()
         applicant = check_applicant(ports, national_id, phone, business_date(system_clock()))
         with self.sessions.unit_of_work() as session:
@@ -345,7 +353,10 @@ class LiveStack:
         assert disagreements == []
 
 
-def start_stack(root: Path, database_url: str, broker: LiveBroker) -> LiveStack:
+def start_stack(
+    root: Path, database_url: str, broker: LiveBroker, *, airtel: bool = False
+) -> LiveStack:
+    """The stack on ``broker``; with ``airtel``, the Airtel simulator as a process as well."""
     api_port, sim_port = free_port(), free_port()
     keys = root / "keys"
     keys.mkdir(parents=True, exist_ok=True)
@@ -364,6 +375,7 @@ def start_stack(root: Path, database_url: str, broker: LiveBroker) -> LiveStack:
         "MKOPO_LEDGER_SIGNING_KEY_PATH": str(keys / "ledger.pem"),
         "MKOPO_LOG_JSON": "true",
         **FAST_SCHEDULE,
+        **(airtel_env(root, free_port()) if airtel else {}),
     }
     settings = Settings(**{k.removeprefix("MKOPO_").lower(): v for k, v in env_settings.items()})
     generate_field_keys_file(settings.field_keys_path)
@@ -378,8 +390,10 @@ def start_stack(root: Path, database_url: str, broker: LiveBroker) -> LiveStack:
         simulator=simulator_state(settings),  # writes the certificate the client reads
         broker=broker,
     )
-    _open_fund(stack.sessions)
+    _open_fund(stack.sessions, airtel)
     try:
+        if airtel:
+            _start_airtel(stack)
         _start_servers(stack, sim_port, api_port)
         stack.capture_inprocess_log()  # after create_app, which points the logs at stdout
         stack.register_c2b_urls()
@@ -420,6 +434,17 @@ def _start_servers(stack: LiveStack, sim_port: int, api_port: int) -> None:
     process("beat", "worker", "--beat-only")
 
 
+def _start_airtel(stack: LiveStack) -> None:
+    """``mkopo simulator --provider airtel`` on its port; it writes the key pair the API and
+    the worker read, so it starts first."""
+    url = stack.settings.airtel_base_url
+    args = ["simulator", "--provider", "airtel", "--port", url.rsplit(":", 1)[1]]
+    process = MkopoProcess("airtel-simulator", args, stack.root, stack.env)
+    stack.processes[process.name] = process
+    stack.airtel = AirtelSimulator(process, url)
+    stack.airtel.start()
+
+
 def _answers(url: str) -> bool:
     try:
         return httpx.get(url, timeout=2).status_code == 200
@@ -427,17 +452,23 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _open_fund(sessions: Sessions) -> None:
+def _open_fund(sessions: Sessions, airtel: bool) -> None:
+    """Capital on M-Pesa's float (1010), and with ``airtel`` on Airtel Money's (1011) too."""
+    floats = {
+        "live:capital": Acct.FLOAT,
+        **({"live:capital-airtel": Acct.AIRTEL_FLOAT} if airtel else {}),
+    }
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, system_clock)
         accounts = open_chart(ledger)
-        ledger.post(
-            EntryRequest(
-                "live:capital",
-                [
-                    PostingLine.debit(accounts[Acct.FLOAT], CAPITAL_MINOR),
-                    PostingLine.credit(accounts[Acct.CAPITAL], CAPITAL_MINOR),
-                ],
-                "capital",
+        for key, float_account in floats.items():
+            ledger.post(
+                EntryRequest(
+                    key,
+                    [
+                        PostingLine.debit(accounts[float_account], CAPITAL_MINOR),
+                        PostingLine.credit(accounts[Acct.CAPITAL], CAPITAL_MINOR),
+                    ],
+                    "capital",
+                )
             )
-        )
