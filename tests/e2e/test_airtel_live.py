@@ -127,8 +127,10 @@ def processed_callback(live: LiveStack, kind: str, natural_key: str, deliveries:
 
 
 def test_an_airtel_borrower_registers_borrows_and_repays_over_ussd(live: LiveStack) -> None:
-    """Registered over USSD, KES 200 borrowed, KES 190 paid out through Airtel (its callback
-    confirmed by enquiry), KES 100 repaid by a USSD push, applied once by Airtel's id."""
+    """Registered over USSD, KES 200 borrowed, KES 190 paid out through Airtel, KES 100
+    repaid by a USSD push. Each callback crosses HTTP to the API and is stored and processed
+    (the worker applies what its enquiry answers); the repayment is applied once, by Airtel's
+    id."""
     national_id, phone = live.new_person(airtel=True)
     msisdn = f"254{phone[1:]}"
     with httpx.Client(base_url=live.api_url, timeout=30) as http:
