@@ -34,6 +34,7 @@ from app.ussd.steps import (
     pin_check,
     pin_refusal,
     pin_shaped,
+    wallet,
 )
 
 # -- my loan ---------------------------------------------------------------------------------
@@ -46,7 +47,9 @@ def _show_loan(ctx: Ctx, hint: str) -> Screen:
     if loan is None:
         text = screens.no_loan(member.credit_limit_minor)
     elif loan.status == LoanStatus.DISBURSING:
-        text = screens.loan_on_its_way(loan.account_number, loan.principal_pending_minor)
+        text = screens.loan_on_its_way(
+            loan.account_number, loan.principal_pending_minor, wallet(ctx)
+        )
     else:
         text = screens.loan(
             loan.account_number,

@@ -36,6 +36,7 @@ from app.ussd.steps import (
     pin_shaped,
     shillings,
     show,
+    wallet,
 )
 from ledger import Ledger
 
@@ -49,7 +50,7 @@ def _why_not_borrow(ctx: Ctx, refusal: DomainError) -> Screen:
     if isinstance(refusal, lending_errors.BorrowerFrozen) and loan is not None:
         return notice(ctx, screens.frozen(loan.account_number, loan.outstanding_minor))
     if isinstance(refusal, lending_errors.LoanInFlight):
-        return notice(ctx, screens.DISBURSEMENT_IN_FLIGHT)
+        return notice(ctx, screens.disbursement_in_flight(wallet(ctx)))
     if isinstance(refusal, lending_errors.OverLimit):
         if member.credit_limit_minor <= 0:
             return notice(
@@ -149,9 +150,9 @@ def _borrow(ctx: Ctx, refusal: DomainError | None) -> Screen:
         payout.amount_minor,
         offer.total_due_minor,
         offer.due_on,
-        ctx.env.paybill,
-        account,
+        screens.PayTo(ctx.env.paybill, account),
         offer.credit_applied_minor,
+        wallet(ctx),
     )
     return end(done)
 
@@ -166,7 +167,7 @@ def _show_repay_amount(ctx: Ctx, hint: str) -> Screen:
     if loan is None:
         return notice(ctx, screens.NOTHING_TO_REPAY)
     if loan.status == LoanStatus.DISBURSING or loan.outstanding_minor <= 0:
-        return notice(ctx, screens.NOTHING_OWED_YET)
+        return notice(ctx, screens.nothing_owed_yet(wallet(ctx)))
     most = min(-(-loan.outstanding_minor // 100) * 100, MAX_STK_MINOR)  # whole shillings, up
     ctx.data["repay_most"] = most
     return ask(
@@ -186,7 +187,8 @@ def _answer_repay_amount(ctx: Ctx, entry: str) -> Outcome:
 
 
 def _show_repay_confirm(ctx: Ctx, hint: str) -> Screen:
-    return ask("repay_confirm", screens.repay_confirm(int(ctx.data["amount_minor"])), hint)
+    amount = int(ctx.data["amount_minor"])
+    return ask("repay_confirm", screens.repay_confirm(amount, wallet(ctx)), hint)
 
 
 def _answer_repay_confirm(ctx: Ctx, entry: str) -> Outcome:
@@ -200,7 +202,7 @@ def _answer_repay_confirm(ctx: Ctx, entry: str) -> Outcome:
             request_stk_repayment(ctx.session, member.id, amount, ctx.action_key("repay"), ctx.now)
     except DomainError as refusal:
         return notice(ctx, screens.refused(refusal.detail))
-    return end(screens.stk_coming(amount))
+    return end(screens.stk_coming(amount, wallet(ctx)))
 
 
 # -- savings ---------------------------------------------------------------------------------
@@ -279,7 +281,7 @@ def _withdraw(ctx: Ctx, refusal: DomainError | None) -> Screen:
             )
     except DomainError as refusal_now:
         return notice(ctx, screens.refused(refusal_now.detail))
-    return end(screens.withdrawn(amount))
+    return end(screens.withdrawn(amount, wallet(ctx)))
 
 
 add_state("borrow_amount", _show_borrow_amount, _answer_borrow_amount, back="main")

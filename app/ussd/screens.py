@@ -8,6 +8,7 @@ dates ``DD-MM-YYYY``. Nothing typed on the handset (a PIN, a national ID) is eve
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from app.clock import EAT
@@ -116,15 +117,24 @@ def enter_pin_to(purpose: str, amount_minor: int) -> str:
     return f"Enter your Mkopo PIN to {purpose} {kes(amount_minor)}:\n{BACK}"
 
 
+@dataclass(frozen=True, slots=True)
+class PayTo:
+    """Where a loan is repaid by paybill: the fund's paybill and the loan's account number."""
+
+    paybill: str
+    account: str
+
+
 def borrowed(
     cash_minor: int,
     total_due_minor: int,
     due_on: date,
-    paybill: str,
-    account: str,
+    pay_to: PayTo,
     credit_minor: int = 0,
+    wallet: str = "M-Pesa",
 ) -> str:
-    done = f"Done. {kes(cash_minor)} is on its way to your M-Pesa."
+    paybill, account = pay_to.paybill, pay_to.account
+    done = f"Done. {kes(cash_minor)} is on its way to your {wallet}."
     if credit_minor and not total_due_minor:
         return f"{done} Your credit of {kes(credit_minor)} covers it: nothing to pay."
     pay = f"pay {kes(total_due_minor)} by {_day(due_on)}: paybill {paybill}, account {account}."
@@ -145,9 +155,13 @@ NOT_SCORED = (
     f"limit is set.\n{BACK}"
 )
 LIMIT_ZERO = f"Your loan limit is KES 0.00 for now, so you cannot borrow.\n{BACK}"
-DISBURSEMENT_IN_FLIGHT = (
-    f"Your last loan is still on its way to your M-Pesa. Check again in a few minutes.\n{BACK}"
-)
+
+
+def disbursement_in_flight(wallet: str = "M-Pesa") -> str:
+    return (
+        f"Your last loan is still on its way to your {wallet}. Check again in a few minutes."
+        f"\n{BACK}"
+    )
 
 
 def limit_used(limit_minor: int, owed_minor: int) -> str:
@@ -180,7 +194,10 @@ SESSION_OVER = "This session has ended. Please dial again."
 # -- repaying ----------------------------------------------------------------------------------
 
 NOTHING_TO_REPAY = f"You have no loan to repay.\n{BACK}"
-NOTHING_OWED_YET = f"Your loan is still on its way to your M-Pesa: nothing to repay yet.\n{BACK}"
+
+
+def nothing_owed_yet(wallet: str = "M-Pesa") -> str:
+    return f"Your loan is still on its way to your {wallet}: nothing to repay yet.\n{BACK}"
 
 
 def repay_amount(owed_minor: int, due_on: date | None, most_minor: int) -> str:
@@ -191,14 +208,14 @@ def repay_amount(owed_minor: int, due_on: date | None, most_minor: int) -> str:
     )
 
 
-def repay_confirm(amount_minor: int) -> str:
-    return f"Pay {kes(amount_minor)} to Mkopo from your M-Pesa?\n1. Yes\n{BACK}"
+def repay_confirm(amount_minor: int, wallet: str = "M-Pesa") -> str:
+    return f"Pay {kes(amount_minor)} to Mkopo from your {wallet}?\n1. Yes\n{BACK}"
 
 
-def stk_coming(amount_minor: int) -> str:
+def stk_coming(amount_minor: int, wallet: str = "M-Pesa") -> str:
     return (
-        f"You will get an M-Pesa prompt for {kes(amount_minor)}. Enter your M-Pesa PIN on it "
-        "to pay."
+        f"You will get an {wallet} prompt for {kes(amount_minor)}. Enter your {wallet} PIN on "
+        "it to pay."
     )
 
 
@@ -209,8 +226,8 @@ def no_loan(limit_minor: int) -> str:
     return f"You have no open loan. Your limit is {kes(limit_minor)}.\n{BACK}"
 
 
-def loan_on_its_way(account: str, principal_minor: int) -> str:
-    return f"Loan {account}: {kes(principal_minor)} is on its way to your M-Pesa.\n{BACK}"
+def loan_on_its_way(account: str, principal_minor: int, wallet: str = "M-Pesa") -> str:
+    return f"Loan {account}: {kes(principal_minor)} is on its way to your {wallet}.\n{BACK}"
 
 
 def loan(
@@ -252,8 +269,8 @@ def withdraw_amount(least_minor: int, most_minor: int) -> str:
     return f"Withdraw up to {kes(most_minor)}.\n{amount_range(least_minor, most_minor)}\n{BACK}"
 
 
-def withdrawn(amount_minor: int) -> str:
-    return f"{kes(amount_minor)} from your savings is on its way to your M-Pesa."
+def withdrawn(amount_minor: int, wallet: str = "M-Pesa") -> str:
+    return f"{kes(amount_minor)} from your savings is on its way to your {wallet}."
 
 
 # -- my account --------------------------------------------------------------------------------

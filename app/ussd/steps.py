@@ -26,6 +26,7 @@ from app.errors import DomainError
 from app.security.fields import BlindIndex, FieldCipher
 from app.security.pins import PIN_DIGITS
 from app.ussd import screens
+from integrations.payments.networks import wallet_name
 
 PRODUCT_CODE = "personal"
 """The product a USSD borrower takes (the real fund's Personal Loan)."""
@@ -187,3 +188,8 @@ def pin_refusal(ctx: Ctx, state: str, text: str, refusal: DomainError | None) ->
         until = locked_until(ctx)
         return end(screens.pin_locked(until) if until else screens.UNAVAILABLE)
     return None
+
+
+def wallet(ctx: Ctx) -> str:
+    """The wallet the member's money moves through, as the screens name it."""
+    return wallet_name(ctx.member.network) if ctx.member is not None else "M-Pesa"

@@ -18,6 +18,7 @@ OWED = 999_999_99  # KES 999,999.99: more than any debt (interest never exceeds 
 BIG = 9_999_999_99  # KES 9,999,999.99: more than any savings balance
 LONG_DAY = date(2026, 12, 31)
 ACCOUNT = "MK0000000001"  # 12 characters, the longest account number
+PAY_TO = screens.PayTo("9999999", ACCOUNT)
 
 
 def offer(
@@ -71,15 +72,15 @@ ASKING = {
     "frozen": screens.frozen(ACCOUNT, OWED),
     "not_scored": screens.NOT_SCORED,
     "limit_zero": screens.LIMIT_ZERO,
-    "in_flight": screens.DISBURSEMENT_IN_FLIGHT,
+    "in_flight": screens.disbursement_in_flight("Airtel Money"),
     "limit_used": screens.limit_used(LIMIT, OWED),
     "refused": screens.refused("x" * 500),
     "nothing_to_repay": screens.NOTHING_TO_REPAY,
-    "nothing_owed_yet": screens.NOTHING_OWED_YET,
+    "nothing_owed_yet": screens.nothing_owed_yet("Airtel Money"),
     "repay_amount": screens.repay_amount(OWED, LONG_DAY, OWED),
-    "repay_confirm": screens.repay_confirm(OWED),
+    "repay_confirm": screens.repay_confirm(OWED, "Airtel Money"),
     "no_loan": screens.no_loan(LIMIT),
-    "loan_on_its_way": screens.loan_on_its_way(ACCOUNT, LIMIT),
+    "loan_on_its_way": screens.loan_on_its_way(ACCOUNT, LIMIT, "Airtel Money"),
     "loan": screens.loan(ACCOUNT, True, OWED, LIMIT, OWED, LONG_DAY),
     "savings": screens.savings(BIG, BIG, True),
     "withdraw_after_loan": screens.WITHDRAW_AFTER_LOAN,
@@ -102,16 +103,16 @@ CLOSING = {
     "registration_waiting": screens.REGISTRATION_WAITING,
     "registration_declined": screens.REGISTRATION_DECLINED,
     "registration_received": screens.REGISTRATION_RECEIVED,
-    "borrowed": screens.borrowed(LIMIT, OWED, LONG_DAY, "9999999", ACCOUNT),
-    "borrowed_credit": screens.borrowed(LIMIT, OWED, LONG_DAY, "9999999", ACCOUNT, LIMIT),
-    "borrowed_covered": screens.borrowed(LIMIT, 0, LONG_DAY, "9999999", ACCOUNT, LIMIT),
+    "borrowed": screens.borrowed(LIMIT, OWED, LONG_DAY, PAY_TO, 0, "Airtel Money"),
+    "borrowed_credit": screens.borrowed(LIMIT, OWED, LONG_DAY, PAY_TO, LIMIT),
+    "borrowed_covered": screens.borrowed(LIMIT, 0, LONG_DAY, PAY_TO, LIMIT),
     "pin_locked": screens.pin_locked(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
     "unavailable": screens.UNAVAILABLE,
     "not_kenyan": screens.NOT_KENYAN,
     "not_your_session": screens.NOT_YOUR_SESSION,
     "session_over": screens.SESSION_OVER,
-    "stk_coming": screens.stk_coming(OWED),
-    "withdrawn": screens.withdrawn(BIG),
+    "stk_coming": screens.stk_coming(OWED, "Airtel Money"),
+    "withdrawn": screens.withdrawn(BIG, "Airtel Money"),
     "pin_changed": screens.PIN_CHANGED,
     "opted_out": screens.opted_out(BIG),
 }
@@ -149,8 +150,8 @@ def test_every_screen_of_the_module_is_covered_here() -> None:
     covered = {
         "WELCOME", "WELCOME_BACK", "ENTER_NATIONAL_ID", "terms", "CHOOSE_PIN",
         "CHOOSE_PIN_AGAIN", "MAIN_MENU", "borrow_amount", "borrow_quote", "enter_pin_to",
-        "frozen", "NOT_SCORED", "LIMIT_ZERO", "DISBURSEMENT_IN_FLIGHT", "limit_used", "refused",
-        "NOTHING_TO_REPAY", "NOTHING_OWED_YET", "repay_amount", "repay_confirm", "no_loan",
+        "frozen", "NOT_SCORED", "LIMIT_ZERO", "disbursement_in_flight", "limit_used", "refused",
+        "NOTHING_TO_REPAY", "nothing_owed_yet", "repay_amount", "repay_confirm", "no_loan",
         "loan_on_its_way", "loan", "savings", "WITHDRAW_AFTER_LOAN", "SAVINGS_HELD",
         "too_little_to_withdraw", "withdraw_amount", "account", "why_limit", "ENTER_CURRENT_PIN",
         "ENTER_NEW_PIN", "ENTER_NEW_PIN_AGAIN", "OPT_OUT_BLOCKED", "opt_out_confirm",
