@@ -281,15 +281,7 @@ def withdraw(
     _close(approval, ApprovalStatus.WITHDRAWN, None, now, note)
     handler.closed(session, approval, now)
     session.flush()
-    record(
-        session,
-        maker,
-        "approval.withdraw",
-        ("approval", approval.id),
-        now,
-        before={"status": ApprovalStatus.PENDING.value},
-        after={"status": approval.status, "kind": approval.kind},
-    )
+    _record_closing(session, maker, "approval.withdraw", approval, now)
     return approval
 
 
@@ -311,14 +303,8 @@ def supersede(
     _close(approval, ApprovalStatus.WITHDRAWN, None, now, note)
     handler_for(approval.kind, handlers).closed(session, approval, now)
     session.flush()
-    record(
-        session,
-        SYSTEM,
-        "approval.withdraw",
-        ("approval", approval.id),
-        now,
-        before={"status": ApprovalStatus.PENDING.value},
-        after={"status": approval.status, "kind": approval.kind, "note": approval.decision_note},
+    _record_closing(
+        session, SYSTEM, "approval.withdraw", approval, now, note=approval.decision_note
     )
     return approval
 
@@ -380,32 +366,21 @@ def _apply(
         _close(approval, ApprovalStatus.FAILED, checker.username, now, _why(exc))
         handler.closed(session, approval, now)
         session.flush()
-        record(
-            session,
-            checker,
-            "approval.fail",
-            ("approval", approval.id),
-            now,
-            before={"status": ApprovalStatus.PENDING.value},
-            after={"status": approval.status, "kind": approval.kind, "why": approval.decision_note},
+        _record_closing(
+            session, checker, "approval.fail", approval, now, why=approval.decision_note
         )
         return Decision(approval, exc)
     _close(approval, ApprovalStatus.APPROVED, checker.username, now, None)
     approval.result = after
     session.flush()
-    record(
+    _record_closing(
         session,
         checker,
         "approval.approve",
-        ("approval", approval.id),
+        approval,
         now,
-        before={"status": ApprovalStatus.PENDING.value},
-        after={
-            "status": approval.status,
-            "kind": approval.kind,
-            "maker": approval.maker,
-            "approvers": [d.decider for d in _decisions(session, approval)],
-        },
+        maker=approval.maker,
+        approvers=[d.decider for d in _decisions(session, approval)],
     )
     record(
         session,
@@ -430,15 +405,7 @@ def _rejected(
     _close(approval, ApprovalStatus.REJECTED, checker.username, now, note)
     handler.closed(session, approval, now)
     session.flush()
-    record(
-        session,
-        checker,
-        "approval.reject",
-        ("approval", approval.id),
-        now,
-        before={"status": ApprovalStatus.PENDING.value},
-        after={"status": approval.status, "kind": approval.kind, "note": note},
-    )
+    _record_closing(session, checker, "approval.reject", approval, now, note=note)
     return Decision(approval)
 
 
@@ -448,14 +415,8 @@ def _expire(
     _close(approval, ApprovalStatus.EXPIRED, None, now, "Not decided in time")
     handler.closed(session, approval, now)
     session.flush()
-    record(
-        session,
-        SYSTEM,
-        "approval.expire",
-        ("approval", approval.id),
-        now,
-        before={"status": ApprovalStatus.PENDING.value},
-        after={"status": approval.status, "kind": approval.kind, "expires_at": approval.expires_at},
+    _record_closing(
+        session, SYSTEM, "approval.expire", approval, now, expires_at=approval.expires_at
     )
 
 
@@ -547,3 +508,24 @@ def _replay(
     if not same or any(earlier.payload.get(k) != v for k, v in asked.items()):
         raise RequestKeyReused("This Idempotency-Key was used for another request")
     return earlier
+
+
+def _record_closing(
+    session: Session,
+    actor: Actor,
+    action: str,
+    approval: ApprovalRequest,
+    now: datetime,
+    **explained: Any,
+) -> None:
+    """Audit a pending request's move: from pending to its new status, its kind, and what
+    explains the move (in the order given)."""
+    record(
+        session,
+        actor,
+        action,
+        ("approval", approval.id),
+        now,
+        before={"status": ApprovalStatus.PENDING.value},
+        after={"status": approval.status, "kind": approval.kind, **explained},
+    )
