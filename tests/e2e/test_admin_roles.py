@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from app.staff.models import Role, StaffUser
-from tests.support.api import app_for, bearer, staff_token
+from tests.support.api import bearer, fund_app, staff_token
 from tests.support.lending import Fund
 
 STAFF = {
@@ -31,12 +31,7 @@ Headers = dict[str, dict[str, str]]
 
 @pytest.fixture
 def client(fund: Fund, tmp_path: Path) -> Iterator[TestClient]:
-    app = app_for(
-        fund.sessions.database,
-        fund.clock,
-        tmp_path / "seal.pem",
-        field_keys_path=tmp_path / "field-keys.json",  # the keys the fund's borrowers use
-    )
+    app = fund_app(fund, tmp_path)
     with TestClient(app) as test_client:
         yield test_client
 

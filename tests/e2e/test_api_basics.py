@@ -18,9 +18,9 @@ from app.tasks.heartbeats import watch
 from app.tasks.schedule import periodic_tasks
 from ledger import Ledger
 from tests.support.api import app_for, bearer, staff_token
-from tests.support.books import Chart, open_chart
+from tests.support.books import Chart
 from tests.support.clock import FrozenClock
-from tests.support.ledger_ops import fund
+from tests.support.ledger_ops import funded_chart
 from tests.support.tamper import tamper
 
 
@@ -41,8 +41,7 @@ def client(database: Database, clock: FrozenClock, key_path: Path) -> Iterator[T
 def chart(sessions: Sessions, clock: FrozenClock) -> Chart:
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, clock)
-        chart = open_chart(ledger)
-        fund(ledger, chart, 1_000_000)
+        chart = funded_chart(ledger, 1_000_000)
     return chart
 
 

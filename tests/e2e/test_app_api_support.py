@@ -19,7 +19,7 @@ from app.mpesa.models import StkRequest
 from app.mpesa.stk import record_stk_result, send_stk
 from integrations.sms.simulator import RecordingSmsSender
 from ledger import Ledger
-from tests.support.api import RecordingTaskQueue, app_for
+from tests.support.api import RecordingTaskQueue, fund_app
 from tests.support.lending import GOOD_ID, GOOD_PHONE, KES, Fund
 
 API = "/api/v1"
@@ -132,13 +132,6 @@ def key(value: str) -> dict[str, str]:
 def open_app(fund: Fund, tmp_path: Path) -> Iterator[AppWorld]:
     """The API on the fund's database and keys; tasks recorded instead of queued."""
     tasks = RecordingTaskQueue()
-    app = app_for(
-        fund.sessions.database,
-        fund.clock,
-        tmp_path / "seal.pem",
-        tasks,
-        field_keys_path=tmp_path / "field-keys.json",  # the fund's keys (make_ports)
-        payment_provider="memory",
-    )
+    app = fund_app(fund, tmp_path, tasks, payment_provider="memory")
     with TestClient(app) as client:
         yield AppWorld(app, client, fund, tasks)

@@ -21,7 +21,7 @@ from app.mpesa.inbox import AIRTEL_KINDS as AIRTEL
 from app.mpesa.models import MpesaCallback
 from app.security.input_text import MAX_JSON_DEPTH
 from integrations.mpesa.client import CALLBACK_KINDS, CALLBACK_PATH_PREFIX
-from tests.support.api import app_for
+from tests.support.api import fund_app
 from tests.support.lending import Fund
 
 TOKEN = "t0k3n-for-tests"
@@ -54,14 +54,7 @@ CODES = {"urn:mkopo:problem:invalid_text", "urn:mkopo:problem:json_too_deep"}
 
 @pytest.fixture
 def app(fund: Fund, tmp_path: Path) -> FastAPI:
-    return app_for(
-        fund.sessions.database,
-        fund.clock,
-        tmp_path / "seal.pem",
-        mpesa_callback_token=TOKEN,
-        airtel_callback_token=TOKEN,
-        field_keys_path=tmp_path / "field-keys.json",
-    )
+    return fund_app(fund, tmp_path, mpesa_callback_token=TOKEN, airtel_callback_token=TOKEN)
 
 
 @pytest.fixture
@@ -135,13 +128,8 @@ def test_under_a_deployment_s_own_callback_prefix_a_refused_callback_is_still_st
 ) -> None:
     """The prefix is a setting: the edge must hand refused callbacks to the route wherever
     the deployment put them, not only under SPEC's default."""
-    app = app_for(
-        fund.sessions.database,
-        fund.clock,
-        tmp_path / "seal.pem",
-        mpesa_callback_token=TOKEN,
-        mpesa_callback_path_prefix="/hooks/mm",
-        field_keys_path=tmp_path / "field-keys.json",
+    app = fund_app(
+        fund, tmp_path, mpesa_callback_token=TOKEN, mpesa_callback_path_prefix="/hooks/mm"
     )
     with TestClient(app, raise_server_exceptions=False) as client:
         answer = client.post(

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.db.session import Sessions
 from app.mpesa.inbox import Delivery, store_callback
 from app.mpesa.models import MpesaCallback
-from tests.support.api import app_for
+from tests.support.api import fund_app
 from tests.support.clock import FrozenClock
 from tests.support.lending import KES, Fund
 
@@ -72,13 +72,7 @@ def c2b(account: str, receipt: str = "RKL51ZDR4F") -> dict[str, str]:
 
 @pytest.fixture
 def client(fund: Fund, tmp_path: Path) -> Iterator[TestClient]:
-    app = app_for(
-        fund.sessions.database,
-        fund.clock,
-        tmp_path / "seal.pem",
-        mpesa_callback_token=TOKEN,
-        field_keys_path=tmp_path / "field-keys.json",
-    )
+    app = fund_app(fund, tmp_path, mpesa_callback_token=TOKEN)
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 

@@ -16,7 +16,7 @@ from app.settings import Settings
 from integrations.mpesa.client import CALLBACK_KINDS, CALLBACK_PATH_PREFIX, DarajaClient
 from integrations.mpesa.simulator.callback_urls import acceptable
 from integrations.mpesa.simulator.keys import generate_keys
-from tests.support.api import app_for
+from tests.support.api import fund_app
 from tests.support.lending import Fund
 from tests.unit.test_mpesa_callbacks import STK_CANCELLED
 
@@ -29,13 +29,8 @@ def test_the_default_is_spec_s_prefix() -> None:
 
 
 def test_callbacks_are_served_under_the_configured_prefix_only(fund: Fund, tmp_path: Path) -> None:
-    app = app_for(
-        fund.sessions.database,
-        fund.clock,
-        tmp_path / "seal.pem",
-        mpesa_callback_token=TOKEN,
-        mpesa_callback_path_prefix="/hooks/mm",
-        field_keys_path=tmp_path / "field-keys.json",
+    app = fund_app(
+        fund, tmp_path, mpesa_callback_token=TOKEN, mpesa_callback_path_prefix="/hooks/mm"
     )
     with TestClient(app, raise_server_exceptions=False) as client:
         moved = client.post(f"/hooks/mm/{TOKEN}/stk", json=STK_CANCELLED)

@@ -28,7 +28,7 @@ from app.mpesa.processing import process_pending
 from app.staff.models import Role
 from integrations.mpesa.client import CALLBACK_KINDS
 from tests.e2e.test_mpesa_callback_inbox import B2C_RESULT, STK_SUCCESS, c2b
-from tests.support.api import app_for, bearer, staff_token
+from tests.support.api import bearer, fund_app, staff_token
 from tests.support.lending import KES, Fund
 
 TOKEN = "t0k3n-for-tests"
@@ -87,13 +87,7 @@ def poison(draw: st.DrawFn) -> tuple[str, bytes]:
 
 @pytest.fixture
 def client(fund: Fund, tmp_path: Path) -> Iterator[TestClient]:
-    app = app_for(
-        fund.sessions.database,
-        fund.clock,
-        tmp_path / "seal.pem",
-        mpesa_callback_token=TOKEN,
-        field_keys_path=tmp_path / "field-keys.json",
-    )
+    app = fund_app(fund, tmp_path, mpesa_callback_token=TOKEN)
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 

@@ -21,7 +21,7 @@ from app.settings import Settings
 from app.staff.models import Role
 from app.tasks.heartbeats import watch
 from app.tasks.schedule import periodic_tasks
-from tests.support.api import app_for, bearer, staff_token
+from tests.support.api import bearer, fund_app, staff_token
 from tests.support.lending import KES, Fund
 from tests.support.routes import repeatable
 
@@ -32,12 +32,7 @@ MAX_EXAMPLES = 15
 def fuzzed_app(fund: Fund, tmp_path: Path) -> Iterator[FastAPI]:
     borrower = fund.register()
     fund.borrow(borrower, 500 * KES)
-    app = app_for(
-        fund.sessions.database,
-        fund.clock,
-        tmp_path / "seal.pem",
-        field_keys_path=tmp_path / "field-keys.json",
-    )
+    app = fund_app(fund, tmp_path)
     app.state.fuzz_staff = bearer(staff_token(fund.sessions, fund.clock, "fuzz", Role.ADMIN))
     with fund.sessions.unit_of_work() as session:  # a deployment's beat has started: ready
         watch(session, [t.task for t in periodic_tasks(Settings())], fund.clock())

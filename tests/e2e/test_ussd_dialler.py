@@ -15,7 +15,7 @@ from app.borrowers.models import Borrower
 from app.mpesa.stk import QUERY_AFTER, send_stk, sweep_stk
 from app.ussd.models import UssdSessionEvent
 from app.ussd.registration import complete_registration
-from tests.support.api import RecordingTaskQueue, app_for
+from tests.support.api import RecordingTaskQueue, app_for, fund_app
 from tests.support.lending import GOOD_ID, Fund
 
 URL = "/ussd/africastalking"
@@ -80,13 +80,7 @@ class Dialler:
 
 
 def client_for(fund: Fund, tmp_path: Path, queue: RecordingTaskQueue) -> TestClient:
-    app = app_for(
-        fund.sessions.database,
-        fund.clock,
-        tmp_path / "seal.pem",
-        tasks=queue,
-        field_keys_path=tmp_path / "field-keys.json",  # the fund's keys (tests.support.lending)
-    )
+    app = fund_app(fund, tmp_path, tasks=queue)
     return TestClient(app)
 
 

@@ -20,9 +20,9 @@ from ledger.errors import (
     UnknownEntry,
 )
 from ledger.schema import JournalEntry, Posting
-from tests.support.books import Chart, open_chart
+from tests.support.books import Chart
 from tests.support.clock import FrozenClock
-from tests.support.ledger_ops import fund
+from tests.support.ledger_ops import funded_chart
 
 D, C = PostingLine.debit, PostingLine.credit
 
@@ -31,8 +31,7 @@ D, C = PostingLine.debit, PostingLine.credit
 def chart(sessions: Sessions, clock: FrozenClock) -> Chart:
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, clock)
-        chart = open_chart(ledger)
-        fund(ledger, chart, 100_000)
+        chart = funded_chart(ledger, 100_000)
     return chart
 
 

@@ -13,7 +13,7 @@ from app.db.session import Sessions
 from ledger import Ledger, balanced_entry_guard
 from tests.support.books import Chart, open_chart
 from tests.support.clock import FrozenClock
-from tests.support.ledger_ops import fund
+from tests.support.ledger_ops import fund, funded_chart
 from tests.support.tamper import tamper
 
 
@@ -21,8 +21,7 @@ from tests.support.tamper import tamper
 def chart(sessions: Sessions, clock: FrozenClock) -> Chart:
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, clock)
-        chart = open_chart(ledger)
-        fund(ledger, chart, 100_000)
+        chart = funded_chart(ledger, 100_000)
     return chart
 
 

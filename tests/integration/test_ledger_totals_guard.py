@@ -25,7 +25,7 @@ from ledger import Ledger
 from tests.integration.test_scoring_cli_store import forget_runtime, use_database
 from tests.support.books import Chart, open_chart
 from tests.support.clock import FrozenClock
-from tests.support.ledger_ops import fund
+from tests.support.ledger_ops import funded_chart
 from tests.support.tamper import tamper
 
 INFLATE_FLOAT = (
@@ -42,8 +42,7 @@ def chart(sessions: Sessions, clock: FrozenClock) -> Chart:
     """A funded chart with an open hold and a posted one, every total non-zero somewhere."""
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, clock)
-        chart = open_chart(ledger)
-        fund(ledger, chart, 100_000)
+        chart = funded_chart(ledger, 100_000)
         ledger.hold(hold_request(chart, "payout-1", 2_000))
         posted = ledger.hold(hold_request(chart, "payout-2", 3_000))
         ledger.post_hold(posted.id, "payout-2:paid")

@@ -11,18 +11,9 @@ from ledger import EntryRequest, HoldState, Ledger, PostingLine
 from ledger.errors import HoldExpired, HoldNotPending, InsufficientFunds
 from tests.support.books import Chart, open_chart
 from tests.support.clock import FrozenClock
+from tests.support.ledger_ops import fund, funded_chart
 
 D, C = PostingLine.debit, PostingLine.credit
-
-
-def fund(ledger: Ledger, chart: Chart, amount_minor: int) -> None:
-    ledger.post(
-        EntryRequest(
-            "capital-in",
-            [D(chart.float.id, amount_minor), C(chart.capital.id, amount_minor)],
-            "capital",
-        )
-    )
 
 
 def disburse_10000(ledger: Ledger, chart: Chart, key: str = "loan-1:disburse") -> EntryRequest:
@@ -45,8 +36,7 @@ def test_disbursing_10000_moves_9500_cash_and_500_savings_split_350_150(
 ) -> None:
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, clock)
-        chart = open_chart(ledger)
-        fund(ledger, chart, 5_000_000)
+        chart = funded_chart(ledger, 5_000_000)
         ledger.post(disburse_10000(ledger, chart))
     with sessions.reader() as session:
         ledger = Ledger(session, clock)
@@ -63,8 +53,7 @@ def test_repaying_10030_68_clears_interest_then_principal(
 ) -> None:
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, clock)
-        chart = open_chart(ledger)
-        fund(ledger, chart, 5_000_000)
+        chart = funded_chart(ledger, 5_000_000)
         ledger.post(disburse_10000(ledger, chart))
         ledger.post(
             EntryRequest(
@@ -97,8 +86,7 @@ def test_a_reversal_mirrors_the_entry_and_links_to_it_once(
 ) -> None:
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, clock)
-        chart = open_chart(ledger)
-        fund(ledger, chart, 5_000_000)
+        chart = funded_chart(ledger, 5_000_000)
         original = ledger.post(disburse_10000(ledger, chart))
         reversal = ledger.reverse(original.id, "loan-1:disburse:reverse", "disbursed in error")
         assert reversal.reversed_entry_id == original.id
@@ -119,8 +107,7 @@ def test_a_hold_reserves_the_float_then_posts_on_b2c_success(
 ) -> None:
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, clock)
-        chart = open_chart(ledger)
-        fund(ledger, chart, 1_000_000)
+        chart = funded_chart(ledger, 1_000_000)
         hold = ledger.hold(
             disburse_10000(ledger, chart, "loan-1:b2c"), expires_at=clock() + timedelta(hours=1)
         )
@@ -142,8 +129,7 @@ def test_a_hold_voided_on_b2c_failure_gives_the_float_back(
 ) -> None:
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, clock)
-        chart = open_chart(ledger)
-        fund(ledger, chart, 1_000_000)
+        chart = funded_chart(ledger, 1_000_000)
         hold = ledger.hold(disburse_10000(ledger, chart, "loan-1:b2c"))
         ledger.void_hold(hold.id, "loan-1:b2c:failed", "B2C insufficient funds")
         assert ledger.hold_state(hold.id) is HoldState.VOIDED
@@ -156,8 +142,7 @@ def test_a_hold_voided_on_b2c_failure_gives_the_float_back(
 def test_a_hold_posted_in_part_releases_the_rest(sessions: Sessions, clock: FrozenClock) -> None:
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, clock)
-        chart = open_chart(ledger)
-        fund(ledger, chart, 100_000)
+        chart = funded_chart(ledger, 100_000)
         hold = ledger.hold(
             EntryRequest("withdraw", [D(chart.capital.id, 60_000), C(chart.float.id, 60_000)])
         )
@@ -171,8 +156,7 @@ def test_an_expired_hold_is_released_by_the_sweep_and_cannot_be_posted(
 ) -> None:
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, clock)
-        chart = open_chart(ledger)
-        fund(ledger, chart, 1_000_000)
+        chart = funded_chart(ledger, 1_000_000)
         hold = ledger.hold(
             disburse_10000(ledger, chart, "loan-1:b2c"), expires_at=clock() + timedelta(minutes=30)
         )

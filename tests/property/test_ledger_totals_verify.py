@@ -17,9 +17,9 @@ from app.db.engine import Database
 from app.db.session import Sessions
 from ledger import EntryRequest, Ledger, LedgerError, PostingLine
 from ledger.balance_guard import BALANCE_COLUMNS
-from tests.support.books import Chart, open_chart
+from tests.support.books import Chart
 from tests.support.clock import FrozenClock
-from tests.support.ledger_ops import fund
+from tests.support.ledger_ops import funded_chart
 from tests.support.tamper import tamper
 
 TOTALS_SETTINGS = settings(
@@ -37,8 +37,7 @@ def books(database: Database) -> tuple[Sessions, Chart]:
     sessions = Sessions(database)
     with sessions.unit_of_work() as session:
         ledger = Ledger(session, FrozenClock())
-        chart = open_chart(ledger)
-        fund(ledger, chart, 10_000_000)
+        chart = funded_chart(ledger, 10_000_000)
     return sessions, chart
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -16,6 +16,9 @@ from app.staff.models import Role
 from app.staff.service import create_staff_user
 from app.tasks.refs import TaskRef
 from tests.support.clock import FrozenClock
+
+if TYPE_CHECKING:
+    from tests.support.lending import Fund
 
 
 class RecordingTaskQueue:
@@ -44,6 +47,21 @@ def app_for(
         **overrides,
     )
     return create_app(settings, clock, tasks or RecordingTaskQueue())
+
+
+def fund_app(
+    fund: Fund, tmp_path: Path, tasks: RecordingTaskQueue | None = None, **overrides: Any
+) -> FastAPI:
+    """The API on the fund's database, reading numbers with the fund's field keys (written to
+    ``tmp_path/field-keys.json`` by ``open_fund``) and sealing with a key beside them."""
+    return app_for(
+        fund.sessions.database,
+        fund.clock,
+        tmp_path / "seal.pem",
+        tasks,
+        field_keys_path=tmp_path / "field-keys.json",
+        **overrides,
+    )
 
 
 def staff_token(sessions: Sessions, clock: FrozenClock, username: str, role: Role) -> str:

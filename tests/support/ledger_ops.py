@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ledger import EntryRequest, Ledger, PostingLine
-from tests.support.books import Chart
+from tests.support.books import Chart, open_chart
 
 
 def fund(ledger: Ledger, chart: Chart, amount_minor: int, key: str = "capital-in") -> None:
@@ -19,3 +19,10 @@ def fund(ledger: Ledger, chart: Chart, amount_minor: int, key: str = "capital-in
             reference="capital",
         )
     )
+
+
+def funded_chart(ledger: Ledger, amount_minor: int) -> Chart:
+    """A fresh chart with ``amount_minor`` of capital in the M-Pesa float."""
+    chart = open_chart(ledger)
+    fund(ledger, chart, amount_minor)
+    return chart
