@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from app.admin import borrower_views as staff_views
@@ -17,8 +17,7 @@ from app.admin.schemas import BorrowerOut, FreezeIn, LimitOverrideIn
 from app.api import params
 from app.api.bodies import ReasonIn
 from app.api.deps import AppClock, AppSessions
-from app.approvals.engine import Ask
-from app.approvals.requests import REPLAY_RESPONSES, request_approval
+from app.approvals.requests import ASKS, MakerAsks
 from app.approvals.schemas import ApprovalOut
 from app.audit.log import Actor, record, staff_actor
 from app.borrowers.models import Borrower
@@ -26,7 +25,7 @@ from app.borrowers.service import get_borrower
 from app.clock import Clock, business_date
 from app.lending.limit_overrides import LIMIT_OVERRIDE
 from app.security.fields import FieldCrypto
-from app.staff.deps import ADMIN_PREFIX, Admin, Crypto, IdempotencyKey, Maker, Reader
+from app.staff.deps import ADMIN_PREFIX, Admin, Crypto, Maker, Reader
 
 router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin: borrowers"])
 SearchKey = Annotated[str | None, Query(min_length=1, max_length=20, pattern=params.PRINTABLE)]
@@ -111,26 +110,13 @@ def unfreeze(
         return _view(session, crypto, borrower, clock)
 
 
-@router.post(
-    "/borrowers/{borrower_id}/limit-overrides",
-    response_model=ApprovalOut,
-    status_code=201,
-    responses=REPLAY_RESPONSES,
-)
+@router.post("/borrowers/{borrower_id}/limit-overrides", **ASKS)
 def request_limit_override(
-    borrower_id: params.RecordId,
-    body: LimitOverrideIn,
-    sessions: AppSessions,
-    clock: AppClock,
-    user: Maker,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
+    borrower_id: params.RecordId, body: LimitOverrideIn, asks: MakerAsks
 ) -> ApprovalOut:
     """Ask for the borrower's limit to be set by hand; an admin approves it."""
     asked = {"borrower_id": borrower_id, "limit_minor": body.limit_minor}
-    return request_approval(
-        sessions, clock, user, Ask(LIMIT_OVERRIDE, asked, body.reason, idempotency_key), response
-    )
+    return asks(LIMIT_OVERRIDE, asked, body.reason)
 
 
 def _view(session: Session, crypto: FieldCrypto, borrower: Borrower, clock: Clock) -> BorrowerOut:

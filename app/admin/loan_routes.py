@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 
 from app.admin.schemas import LoanDetailOut, LoanOut, LoanPage, RepaymentOut
 from app.api import params
 from app.api.bodies import ReasonIn
-from app.api.deps import AppClock, AppSessions, ReadSession
-from app.approvals.engine import Ask
-from app.approvals.requests import REPLAY_RESPONSES, request_approval
+from app.api.deps import AppClock, ReadSession
+from app.approvals.requests import ASKS, MakerAsks
 from app.approvals.schemas import ApprovalOut
 from app.clock import business_date
 from app.lending.errors import LoanNotFound
 from app.lending.models import Loan, LoanStatus
 from app.lending.write_off_requests import WRITE_OFF
 from app.reports import loan_book
-from app.staff.deps import ADMIN_PREFIX, BookReader, IdempotencyKey, Maker
+from app.staff.deps import ADMIN_PREFIX, BookReader
 
 router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin: loan book"])
 
@@ -61,26 +60,7 @@ def get_loan(
     return LoanDetailOut.of_loan(loan, business_date(clock()), repayments)
 
 
-@router.post(
-    "/loans/{loan_id}/write-offs",
-    response_model=ApprovalOut,
-    status_code=201,
-    responses=REPLAY_RESPONSES,
-)
-def request_write_off(
-    loan_id: params.RecordId,
-    body: ReasonIn,
-    sessions: AppSessions,
-    clock: AppClock,
-    user: Maker,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-) -> ApprovalOut:
+@router.post("/loans/{loan_id}/write-offs", **ASKS)
+def request_write_off(loan_id: params.RecordId, body: ReasonIn, asks: MakerAsks) -> ApprovalOut:
     """Ask for a defaulted loan to be written off; an admin approves it."""
-    return request_approval(
-        sessions,
-        clock,
-        user,
-        Ask(WRITE_OFF, {"loan_id": loan_id}, body.reason, idempotency_key),
-        response,
-    )
+    return asks(WRITE_OFF, {"loan_id": loan_id}, body.reason)

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path
 from sqlalchemy import select
 
-from app.api.deps import AppClock, AppSessions, ReadSession
-from app.approvals.engine import Ask
-from app.approvals.requests import REPLAY_RESPONSES, request_approval
+from app.api.deps import ReadSession
+from app.approvals.requests import ASKS, MakerAsks
 from app.approvals.schemas import ApprovalOut
 from app.products.changes import PRODUCT_CHANGE, ProductNotFound
 from app.products.models import Product
 from app.products.schemas import ProductChangeIn, ProductOut
-from app.staff.deps import ADMIN_PREFIX, IdempotencyKey, Maker, Reader
+from app.staff.deps import ADMIN_PREFIX, Reader
 
 router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin: products"])
 Code = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$")]
@@ -33,23 +32,8 @@ def get_product(code: Code, session: ReadSession, _: Reader) -> Product:
     return product
 
 
-@router.post(
-    "/products/{code}/changes",
-    response_model=ApprovalOut,
-    status_code=201,
-    responses=REPLAY_RESPONSES,
-)
-def request_product_change(
-    code: Code,
-    body: ProductChangeIn,
-    sessions: AppSessions,
-    clock: AppClock,
-    user: Maker,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-) -> ApprovalOut:
+@router.post("/products/{code}/changes", **ASKS)
+def request_product_change(code: Code, body: ProductChangeIn, asks: MakerAsks) -> ApprovalOut:
     """Ask for a change of terms; another staff member approves it (admin)."""
     asked = {"product_code": code, "changes": body.changes.model_dump(exclude_unset=True)}
-    return request_approval(
-        sessions, clock, user, Ask(PRODUCT_CHANGE, asked, body.reason, idempotency_key), response
-    )
+    return asks(PRODUCT_CHANGE, asked, body.reason)

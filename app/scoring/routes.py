@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 
 from app.api import params
 from app.api.bodies import ReasonIn
 from app.api.deps import AppClock, AppSessions
-from app.approvals.engine import Ask
-from app.approvals.requests import REPLAY_RESPONSES, request_approval
+from app.approvals.requests import ASKS, MakerAsks
 from app.approvals.schemas import ApprovalOut
 from app.audit.log import record, staff_actor
 from app.borrowers.service import get_borrower
@@ -27,7 +26,7 @@ from app.scoring.marks import mark_due
 from app.scoring.models import Trigger
 from app.scoring.schemas import ComparisonOut, DecisionOut, VersionDetailOut, VersionOut
 from app.scoring.versions import SCORECARD_ACTIVATION, get_version
-from app.staff.deps import ADMIN_PREFIX, BookReader, IdempotencyKey, Maker, Reader
+from app.staff.deps import ADMIN_PREFIX, BookReader, Maker, Reader
 
 router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin: scoring"])
 Page = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
@@ -70,29 +69,10 @@ def get_scorecard(
         return VersionDetailOut.of(get_version(session, version_id))
 
 
-@router.post(
-    "/scorecards/{version_id}/activation",
-    response_model=ApprovalOut,
-    status_code=201,
-    responses=REPLAY_RESPONSES,
-)
-def request_activation(
-    version_id: params.RecordId,
-    body: ReasonIn,
-    sessions: AppSessions,
-    clock: AppClock,
-    user: Maker,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-) -> ApprovalOut:
+@router.post("/scorecards/{version_id}/activation", **ASKS)
+def request_activation(version_id: params.RecordId, body: ReasonIn, asks: MakerAsks) -> ApprovalOut:
     """Ask for this version to score borrowers from now on; another admin approves it."""
-    return request_approval(
-        sessions,
-        clock,
-        user,
-        Ask(SCORECARD_ACTIVATION, {"version_id": version_id}, body.reason, idempotency_key),
-        response,
-    )
+    return asks(SCORECARD_ACTIVATION, {"version_id": version_id}, body.reason)
 
 
 @router.get("/borrowers/{borrower_id}/score-decisions", response_model=list[DecisionOut])
