@@ -21,6 +21,8 @@ version (``install_0010``); migration 0017 runs ``install_statements`` /
 
 from __future__ import annotations
 
+from app.db.triggers import Guards, install, pg_trigger, sqlite_refusal, uninstall
+
 TABLE = "approval_requests"
 DECISIONS = "approval_decisions"
 _FIXED_COLUMNS = (
@@ -51,9 +53,25 @@ _NOT_REJECTED = "a request is rejected only with a rejecting decision"
 _NOT_EXPIRED = "a request expires only at or after its expiry"
 _OWN = "four_eyes: the maker of a request cannot decide it"
 _NOT_OWN = "NEW.checker IS NOT NEW.maker"
+_OWN_CHECKER = "NEW.checker = NEW.maker"
 """A checker equal to the maker is refused by its own guard, with its own message, first."""
 _CLOSED = "a request is decided only while it is pending and before it expires"
 _FINAL = "approval decisions are never changed or deleted"
+
+_PG_DECIDED_FINAL = """
+        IF OLD.status <> 'pending' THEN
+            RAISE EXCEPTION 'approval request % is already % (decisions are final)',
+                OLD.id, OLD.status USING ERRCODE = 'restrict_violation';
+        END IF;"""
+
+
+def _pg_only_decision_changes(changed: str) -> str:
+    return f"""
+        IF {changed} THEN
+            RAISE EXCEPTION 'approval request %: only its decision may change', OLD.id
+                USING ERRCODE = 'restrict_violation';
+        END IF;"""
+
 
 _PG_REQUEST_FUNCTION = f"""
     CREATE FUNCTION approval_requests_guard() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -71,14 +89,8 @@ _PG_REQUEST_FUNCTION = f"""
             RAISE EXCEPTION 'approval requests are never deleted'
                 USING ERRCODE = 'restrict_violation';
         END IF;
-        IF OLD.status <> 'pending' THEN
-            RAISE EXCEPTION 'approval request % is already % (decisions are final)',
-                OLD.id, OLD.status USING ERRCODE = 'restrict_violation';
-        END IF;
-        IF {_CHANGED} THEN
-            RAISE EXCEPTION 'approval request %: only its decision may change', OLD.id
-                USING ERRCODE = 'restrict_violation';
-        END IF;
+{_PG_DECIDED_FINAL}
+{_pg_only_decision_changes(_CHANGED)}
         IF NEW.status = 'approved' AND {_APPROVALS} < NEW.approvals_needed THEN
             RAISE EXCEPTION '{_TOO_FEW}' USING ERRCODE = 'restrict_violation';
         END IF;
@@ -112,108 +124,94 @@ _PG_DECISION_FUNCTION = f"""
     """
 
 
+_REQUEST = f"(SELECT {{}} FROM {TABLE} WHERE id = NEW.request_id)"
+_NEVER_DELETED = "approval requests are never deleted"
+_DECIDED_FINAL = "approval request is already decided (decisions are final)"
+_FIXED = "approval request: only its decision may change"
+
+GUARDS: Guards = {
+    "postgresql": [
+        _PG_REQUEST_FUNCTION,
+        pg_trigger(
+            f"{TABLE}_guard", "INSERT OR UPDATE OR DELETE", TABLE, "approval_requests_guard"
+        ),
+        pg_trigger(f"{TABLE}_no_truncate", "TRUNCATE", TABLE, "approval_requests_guard"),
+        _PG_DECISION_FUNCTION,
+        pg_trigger(
+            f"{DECISIONS}_guard",
+            "INSERT OR UPDATE OR DELETE",
+            DECISIONS,
+            "approval_decisions_guard",
+        ),
+        pg_trigger(f"{DECISIONS}_no_truncate", "TRUNCATE", DECISIONS, "approval_decisions_guard"),
+    ],
+    "sqlite": [
+        sqlite_refusal(f"{TABLE}_four_eyes_insert", "INSERT", TABLE, _OWN, _OWN_CHECKER),
+        sqlite_refusal(f"{TABLE}_four_eyes_update", "UPDATE", TABLE, _OWN, _OWN_CHECKER),
+        sqlite_refusal(
+            f"{TABLE}_inserted_pending",
+            "INSERT",
+            TABLE,
+            _NOT_INSERTED_PENDING,
+            f"NEW.status <> 'pending' AND {_NOT_OWN}",
+        ),
+        sqlite_refusal(f"{TABLE}_no_delete", "DELETE", TABLE, _NEVER_DELETED),
+        sqlite_refusal(
+            f"{TABLE}_decided_final", "UPDATE", TABLE, _DECIDED_FINAL, "OLD.status <> 'pending'"
+        ),
+        sqlite_refusal(f"{TABLE}_request_fixed", "UPDATE", TABLE, _FIXED, _CHANGED_SQLITE),
+        sqlite_refusal(
+            f"{TABLE}_approved_by_enough",
+            "UPDATE",
+            TABLE,
+            _TOO_FEW,
+            f"NEW.status = 'approved' AND {_NOT_OWN} AND {_APPROVALS} < NEW.approvals_needed",
+        ),
+        sqlite_refusal(
+            f"{TABLE}_rejected_by_one",
+            "UPDATE",
+            TABLE,
+            _NOT_REJECTED,
+            f"NEW.status = 'rejected' AND {_NOT_OWN} AND {_REJECTIONS} = 0",
+        ),
+        sqlite_refusal(
+            f"{TABLE}_expired_in_time",
+            "UPDATE",
+            TABLE,
+            _NOT_EXPIRED,
+            "NEW.status = 'expired' AND julianday(NEW.decided_at) < julianday(NEW.expires_at)",
+        ),
+        sqlite_refusal(
+            f"{DECISIONS}_four_eyes",
+            "INSERT",
+            DECISIONS,
+            _OWN,
+            f"NEW.decider = {_REQUEST.format('maker')}",
+        ),
+        sqlite_refusal(
+            f"{DECISIONS}_while_pending",
+            "INSERT",
+            DECISIONS,
+            _CLOSED,
+            f"{_REQUEST.format('status')} <> 'pending' "
+            f"OR julianday(NEW.decided_at) >= julianday({_REQUEST.format('expires_at')})",
+        ),
+        sqlite_refusal(f"{DECISIONS}_no_update", "UPDATE", DECISIONS, _FINAL),
+        sqlite_refusal(f"{DECISIONS}_no_delete", "DELETE", DECISIONS, _FINAL),
+    ],
+}
+
+
 def install_statements(dialect: str) -> list[str]:
-    if dialect == "postgresql":
-        return [
-            _PG_REQUEST_FUNCTION,
-            f"CREATE TRIGGER {TABLE}_guard BEFORE INSERT OR UPDATE OR DELETE ON {TABLE} "
-            "FOR EACH ROW EXECUTE FUNCTION approval_requests_guard()",
-            f"CREATE TRIGGER {TABLE}_no_truncate BEFORE TRUNCATE ON {TABLE} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION approval_requests_guard()",
-            _PG_DECISION_FUNCTION,
-            f"CREATE TRIGGER {DECISIONS}_guard BEFORE INSERT OR UPDATE OR DELETE ON {DECISIONS} "
-            "FOR EACH ROW EXECUTE FUNCTION approval_decisions_guard()",
-            f"CREATE TRIGGER {DECISIONS}_no_truncate BEFORE TRUNCATE ON {DECISIONS} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION approval_decisions_guard()",
-        ]
-    if dialect == "sqlite":
-        request = f"(SELECT {{}} FROM {TABLE} WHERE id = NEW.request_id)"
-        return [
-            f"CREATE TRIGGER {TABLE}_four_eyes_insert BEFORE INSERT ON {TABLE} "
-            f"WHEN NEW.checker = NEW.maker BEGIN SELECT RAISE(ABORT, '{_OWN}'); END",
-            f"CREATE TRIGGER {TABLE}_four_eyes_update BEFORE UPDATE ON {TABLE} "
-            f"WHEN NEW.checker = NEW.maker BEGIN SELECT RAISE(ABORT, '{_OWN}'); END",
-            f"CREATE TRIGGER {TABLE}_inserted_pending BEFORE INSERT ON {TABLE} "
-            f"WHEN NEW.status <> 'pending' AND {_NOT_OWN} "
-            f"BEGIN SELECT RAISE(ABORT, '{_NOT_INSERTED_PENDING}'); END",
-            f"CREATE TRIGGER {TABLE}_no_delete BEFORE DELETE ON {TABLE} "
-            "BEGIN SELECT RAISE(ABORT, 'approval requests are never deleted'); END",
-            f"CREATE TRIGGER {TABLE}_decided_final BEFORE UPDATE ON {TABLE} "
-            "WHEN OLD.status <> 'pending' "
-            "BEGIN SELECT RAISE(ABORT, 'approval request is already decided "
-            "(decisions are final)'); END",
-            f"CREATE TRIGGER {TABLE}_request_fixed BEFORE UPDATE ON {TABLE} "
-            f"WHEN {_CHANGED_SQLITE} "
-            "BEGIN SELECT RAISE(ABORT, 'approval request: only its decision may change'); END",
-            f"CREATE TRIGGER {TABLE}_approved_by_enough BEFORE UPDATE ON {TABLE} "
-            f"WHEN NEW.status = 'approved' AND {_NOT_OWN} "
-            f"AND {_APPROVALS} < NEW.approvals_needed "
-            f"BEGIN SELECT RAISE(ABORT, '{_TOO_FEW}'); END",
-            f"CREATE TRIGGER {TABLE}_rejected_by_one BEFORE UPDATE ON {TABLE} "
-            f"WHEN NEW.status = 'rejected' AND {_NOT_OWN} AND {_REJECTIONS} = 0 "
-            f"BEGIN SELECT RAISE(ABORT, '{_NOT_REJECTED}'); END",
-            f"CREATE TRIGGER {TABLE}_expired_in_time BEFORE UPDATE ON {TABLE} "
-            "WHEN NEW.status = 'expired' "
-            "AND julianday(NEW.decided_at) < julianday(NEW.expires_at) "
-            f"BEGIN SELECT RAISE(ABORT, '{_NOT_EXPIRED}'); END",
-            f"CREATE TRIGGER {DECISIONS}_four_eyes BEFORE INSERT ON {DECISIONS} "
-            f"WHEN NEW.decider = {request.format('maker')} "
-            f"BEGIN SELECT RAISE(ABORT, '{_OWN}'); END",
-            f"CREATE TRIGGER {DECISIONS}_while_pending BEFORE INSERT ON {DECISIONS} "
-            f"WHEN {request.format('status')} <> 'pending' "
-            f"OR julianday(NEW.decided_at) >= julianday({request.format('expires_at')}) "
-            f"BEGIN SELECT RAISE(ABORT, '{_CLOSED}'); END",
-            f"CREATE TRIGGER {DECISIONS}_no_update BEFORE UPDATE ON {DECISIONS} "
-            f"BEGIN SELECT RAISE(ABORT, '{_FINAL}'); END",
-            f"CREATE TRIGGER {DECISIONS}_no_delete BEFORE DELETE ON {DECISIONS} "
-            f"BEGIN SELECT RAISE(ABORT, '{_FINAL}'); END",
-        ]
-    raise ValueError(f"unsupported database dialect: {dialect}")
+    return install(GUARDS, dialect)
 
 
 def uninstall_statements(dialect: str) -> list[str]:
-    if dialect == "postgresql":
-        return [
-            f"DROP TRIGGER IF EXISTS {DECISIONS}_no_truncate ON {DECISIONS}",
-            f"DROP TRIGGER IF EXISTS {DECISIONS}_guard ON {DECISIONS}",
-            "DROP FUNCTION IF EXISTS approval_decisions_guard()",
-            f"DROP TRIGGER IF EXISTS {TABLE}_no_truncate ON {TABLE}",
-            f"DROP TRIGGER IF EXISTS {TABLE}_guard ON {TABLE}",
-            "DROP FUNCTION IF EXISTS approval_requests_guard()",
-        ]
-    if dialect == "sqlite":
-        names = [
-            f"{DECISIONS}_no_delete",
-            f"{DECISIONS}_no_update",
-            f"{DECISIONS}_while_pending",
-            f"{DECISIONS}_four_eyes",
-            f"{TABLE}_expired_in_time",
-            f"{TABLE}_rejected_by_one",
-            f"{TABLE}_approved_by_enough",
-            f"{TABLE}_inserted_pending",
-            f"{TABLE}_four_eyes_update",
-            f"{TABLE}_four_eyes_insert",
-            f"{TABLE}_request_fixed",
-            f"{TABLE}_decided_final",
-            f"{TABLE}_no_delete",
-        ]
-        return [f"DROP TRIGGER IF EXISTS {name}" for name in names]
-    raise ValueError(f"unsupported database dialect: {dialect}")
+    return uninstall(GUARDS, dialect)
 
 
 # The version of migration 0010, kept as it was so that migration builds what it built.
-_FIXED_0010 = (
-    "id",
-    "kind",
-    "subject_type",
-    "subject_id",
-    "payload",
-    "reason",
-    "maker",
-    "maker_role",
-    "request_key",
-    "created_at",
-)
+_FIXED_0010 = tuple(c for c in _FIXED_COLUMNS if c not in ("approvals_needed", "expires_at"))
 _CHANGED_0010 = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in _FIXED_0010)
 _CHANGED_SQLITE_0010 = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in _FIXED_0010)
 
@@ -224,54 +222,32 @@ _PG_FUNCTION_0010 = f"""
             RAISE EXCEPTION 'approval requests are never deleted'
                 USING ERRCODE = 'restrict_violation';
         END IF;
-        IF OLD.status <> 'pending' THEN
-            RAISE EXCEPTION 'approval request % is already % (decisions are final)',
-                OLD.id, OLD.status USING ERRCODE = 'restrict_violation';
-        END IF;
-        IF {_CHANGED_0010} THEN
-            RAISE EXCEPTION 'approval request %: only its decision may change', OLD.id
-                USING ERRCODE = 'restrict_violation';
-        END IF;
+{_PG_DECIDED_FINAL}
+{_pg_only_decision_changes(_CHANGED_0010)}
         RETURN NEW;
     END $$
     """
 
 
+GUARDS_0010: Guards = {
+    "postgresql": [
+        _PG_FUNCTION_0010,
+        pg_trigger(f"{TABLE}_guard", "UPDATE OR DELETE", TABLE, "approval_requests_guard"),
+        pg_trigger(f"{TABLE}_no_truncate", "TRUNCATE", TABLE, "approval_requests_guard"),
+    ],
+    "sqlite": [
+        sqlite_refusal(f"{TABLE}_no_delete", "DELETE", TABLE, _NEVER_DELETED),
+        sqlite_refusal(
+            f"{TABLE}_decided_final", "UPDATE", TABLE, _DECIDED_FINAL, "OLD.status <> 'pending'"
+        ),
+        sqlite_refusal(f"{TABLE}_request_fixed", "UPDATE", TABLE, _FIXED, _CHANGED_SQLITE_0010),
+    ],
+}
+
+
 def install_0010(dialect: str) -> list[str]:
-    if dialect == "postgresql":
-        return [
-            _PG_FUNCTION_0010,
-            f"CREATE TRIGGER {TABLE}_guard BEFORE UPDATE OR DELETE ON {TABLE} "
-            "FOR EACH ROW EXECUTE FUNCTION approval_requests_guard()",
-            f"CREATE TRIGGER {TABLE}_no_truncate BEFORE TRUNCATE ON {TABLE} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION approval_requests_guard()",
-        ]
-    if dialect == "sqlite":
-        return [
-            f"CREATE TRIGGER {TABLE}_no_delete BEFORE DELETE ON {TABLE} "
-            "BEGIN SELECT RAISE(ABORT, 'approval requests are never deleted'); END",
-            f"CREATE TRIGGER {TABLE}_decided_final BEFORE UPDATE ON {TABLE} "
-            "WHEN OLD.status <> 'pending' "
-            "BEGIN SELECT RAISE(ABORT, 'approval request is already decided "
-            "(decisions are final)'); END",
-            f"CREATE TRIGGER {TABLE}_request_fixed BEFORE UPDATE ON {TABLE} "
-            f"WHEN {_CHANGED_SQLITE_0010} "
-            "BEGIN SELECT RAISE(ABORT, 'approval request: only its decision may change'); END",
-        ]
-    raise ValueError(f"unsupported database dialect: {dialect}")
+    return install(GUARDS_0010, dialect)
 
 
 def uninstall_0010(dialect: str) -> list[str]:
-    if dialect == "postgresql":
-        return [
-            f"DROP TRIGGER IF EXISTS {TABLE}_no_truncate ON {TABLE}",
-            f"DROP TRIGGER IF EXISTS {TABLE}_guard ON {TABLE}",
-            "DROP FUNCTION IF EXISTS approval_requests_guard()",
-        ]
-    if dialect == "sqlite":
-        return [
-            f"DROP TRIGGER IF EXISTS {TABLE}_request_fixed",
-            f"DROP TRIGGER IF EXISTS {TABLE}_decided_final",
-            f"DROP TRIGGER IF EXISTS {TABLE}_no_delete",
-        ]
-    raise ValueError(f"unsupported database dialect: {dialect}")
+    return uninstall(GUARDS_0010, dialect)

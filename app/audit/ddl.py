@@ -10,6 +10,8 @@ Migration 0010 runs ``install_statements(dialect)`` / ``uninstall_statements(dia
 
 from __future__ import annotations
 
+from app.db.triggers import Guards, install, pg_trigger, sqlite_refusal, uninstall
+
 APPEND_ONLY = "audit_log"
 HEAD = "audit_chain_head"
 
@@ -41,76 +43,49 @@ _PG_FUNCTIONS = [
 ]
 
 
-def _pg_install() -> list[str]:
-    return [
-        *_PG_FUNCTIONS,
-        f"CREATE TRIGGER {APPEND_ONLY}_append_only BEFORE UPDATE OR DELETE ON {APPEND_ONLY} "
-        "FOR EACH ROW EXECUTE FUNCTION audit_forbid_change()",
-        f"CREATE TRIGGER {APPEND_ONLY}_no_truncate BEFORE TRUNCATE ON {APPEND_ONLY} "
-        "FOR EACH STATEMENT EXECUTE FUNCTION audit_forbid_change()",
-        f"CREATE TRIGGER {HEAD}_no_delete BEFORE DELETE ON {HEAD} "
-        "FOR EACH ROW EXECUTE FUNCTION audit_forbid_change()",
-        f"CREATE TRIGGER {HEAD}_no_truncate BEFORE TRUNCATE ON {HEAD} "
-        "FOR EACH STATEMENT EXECUTE FUNCTION audit_forbid_change()",
-        f"CREATE TRIGGER {HEAD}_advance BEFORE UPDATE ON {HEAD} "
-        "FOR EACH ROW EXECUTE FUNCTION audit_head_advance()",
-    ]
-
-
-def _pg_uninstall() -> list[str]:
-    return [
-        f"DROP TRIGGER IF EXISTS {HEAD}_advance ON {HEAD}",
-        f"DROP TRIGGER IF EXISTS {HEAD}_no_truncate ON {HEAD}",
-        f"DROP TRIGGER IF EXISTS {HEAD}_no_delete ON {HEAD}",
-        f"DROP TRIGGER IF EXISTS {APPEND_ONLY}_no_truncate ON {APPEND_ONLY}",
-        f"DROP TRIGGER IF EXISTS {APPEND_ONLY}_append_only ON {APPEND_ONLY}",
-        "DROP FUNCTION IF EXISTS audit_head_advance()",
-        "DROP FUNCTION IF EXISTS audit_forbid_change()",
-    ]
+_FORBID = "audit_forbid_change"
+_NOT_ADVANCED = "audit chain head may only advance by one linked record"
 
 
 def sqlite_append_only_triggers() -> list[str]:
     """The two triggers that keep ``audit_log`` append-only on SQLite (tests drop and
     recreate them to play a tamperer who has the database file)."""
     return [
-        f"CREATE TRIGGER {APPEND_ONLY}_no_{op.lower()} BEFORE {op} ON {APPEND_ONLY} "
-        f"BEGIN SELECT RAISE(ABORT, 'audit table {APPEND_ONLY} is append-only "
-        f"({op} refused)'); END"
+        sqlite_refusal(
+            f"{APPEND_ONLY}_no_{op.lower()}",
+            op,
+            APPEND_ONLY,
+            f"audit table {APPEND_ONLY} is append-only ({op} refused)",
+        )
         for op in ("UPDATE", "DELETE")
     ]
 
 
-def _sqlite_install() -> list[str]:
-    return [
+GUARDS: Guards = {
+    "postgresql": [
+        *_PG_FUNCTIONS,
+        pg_trigger(f"{APPEND_ONLY}_append_only", "UPDATE OR DELETE", APPEND_ONLY, _FORBID),
+        pg_trigger(f"{APPEND_ONLY}_no_truncate", "TRUNCATE", APPEND_ONLY, _FORBID),
+        pg_trigger(f"{HEAD}_no_delete", "DELETE", HEAD, _FORBID),
+        pg_trigger(f"{HEAD}_no_truncate", "TRUNCATE", HEAD, _FORBID),
+        pg_trigger(f"{HEAD}_advance", "UPDATE", HEAD, "audit_head_advance"),
+    ],
+    "sqlite": [
         *sqlite_append_only_triggers(),
-        f"CREATE TRIGGER {HEAD}_no_delete BEFORE DELETE ON {HEAD} "
-        f"BEGIN SELECT RAISE(ABORT, 'audit table {HEAD} is append-only (DELETE refused)'); END",
-        f"CREATE TRIGGER {HEAD}_advance BEFORE UPDATE ON {HEAD} WHEN NOT ({_ADVANCES}) "
-        "BEGIN SELECT RAISE(ABORT, 'audit chain head may only advance by one linked record'); "
-        "END",
-    ]
-
-
-def _sqlite_uninstall() -> list[str]:
-    return [
-        f"DROP TRIGGER IF EXISTS {HEAD}_advance",
-        f"DROP TRIGGER IF EXISTS {HEAD}_no_delete",
-        f"DROP TRIGGER IF EXISTS {APPEND_ONLY}_no_delete",
-        f"DROP TRIGGER IF EXISTS {APPEND_ONLY}_no_update",
-    ]
+        sqlite_refusal(
+            f"{HEAD}_no_delete",
+            "DELETE",
+            HEAD,
+            f"audit table {HEAD} is append-only (DELETE refused)",
+        ),
+        sqlite_refusal(f"{HEAD}_advance", "UPDATE", HEAD, _NOT_ADVANCED, f"NOT ({_ADVANCES})"),
+    ],
+}
 
 
 def install_statements(dialect: str) -> list[str]:
-    if dialect == "postgresql":
-        return _pg_install()
-    if dialect == "sqlite":
-        return _sqlite_install()
-    raise ValueError(f"unsupported database dialect: {dialect}")
+    return install(GUARDS, dialect)
 
 
 def uninstall_statements(dialect: str) -> list[str]:
-    if dialect == "postgresql":
-        return _pg_uninstall()
-    if dialect == "sqlite":
-        return _sqlite_uninstall()
-    raise ValueError(f"unsupported database dialect: {dialect}")
+    return uninstall(GUARDS, dialect)

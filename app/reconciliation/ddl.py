@@ -11,6 +11,7 @@ Migration 0014 runs ``install_statements`` / ``uninstall_statements``.
 
 from __future__ import annotations
 
+from app.db.triggers import Guards, install, pg_trigger, sqlite_refusal, uninstall
 from app.staff.models import OPERATIONS_ROLES
 
 TABLE = "recon_resolutions"
@@ -58,35 +59,30 @@ _PG_FUNCTION = f"""
     """
 
 
+GUARDS: Guards = {
+    "postgresql": [
+        _PG_FUNCTION,
+        pg_trigger(f"{TABLE}_duties", "INSERT OR UPDATE", TABLE, "recon_resolutions_guard"),
+    ],
+    "sqlite": [
+        sqlite_refusal(
+            f"{TABLE}_proposer", "INSERT", TABLE, _PROPOSER_REFUSED, _NOT_OPERATIONS_PROPOSER
+        ),
+        sqlite_refusal(
+            f"{TABLE}_fixed",
+            "UPDATE",
+            TABLE,
+            _FIXED_REFUSED,
+            " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in _FIXED_COLUMNS),
+        ),
+        sqlite_refusal(f"{TABLE}_checker", "UPDATE", TABLE, _APPROVAL_REFUSED, _BAD_APPROVAL),
+    ],
+}
+
+
 def install_statements(dialect: str) -> list[str]:
-    if dialect == "postgresql":
-        return [
-            _PG_FUNCTION,
-            f"CREATE TRIGGER {TABLE}_duties BEFORE INSERT OR UPDATE ON {TABLE} "
-            "FOR EACH ROW EXECUTE FUNCTION recon_resolutions_guard()",
-        ]
-    if dialect == "sqlite":
-        changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in _FIXED_COLUMNS)
-        return [
-            f"CREATE TRIGGER {TABLE}_proposer BEFORE INSERT ON {TABLE} "
-            f"WHEN {_NOT_OPERATIONS_PROPOSER} "
-            f"BEGIN SELECT RAISE(ABORT, '{_PROPOSER_REFUSED}'); END",
-            f"CREATE TRIGGER {TABLE}_fixed BEFORE UPDATE ON {TABLE} WHEN {changed} "
-            f"BEGIN SELECT RAISE(ABORT, '{_FIXED_REFUSED}'); END",
-            f"CREATE TRIGGER {TABLE}_checker BEFORE UPDATE ON {TABLE} WHEN {_BAD_APPROVAL} "
-            f"BEGIN SELECT RAISE(ABORT, '{_APPROVAL_REFUSED}'); END",
-        ]
-    raise ValueError(f"unsupported database dialect: {dialect}")
+    return install(GUARDS, dialect)
 
 
 def uninstall_statements(dialect: str) -> list[str]:
-    if dialect == "postgresql":
-        return [
-            f"DROP TRIGGER IF EXISTS {TABLE}_duties ON {TABLE}",
-            "DROP FUNCTION IF EXISTS recon_resolutions_guard()",
-        ]
-    if dialect == "sqlite":
-        return [
-            f"DROP TRIGGER IF EXISTS {TABLE}_{name}" for name in ("proposer", "fixed", "checker")
-        ]
-    raise ValueError(f"unsupported database dialect: {dialect}")
+    return uninstall(GUARDS, dialect)
