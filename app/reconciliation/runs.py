@@ -49,6 +49,7 @@ from app.reconciliation.models import (
     Statement,
 )
 from app.reconciliation.sql import analyze_if_grown, tune_for_bulk
+from app.reconciliation.statements.airtel import COLLECTION, DISBURSEMENT
 from app.reconciliation.statements.importer import ImportResult, import_statement
 from app.security.fields import FieldCipher
 from integrations.payments.networks import Network
@@ -325,13 +326,23 @@ def _close(
     network = run.network
     rule_matching.match_payouts(session, run.id, rules, (since, until), phone_of, network)
     rule_matching.match_stk_prompts(session, run.id, rules, (since, until), network)
-    matching.ledger_only(session, run.id, since, until, network)
+    matching.ledger_only(session, run.id, since, until, network, _payouts_only(session, run))
     matching.conflicting_lines(session, run.id, since, until, network)
     session.flush()
     opened = exceptions.open_exceptions(session, run.id, now)
     resolved = exceptions.auto_resolve(session, run.id, now)
     check = check_statement(session, ledger, run, now)
     run.summary = summarise(session, run, opened, resolved, check)
+
+
+def _payouts_only(session: Session, run: Run) -> bool | None:
+    """Airtel exports each account on its own: a disbursement file answers only for payouts,
+    a collection file for everything else (so neither reports the other's receipts as
+    missing at the provider)."""
+    if run.network != Network.AIRTEL or run.statement_id is None:
+        return None
+    account = session.scalar(select(Statement.account_name).where(Statement.id == run.statement_id))
+    return {DISBURSEMENT: True, COLLECTION: False}.get(account or "")
 
 
 def summarise(

@@ -149,10 +149,17 @@ def match_chunk(
 
 
 def ledger_only(
-    session: Session, run_id: int, since: datetime, until: datetime, network: str
+    session: Session,
+    run_id: int,
+    since: datetime,
+    until: datetime,
+    network: str,
+    payouts: bool | None = None,
 ) -> int:
     """Results for receipts the ledger moved in the period and no stored line of the
-    provider has (a completed line with the receipt and role, from any of its statements)."""
+    provider has (a completed line with the receipt and role, from any of its statements).
+    ``payouts``: only payouts (True: an Airtel disbursement account's statement), all but
+    payouts (False: a collection account's), or every receipt (None)."""
     item, line = LedgerItem.__table__, StatementLine.__table__
     on_statement = (
         select(literal(1))
@@ -181,6 +188,9 @@ def ledger_only(
         item.c.first_at < until,
         not_(on_statement),
     )
+    if payouts is not None:
+        payout = item.c.source == "payout"
+        found = found.where(payout if payouts else not_(payout))
     return changed(session, insert(Result).from_select(RESULT_COLUMNS, found))
 
 
