@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from app.accounting.chart import Acct
@@ -262,3 +264,38 @@ def _extra(day: AirtelDay, fund: Fund) -> sim.Movement:
         10 * KES,
         "x",
     )
+
+
+VALID_ROW = b"CI1.OK12,ref,2026-03-02 09:00:00,Merchant Payment,TS,733****56,5.00,,5.00,KES,r\r\n"
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(tail=st.binary(max_size=200), valid_first=st.booleans())
+def test_arbitrary_bytes_as_an_airtel_statement_import_whole_or_not_at_all(
+    fund: Fund, tail: bytes, valid_first: bool
+) -> None:
+    body = ",".join(sim.HEADERS).encode() + b"\r\n" + (VALID_ROW if valid_first else b"") + tail
+    with fund.sessions.reader() as session:
+        before = session.scalar(select(func.count()).select_from(StatementLine))
+    try:
+        with fund.sessions.unit_of_work() as session:
+            started = start_statement_run(
+                session, io.BytesIO(body), "x.csv", "auditor", fund.clock(), network="airtel"
+            )
+            imported = started.imported
+            assert imported is not None
+    except StatementRejected:
+        with fund.sessions.reader() as session:
+            after = session.scalar(select(func.count()).select_from(StatementLine))
+        assert after == before  # nothing of a refused file stays
+        return
+    with fund.sessions.reader() as session:
+        statement = session.get(Statement, imported.statement_id)
+        assert statement is not None
+        stored = session.scalar(
+            select(func.count()).where(StatementLine.statement_id == statement.id)
+        )
+    assert stored == imported.lines_new
