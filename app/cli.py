@@ -157,7 +157,11 @@ def seed_demo_command() -> None:
 def reconcile(
     statement: Annotated[
         Path | None,
-        typer.Option(exists=True, dir_okay=False, help="M-Pesa organisation statement (CSV/XLSX)"),
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="M-Pesa or Airtel Money statement (CSV/XLSX)",
+        ),
     ] = None,
     period_from: Annotated[
         str | None, typer.Option("--from", help="Or: first business date YYYY-MM-DD")
@@ -168,6 +172,9 @@ def reconcile(
     window_s: Annotated[int, typer.Option(min=1, max=604_800)] = 1_800,
     report_json: Annotated[Path | None, typer.Option(help="Write the JSON report here")] = None,
     report_csv: Annotated[Path | None, typer.Option(help="Write the CSV report here")] = None,
+    provider: Annotated[
+        str, typer.Option(help="Whose statement: safaricom (M-Pesa) or airtel")
+    ] = "safaricom",
 ) -> None:
     """Reconcile a statement file (or a period of imported ones) against the ledger now.
 
@@ -188,6 +195,9 @@ def reconcile(
     )
     from app.security.fields import FieldCipher, load_field_keys
 
+    if provider not in ("safaricom", "airtel"):
+        typer.echo("--provider is safaricom or airtel", err=True)
+        raise typer.Exit(2)
     if (statement is None) == (period_from is None or period_to is None):
         typer.echo("give --statement FILE, or --from DATE and --to DATE", err=True)
         raise typer.Exit(2)
@@ -198,14 +208,16 @@ def reconcile(
             if statement is not None:
                 with statement.open("rb") as stream:
                     started = start_statement_run(
-                        session, stream, statement.name, "cli", rt.clock(), rules
+                        session, stream, statement.name, "cli", rt.clock(), rules, provider
                     )
             else:
                 first, last = (
                     date.fromisoformat(period_from or ""),
                     date.fromisoformat(period_to or ""),
                 )
-                started = start_period_run(session, (first, last), "cli", rt.clock(), rules, again)
+                started = start_period_run(
+                    session, (first, last), "cli", rt.clock(), rules, again, provider
+                )
             run_id = started.run.id
     except (DomainError, ValueError) as exc:  # a rejected file, a bad or uncovered period
         typer.echo(f"refused: {exc}", err=True)

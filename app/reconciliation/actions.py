@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounting.chart import Acct, fund_accounts
+from app.accounting.chart import Acct, float_of, fund_accounts
 from app.clock import EAT
 from app.lending.models import Loan, Repayment, RepaymentChannel
 from app.lending.repayments import IncomingRepayment, apply_repayment
@@ -45,7 +45,8 @@ from app.payments.payouts import record_payout_result
 from app.reconciliation.accounts import ReconAcct, recon_account
 from app.reconciliation.errors import ResolutionInvalid
 from app.reconciliation.exceptions.models import ReconException
-from app.reconciliation.models import Statement, StatementLine
+from app.reconciliation.exceptions.provider import float_account_id
+from app.reconciliation.models import SAFARICOM, Statement, StatementLine
 from app.security.fields import BlindIndex
 from integrations.payments.port import PayoutResult
 from ledger import EntryRequest, Ledger, PostingLine
@@ -236,6 +237,8 @@ def post_to_suspense(a: Approval) -> int:
     line = _line(a, paid_in=True)
     _claim_receipt(a, line)
     accounts = fund_accounts(a.ledger)
+    if line.network != SAFARICOM:  # suspense and its release are M-Pesa's (docs/airtel.md)
+        raise ResolutionInvalid("Only an M-Pesa payment can be held in suspense")
     entry = a.ledger.post(
         EntryRequest(
             f"suspense:{line.receipt}",
@@ -268,7 +271,7 @@ def post_to_suspense(a: Approval) -> int:
 def _against_float(a: Approval, code: ReconAcct, line: StatementLine, role: str) -> int:
     """The line's movement between the float and ``code``, attributed to its receipt."""
     other = recon_account(a.ledger, code)
-    float_id = fund_accounts(a.ledger)[Acct.FLOAT]
+    float_id = fund_accounts(a.ledger)[float_of(line.network)]
     amount = abs(line.amount_minor)
     paid_in = line.amount_minor > 0
     entry = a.ledger.post(
@@ -336,7 +339,7 @@ def write_off(a: Approval) -> int:
     if difference == 0:
         raise ResolutionInvalid("There is no difference to write off")
     other = recon_account(a.ledger, ReconAcct.DIFFERENCES)
-    float_id = fund_accounts(a.ledger)[Acct.FLOAT]
+    float_id = float_account_id(a.session, a.ledger, a.exception)
     extra: dict[str, object] = {}
     if a.exception.receipt and a.exception.kind != "float_difference":
         extra = {"recon_receipt": a.exception.receipt, "recon_role": a.exception.role or "main"}

@@ -1,9 +1,15 @@
-"""The float check: what the provider says we hold against the ledger's float account (1010).
+"""The float check: what the provider says we hold against the ledger's float account of that
+provider (``float_of``: 1010 M-Pesa, 1011 Airtel Money; never one for the other).
 
 Three sources, each recorded once (``recon_float_checks.source_ref``):
 - a statement's closing balance, against the ledger as of the period's end; the run's
   findings (their differences) and the opening difference should explain all of it, and
-  what they do not becomes a ``float_difference`` exception;
+  what they do not becomes a ``float_difference`` exception. Airtel exports its collection
+  and disbursement accounts as two files: each is reconciled as its own statement, and the
+  float check compares the SUM of both closing balances with 1011, made by the run that
+  finishes second (``statement:<id>+<id>``), when both files end on the same business day
+  (they are assumed exported together, so neither account moved after its last row);
+  M-Pesa only:
 - ``OrgAccountBalance`` of a C2B confirmation in the inbox, as of the payment's time;
 - an Account Balance API result in the inbox (the Utility and Working accounts together),
   as of its ``BOCompletedTime``.
@@ -19,28 +25,36 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.accounting.chart import Acct, fund_accounts
+from app.accounting.chart import float_of, fund_accounts
+from app.clock import business_date
 from app.db.upsert import insert_for
 from app.mpesa.models import CallbackStatus, MpesaCallback
 from app.reconciliation.exceptions.models import FloatCheck, ReconException
 from app.reconciliation.matching import rules as r
-from app.reconciliation.models import Result, Run, Statement
+from app.reconciliation.models import SAFARICOM, Result, Run, RunStatus, Statement
 from app.reconciliation.sql import changed
+from app.reconciliation.statements.airtel import COLLECTION, DISBURSEMENT
 from integrations.mpesa.callbacks import parse_c2b
 from integrations.mpesa.normalise import MalformedCallback
 from integrations.mpesa.results import balance_result, parse_result
+from integrations.payments.networks import Network
 from ledger import Ledger
 
 PROVIDER_FLOAT_ACCOUNTS = ("Utility Account", "Working Account")
 """The provider accounts the ledger's float stands for (C2B lands in one, B2C leaves the other
 in the simulator; in production both are usually the Utility account)."""
+AIRTEL_ACCOUNTS = (COLLECTION, DISBURSEMENT)
+"""Airtel's merchant exports: each account's file is a statement of its own, and together
+they stand for the Airtel float (1011)."""
+PAIR_CANDIDATES = 20
+"""Statements of Airtel's other account looked at to find the same day's."""
 RECENT_CALLBACKS = 20
 """Balance-bearing callbacks looked at per check (the newest)."""
 _JUST_BEFORE = timedelta(microseconds=1)
 
 
-def ledger_float_minor(ledger: Ledger, as_of: datetime) -> int:
-    return ledger.balance(fund_accounts(ledger)[Acct.FLOAT], as_of).posted_minor
+def ledger_float_minor(ledger: Ledger, as_of: datetime, network: str = SAFARICOM) -> int:
+    return ledger.balance(fund_accounts(ledger)[float_of(network)], as_of).posted_minor
 
 
 def _record(session: Session, check: dict[str, object]) -> bool:
@@ -49,21 +63,34 @@ def _record(session: Session, check: dict[str, object]) -> bool:
 
 
 def check_statement(session: Session, ledger: Ledger, run: Run, now: datetime) -> FloatCheck | None:
-    """The statement's closing balance against the ledger; opens a float_difference exception
-    for what the run's findings do not explain."""
+    """The statement's closing balance against its provider's float; opens a
+    float_difference exception for what the runs' findings do not explain. An Airtel
+    statement of one account is checked once its other account's statement of the same
+    business day has a finished run (``airtel_pair``); until then there is no check."""
     statement = session.get(Statement, run.statement_id) if run.statement_id else None
     if statement is None or statement.closing_balance_minor is None:
         return None
-    as_of = statement.period_to + timedelta(seconds=1) - _JUST_BEFORE
-    ledger_minor = ledger_float_minor(ledger, as_of)
-    difference = statement.closing_balance_minor - ledger_minor
+    statements, run_ids = [statement], [run.id]
+    if statement.network == Network.AIRTEL and statement.account_name in AIRTEL_ACCOUNTS:
+        pair = airtel_pair(session, statement)
+        if pair is None:
+            return None
+        statements.append(pair[0])
+        run_ids.append(pair[1])
+    source_ref = "statement:" + "+".join(str(s.id) for s in sorted(statements, key=_id))
+    as_of = max(s.period_to for s in statements) + timedelta(seconds=1) - _JUST_BEFORE
+    network = statement.network
+    provider_minor = sum(s.closing_balance_minor or 0 for s in statements)
+    ledger_minor = ledger_float_minor(ledger, as_of, network)
+    difference = provider_minor - ledger_minor
     opening = 0
-    if statement.opening_balance_minor is not None:
-        opening_ledger = ledger_float_minor(ledger, statement.period_from - _JUST_BEFORE)
-        opening = statement.opening_balance_minor - opening_ledger
+    if all(s.opening_balance_minor is not None for s in statements):
+        since = min(s.period_from for s in statements) - _JUST_BEFORE
+        opening_provider = sum(s.opening_balance_minor or 0 for s in statements)
+        opening = opening_provider - ledger_float_minor(ledger, since, network)
     findings = session.scalar(
         select(func.coalesce(func.sum(Result.difference_minor), 0)).where(
-            Result.run_id == run.id, Result.outcome.in_(r.FLOAT_OUTCOMES)
+            Result.run_id.in_(run_ids), Result.outcome.in_(r.FLOAT_OUTCOMES)
         )
     )
     explained = opening + int(findings or 0)
@@ -71,10 +98,10 @@ def check_statement(session: Session, ledger: Ledger, run: Run, now: datetime) -
         session,
         dict(
             source="statement",
-            source_ref=f"statement:{statement.id}",
+            source_ref=source_ref,
             run_id=run.id,
             as_of=as_of,
-            provider_minor=statement.closing_balance_minor,
+            provider_minor=provider_minor,
             ledger_minor=ledger_minor,
             difference_minor=difference,
             explained_minor=explained,
@@ -82,16 +109,46 @@ def check_statement(session: Session, ledger: Ledger, run: Run, now: datetime) -
         ),
     )
     if difference != explained:
-        _unexplained(session, run, statement, difference - explained, now)
-    return session.scalar(
-        select(FloatCheck).where(FloatCheck.source_ref == f"statement:{statement.id}")
-    )
+        _unexplained(session, run, f"float:{source_ref}", difference - explained, now)
+    return session.scalar(select(FloatCheck).where(FloatCheck.source_ref == source_ref))
 
 
-def _unexplained(
-    session: Session, run: Run, statement: Statement, unexplained: int, now: datetime
-) -> None:
-    key = f"float:statement:{statement.id}"
+def _id(statement: Statement) -> int:
+    return statement.id
+
+
+def airtel_pair(session: Session, statement: Statement) -> tuple[Statement, int] | None:
+    """The newest statement of Airtel's other account whose period ends on the same business
+    day (Nairobi) as ``statement``'s, with its newest finished statement run; or None."""
+    other = next(a for a in AIRTEL_ACCOUNTS if a != statement.account_name)
+    day = business_date(statement.period_to)
+    candidates = session.scalars(
+        select(Statement)
+        .where(
+            Statement.network == Network.AIRTEL.value,
+            Statement.account_name == other,
+            Statement.closing_balance_minor.is_not(None),
+            Statement.period_to >= statement.period_to - timedelta(days=1),
+            Statement.period_to <= statement.period_to + timedelta(days=1),
+        )
+        .order_by(Statement.id.desc())
+        .limit(PAIR_CANDIDATES)
+    ).all()
+    for partner in candidates:
+        if business_date(partner.period_to) != day:
+            continue
+        run_id = session.scalar(
+            select(Run.id)
+            .where(Run.statement_id == partner.id, Run.status == RunStatus.DONE.value)
+            .order_by(Run.id.desc())
+            .limit(1)
+        )
+        if run_id is not None:
+            return partner, int(run_id)
+    return None
+
+
+def _unexplained(session: Session, run: Run, key: str, unexplained: int, now: datetime) -> None:
     if session.scalar(select(ReconException.id).where(ReconException.natural_key == key)):
         return
     session.add(

@@ -1,7 +1,8 @@
 """Statements, their lines, and reconciliation runs with their snapshot and results.
 
 Invariants in the database: a statement file is stored once (by its SHA-256); a statement
-line is stored once per ``line_key`` (receipt, role, direction), whichever file brought it,
+line is stored once per provider and ``line_key`` (receipt, role, direction), whichever file
+brought it,
 so overlapping statements never double a line; a run is unique by its ``run_key`` and has at
 most one result per statement line; a ledger item is unique per run and (receipt, role).
 Exceptions and their resolutions are in ``app.reconciliation.exceptions.models``.
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
 from app.reconciliation.exceptions import models as _exception_models  # noqa: F401  (FK targets)
+from integrations.payments.networks import NETWORKS, Network
 from ledger.sqltypes import BigIntPK, JSONDoc, UTCDateTime
 
 
@@ -41,6 +43,9 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+NETWORK_KNOWN = _one_of("network", NETWORKS)
+"""Whose statement it is: safaricom (M-Pesa, float 1010) or airtel (Airtel Money, 1011)."""
+SAFARICOM = Network.SAFARICOM.value
 CATEGORIES = ("payment_in", "payout", "reversal", "charge", "settlement", "other")
 ROLES = ("main", "charge")
 
@@ -73,9 +78,14 @@ class Statement(Base):
     """One statement file as imported: where it came from and what its preamble said."""
 
     __tablename__ = "recon_statements"
-    __table_args__ = (CheckConstraint("period_from <= period_to", name="period_ordered"),)
+    __table_args__ = (
+        CheckConstraint("period_from <= period_to", name="period_ordered"),
+        CheckConstraint(NETWORK_KNOWN, name="network_known"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    network: Mapped[str] = mapped_column(String(12), server_default=SAFARICOM)
+    """The provider whose statement this is (its layout and its float): safaricom | airtel."""
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     """Of the file's bytes: the same file imported again is the same statement."""
     filename: Mapped[str] = mapped_column(String(200))
@@ -84,7 +94,8 @@ class Statement(Base):
     account_holder: Mapped[str | None] = mapped_column(String(120))
     shortcode: Mapped[str | None] = mapped_column(String(20))
     account_name: Mapped[str | None] = mapped_column(String(60))
-    """Utility Account, Working Account, All Accounts... as the preamble says."""
+    """Utility Account, Working Account, All Accounts... as the preamble says; for Airtel,
+    ``collection`` or ``disbursement`` (the export's account, told by its transaction types)."""
     period_from: Mapped[datetime] = mapped_column(UTCDateTime())
     """From the preamble's Time Period, else the earliest completion time in the file."""
     period_to: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -110,11 +121,17 @@ class StatementLine(Base):
     __table_args__ = (
         CheckConstraint(_one_of("category", CATEGORIES), name="category_known"),
         CheckConstraint(_one_of("role", ROLES), name="role_known"),
+        CheckConstraint(NETWORK_KNOWN, name="network_known"),
+        UniqueConstraint("network", "line_key"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    line_key: Mapped[str] = mapped_column(String(40), unique=True)
-    """``<receipt>/<m|c>/<+|->``: receipt, main line or charge, paid in or withdrawn."""
+    network: Mapped[str] = mapped_column(String(12), server_default=SAFARICOM)
+    """The provider's statement it came from: a run reads only its own provider's lines, and
+    an Airtel id equal to an M-Pesa receipt is another line."""
+    line_key: Mapped[str] = mapped_column(String(40))
+    """``<receipt>/<m|c>/<+|->``: receipt, main line or charge, paid in or withdrawn (unique
+    per network)."""
     statement_id: Mapped[int] = mapped_column(BigInteger)
     """The statement that brought it (no foreign key: see the module's docstring)."""
     line_no: Mapped[int] = mapped_column(Integer)
@@ -172,10 +189,13 @@ class Run(Base):
         CheckConstraint(_one_of("phase", RUN_PHASES), name="phase_known"),
         CheckConstraint(_one_of("kind", ("statement", "period")), name="kind_known"),
         CheckConstraint("period_from <= period_to", name="period_ordered"),
+        CheckConstraint(NETWORK_KNOWN, name="network_known"),
         Index("ix_recon_runs_status", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    network: Mapped[str] = mapped_column(String(12), server_default=SAFARICOM)
+    """Whose lines it reads and whose float (``float_of``) it checks: its statement's."""
     run_key: Mapped[str] = mapped_column(String(120), unique=True)
     """``statement:<sha256>`` or ``period:<from>:<to>[:<n>]``: asking again returns this run."""
     kind: Mapped[str] = mapped_column(String(10))

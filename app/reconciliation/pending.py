@@ -116,6 +116,7 @@ def _payout_line(
     lines = session.scalars(
         select(StatementLine)
         .where(
+            StatementLine.network == payout.network,  # only the provider that paid it
             StatementLine.category == "payout",
             StatementLine.moves_money,
             StatementLine.amount_minor.between(
@@ -238,6 +239,7 @@ def _prompt_line(
     tolerance = rules.amount_tolerance_minor
     claimed = select(StkRequest.receipt).where(StkRequest.receipt.is_not(None))
     query = select(StatementLine).where(
+        StatementLine.network == prompt.network,  # only the provider that pushed it
         StatementLine.category == "payment_in",
         StatementLine.moves_money,
         StatementLine.amount_minor.between(

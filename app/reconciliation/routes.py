@@ -52,6 +52,7 @@ from app.staff.auth import require_roles
 from app.staff.models import Role, StaffUser
 from app.tasks import refs
 from app.tasks.queue import after_commit
+from integrations.payments.networks import Network
 from ledger import Ledger
 
 router = APIRouter(prefix="/audit/v1", tags=["reconciliation"])
@@ -99,6 +100,9 @@ def start_reconciliation(
     time_window_s: Annotated[int, Form(ge=1, le=MAX_TIME_WINDOW_S)] = DEFAULT_TIME_WINDOW_S,
     match_reference: Annotated[bool, Form()] = True,
     match_phone: Annotated[bool, Form()] = True,
+    provider: Annotated[
+        Network, Form(description="Whose statement: safaricom (M-Pesa) or airtel")
+    ] = Network.SAFARICOM,
 ) -> JSONResponse:
     """Upload a statement, or give a period of statements already imported; the run is
     matched by the worker. The same file (or period) again returns its run (200)."""
@@ -115,12 +119,20 @@ def start_reconciliation(
         started: Started
         if statement is not None:
             name = (statement.filename or "statement")[:200]
-            started = start_statement_run(session, statement.file, name, user.username, now, rules)
+            started = start_statement_run(
+                session, statement.file, name, user.username, now, rules, provider.value
+            )
         else:
             assert period_from is not None
             assert period_to is not None
             started = start_period_run(
-                session, (period_from, period_to), user.username, now, rules, again
+                session,
+                (period_from, period_to),
+                user.username,
+                now,
+                rules,
+                again,
+                provider.value,
             )
         if started.created:
             record(

@@ -26,7 +26,7 @@ from typing import IO, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.accounting.chart import Acct, fund_accounts
+from app.accounting.chart import float_of, fund_accounts
 from app.borrowers.models import Borrower
 from app.clock import EAT, Clock
 from app.db.session import Sessions
@@ -49,8 +49,10 @@ from app.reconciliation.models import (
     Statement,
 )
 from app.reconciliation.sql import analyze_if_grown, tune_for_bulk
+from app.reconciliation.statements.airtel import COLLECTION, DISBURSEMENT
 from app.reconciliation.statements.importer import ImportResult, import_statement
 from app.security.fields import FieldCipher
+from integrations.payments.networks import Network
 from ledger import Ledger
 
 MATCH_CHUNK = 200_000
@@ -93,6 +95,8 @@ class RunSubject:
     bounds: tuple[datetime, datetime]
     """The first and last instants covered, both included."""
     statement_id: int | None = None
+    network: str = Network.SAFARICOM.value
+    """Whose lines and float the run reads."""
 
 
 def _new_run(
@@ -101,6 +105,7 @@ def _new_run(
     run = Run(
         run_key=subject.key,
         kind=subject.kind,
+        network=subject.network,
         statement_id=subject.statement_id,
         period_from=subject.bounds[0],
         period_to=subject.bounds[1],
@@ -127,16 +132,18 @@ class Started:
     imported: ImportResult | None = None
 
 
-def start_statement_run(
+def start_statement_run(  # noqa: PLR0913  (the upload's fields, then whose statement it is)
     session: Session,
     stream: IO[bytes],
     filename: str,
     requested_by: str,
     now: datetime,
     rules: MatchRules | None = None,
+    network: str = Network.SAFARICOM.value,
 ) -> Started:
-    """Import the file (or find it imported) and its run; raises ``StatementRejected``."""
-    imported = import_statement(session, stream, filename, requested_by, now)
+    """Import the file as ``network``'s statement (or find it imported) and its run; raises
+    ``StatementRejected``."""
+    imported = import_statement(session, stream, filename, requested_by, now, network=network)
     statement = session.get(Statement, imported.statement_id)
     assert statement is not None
     key = f"statement:{statement.sha256}"
@@ -144,7 +151,7 @@ def start_statement_run(
     if existing is not None:
         return Started(existing, False, imported)
     bounds = (statement.period_from, statement.period_to)
-    subject = RunSubject(key, "statement", bounds, statement.id)
+    subject = RunSubject(key, "statement", bounds, statement.id, statement.network)
     run = _new_run(session, subject, rules or MatchRules(), requested_by, now)
     return Started(run, True, imported)
 
@@ -160,28 +167,34 @@ def period_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     return since.astimezone(UTC), until.astimezone(UTC)
 
 
-def start_period_run(
+def start_period_run(  # noqa: PLR0913  (the request's fields, then whose lines to read)
     session: Session,
     period: tuple[date, date],
     requested_by: str,
     now: datetime,
     rules: MatchRules | None = None,
     again: bool = False,
+    network: str = Network.SAFARICOM.value,
 ) -> Started:
-    """A run over statement lines already imported for the business dates ``period`` (first,
-    last); ``again`` makes a fresh run when one exists (e.g. after resolutions)."""
+    """A run over ``network``'s statement lines already imported for the business dates
+    ``period`` (first, last); ``again`` makes a fresh run when one exists (e.g. after
+    resolutions). M-Pesa's keys are ``period:<first>:<last>``, other providers'
+    ``period:<network>:<first>:<last>``."""
     first, last = period
     since, until = period_bounds(first, last)
     covered = session.execute(
         select(func.min(Statement.period_from), func.max(Statement.period_to)).where(
-            Statement.period_from <= until, Statement.period_to >= since
+            Statement.network == network,
+            Statement.period_from <= until,
+            Statement.period_to >= since,
         )
     ).one()
     if covered[0] is None or covered[0] > since or covered[1] < until:
         raise NoStatementForPeriod(
             f"No imported statement covers {first.isoformat()} to {last.isoformat()}"
         )
-    key = f"period:{first.isoformat()}:{last.isoformat()}"
+    provider = "" if network == Network.SAFARICOM else f"{Network(network).value}:"
+    key = f"period:{provider}{first.isoformat()}:{last.isoformat()}"
     existing = session.scalar(
         select(Run).where(Run.run_key.startswith(key)).order_by(Run.id.desc()).limit(1)
     )
@@ -190,7 +203,7 @@ def start_period_run(
     if existing is not None:
         count = session.scalar(select(func.count()).where(Run.run_key.startswith(key)))
         key = f"{key}:{int(count or 0) + 1}"
-    subject = RunSubject(key, "period", (since, until))
+    subject = RunSubject(key, "period", (since, until), network=network)
     return Started(_new_run(session, subject, rules or MatchRules(), requested_by, now), True)
 
 
@@ -277,19 +290,21 @@ def _step(
     tune_for_bulk(session)
     if run.phase == "snapshot":
         run.status, run.started_at = RunStatus.RUNNING.value, run.started_at or now
-        float_id = fund_accounts(ledger)[Acct.FLOAT]
+        float_id = fund_accounts(ledger)[float_of(run.network)]
         margin = r.SNAPSHOT_MARGIN
         run.items_total = take_snapshot(session, run.id, float_id, since - margin, until + margin)
         analyze_if_grown(session, "recon_ledger_items", run.items_total)
-        run.lines_total = matching.count_lines(session, since, until)
+        run.lines_total = matching.count_lines(session, since, until, run.network)
         run.phase, run.cursor_line_id = "matching", 0
     elif run.phase == "matching":
-        last = matching.next_chunk_end(session, run.cursor_line_id, since, until, chunk_size)
+        last = matching.next_chunk_end(
+            session, run.cursor_line_id, since, until, chunk_size, run.network
+        )
         if last is None:
             run.phase = "closing"
         else:
             chunk = matching.LineChunk(run.cursor_line_id, last)
-            done = matching.match_chunk(session, run.id, chunk, since, until, rules)
+            done = matching.match_chunk(session, run.id, chunk, (since, until), rules, run.network)
             run.cursor_line_id, run.lines_done = last, run.lines_done + done
     elif run.phase == "closing":
         _close(session, ledger, run, rules, now, phone_lookup(session, cipher))
@@ -308,15 +323,26 @@ def _close(
     since, until = scope(run)
     if rules.group_charges:
         rule_matching.group_charges(session, run.id, rules)
-    rule_matching.match_payouts(session, run.id, rules, since, until, phone_of)
-    rule_matching.match_stk_prompts(session, run.id, rules, since, until)
-    matching.ledger_only(session, run.id, since, until)
-    matching.conflicting_lines(session, run.id, since, until)
+    network = run.network
+    rule_matching.match_payouts(session, run.id, rules, (since, until), phone_of, network)
+    rule_matching.match_stk_prompts(session, run.id, rules, (since, until), network)
+    matching.ledger_only(session, run.id, since, until, network, _payouts_only(session, run))
+    matching.conflicting_lines(session, run.id, since, until, network)
     session.flush()
     opened = exceptions.open_exceptions(session, run.id, now)
     resolved = exceptions.auto_resolve(session, run.id, now)
     check = check_statement(session, ledger, run, now)
     run.summary = summarise(session, run, opened, resolved, check)
+
+
+def _payouts_only(session: Session, run: Run) -> bool | None:
+    """Airtel exports each account on its own: a disbursement file answers only for payouts,
+    a collection file for everything else (so neither reports the other's receipts as
+    missing at the provider)."""
+    if run.network != Network.AIRTEL or run.statement_id is None:
+        return None
+    account = session.scalar(select(Statement.account_name).where(Statement.id == run.statement_id))
+    return {DISBURSEMENT: True, COLLECTION: False}.get(account or "")
 
 
 def summarise(

@@ -177,6 +177,14 @@ def test_broken_files_roles_and_bad_requests_are_clear_4xx(client: TestClient, d
     assert problem["type"] == "urn:mkopo:problem:statement_rejected"
     assert problem["detail"].startswith("line ")
     assert client.get(RUNS, headers=staff["auditor1"]).json() == []
+    files = {"statement": ("ORG_600000_All.csv", day.statement_csv(), "text/csv")}
+    for provider, detail in [("airtel", "line "), ("mtn", None)]:  # M-Pesa's file as Airtel's
+        wrong = client.post(
+            RUNS, files=files, data={"provider": provider}, headers=staff["auditor1"]
+        )
+        assert wrong.status_code == 422, provider
+        assert detail is None or wrong.json()["detail"].startswith(detail)
+    assert client.get(RUNS, headers=staff["auditor1"]).json() == []
     assert upload(client, day.statement_csv(), {}).status_code == 401  # type: ignore[attr-defined]
     officer = upload(client, day.statement_csv(), staff["officer"])
     assert officer.status_code == 403  # type: ignore[attr-defined]

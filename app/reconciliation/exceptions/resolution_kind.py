@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounting.chart import Acct, fund_accounts
 from app.approvals.kinds import ApprovalHandler, Approved, DecisionPolicy, KindRules
 from app.approvals.models import (
     ApprovalDecision,
@@ -37,6 +36,7 @@ from app.reconciliation.exceptions.models import (
     ResolutionStatus,
 )
 from app.reconciliation.exceptions.opening import OPEN_STATES
+from app.reconciliation.exceptions.provider import float_account_id
 from app.reconciliation.matching.snapshot import receipt_net_minor
 from app.security.fields import BlindIndex
 from app.staff.models import OPERATIONS_ROLES
@@ -170,7 +170,7 @@ def _recheck(session: Session, ledger: Ledger, exception: ReconException, now: d
         return
     net = receipt_net_minor(
         session,
-        fund_accounts(ledger)[Acct.FLOAT],
+        float_account_id(session, ledger, exception),
         exception.receipt,
         exception.role or "main",
         LEDGER_SINCE,

@@ -152,11 +152,13 @@ def match_payouts(
     session: Session,
     run_id: int,
     rules: MatchRules,
-    since: datetime,
-    until: datetime,
+    period: tuple[datetime, datetime],
     phone_of: PhoneOf | None,
+    network: str,
 ) -> int:
-    """Withdrawn lines the ledger has no receipt for, against receiptless or open payouts."""
+    """Withdrawn lines the ledger has no receipt for, against receiptless or open payouts
+    sent through the run's provider."""
+    since, until = period
     payouts = session.execute(
         select(Payout.id, Payout.status, Payout.amount_minor, Payout.created_at, Payout.borrower_id)
         .where(
@@ -165,6 +167,7 @@ def match_payouts(
                 Payout.status.in_((PayoutStatus.SUBMITTED, PayoutStatus.UNKNOWN)),
                 and_(Payout.status == PayoutStatus.PENDING, Payout.attempts > 0),
             ),
+            Payout.network == network,
             Payout.created_at >= since - rules.time_window,
             Payout.created_at < until,
         )
@@ -192,14 +195,21 @@ def match_payouts(
 
 
 def match_stk_prompts(
-    session: Session, run_id: int, rules: MatchRules, since: datetime, until: datetime
+    session: Session,
+    run_id: int,
+    rules: MatchRules,
+    period: tuple[datetime, datetime],
+    network: str,
 ) -> int:
-    """Paid-in lines the ledger lacks, against STK prompts whose outcome is unknown."""
+    """Paid-in lines the ledger lacks, against the run's provider's STK prompts (Airtel's
+    USSD pushes) whose outcome is unknown."""
+    since, until = period
     prompts = session.execute(
         select(StkRequest.id, StkRequest.amount_minor, StkRequest.created_at, Loan.account_number)
         .join(Loan, Loan.id == StkRequest.loan_id)
         .where(
             StkRequest.status.in_((StkStatus.SENT, StkStatus.UNKNOWN)),
+            StkRequest.network == network,
             StkRequest.created_at >= since - rules.time_window,
             StkRequest.created_at < until,
         )

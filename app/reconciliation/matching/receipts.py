@@ -44,23 +44,27 @@ def line_keys_sql(receipt: ColumnElement[Any], role: ColumnElement[Any]) -> list
     return [stem + "+", stem + "-"]
 
 
-def in_scope(since: datetime, until: datetime) -> list[object]:
-    return [StatementLine.completed_at >= since, StatementLine.completed_at < until]
+def in_scope(since: datetime, until: datetime, network: str) -> list[object]:
+    """A run's lines: its provider's, completed in [since, until)."""
+    return [
+        StatementLine.network == network,
+        StatementLine.completed_at >= since,
+        StatementLine.completed_at < until,
+    ]
 
 
-def count_lines(session: Session, since: datetime, until: datetime) -> int:
-    return int(
-        session.scalar(select(func.count()).where(*in_scope(since, until))) or 0  # type: ignore[arg-type]
-    )
+def count_lines(session: Session, since: datetime, until: datetime, network: str) -> int:
+    found = session.scalar(select(func.count()).where(*in_scope(since, until, network)))  # type: ignore[arg-type]
+    return int(found or 0)
 
 
 def next_chunk_end(
-    session: Session, after_id: int, since: datetime, until: datetime, size: int
+    session: Session, after_id: int, since: datetime, until: datetime, size: int, network: str
 ) -> int | None:
     """The id of the last line of the next chunk (None when no line is left)."""
     ids = (
         select(StatementLine.id)
-        .where(StatementLine.id > after_id, *in_scope(since, until))  # type: ignore[arg-type]
+        .where(StatementLine.id > after_id, *in_scope(since, until, network))  # type: ignore[arg-type]
         .order_by(StatementLine.id)
         .limit(size)
         .subquery()
@@ -81,11 +85,13 @@ def match_chunk(
     session: Session,
     run_id: int,
     chunk: LineChunk,
-    since: datetime,
-    until: datetime,
+    period: tuple[datetime, datetime],
     rules: MatchRules,
+    network: str,
 ) -> int:
-    """Results for the lines in scope in ``chunk``; returns how many."""
+    """Results for ``network``'s lines in scope in ``chunk``; returns how many (the snapshot
+    holds only that provider's float, so a line never meets the other provider's money)."""
+    since, until = period
     line, item = StatementLine.__table__, LedgerItem.__table__
     missing = case(
         (line.c.category == "charge", r.CHARGE),
@@ -134,6 +140,7 @@ def match_chunk(
         .where(
             line.c.id > chunk.after_id,
             line.c.id <= chunk.last_id,
+            line.c.network == network,
             line.c.completed_at >= since,
             line.c.completed_at < until,
         )
@@ -141,13 +148,26 @@ def match_chunk(
     return changed(session, insert(Result).from_select(RESULT_COLUMNS, decided))
 
 
-def ledger_only(session: Session, run_id: int, since: datetime, until: datetime) -> int:
-    """Results for receipts the ledger moved in the period and no stored line has
-    (a completed line with the receipt and role, from any statement)."""
+def ledger_only(
+    session: Session,
+    run_id: int,
+    since: datetime,
+    until: datetime,
+    network: str,
+    payouts: bool | None = None,
+) -> int:
+    """Results for receipts the ledger moved in the period and no stored line of the
+    provider has (a completed line with the receipt and role, from any of its statements).
+    ``payouts``: only payouts (True: an Airtel disbursement account's statement), all but
+    payouts (False: a collection account's), or every receipt (None)."""
     item, line = LedgerItem.__table__, StatementLine.__table__
     on_statement = (
         select(literal(1))
-        .where(line.c.line_key.in_(line_keys_sql(item.c.receipt, item.c.role)), line.c.moves_money)
+        .where(
+            line.c.network == network,
+            line.c.line_key.in_(line_keys_sql(item.c.receipt, item.c.role)),
+            line.c.moves_money,
+        )
         .exists()
     )
     found = select(
@@ -168,10 +188,15 @@ def ledger_only(session: Session, run_id: int, since: datetime, until: datetime)
         item.c.first_at < until,
         not_(on_statement),
     )
+    if payouts is not None:
+        payout = item.c.source == "payout"
+        found = found.where(payout if payouts else not_(payout))
     return changed(session, insert(Result).from_select(RESULT_COLUMNS, found))
 
 
-def conflicting_lines(session: Session, run_id: int, since: datetime, until: datetime) -> int:
+def conflicting_lines(
+    session: Session, run_id: int, since: datetime, until: datetime, network: str
+) -> int:
     """A duplicate result for each file line that repeated a stored receipt with other
     content, where the stored line is in the period."""
     conflict, line = LineConflict.__table__, StatementLine.__table__
@@ -189,6 +214,6 @@ def conflicting_lines(session: Session, run_id: int, since: datetime, until: dat
             literal(0),
         )
         .select_from(conflict.join(line, line.c.id == conflict.c.line_id))
-        .where(line.c.completed_at >= since, line.c.completed_at < until)
+        .where(line.c.network == network, line.c.completed_at >= since, line.c.completed_at < until)
     )
     return changed(session, insert(Result).from_select(RESULT_COLUMNS, found))

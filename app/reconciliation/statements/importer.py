@@ -7,7 +7,7 @@ line number and the caller's rollback leaves nothing behind.
   straight into the store, fed row by row while the file is read.
 - Otherwise (SQLite, or some receipt already stored by an overlapping file): the lines are
   staged in a temporary table (``COPY`` or batches of ``executemany``), then one
-  ``INSERT ... SELECT ... ON CONFLICT (line_key) DO NOTHING`` stores the lines no earlier
+  ``INSERT ... SELECT ... ON CONFLICT (network, line_key) DO NOTHING`` stores the lines no earlier
   file brought, and lines whose receipt was stored with other content are recorded as
   conflicts (the reconciliation reports them as duplicates).
 
@@ -40,12 +40,15 @@ from sqlalchemy.orm import Session
 
 from app.reconciliation.models import Statement
 from app.reconciliation.sql import analyze_if_grown, is_postgres, tune_for_bulk
-from app.reconciliation.statements.reader import ParsedLine, StatementReader, open_rows
+from app.reconciliation.statements.layouts import open_reader
+from app.reconciliation.statements.reader import ParsedLine, Preamble, StatementRejected
+from integrations.payments.networks import Network, wallet_name
 from ledger.sqltypes import UTCDateTime
 
 IMPORT_BATCH = 5_000
 HASH_CHUNK_BYTES = 1 << 20
 LINE_COLUMNS = (
+    "network",
     "line_key",
     "statement_id",
     "line_no",
@@ -70,6 +73,7 @@ _stage_metadata = MetaData()
 STAGE = Table(
     "recon_stage",
     _stage_metadata,
+    Column("network", String(12)),
     Column("line_key", String(40)),
     Column("statement_id", BigInteger),
     Column("line_no", Integer),
@@ -113,19 +117,26 @@ def file_sha256(stream: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
-def import_statement(
+def import_statement(  # noqa: PLR0913  (the upload's fields, then whose layout to read)
     session: Session,
     stream: IO[bytes],
     filename: str,
     imported_by: str,
     now: datetime,
     batch_size: int = IMPORT_BATCH,
+    network: str = Network.SAFARICOM.value,
 ) -> ImportResult:
-    """Import one statement file (seekable binary stream at its start), in the caller's
-    transaction; raises ``StatementRejected`` (nothing imported) if any row is unreadable."""
+    """Import one statement file of ``network``'s layout (seekable binary stream at its
+    start), in the caller's transaction; raises ``StatementRejected`` (nothing imported) if
+    any row is unreadable or the file is another provider's."""
     digest = file_sha256(stream)
     existing = session.scalar(select(Statement).where(Statement.sha256 == digest))
     if existing is not None:
+        if existing.network != network:
+            raise StatementRejected(
+                None,
+                f"this file was imported before as an {wallet_name(existing.network)} statement",
+            )
         return ImportResult(
             existing.id,
             False,
@@ -134,10 +145,38 @@ def import_statement(
             existing.lines_known,
             existing.lines_conflicting,
         )
-    file_format, rows = open_rows(stream)
-    reader = StatementReader(rows)
-    heading = reader.preamble
-    statement = Statement(
+    file_format, reader = open_reader(stream, network)
+    statement = _new_statement(digest, filename, file_format, reader.preamble, imported_by, now)
+    statement.network = network
+    session.add(statement)
+    session.flush()
+    totals = _copy_fresh(session, statement, reader.lines())
+    if totals is None:  # SQLite, or a receipt already stored: stage, then store once each
+        stream.seek(0)
+        reader = open_reader(stream, network)[1]
+        totals = _stage(session, statement, reader.lines(), batch_size)
+        statement.lines_read = totals.lines
+        _store(session, statement)
+    _read_after(statement, reader.read_after())
+    statement.paid_in_minor, statement.withdrawn_minor = totals.paid_in, totals.withdrawn
+    if reader.preamble.period_from is None or reader.preamble.period_to is None:
+        statement.period_from = totals.first or now
+        statement.period_to = totals.last or now
+    session.flush()
+    return ImportResult(
+        statement.id,
+        True,
+        statement.lines_read,
+        statement.lines_new,
+        statement.lines_known,
+        statement.lines_conflicting,
+    )
+
+
+def _new_statement(
+    digest: str, filename: str, file_format: str, heading: Preamble, by: str, now: datetime
+) -> Statement:
+    return Statement(
         sha256=digest,
         filename=filename[:200],
         file_format=file_format,
@@ -154,31 +193,19 @@ def import_statement(
         lines_conflicting=0,
         paid_in_minor=0,
         withdrawn_minor=0,
-        imported_by=imported_by,
+        imported_by=by,
         imported_at=now,
     )
-    session.add(statement)
-    session.flush()
-    totals = _copy_fresh(session, statement, reader.lines())
-    if totals is None:  # SQLite, or a receipt already stored: stage, then store once each
-        stream.seek(0)
-        lines = StatementReader(open_rows(stream)[1]).lines()
-        totals = _stage(session, statement.id, lines, batch_size)
-        statement.lines_read = totals.lines
-        _store(session, statement)
-    statement.paid_in_minor, statement.withdrawn_minor = totals.paid_in, totals.withdrawn
-    if heading.period_from is None or heading.period_to is None:
-        statement.period_from = totals.first or now
-        statement.period_to = totals.last or now
-    session.flush()
-    return ImportResult(
-        statement.id,
-        True,
-        statement.lines_read,
-        statement.lines_new,
-        statement.lines_known,
-        statement.lines_conflicting,
-    )
+
+
+def _read_after(statement: Statement, found: Preamble) -> None:
+    """What only the lines tell (Airtel's balances and account), once they are read."""
+    if found.account_name:
+        statement.account_name = found.account_name[:60]
+    if found.opening_balance_minor is not None:
+        statement.opening_balance_minor = found.opening_balance_minor
+    if found.closing_balance_minor is not None:
+        statement.closing_balance_minor = found.closing_balance_minor
 
 
 @dataclass
@@ -209,10 +236,11 @@ def _batches(lines: Iterable[ParsedLine], size: int) -> Iterator[list[ParsedLine
         yield batch
 
 
-def _row(statement_id: int, line: ParsedLine) -> tuple[Any, ...]:
+def _row(statement: Statement, line: ParsedLine) -> tuple[Any, ...]:
     return (
+        statement.network,
         line.line_key,
-        statement_id,
+        statement.id,
         line.line_no,
         line.receipt,
         line.completed_at,
@@ -245,7 +273,7 @@ def _copy_fresh(
     try:
         with session.begin_nested():
             tune_for_bulk(session)
-            rows = (_row(statement.id, totals.add(line)) for line in lines)
+            rows = (_row(statement, totals.add(line)) for line in lines)
             _copy(session.connection(), "recon_statement_lines", rows)
     except UniqueViolation:
         return None
@@ -255,7 +283,7 @@ def _copy_fresh(
 
 
 def _stage(
-    session: Session, statement_id: int, lines: Iterable[ParsedLine], batch_size: int
+    session: Session, statement: Statement, lines: Iterable[ParsedLine], batch_size: int
 ) -> _Totals:
     """Stage every line in the temporary table: on PostgreSQL one binary ``COPY`` for the
     whole file, elsewhere batches."""
@@ -265,15 +293,16 @@ def _stage(
     STAGE.create(conn)
     totals = _Totals()
     if conn.dialect.name == "postgresql":
-        _copy(conn, "recon_stage", (_row(statement_id, totals.add(line)) for line in lines))
+        _copy(conn, "recon_stage", (_row(statement, totals.add(line)) for line in lines))
         return totals
     for batch in _batches(lines, batch_size):
-        rows = [_row(statement_id, totals.add(line)) for line in batch]
+        rows = [_row(statement, totals.add(line)) for line in batch]
         conn.execute(STAGE.insert(), [dict(zip(LINE_COLUMNS, r, strict=True)) for r in rows])
     return totals
 
 
 COPY_TYPES = (
+    "varchar",
     "varchar",
     "int8",
     "int4",
@@ -315,7 +344,7 @@ def _store(session: Session, statement: Statement) -> None:
         text(
             f"INSERT INTO recon_statement_lines ({columns}) "
             f"SELECT {columns} FROM recon_stage WHERE 1 = 1 ORDER BY line_no "
-            "ON CONFLICT (line_key) DO NOTHING"
+            "ON CONFLICT (network, line_key) DO NOTHING"
         ).execution_options(preserve_rowcount=True)
     ).rowcount
     statement.lines_new = int(inserted)
@@ -327,7 +356,8 @@ def _store(session: Session, statement: Statement) -> None:
                 " amount_minor, completed_at, status)"
                 " SELECT s.statement_id, s.line_no, s.line_key, l.id, s.amount_minor,"
                 " s.completed_at, s.status"
-                " FROM recon_stage s JOIN recon_statement_lines l ON l.line_key = s.line_key"
+                " FROM recon_stage s JOIN recon_statement_lines l"
+                " ON l.network = s.network AND l.line_key = s.line_key"
                 " WHERE NOT (l.statement_id = s.statement_id AND l.line_no = s.line_no)"
                 " AND (l.amount_minor <> s.amount_minor OR l.completed_at <> s.completed_at"
                 " OR l.status <> s.status)"

@@ -147,8 +147,10 @@ def open_rows(stream: IO[bytes]) -> tuple[str, Iterator[tuple[int, Row]]]:
     return kind, (xlsx_rows(stream) if kind == "xlsx" else csv_rows(stream))
 
 
-def _blank(row: Row) -> bool:
-    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row)
+def is_blank(row: Row) -> bool:
+    return not any(row) or all(
+        cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row
+    )
 
 
 class StatementReader:
@@ -193,10 +195,14 @@ class StatementReader:
         if missing:
             raise StatementRejected(line_no, f"the header has no {', '.join(missing)} column")
 
+    def read_after(self) -> Preamble:
+        """What the file says about its balances and account: the preamble, for M-Pesa."""
+        return self.preamble
+
     def lines(self) -> Iterator[ParsedLine]:
         count = 0
         for line_no, row in self._rows:
-            if not any(row) or _blank(row):  # any(): the fast answer for a full row
+            if is_blank(row):
                 continue
             count += 1
             if count > MAX_LINES:
