@@ -9,12 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy.orm import Session
 
 from app.api.deps import get_sessions
 from app.api.problems import problem_response
 from app.borrowers.errors import InvalidPhoneInput
-from app.borrowers.service import get_borrower
 from app.db.session import Sessions
 from app.mobile import errors
 from integrations.phone import InvalidMsisdn, normalise_msisdn
@@ -23,7 +21,6 @@ MAX_BODY_BYTES = 2048
 """The largest app request (registration) is a few hundred bytes of JSON."""
 MAX_IDEMPOTENCY_KEY_CHARS = 64
 _IDEMPOTENCY_KEY = re.compile(rf"[A-Za-z0-9._~:+/=-]{{1,{MAX_IDEMPOTENCY_KEY_CHARS}}}")
-REPLAYED_HEADER = "Idempotent-Replayed"
 
 AppSessions = Annotated[Sessions, Depends(get_sessions)]
 
@@ -68,26 +65,6 @@ def idempotency_key(
 
 
 IdempotencyKey = Annotated[str, Depends(idempotency_key)]
-
-
-def scoped_key(borrower_id: int, operation: str, key: str) -> str:
-    """The key the services dedupe by: per borrower and per operation, so two borrowers (or
-    a loan and a withdrawal) sending the same key never meet."""
-    return f"app:{borrower_id}:{operation}:{key}"
-
-
-def lock_money_moves(session: Session, borrower_id: int) -> None:
-    """Take the borrower's row lock (held to commit) before looking for a replay, so a
-    request re-sent while the first is still running waits for it and replays its answer
-    instead of racing it to the idempotency key's unique index."""
-    get_borrower(session, borrower_id, lock=True)
-
-
-def mark_replay(response: Response, replayed: bool) -> None:
-    """A replayed money move changed nothing: say so (the first request's use case handed
-    the money to the worker when it committed)."""
-    if replayed:
-        response.headers[REPLAYED_HEADER] = "true"
 
 
 def msisdn_of(phone: str) -> str:

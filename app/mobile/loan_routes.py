@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,15 +19,9 @@ from app.api.params import RecordId
 from app.clock import business_date
 from app.lending.origination import LoanRequest, quote, request_loan
 from app.mobile.auth import CurrentBorrower
-from app.mobile.deps import (
-    AppSessions,
-    BoundedBodyRoute,
-    IdempotencyKey,
-    lock_money_moves,
-    mark_replay,
-    scoped_key,
-)
+from app.mobile.deps import BoundedBodyRoute
 from app.mobile.loan_views import current_loan, loan_view, loans_page, own_loan
+from app.mobile.money_moves import BorrowerMove, payout_exists
 from app.mobile.queries import (
     OFFSET_MAX,
     PAGE_DEFAULT,
@@ -48,15 +42,10 @@ from app.mobile.schemas import (
 from app.money import kes
 from app.mpesa.models import StkRequest
 from app.mpesa.stk import request_stk_repayment
-from app.payments.models import Payout
 from ledger import Ledger
 
 router = APIRouter(route_class=BoundedBodyRoute, tags=["app: loans"])
 NOT_YOURS: dict[int | str, dict[str, Any]] = {404: {"description": "No such record of yours"}}
-
-
-def payout_exists(session: Session, key: str) -> bool:
-    return session.scalar(select(Payout.id).where(Payout.idempotency_key == key)) is not None
 
 
 @router.post("/quotes", summary="What a loan or top-up would cost (total cost of credit)")
@@ -90,26 +79,15 @@ def quote_loan(
 @router.post(
     "/loans",
     status_code=201,
-    summary="Borrow (or top up): the cash is sent to your M-Pesa",
+    summary="Borrow (or top up): the cash is sent to your wallet (M-Pesa or Airtel Money)",
     responses={400: {"description": "Idempotency-Key missing"}},
 )
-def borrow(
-    body: QuoteIn,
-    owner: CurrentBorrower,
-    key: IdempotencyKey,
-    response: Response,
-    sessions: AppSessions,
-    clock: AppClock,
-) -> DisbursementOut:
-    scoped = scoped_key(owner.borrower_id, "loan", key)
-    request = LoanRequest(owner.borrower_id, body.product_code, body.amount_minor, scoped)
-    with sessions.unit_of_work() as session:
-        lock_money_moves(session, owner.borrower_id)
-        replayed = payout_exists(session, scoped)
-        payout = request_loan(session, Ledger(session, clock), request, clock())
-        view = disbursement_view(payout)
-    mark_replay(response, replayed)
-    return view
+def borrow(body: QuoteIn, move: BorrowerMove) -> DisbursementOut:
+    def lend(session: Session, ledger: Ledger, key: str) -> DisbursementOut:
+        request = LoanRequest(move.borrower_id, body.product_code, body.amount_minor, key)
+        return disbursement_view(request_loan(session, ledger, request, move.clock()))
+
+    return move.run("loan", payout_exists, lend)
 
 
 @router.get(
@@ -143,28 +121,21 @@ def my_loan(
 @router.post(
     "/repayments",
     status_code=201,
-    summary="Repay by M-Pesa: a payment prompt is sent to your phone",
+    summary="Repay from your wallet: a payment prompt is sent to your phone",
     responses={400: {"description": "Idempotency-Key missing"}},
 )
-def repay(
-    body: AmountIn,
-    owner: CurrentBorrower,
-    key: IdempotencyKey,
-    response: Response,
-    sessions: AppSessions,
-    clock: AppClock,
-) -> StkRequestOut:
-    scoped = scoped_key(owner.borrower_id, "repayment", key)
-    with sessions.unit_of_work() as session:
-        lock_money_moves(session, owner.borrower_id)
-        replayed = (
-            session.scalar(select(StkRequest.id).where(StkRequest.idempotency_key == scoped))
-            is not None
-        )
-        stk = request_stk_repayment(session, owner.borrower_id, body.amount_minor, scoped, clock())
-        view = stk_view(stk)
-    mark_replay(response, replayed)
-    return view
+def repay(body: AmountIn, move: BorrowerMove) -> StkRequestOut:
+    def prompt(session: Session, _ledger: Ledger, key: str) -> StkRequestOut:
+        amount = body.amount_minor
+        return stk_view(request_stk_repayment(session, move.borrower_id, amount, key, move.clock()))
+
+    return move.run("repayment", _stk_exists, prompt)
+
+
+def _stk_exists(session: Session, key: str) -> bool:
+    return (
+        session.scalar(select(StkRequest.id).where(StkRequest.idempotency_key == key)) is not None
+    )
 
 
 @router.get(

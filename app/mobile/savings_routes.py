@@ -1,25 +1,20 @@
-"""Savings, withdrawals of short-term savings to M-Pesa, and the statement."""
+"""Savings, withdrawals of short-term savings to the borrower's wallet, and the statement."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
 
-from app.api.deps import AppClock, ReadSession
+from app.api.deps import ReadSession
 from app.api.params import RecordId
 from app.borrowers.service import get_borrower
 from app.lending.loans import open_loan_id
 from app.mobile.auth import CurrentBorrower
-from app.mobile.deps import (
-    AppSessions,
-    BoundedBodyRoute,
-    IdempotencyKey,
-    lock_money_moves,
-    mark_replay,
-    scoped_key,
-)
-from app.mobile.loan_routes import NOT_YOURS, payout_exists
+from app.mobile.deps import BoundedBodyRoute
+from app.mobile.loan_routes import NOT_YOURS
+from app.mobile.money_moves import BorrowerMove, payout_exists
 from app.mobile.queries import (
     OFFSET_MAX,
     PAGE_DEFAULT,
@@ -45,27 +40,17 @@ def my_savings(owner: CurrentBorrower, session: ReadSession) -> SavingsOut:
 @router.post(
     "/savings/withdrawals",
     status_code=201,
-    summary="Withdraw short-term savings to your M-Pesa (no open loan)",
+    summary="Withdraw short-term savings to your wallet (no open loan)",
     responses={400: {"description": "Idempotency-Key missing"}},
 )
-def withdraw(
-    body: AmountIn,
-    owner: CurrentBorrower,
-    key: IdempotencyKey,
-    response: Response,
-    sessions: AppSessions,
-    clock: AppClock,
-) -> DisbursementOut:
-    scoped = scoped_key(owner.borrower_id, "withdrawal", key)
-    with sessions.unit_of_work() as session:
-        lock_money_moves(session, owner.borrower_id)
-        replayed = payout_exists(session, scoped)
+def withdraw(body: AmountIn, move: BorrowerMove) -> DisbursementOut:
+    def pay_out(session: Session, ledger: Ledger, key: str) -> DisbursementOut:
         payout = request_savings_withdrawal(
-            session, Ledger(session, clock), owner.borrower_id, body.amount_minor, scoped, clock()
+            session, ledger, move.borrower_id, body.amount_minor, key, move.clock()
         )
-        view = disbursement_view(payout)
-    mark_replay(response, replayed)
-    return view
+        return disbursement_view(payout)
+
+    return move.run("withdrawal", payout_exists, pay_out)
 
 
 @router.get(
