@@ -17,15 +17,7 @@ from integrations.payments.port import (
     ReversalOrder,
     ReversalOutcome,
 )
-from tests.contract.rigs import (
-    NO_WAITING,
-    READ_TIMEOUT,
-    BaseRig,
-    Receiver,
-    serve,
-    system_clock,
-    waited,
-)
+from tests.contract.rigs import BaseRig, Receiver, serve, waited
 
 CLIENT_ID, CLIENT_SECRET, PIN = "contract-client", "contract-secret", "4321"
 CALLBACK_SECRET = "contract-callback-secret"
@@ -55,6 +47,7 @@ class AirtelRig(BaseRig):
             payout_family="disbursement",
             payout_kind="disbursement",
             number_prefix="25473",
+            state=self.state,
             token_lifetime_s=180,
         )
         self.client = self.fresh_client()
@@ -69,12 +62,7 @@ class AirtelRig(BaseRig):
             callback_token=TOKEN,
             callback_secret=CALLBACK_SECRET,
         )
-        options.setdefault("clock", system_clock)
-        return AirtelClient(config, timeout=READ_TIMEOUT, retry=NO_WAITING, **options)
-
-    def tokens_issued(self) -> int:
-        with self.state.lock:
-            return len(self.state.tokens)
+        return AirtelClient(config, **self.client_options(options))
 
     def _callbacks(self, kind: str) -> list[Any]:
         return [

@@ -17,15 +17,7 @@ from integrations.payments.port import (
     ReversalOrder,
     ReversalOutcome,
 )
-from tests.contract.rigs import (
-    NO_WAITING,
-    READ_TIMEOUT,
-    BaseRig,
-    Receiver,
-    serve,
-    system_clock,
-    waited,
-)
+from tests.contract.rigs import BaseRig, Receiver, serve, waited
 
 SHORTCODE, PASSKEY = "600992", "contract-passkey"
 INITIATOR, PASSWORD = "contractapi", "Contract-Pw-1!"
@@ -52,6 +44,7 @@ class DarajaRig(BaseRig):
             payout_family="b2c",
             payout_kind="b2c",
             number_prefix="2547",
+            state=self.state,
             token_lifetime_s=3599,
         )
         self.receiver_url = receiving.url
@@ -70,12 +63,7 @@ class DarajaRig(BaseRig):
             callback_base_url=self.receiver_url,
             callback_token="tok",
         )
-        options.setdefault("clock", system_clock)
-        return DarajaClient(config, timeout=READ_TIMEOUT, retry=NO_WAITING, **options)
-
-    def tokens_issued(self) -> int:
-        with self.state.lock:
-            return len(self.state.tokens)
+        return DarajaClient(config, **self.client_options(options))
 
     def payout_by_callback(self, originator_id: str) -> PayoutResult:
         def found() -> PayoutResult | None:

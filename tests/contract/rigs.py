@@ -68,6 +68,8 @@ class BaseRig:
     payout_kind: str = ""
     number_prefix: str = ""
     token_lifetime_s: int = 0
+    state: Any = None
+    """The simulator's state (each has a ``lock`` and the ``tokens`` it issued)."""
 
     def number(self, suffix: str) -> str:
         """A number no other test uses, ending in ``suffix`` (the simulators' outcome digits)."""
@@ -87,6 +89,16 @@ class BaseRig:
 
     def payouts_to(self, msisdn: str) -> int:
         return len(self.transactions(self.payout_kind, msisdn))
+
+    def tokens_issued(self) -> int:
+        with self.state.lock:
+            return len(self.state.tokens)
+
+    @staticmethod
+    def client_options(options: dict[str, Any]) -> dict[str, Any]:
+        """A provider client's options here: the system clock unless a test gives one, short
+        read timeouts, and retries that do not wait."""
+        return {"clock": system_clock, "timeout": READ_TIMEOUT, "retry": NO_WAITING, **options}
 
     def sim(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         answer = httpx.request(method, f"{self.sim_url}{path}", timeout=10, **kwargs)
