@@ -108,7 +108,7 @@ def test_an_answer_held_back_blocks_no_other_request_and_the_payment_is_made(
     [payout_then] = snapshot["transactions"]
     assert payout_then["state"] == "completed"  # processed before the answer was held back
     assert quick.json()["ResponseCode"] == "0"
-    assert sim.state.faults.response_delay_s == 0
+    assert sim.state.faults.delay.seconds == 0
 
 
 @pytest.mark.slow  # waits out a held-back answer: 1 s

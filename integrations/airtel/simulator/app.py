@@ -42,7 +42,7 @@ from integrations.airtel.simulator.faults import family_of
 from integrations.airtel.simulator.gate import AirtelError, Sim, envelope
 from integrations.airtel.simulator.state import TOKEN_LIFETIME, AirtelSimState
 from integrations.mpesa.simulator.checks import Deliver
-from integrations.mpesa.simulator.faults import ResponseDelay
+from integrations.simulator_faults import ResponseDelay
 
 KEY_VALIDITY = timedelta(days=365)
 

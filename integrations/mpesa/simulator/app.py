@@ -65,8 +65,9 @@ from integrations.mpesa.simulator import (
 )
 from integrations.mpesa.simulator.checks import DarajaError, Deliver, httpx_deliverer
 from integrations.mpesa.simulator.core import Sim
-from integrations.mpesa.simulator.faults import ResponseDelay
+from integrations.mpesa.simulator.faults import API_FAMILIES
 from integrations.mpesa.simulator.state import SimulatorState
+from integrations.simulator_faults import ResponseDelay
 
 __all__ = ["Deliver", "create_simulator", "httpx_deliverer"]
 
@@ -96,7 +97,9 @@ def create_simulator(state: SimulatorState, deliver: Deliver) -> FastAPI:
             payloads.error(code, message), status_code=exc.status_code, headers=exc.headers
         )
 
-    app.add_middleware(ResponseDelay, take_delay=state.take_response_delay)
+    app.add_middleware(
+        ResponseDelay, take_delay=state.take_response_delay, family_of=API_FAMILIES.get
+    )
     app.add_api_route("/oauth/v1/generate", sim.oauth, methods=["GET"])
     routes_b2c.add_routes(app, sim)
     routes_stk.add_routes(app, sim)
