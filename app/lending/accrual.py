@@ -40,10 +40,14 @@ from app.db.session import Sessions
 from app.lending import delinquency
 from app.lending.models import AccrualRun, Loan, LoanStatus
 from app.loan_math.interest import AccrualState, InterestKind, RateSchedule, accrue_day
-from app.products.terms import ProductTerms
+from app.products.models import Product
+from app.products.terms import BULLET, ProductTerms
 from ledger import EntryRequest, Ledger, PostingLine
 
 ACCRUAL_BATCH = 2_000
+_BULLET_PRODUCTS = select(Product.id).where(Product.kind == BULLET)
+"""Instalment loans are not accrued daily yet: their interest is recognised as instalments
+fall due (``app.lending.instalments``)."""
 _INCOME = {
     InterestKind.REGULAR: (Acct.INTEREST, Acct.INTEREST_INCOME),
     InterestKind.PENALTY: (Acct.PENALTY, Acct.PENALTY_INCOME),
@@ -172,6 +176,7 @@ def accrue_batch(
             Loan.id > batch.after_id,
             Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.DEFAULTED)),
             Loan.disbursed_on < through,
+            Loan.product_id.in_(_BULLET_PRODUCTS),
         )
         .order_by(Loan.id)
         .limit(batch.size)

@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 from app.borrowers.models import Borrower
 from app.borrowers.service import get_borrower
 from app.clock import business_date
+from app.lending.instalments import is_instalment_loan, write_schedule
 from app.lending.models import Loan, LoanStatus, Repayment
 from app.lending.quotes import total_due_on_due_date
 from app.lending.repayments import apply_credit_balance, close_if_settled
 from app.money import kes
 from app.notifications.outbox import queue_sms
 from app.payments.models import Payout, PayoutPurpose
+from app.products.terms import ProductTerms
 from integrations.payments.networks import wallet_name
 from ledger import Ledger
 
@@ -45,7 +47,7 @@ def on_disbursed(
     if loan.status == LoanStatus.DISBURSING:
         loan.status = LoanStatus.ACTIVE
         loan.disbursed_on = business_date(completed_at)
-        loan.due_on = loan.disbursed_on + timedelta(days=int(loan.product_terms["term_days"]))
+        loan.due_on = _due_on(session, loan, loan.disbursed_on)
     borrower.savings_long_minor += payout.savings_long_minor
     borrower.savings_short_minor += payout.savings_short_minor
     session.flush()
@@ -59,6 +61,14 @@ def on_disbursed(
         _disbursed_text(payout, loan, credit, business_date(completed_at)),
         now,
     )
+
+
+def _due_on(session: Session, loan: Loan, day_0: date) -> date:
+    """A bullet loan is due ``term_days`` after day 0; an instalment loan gets its schedule
+    (``instalments.write_schedule``) and is due on its last instalment."""
+    if is_instalment_loan(loan):
+        return write_schedule(session, loan, ProductTerms.from_snapshot(loan.product_terms), day_0)
+    return day_0 + timedelta(days=int(loan.product_terms["term_days"]))
 
 
 def _disbursed_text(payout: Payout, loan: Loan, credit: Repayment | None, today: date) -> str:

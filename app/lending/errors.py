@@ -68,3 +68,10 @@ class NothingOwed(DomainError):
 
 class InvalidAmount(DomainError):
     code = "invalid_amount"
+
+
+class TopUpNotOffered(DomainError):
+    """An instalment loan's schedule is fixed at disbursement: no top-ups (yet)."""
+
+    code = "top_up_not_offered"
+    http_status = 409

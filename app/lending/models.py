@@ -23,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -184,3 +185,58 @@ class AccrualRun(Base):
     loans_defaulted: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LoanInstalment(Base):
+    """One instalment of an instalment loan's schedule: what falls due, and what was paid.
+
+    Written when the loan becomes active (bullet loans have no rows). The detail of the
+    loan's outstanding columns: principal outstanding = sum(principal - paid principal);
+    interest outstanding = sum(interest recognised - paid interest) (an instalment's interest
+    is recognised when it falls due; ``app.lending.instalments``).
+    """
+
+    __tablename__ = "loan_instalments"
+    __table_args__ = (
+        UniqueConstraint("loan_id", "number", name="uq_loan_instalments_loan_number"),
+        CheckConstraint("number > 0", name="number_positive"),
+        CheckConstraint(
+            "principal_minor >= 0 AND interest_minor >= 0 "
+            "AND total_minor = principal_minor + interest_minor",
+            name="amounts_add_up",
+        ),
+        CheckConstraint(
+            "paid_principal_minor >= 0 AND paid_principal_minor <= principal_minor "
+            "AND paid_interest_minor >= 0 AND paid_interest_minor <= interest_recognised_minor "
+            "AND interest_recognised_minor >= 0 AND interest_recognised_minor <= interest_minor",
+            name="paid_within_due",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    """1 for the first instalment."""
+    due_on: Mapped[date] = mapped_column(Date)
+    principal_minor: Mapped[int] = mapped_column(BigInteger)
+    """Principal due with this instalment, as scheduled."""
+    interest_minor: Mapped[int] = mapped_column(BigInteger)
+    """Interest due with this instalment, as scheduled."""
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    interest_recognised_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Interest of this instalment posted to interest receivable (1210): all of it once the
+    instalment is due, none before."""
+    paid_principal_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Principal paid: when due, or earlier by a prepayment (the last instalments first)."""
+    paid_interest_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    @property
+    def paid_minor(self) -> int:
+        return self.paid_principal_minor + self.paid_interest_minor
+
+    @property
+    def is_paid(self) -> bool:
+        return (
+            self.paid_principal_minor == self.principal_minor
+            and self.paid_interest_minor == self.interest_minor
+        )

@@ -179,6 +179,8 @@ def _check_request(
     if loan is not None:
         if loan.product_terms["code"] != terms.code:
             raise errors.OtherProductOpen("Repay your current loan first")
+        if terms.is_instalment:
+            raise errors.TopUpNotOffered("Instalment loans cannot be topped up")
         if loan.status != LoanStatus.ACTIVE or loan.principal_pending_minor > 0:
             raise errors.LoanInFlight("Your last disbursement is still on its way")
         owed = loan.principal_outstanding_minor

@@ -28,6 +28,11 @@ from app.events import publish
 from app.lending import errors
 from app.lending.allocation import Allocation, allocate
 from app.lending.events import LoanRepaid
+from app.lending.instalments import (
+    allocate_to_instalments,
+    is_instalment_loan,
+    recognise_due_interest,
+)
 from app.lending.limit_decisions import LimitChange, record_limit
 from app.lending.limits import LimitPolicy
 from app.lending.models import OPEN_STATUSES, Loan, LoanStatus, Repayment, RepaymentChannel
@@ -89,12 +94,9 @@ def apply_repayment(
         raise errors.LoanNotFound(f"No loan {loan_id}")
     borrower = get_borrower(session, loan.borrower_id, lock=True)
     open_loan = loan.status in OPEN_STATUSES
-    owed = {
-        "penalty": loan.penalty_outstanding_minor if open_loan else 0,
-        "interest": loan.interest_outstanding_minor if open_loan else 0,
-        "principal": loan.principal_outstanding_minor if open_loan else 0,
-    }
-    split = allocate(amount_minor, loan.product_terms["allocation_order"], owed)
+    split = (
+        _allocate(session, ledger, loan, incoming) if open_loan else allocate(amount_minor, (), {})
+    )
     entry = _post(ledger, loan, borrower, split, incoming)
     loan.penalty_outstanding_minor -= split.penalty_minor
     loan.interest_outstanding_minor -= split.interest_minor
@@ -133,6 +135,24 @@ def apply_repayment(
             now,
         )
     return repayment
+
+
+def _allocate(
+    session: Session, ledger: Ledger, loan: Loan, incoming: IncomingRepayment
+) -> Allocation:
+    """Split the payment over an open loan's debt: an instalment loan's instalments (after
+    recognising the interest of those due), or a bullet loan's parts."""
+    order = loan.product_terms["allocation_order"]
+    if is_instalment_loan(loan):
+        recognise_due_interest(session, ledger, loan, incoming.received_at)
+        paid_on = business_date(incoming.received_at)
+        return allocate_to_instalments(session, loan, incoming.amount_minor, order, paid_on)
+    owed = {
+        "penalty": loan.penalty_outstanding_minor,
+        "interest": loan.interest_outstanding_minor,
+        "principal": loan.principal_outstanding_minor,
+    }
+    return allocate(incoming.amount_minor, order, owed)
 
 
 def _post(

@@ -1,0 +1,155 @@
+"""Instalment loans in the lending core: the schedule's rows, interest falling due, repayments
+spread over instalments, and days past due.
+
+Rules (docs/instalments.md, "The lending core"):
+- When an instalment loan becomes active its schedule (``app.loan_math.schedules``) is written
+  to ``loan_instalments``; the instalments' principal sums to the loan's principal (checked
+  here and by a test) and the loan's due date is the last instalment's.
+- An instalment's interest is recognised when it falls due (Dr 1210 interest receivable,
+  Cr 4000 interest income, one entry per loan and call), before a repayment is allocated.
+  Daily accrual along the schedule is not built yet: instalment loans are not accrued nightly.
+- Invariant, per loan: principal outstanding = sum(principal - paid principal) and interest
+  outstanding = sum(interest recognised - paid interest) over its instalments.
+- Days past due: the age of the oldest instalment due and not fully paid (bullet loans: days
+  since their due date while something is owed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.accounting.chart import Acct, fund_accounts
+from app.clock import business_date
+from app.lending.allocation import Allocation
+from app.lending.instalment_allocation import InstalmentOwed, allocate_across
+from app.lending.models import OPEN_STATUSES, Loan, LoanInstalment
+from app.loan_math.schedules.methods import generate
+from app.products.terms import INSTALMENT, ProductTerms
+from ledger import EntryRequest, Ledger, PostingLine
+
+
+class ScheduleMismatch(AssertionError):
+    """A schedule whose principal does not sum to the loan's: a bug, never written."""
+
+
+def is_instalment_loan(loan: Loan) -> bool:
+    """Whether ``loan`` was made on an instalment product (its terms snapshot says so)."""
+    return bool(loan.product_terms.get("kind") == INSTALMENT)
+
+
+def write_schedule(session: Session, loan: Loan, terms: ProductTerms, start: date) -> date:
+    """Write the schedule of ``loan`` (principal disbursed, starting ``start``); returns the
+    last due date."""
+    schedule = generate(terms.schedule_terms(loan.principal_disbursed_minor, start))
+    rows = [
+        LoanInstalment(
+            loan_id=loan.id,
+            number=item.number,
+            due_on=item.due_date,
+            principal_minor=item.principal_minor,
+            interest_minor=item.interest_minor,
+            total_minor=item.total_minor,
+            interest_recognised_minor=0,
+            paid_principal_minor=0,
+            paid_interest_minor=0,
+        )
+        for item in schedule.instalments
+    ]
+    if sum(row.principal_minor for row in rows) != loan.principal_disbursed_minor:
+        raise ScheduleMismatch(f"loan {loan.id}: instalment principal != loan principal")
+    session.add_all(rows)
+    session.flush()
+    return rows[-1].due_on
+
+
+def instalments_of(session: Session, loan_id: int) -> list[LoanInstalment]:
+    return list(
+        session.scalars(
+            select(LoanInstalment)
+            .where(LoanInstalment.loan_id == loan_id)
+            .order_by(LoanInstalment.number)
+        )
+    )
+
+
+def recognise_due_interest(session: Session, ledger: Ledger, loan: Loan, at: datetime) -> int:
+    """Post the interest of the instalments due on or before ``at``'s business date and not
+    yet recognised; returns the amount."""
+    today = business_date(at)
+    due = [
+        row
+        for row in instalments_of(session, loan.id)
+        if row.due_on <= today and row.interest_recognised_minor < row.interest_minor
+    ]
+    amount = sum(row.interest_minor - row.interest_recognised_minor for row in due)
+    if amount == 0:
+        return 0
+    accounts = fund_accounts(ledger)
+    ledger.post(
+        EntryRequest(
+            f"instalment-interest:{loan.id}:{due[0].number}-{due[-1].number}",
+            [
+                PostingLine.debit(accounts[Acct.INTEREST], amount),
+                PostingLine.credit(accounts[Acct.INTEREST_INCOME], amount),
+            ],
+            f"Interest of instalments {due[0].number}-{due[-1].number} of loan "
+            f"{loan.account_number}",
+            reference=f"loan:{loan.id}",
+            metadata={"loan_id": loan.id, "borrower_id": loan.borrower_id},
+            effective_at=at,
+        )
+    )
+    for row in due:
+        row.interest_recognised_minor = row.interest_minor
+    loan.interest_outstanding_minor += amount
+    loan.interest_accrued_minor += amount
+    session.flush()
+    return amount
+
+
+def allocate_to_instalments(
+    session: Session, loan: Loan, amount_minor: int, order: Sequence[str], paid_on: date
+) -> Allocation:
+    """Spread ``amount_minor`` over the loan's instalments (``instalment_allocation``) and
+    mark them paid; the caller moves the loan's columns and the ledger by the totals."""
+    rows = instalments_of(session, loan.id)
+    owed = [
+        InstalmentOwed(
+            row.number,
+            row.due_on,
+            row.interest_recognised_minor - row.paid_interest_minor,
+            row.principal_minor - row.paid_principal_minor,
+        )
+        for row in rows
+    ]
+    split = allocate_across(amount_minor, order, owed, paid_on)
+    by_number = {row.number: row for row in rows}
+    for part in split.paid:
+        row = by_number[part.number]
+        row.paid_interest_minor += part.interest_minor
+        row.paid_principal_minor += part.principal_minor
+    return split.allocation
+
+
+def days_past_due(session: Session, loan: Loan, as_of: date) -> int:
+    """Days past due of ``loan`` on ``as_of``: for an instalment loan the age of its oldest
+    instalment due and not fully paid; for a bullet loan the days since its due date while
+    it owes something. 0 when nothing is overdue."""
+    if loan.status not in OPEN_STATUSES:
+        return 0
+    if is_instalment_loan(loan):
+        return oldest_unpaid_age(instalments_of(session, loan.id), as_of)
+    if loan.due_on is None or loan.outstanding_minor == 0:
+        return 0
+    return max((as_of - loan.due_on).days, 0)
+
+
+def oldest_unpaid_age(rows: Sequence[LoanInstalment], as_of: date) -> int:
+    for row in sorted(rows, key=lambda r: r.number):
+        if row.due_on < as_of and not row.is_paid:
+            return (as_of - row.due_on).days
+    return 0
