@@ -13,7 +13,6 @@ from sqlalchemy import update
 from app.borrowers import errors as borrower_errors
 from app.borrowers.models import Borrower
 from app.borrowers.service import prepare_pin
-from app.errors import DomainError
 from app.lending.loans import open_loan
 from app.lending.models import LoanStatus
 from app.onboarding.service import opt_out
@@ -26,13 +25,11 @@ from app.ussd.steps import (
     Outcome,
     Screen,
     Slow,
+    add_pin_state,
     add_state,
     ask,
-    ask_pin,
     end,
     notice,
-    pin_check,
-    pin_refusal,
     pin_shaped,
     wallet,
 )
@@ -104,25 +101,16 @@ def _answer_why_limit(ctx: Ctx, _entry: str) -> Outcome:
 # -- change PIN ------------------------------------------------------------------------------
 
 
-def _show_current_pin(ctx: Ctx, hint: str) -> Screen:
-    return ask_pin(ctx, "pin_current", screens.ENTER_CURRENT_PIN, hint)
-
-
-def _answer_current_pin(ctx: Ctx, entry: str) -> Outcome:
-    member = ctx.member
-    assert member is not None
-    if not pin_shaped(entry):
-        return _show_current_pin(ctx, screens.PIN_FORMAT)
-
-    def checked(ctx: Ctx, refusal: DomainError | None) -> Screen:
-        refused = pin_refusal(ctx, "pin_current", screens.ENTER_CURRENT_PIN, refusal)
-        return refused if refused is not None else _show_new_pin(ctx, "")
-
-    return Slow(pin_check(ctx.env, member.id, entry), checked)
-
-
 def _show_new_pin(ctx: Ctx, hint: str) -> Screen:
     return ask("pin_new", screens.ENTER_NEW_PIN, hint)
+
+
+_show_current_pin = add_pin_state(
+    "pin_current",
+    lambda _ctx: screens.ENTER_CURRENT_PIN,
+    lambda ctx, _member: _show_new_pin(ctx, ""),
+    back="account",
+)
 
 
 def _answer_new_pin(ctx: Ctx, entry: str) -> Outcome:
@@ -183,25 +171,7 @@ def _answer_opt_out(ctx: Ctx, entry: str) -> Outcome:
     return _show_opt_out_pin(ctx, "")
 
 
-def _show_opt_out_pin(ctx: Ctx, hint: str) -> Screen:
-    return ask_pin(ctx, "opt_out_pin", screens.ENTER_PIN_TO_OPT_OUT, hint)
-
-
-def _answer_opt_out_pin(ctx: Ctx, entry: str) -> Outcome:
-    member = ctx.member
-    assert member is not None
-    if not pin_shaped(entry):
-        return _show_opt_out_pin(ctx, screens.PIN_FORMAT)
-    return Slow(pin_check(ctx.env, member.id, entry), _opt_out)
-
-
-def _opt_out(ctx: Ctx, refusal: DomainError | None) -> Screen:
-    member = ctx.member
-    if member is None:
-        return end(screens.UNAVAILABLE)
-    refused = pin_refusal(ctx, "opt_out_pin", screens.ENTER_PIN_TO_OPT_OUT, refusal)
-    if refused is not None:
-        return refused
+def _opt_out(ctx: Ctx, member: Borrower) -> Screen:
     try:
         with ctx.session.begin_nested():
             left = opt_out(ctx.session, member.id, ctx.now)
@@ -210,11 +180,14 @@ def _opt_out(ctx: Ctx, refusal: DomainError | None) -> Screen:
     return end(screens.opted_out(_savings_of(left)))
 
 
+_show_opt_out_pin = add_pin_state(
+    "opt_out_pin", lambda _ctx: screens.ENTER_PIN_TO_OPT_OUT, _opt_out, back="opt_out"
+)
+
+
 add_state("loan", _show_loan, _answer_loan, back="main")
 add_state("account", _show_account, _answer_account, back="main")
 add_state("why_limit", _show_why_limit, _answer_why_limit, back="account")
-add_state("pin_current", _show_current_pin, _answer_current_pin, back="account")
 add_state("pin_new", _show_new_pin, _answer_new_pin, back="account")
 add_state("pin_new_again", _show_new_pin_again, _answer_new_pin_again, back="pin_new")
 add_state("opt_out", _show_opt_out, _answer_opt_out, back="account")
-add_state("opt_out_pin", _show_opt_out_pin, _answer_opt_out_pin, back="opt_out")

@@ -11,6 +11,9 @@ before any money moves, and paying one's own loan harms nobody.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from app.borrowers.models import Borrower
 from app.errors import DomainError
 from app.lending import errors as lending_errors
 from app.lending.loans import open_loan
@@ -25,15 +28,11 @@ from app.ussd.steps import (
     Ctx,
     Outcome,
     Screen,
-    Slow,
+    add_pin_state,
     add_state,
     ask,
-    ask_pin,
     end,
     notice,
-    pin_check,
-    pin_refusal,
-    pin_shaped,
     shillings,
     show,
     wallet,
@@ -111,27 +110,7 @@ def _answer_borrow_quote(ctx: Ctx, entry: str) -> Outcome:
     return _show_borrow_pin(ctx, "")
 
 
-def _show_borrow_pin(ctx: Ctx, hint: str) -> Screen:
-    text = screens.enter_pin_to("borrow", int(ctx.data["amount_minor"]))
-    return ask_pin(ctx, "borrow_pin", text, hint)
-
-
-def _answer_borrow_pin(ctx: Ctx, entry: str) -> Outcome:
-    member = ctx.member
-    assert member is not None
-    if not pin_shaped(entry):
-        return _show_borrow_pin(ctx, screens.PIN_FORMAT)
-    return Slow(pin_check(ctx.env, member.id, entry), _borrow)
-
-
-def _borrow(ctx: Ctx, refusal: DomainError | None) -> Screen:
-    member = ctx.member
-    if member is None:
-        return end(screens.UNAVAILABLE)
-    text = screens.enter_pin_to("borrow", int(ctx.data["amount_minor"]))
-    refused = pin_refusal(ctx, "borrow_pin", text, refusal)
-    if refused is not None:
-        return refused
+def _borrow(ctx: Ctx, member: Borrower) -> Screen:
     try:
         offer = _quote(ctx)
         with ctx.session.begin_nested():
@@ -155,6 +134,13 @@ def _borrow(ctx: Ctx, refusal: DomainError | None) -> Screen:
         wallet(ctx),
     )
     return end(done)
+
+
+def _pin_to(action: str) -> Callable[[Ctx], str]:
+    return lambda ctx: screens.enter_pin_to(action, int(ctx.data["amount_minor"]))
+
+
+_show_borrow_pin = add_pin_state("borrow_pin", _pin_to("borrow"), _borrow, back="borrow_quote")
 
 
 # -- repay -----------------------------------------------------------------------------------
@@ -247,28 +233,8 @@ def _answer_withdraw_amount(ctx: Ctx, entry: str) -> Outcome:
     return _show_withdraw_pin(ctx, "")
 
 
-def _show_withdraw_pin(ctx: Ctx, hint: str) -> Screen:
-    text = screens.enter_pin_to("withdraw", int(ctx.data["amount_minor"]))
-    return ask_pin(ctx, "withdraw_pin", text, hint)
-
-
-def _answer_withdraw_pin(ctx: Ctx, entry: str) -> Outcome:
-    member = ctx.member
-    assert member is not None
-    if not pin_shaped(entry):
-        return _show_withdraw_pin(ctx, screens.PIN_FORMAT)
-    return Slow(pin_check(ctx.env, member.id, entry), _withdraw)
-
-
-def _withdraw(ctx: Ctx, refusal: DomainError | None) -> Screen:
-    member = ctx.member
-    if member is None:
-        return end(screens.UNAVAILABLE)
+def _withdraw(ctx: Ctx, member: Borrower) -> Screen:
     amount = int(ctx.data["amount_minor"])
-    text = screens.enter_pin_to("withdraw", amount)
-    refused = pin_refusal(ctx, "withdraw_pin", text, refusal)
-    if refused is not None:
-        return refused
     try:
         with ctx.session.begin_nested():
             request_savings_withdrawal(
@@ -284,11 +250,14 @@ def _withdraw(ctx: Ctx, refusal: DomainError | None) -> Screen:
     return end(screens.withdrawn(amount, wallet(ctx)))
 
 
+_show_withdraw_pin = add_pin_state(
+    "withdraw_pin", _pin_to("withdraw"), _withdraw, back="withdraw_amount"
+)
+
+
 add_state("borrow_amount", _show_borrow_amount, _answer_borrow_amount, back="main")
 add_state("borrow_quote", _show_borrow_quote, _answer_borrow_quote, back="borrow_amount")
-add_state("borrow_pin", _show_borrow_pin, _answer_borrow_pin, back="borrow_quote")
 add_state("repay_amount", _show_repay_amount, _answer_repay_amount, back="main")
 add_state("repay_confirm", _show_repay_confirm, _answer_repay_confirm, back="repay_amount")
 add_state("savings", _show_savings, _answer_savings, back="main")
 add_state("withdraw_amount", _show_withdraw_amount, _answer_withdraw_amount, back="savings")
-add_state("withdraw_pin", _show_withdraw_pin, _answer_withdraw_pin, back="withdraw_amount")

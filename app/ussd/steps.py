@@ -190,6 +190,34 @@ def pin_refusal(ctx: Ctx, state: str, text: str, refusal: DomainError | None) ->
     return None
 
 
+def add_pin_state(
+    name: str, prompt: Callable[[Ctx], str], then: Callable[[Ctx, Borrower], Screen], back: str
+) -> Callable[[Ctx, str], Screen]:
+    """A state that asks for the member's PIN (``prompt``), checks it as slow work (counted,
+    locked after repeated failures; a wrong one asks again) and, when it is right, goes on
+    with ``then``. Returns the state's show function."""
+
+    def show_pin(ctx: Ctx, hint: str) -> Screen:
+        return ask_pin(ctx, name, prompt(ctx), hint)
+
+    def answer(ctx: Ctx, entry: str) -> Outcome:
+        member = ctx.member
+        assert member is not None
+        if not pin_shaped(entry):
+            return show_pin(ctx, screens.PIN_FORMAT)
+        return Slow(pin_check(ctx.env, member.id, entry), checked)
+
+    def checked(ctx: Ctx, refusal: DomainError | None) -> Screen:
+        member = ctx.member
+        if member is None:
+            return end(screens.UNAVAILABLE)
+        refused = pin_refusal(ctx, name, prompt(ctx), refusal)
+        return refused if refused is not None else then(ctx, member)
+
+    add_state(name, show_pin, answer, back)
+    return show_pin
+
+
 def wallet(ctx: Ctx) -> str:
     """The wallet the member's money moves through, as the screens name it."""
     return wallet_name(ctx.member.network) if ctx.member is not None else "M-Pesa"
