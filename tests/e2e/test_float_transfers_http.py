@@ -72,3 +72,21 @@ def test_a_bad_float_transfer_is_a_clear_4xx_and_nothing_is_queued(
     assert is_problem(answer, status, code), answer.text
     assert client.get("/admin/v1/approvals", headers=staff["amina"]).json()["items"] == []
     fund.assert_books_agree()
+
+
+def test_a_float_drained_since_asking_answers_409_and_the_request_is_failed(
+    client: TestClient, fund: Fund, staff: Headers
+) -> None:
+    half = CAPITAL_MINOR // 2 + 1
+    first = client.post(TRANSFERS, json=body(half), headers=staff["amina"]).json()["id"]
+    second = client.post(
+        TRANSFERS, json=body(half, external_reference="EQ-2026-1207-02"), headers=staff["amina"]
+    ).json()["id"]
+    approve = "/admin/v1/approvals/{}/approve"
+    assert client.post(approve.format(first), headers=staff["baraka"]).status_code == 200
+    refused = client.post(approve.format(second), headers=staff["baraka"])
+    assert is_problem(refused, 409, "approval_failed"), refused.text
+    assert "insufficient_float" in refused.json()["detail"]
+    failed = client.get(f"/admin/v1/approvals/{second}", headers=staff["amina"]).json()
+    assert failed["status"] == "failed"
+    fund.assert_books_agree()
