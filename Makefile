@@ -64,8 +64,8 @@ bench-ledger: venv ## ledger throughput vs pgbench on local PostgreSQL -> bench/
 bench-accrual: venv ## daily accrual over 100k and 1M loans on local PostgreSQL -> bench/results/accrual.json
 	$(BIN)/python -m bench.accrual
 
-bench-callbacks: venv ## C2B callbacks accepted over HTTP and processed, on local PostgreSQL -> bench/results/callbacks.json
-	$(BIN)/python -m bench.callbacks
+bench-callbacks: venv ## M-Pesa and Airtel callbacks accepted over HTTP and processed, on local PostgreSQL -> bench/results/callbacks.json (smaller: CALLBACKS_ARGS="--seconds 8 --loans 3000")
+	$(BIN)/python -m bench.callbacks $(CALLBACKS_ARGS)
 
 bench-ussd: venv ## USSD hops/s and latency, 200 sessions borrowing, on local PostgreSQL -> bench/results/ussd.json
 	$(BIN)/python -m bench.ussd

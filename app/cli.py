@@ -22,6 +22,7 @@ mpesa_app = typer.Typer(help="M-Pesa (Daraja) set-up.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log of staff actions.", no_args_is_help=True)
 scoring_app = typer.Typer(help="Credit scorecards.", no_args_is_help=True)
 loans_app = typer.Typer(help="Instalment loans.", no_args_is_help=True)
+borrowers_app = typer.Typer(help="Borrowers: one-off corrections.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(ledger_app, name="ledger")
@@ -29,6 +30,7 @@ app.add_typer(mpesa_app, name="mpesa")
 app.add_typer(audit_app, name="audit")
 app.add_typer(scoring_app, name="scoring")
 app.add_typer(loans_app, name="loans")
+app.add_typer(borrowers_app, name="borrowers")
 
 
 @app.command()
@@ -469,6 +471,23 @@ def mpesa_register_urls(
     typer.echo(json.dumps({"accepted": ack.accepted, "code": ack.code, "reason": ack.reason}))
     if not ack.accepted:
         raise typer.Exit(1)
+
+
+@borrowers_app.command("renetwork")
+def borrowers_renetwork(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, change nothing")] = False,
+) -> None:
+    """Correct each borrower's network from their decrypted number (those opted in before
+    Airtel support are all ``safaricom``); borrowers with a payout or push in flight are
+    skipped and listed. Prints the counts as JSON; running it again changes nothing."""
+    from app.admin.borrower_networks import renetwork_borrowers
+    from app.bootstrap import process_runtime
+
+    rt = process_runtime()
+    cipher = rt.field_crypto().cipher  # the field keys only: no provider is needed
+    with rt.sessions.unit_of_work() as session:
+        report = renetwork_borrowers(session, cipher, rt.clock(), dry_run=dry_run)
+    typer.echo(json.dumps(report.as_dict(dry_run)))
 
 
 class _OneLineArgumentErrors(TyperCommand):

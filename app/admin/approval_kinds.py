@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from app.accounting.float_transfers import FLOAT_TRANSFER
 from app.accounting.manual_journals import MANUAL_JOURNAL
 from app.approvals.kinds import ApprovalHandler
 from app.lending.limit_overrides import LIMIT_OVERRIDE
@@ -24,6 +25,7 @@ KINDS: tuple[ApprovalHandler, ...] = (
     SCORECARD_ACTIVATION,
     RECON_RESOLUTION,
     COLLECTION_REVERSAL,
+    FLOAT_TRANSFER,
 )
 HANDLERS: Mapping[str, ApprovalHandler] = {handler.kind.value: handler for handler in KINDS}
 

@@ -4,6 +4,7 @@ Each area's router carries the ``/admin/v1`` prefix itself (``routes.common.PREF
 
 from fastapi import APIRouter
 
+from app.accounting import float_transfer_routes as float_transfers
 from app.accounting import journal_routes as journals
 from app.admin import approval_routes as approvals
 from app.admin import borrower_routes as borrowers
@@ -13,5 +14,5 @@ from app.scoring import routes as scoring
 from app.staff import routes as staff
 
 router = APIRouter()
-for _area in (staff, products, approvals, borrowers, loans, journals, scoring):
+for _area in (staff, products, approvals, borrowers, loans, journals, float_transfers, scoring):
     router.include_router(_area.router)

@@ -45,6 +45,8 @@ class ApprovalKind(enum.StrEnum):
     """A reconciliation resolution that moves money (``app.reconciliation``)."""
     COLLECTION_REVERSAL = "collection_reversal"
     """Sending a mistaken paybill payment back (``app.mpesa.reversals``)."""
+    FLOAT_TRANSFER = "float_transfer"
+    """Moving money between the M-Pesa and Airtel floats (``app.accounting.float_transfers``)."""
 
 
 class ApprovalStatus(enum.StrEnum):

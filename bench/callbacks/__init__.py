@@ -1,6 +1,6 @@
-"""M-Pesa C2B confirmations end to end on PostgreSQL: accepted into the inbox over HTTP, then
-processed into posted, allocated repayments; against a trivial endpoint of the same server
-(``make bench-callbacks``).
+"""M-Pesa C2B confirmations and Airtel Money collection callbacks end to end on PostgreSQL:
+accepted into the inbox over HTTP, then processed into posted, allocated repayments; against a
+trivial endpoint of the same server (``make bench-callbacks``).
 
 Run: ``.venv/bin/python -m bench.callbacks [--seconds 30] [--loans 20000]
 [--connections 16] [--workers 2] [--processors 1]``
@@ -22,7 +22,12 @@ On a fresh database (``bench.common.databases``):
    under cProfile for the "where the time goes" figures; verify every confirmation became
    one repayment and one ledger entry, none failed, the trial balance is zero and the loans
    agree with the ledger;
-5. write ``bench/results/callbacks.json`` and the ``callbacks`` section of
+5. Airtel (``bench.callbacks.airtel``): start the API again and POST collection callbacks
+   for as long; insert the USSD pushes they answer and serve the Airtel simulator holding them
+   as paid, so the worker's enquiry is answered; time ``process_pending`` with the Airtel
+   client; verify each became one repayment and one entry on the Airtel float. Both
+   providers' figures are ratios to the same run's ``/healthz`` baseline;
+6. write ``bench/results/callbacks.json`` and the ``callbacks`` section of
    ``docs/performance.md`` (``--docs-only`` rewrites the section from the JSON).
 
 Timings are figures to read, never pass/fail; the exit status is 1 only when the run is

@@ -13,7 +13,7 @@ from app.mpesa.processing import PROCESS_BUDGET_S
 from app.security.fields import generate_field_keys_file
 from app.settings import Settings
 from bench import callbacks
-from bench.callbacks import http, process, profile
+from bench.callbacks import airtel, http, process, profile
 from bench.callbacks.doc import build_doc_section
 from bench.callbacks.seed import seed_portfolio
 from bench.common import report
@@ -92,6 +92,8 @@ def assemble(
     accepted_rps = round(accepted["acks"] / accepted["seconds"], 1)
     processed = processing["timed"]["processed_per_s"]
     failures = http.http_failures(http_phase, args.connections) + processing["failures"]
+    failures += airtel.http_failures(phases["airtel_http"], args.connections)
+    failures += phases["airtel_processing"]["failures"]
     interval = beat_interval_s()
     figures = {
         "baseline_rps": baseline["rps"],
@@ -100,6 +102,7 @@ def assemble(
         "accepted_p99_ms": accepted["latency_ms"]["p99"],
         "processed_per_s": processed,
         "ratio": round(accepted_rps / baseline["rps"], 3) if baseline["rps"] else None,
+        **airtel_figures(phases, baseline["rps"]),
     }
     return {
         "benchmark": "callbacks",
@@ -135,7 +138,26 @@ def assemble(
         "seed_seconds": round(seed_s, 1),
         "http": http_phase,
         "processing": processing,
+        "airtel": {"http": phases["airtel_http"], "processing": phases["airtel_processing"]},
         "environment": machine,
+    }
+
+
+def airtel_figures(phases: dict[str, Any], baseline_rps: float) -> dict[str, Any]:
+    """Airtel's collection callbacks, against the same run's ``/healthz`` baseline."""
+    accepted = phases["airtel_http"]["accepted"]
+    rps = round(accepted["acks"] / accepted["seconds"], 1)
+    processed = phases["airtel_processing"]["timed"]["processed_per_s"]
+    mpesa_processed = phases["processing"]["timed"]["processed_per_s"]
+    return {
+        "airtel_accepted_rps": rps,
+        "airtel_accepted_p50_ms": accepted["latency_ms"]["p50"],
+        "airtel_accepted_p99_ms": accepted["latency_ms"]["p99"],
+        "airtel_processed_per_s": processed,
+        "airtel_ratio": round(rps / baseline_rps, 3) if baseline_rps else None,
+        "airtel_processed_vs_mpesa": (
+            round(processed / mpesa_processed, 3) if processed and mpesa_processed else None
+        ),
     }
 
 
@@ -155,6 +177,8 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
         log(f"seeded {args.loans:,} borrowers with active loans in {seed_s:.1f} s")
         phases = {"http": http.http_phase(args, scratch, accounts, tmp)}
         phases["processing"] = processing_phase(args, scratch, sessions, accounts, tmp)
+        phases["airtel_http"] = airtel.http_phase(args, scratch, tmp)
+        phases["airtel_processing"] = airtel.processing_phase(args, scratch, sessions, tmp)
         return assemble(args, argv, phases, machine, seed_s)
 
 
@@ -186,7 +210,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    hidden = ("http", "processing", "environment")
+    hidden = ("http", "processing", "airtel", "environment")
     return report.run_timed(BENCH, args, lambda: measure(args, argv), hidden)
 
 

@@ -98,6 +98,7 @@ def figures_table(data: dict[str, Any]) -> str:
             f">= {aims['processed_per_s']:,.0f}/s",
             yes_no(met["processed_per_s"]),
         ],
+        *airtel_rows(data),
         [
             "the worker as scheduled (budget / beat interval)",
             f"about {data['scheduled_cap_per_s'] or 0:,.0f}/s",
@@ -110,6 +111,56 @@ def figures_table(data: dict[str, Any]) -> str:
     return format_table(["", "throughput", "p50 ms", "p99 ms", "aim", "met"], rows)
 
 
+def airtel_rows(data: dict[str, Any]) -> list[list[Any]]:
+    """Airtel's collection callbacks, as ratios to the same run's baseline and M-Pesa."""
+    if "airtel_accepted_rps" not in data:
+        return []
+    timed = data["airtel"]["processing"]["timed"]
+    return [
+        [
+            "Airtel collection callbacks accepted into the inbox",
+            f"{data['airtel_accepted_rps']:,.0f}/s ({data['airtel_ratio']:.2f}x baseline)",
+            data["airtel_accepted_p50_ms"],
+            data["airtel_accepted_p99_ms"],
+            "",
+            "",
+        ],
+        [
+            "Airtel: enquiry, then processed to posted repayments (1 process)",
+            f"{data['airtel_processed_per_s'] or 0:,.0f}/s ({timed['callbacks']:,} in "
+            f"{timed['seconds']} s; {data['airtel_processed_vs_mpesa']}x M-Pesa's)",
+            "",
+            "",
+            "",
+            "",
+        ],
+    ]
+
+
+def airtel_paragraph(data: dict[str, Any]) -> str | None:
+    if "airtel" not in data:
+        return None
+    books = data["airtel"]["processing"]["books"]
+    accepted = data["airtel"]["http"]["accepted"]
+    return (
+        "Airtel Money (`bench/callbacks/airtel.py`), after the M-Pesa phases: the API is "
+        "started again with the same settings and, after its warm-up, loaded for as long with "
+        '`POST /callbacks/airtel/{token}/collection` (`{"transaction": {"id", '
+        '"message", "status_code": "TS", "airtel_money_id"}}`, a unique id per '
+        "request); its ratio is to the `/healthz` baseline above. For every callback stored, "
+        "the USSD push it answers is inserted (Airtel, sent, KES 10) and the Airtel simulator "
+        "(`integrations/airtel/simulator`, served in a thread of the benchmark's process) holds "
+        "the collection as successful; the worker's `process_pending`, given the app's Airtel "
+        "client, then makes one enquiry per callback over loopback HTTP (the simulator's "
+        "CPU counts as the worker's) before the transaction that settles the push and posts "
+        f"the repayment to the Airtel float (1011). Checked: {accepted['acks']:,} "
+        f"acknowledgements, {accepted['inbox_rows']:,} inbox rows; "
+        f"{books['repayments']:,} repayments and {books['repayment_entries']:,} ledger "
+        f"entries, pushes settled {books['pushes_succeeded']:,}, Airtel float "
+        f"{books['airtel_float_minor']:,} minor units (warm-up included)."
+    )
+
+
 def cpu_table(data: dict[str, Any]) -> str:
     http = data["http"]
     timed = data["processing"]["timed"]
@@ -118,6 +169,13 @@ def cpu_table(data: dict[str, Any]) -> str:
         ("C2B accepted, per request", http["accepted"], http["accepted"]["requests"], "api"),
         ("processing, per callback", timed, timed["callbacks"], "worker"),
     )
+    if "airtel" in data:
+        airtel_http = data["airtel"]["http"]["accepted"]
+        airtel_timed = data["airtel"]["processing"]["timed"]
+        runs += (
+            ("Airtel accepted, per request", airtel_http, airtel_http["requests"], "api"),
+            ("Airtel processing, per callback", airtel_timed, airtel_timed["callbacks"], "worker"),
+        )
     rows = []
     for label, run, count, own in runs:
         cpu = run["cpu"]
@@ -223,6 +281,7 @@ def build_doc_section(data: dict[str, Any]) -> str:
             "allows, from `app.worker` and `PROCESS_BUDGET_S`."
         ),
         figures_table(data),
+        *[wrap_markdown(text) for text in (airtel_paragraph(data),) if text],
         wrap_markdown(
             f"Checked: {accepted['acks']:,} acknowledgements and {accepted['inbox_rows']:,} "
             f"inbox rows (a few more rows than answers would be requests whose answer was "

@@ -1,7 +1,7 @@
 """instalment loans: products carry schedule terms; loans carry their instalments
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-07 22:00:00
 
 Written by hand. ``products`` gains ``kind`` (``bullet`` | ``instalment``; every existing
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021"
-down_revision: str | None = "0019"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
