@@ -8,16 +8,14 @@ Another admin approves it through ``/admin/v1/approvals/{id}/approve``.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 from pydantic import Field
 
 from app.accounting.float_transfers import FLOAT_TRANSFER, FloatTransfer
 from app.api.bodies import FREE_TEXT
-from app.api.deps import AppClock, AppSessions
-from app.approvals.engine import Ask
-from app.approvals.requests import REPLAY_RESPONSES, request_approval
+from app.approvals.requests import ASKS, AdminAsks
 from app.approvals.schemas import ApprovalOut
-from app.staff.deps import ADMIN_PREFIX, Admin, IdempotencyKey
+from app.staff.deps import ADMIN_PREFIX
 
 router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin: float transfers"])
 
@@ -26,23 +24,8 @@ class FloatTransferIn(FloatTransfer):
     reason: str = Field(min_length=3, max_length=200, pattern=FREE_TEXT)
 
 
-@router.post(
-    "/floats/transfers",
-    response_model=ApprovalOut,
-    status_code=201,
-    responses=REPLAY_RESPONSES,
-)
-def request_float_transfer(
-    body: FloatTransferIn,
-    sessions: AppSessions,
-    clock: AppClock,
-    user: Admin,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-) -> ApprovalOut:
+@router.post("/floats/transfers", **ASKS)
+def request_float_transfer(body: FloatTransferIn, asks: AdminAsks) -> ApprovalOut:
     """From one provider's float to the other's, with the bank's reference; checked against
     the source float now and again when another admin approves."""
-    asked = body.model_dump(mode="json", exclude={"reason"})
-    return request_approval(
-        sessions, clock, user, Ask(FLOAT_TRANSFER, asked, body.reason, idempotency_key), response
-    )
+    return asks(FLOAT_TRANSFER, body.model_dump(mode="json", exclude={"reason"}), body.reason)

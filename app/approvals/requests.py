@@ -75,5 +75,7 @@ def _asks(*roles: Role, moves_money: bool = False) -> Any:
 
 MakerAsks = Annotated[Asking, _asks(Role.ADMIN, Role.CREDIT_OFFICER)]
 """An admin or a credit officer asks."""
+AdminAsks = Annotated[Asking, _asks(Role.ADMIN)]
+"""An admin asks (a change of the fund's own accounts that posts nothing when asked)."""
 MoneyAdminAsks = Annotated[Asking, _asks(Role.ADMIN, moves_money=True)]
 """An admin asks, on a route that may post to the ledger (a journal's dry run)."""
