@@ -38,15 +38,11 @@ EXPIRY = timedelta(days=2)
 """A bank transfer is booked within days; an older request describes a stale balance."""
 
 
-class InvalidFloatTransfer(DomainError):
-    code = "invalid_float_transfer"
+class InvalidFloatTransfer(DomainError, code="invalid_float_transfer"): ...
 
 
-class InsufficientFloat(DomainError):
+class InsufficientFloat(DomainError, code="insufficient_float", http_status=409):
     """The source float's available balance does not cover the transfer."""
-
-    code = "insufficient_float"
-    http_status = 409
 
 
 class FloatTransfer(BaseModel):

@@ -34,8 +34,7 @@ REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{2,63}$"
 TEXT_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 
 
-class InvalidJournal(DomainError):
-    code = "invalid_journal"
+class InvalidJournal(DomainError, code="invalid_journal"): ...
 
 
 class JournalLine(BaseModel):

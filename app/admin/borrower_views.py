@@ -32,25 +32,17 @@ FROZEN_REASON_CHARS = 64
 ID_KEEP_LAST = 2
 
 
-class InvalidSearch(DomainError):
-    code = "invalid_search"
+class InvalidSearch(DomainError, code="invalid_search"): ...
 
 
-class AlreadyFrozen(DomainError):
-    code = "already_frozen"
-    http_status = 409
+class AlreadyFrozen(DomainError, code="already_frozen", http_status=409): ...
 
 
-class NotFrozen(DomainError):
-    code = "not_frozen"
-    http_status = 409
+class NotFrozen(DomainError, code="not_frozen", http_status=409): ...
 
 
-class FrozenByDefault(DomainError):
+class FrozenByDefault(DomainError, code="frozen_by_default", http_status=409):
     """A loan in default keeps its borrower frozen until it is repaid."""
-
-    code = "frozen_by_default"
-    http_status = 409
 
 
 def find_by_phone(session: Session, crypto: FieldCrypto, phone: str) -> Borrower | None:

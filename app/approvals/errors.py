@@ -5,74 +5,43 @@ from __future__ import annotations
 from app.errors import DomainError
 
 
-class ApprovalNotFound(DomainError):
-    code = "approval_not_found"
-    http_status = 404
+class ApprovalNotFound(DomainError, code="approval_not_found", http_status=404): ...
 
 
-class ApprovalNotPending(DomainError):
-    code = "approval_not_pending"
-    http_status = 409
+class ApprovalNotPending(DomainError, code="approval_not_pending", http_status=409): ...
 
 
-class SameChecker(DomainError):
+class SameChecker(DomainError, code="four_eyes", http_status=403):
     """The maker of a request cannot approve or reject it (four eyes)."""
 
-    code = "four_eyes"
-    http_status = 403
 
-
-class NotEligible(DomainError):
+class NotEligible(DomainError, code="not_eligible_to_decide", http_status=403):
     """The kind's policy does not let this person decide this request (e.g. their role)."""
 
-    code = "not_eligible_to_decide"
-    http_status = 403
 
-
-class AlreadyDecided(DomainError):
+class AlreadyDecided(DomainError, code="already_decided", http_status=409):
     """This person has already given their decision on the request (one each)."""
 
-    code = "already_decided"
-    http_status = 409
 
-
-class NotTheMaker(DomainError):
+class NotTheMaker(DomainError, code="not_the_maker", http_status=403):
     """Only the maker may withdraw their request."""
 
-    code = "not_the_maker"
-    http_status = 403
 
-
-class PendingRequestExists(DomainError):
+class PendingRequestExists(DomainError, code="pending_request_exists", http_status=409):
     """One pending request per subject: decide or withdraw it first."""
 
-    code = "pending_request_exists"
-    http_status = 409
 
-
-class RequestKeyReused(DomainError):
+class RequestKeyReused(DomainError, code="idempotency_conflict", http_status=409):
     """The Idempotency-Key was used for a different request."""
 
-    code = "idempotency_conflict"
-    http_status = 409
 
-
-class ApprovalFailed(DomainError):
+class ApprovalFailed(DomainError, code="approval_failed", http_status=409):
     """Re-validated on approval, the request no longer holds: closed as failed."""
 
-    code = "approval_failed"
-    http_status = 409
 
-
-class ApprovalExpired(DomainError):
+class ApprovalExpired(DomainError, code="approval_expired", http_status=409):
     """Not decided within its kind's time: closed as expired, it can no longer be approved."""
 
-    code = "approval_expired"
-    http_status = 409
 
-
-class UnknownKind(DomainError):
+class UnknownKind(DomainError, code="unknown_approval_kind", http_status=500):
     """No handler is registered for this kind of request (a wiring mistake)."""
-
-    code = "unknown_approval_kind"
-    http_status = 500

@@ -5,73 +5,46 @@ from __future__ import annotations
 from app.errors import DomainError
 
 
-class ProductUnavailable(DomainError):
-    code = "product_unavailable"
-    http_status = 404
+class ProductUnavailable(DomainError, code="product_unavailable", http_status=404): ...
 
 
-class BandNotEligible(DomainError):
-    code = "band_not_eligible"
-    http_status = 403
+class BandNotEligible(DomainError, code="band_not_eligible", http_status=403): ...
 
 
-class BorrowerFrozen(DomainError):
-    code = "borrower_frozen"
-    http_status = 403
+class BorrowerFrozen(DomainError, code="borrower_frozen", http_status=403): ...
 
 
-class BelowMinimum(DomainError):
-    code = "amount_below_minimum"
+class BelowMinimum(DomainError, code="amount_below_minimum"): ...
 
 
-class AboveMaximum(DomainError):
-    code = "amount_above_maximum"
+class AboveMaximum(DomainError, code="amount_above_maximum"): ...
 
 
-class NotWholeShillings(DomainError):
-    code = "amount_not_whole_shillings"
+class NotWholeShillings(DomainError, code="amount_not_whole_shillings"): ...
 
 
-class OverLimit(DomainError):
-    code = "over_limit"
-    http_status = 409
+class OverLimit(DomainError, code="over_limit", http_status=409): ...
 
 
-class LoanInFlight(DomainError):
+class LoanInFlight(DomainError, code="disbursement_in_flight", http_status=409):
     """A disbursement for this borrower is still on its way: wait for its outcome."""
 
-    code = "disbursement_in_flight"
-    http_status = 409
+
+class OtherProductOpen(DomainError, code="other_loan_open", http_status=409): ...
 
 
-class OtherProductOpen(DomainError):
-    code = "other_loan_open"
-    http_status = 409
-
-
-class RequestKeyReused(DomainError):
+class RequestKeyReused(DomainError, code="idempotency_conflict", http_status=409):
     """The idempotency key was used for a different request."""
 
-    code = "idempotency_conflict"
-    http_status = 409
+
+class LoanNotFound(DomainError, code="loan_not_found", http_status=404): ...
 
 
-class LoanNotFound(DomainError):
-    code = "loan_not_found"
-    http_status = 404
+class NothingOwed(DomainError, code="nothing_owed", http_status=409): ...
 
 
-class NothingOwed(DomainError):
-    code = "nothing_owed"
-    http_status = 409
+class InvalidAmount(DomainError, code="invalid_amount"): ...
 
 
-class InvalidAmount(DomainError):
-    code = "invalid_amount"
-
-
-class TopUpNotOffered(DomainError):
+class TopUpNotOffered(DomainError, code="top_up_not_offered", http_status=409):
     """An instalment loan's schedule is fixed at disbursement: no top-ups (yet)."""
-
-    code = "top_up_not_offered"
-    http_status = 409

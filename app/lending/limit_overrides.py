@@ -29,22 +29,15 @@ POLICY = LimitPolicy()
 SHILLING = 100
 
 
-class InvalidLimit(DomainError):
-    code = "invalid_limit"
+class InvalidLimit(DomainError, code="invalid_limit"): ...
 
 
-class LimitChanged(DomainError):
+class LimitChanged(DomainError, code="limit_changed", http_status=409):
     """The borrower's limit moved after the request was made."""
 
-    code = "limit_changed"
-    http_status = 409
 
-
-class BorrowerNotEligibleForOverride(DomainError):
+class BorrowerNotEligibleForOverride(DomainError, code="borrower_not_eligible", http_status=409):
     """Frozen or opted out: no limit is raised by hand for them."""
-
-    code = "borrower_not_eligible"
-    http_status = 409
 
 
 class LimitOverrideHandler(KindRules):

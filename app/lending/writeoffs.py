@@ -17,9 +17,7 @@ from app.lending.models import Loan, LoanStatus
 from ledger import EntryRequest, Ledger, PostingLine
 
 
-class NotWriteOffable(DomainError):
-    code = "not_write_offable"
-    http_status = 409
+class NotWriteOffable(DomainError, code="not_write_offable", http_status=409): ...
 
 
 def write_off(

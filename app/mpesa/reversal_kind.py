@@ -28,19 +28,13 @@ REVERSAL_EXPIRY = timedelta(days=2)
 """The payer is waiting for their money: a request nobody decided in two days expires."""
 
 
-class ReceiptNotFound(DomainError):
-    code = "receipt_not_found"
-    http_status = 404
+class ReceiptNotFound(DomainError, code="receipt_not_found", http_status=404): ...
 
 
-class ReceiptNotOpen(DomainError):
-    code = "receipt_not_open"
-    http_status = 409
+class ReceiptNotOpen(DomainError, code="receipt_not_open", http_status=409): ...
 
 
-class ReversalNotFound(DomainError):
-    code = "reversal_not_found"
-    http_status = 404
+class ReversalNotFound(DomainError, code="reversal_not_found", http_status=404): ...
 
 
 class ReversalHandler(KindRules):

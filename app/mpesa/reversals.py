@@ -54,19 +54,15 @@ SWEEP_BATCH = 100
 REMARKS = "Mistaken payment returned"
 
 
-class ReversalNotPending(DomainError):
+class ReversalNotPending(DomainError, code="reversal_not_pending", http_status=409):
     """Already decided, or another reversal of the receipt is under way."""
-
-    code = "reversal_not_pending"
-    http_status = 409
 
 
 SameApprover = SameChecker
 """The one who asked for a reversal cannot approve it: the engine's rule (``four_eyes``)."""
 
 
-class InvalidReason(DomainError):
-    code = "invalid_reason"
+class InvalidReason(DomainError, code="invalid_reason"): ...
 
 
 def request_reversal(

@@ -39,24 +39,17 @@ MAX_DAYS = 3_650
 MAX_RATE_BP = 10_000  # 100% a year: far above any product, a guard against a typo
 
 
-class ProductNotFound(DomainError):
-    code = "product_not_found"
-    http_status = 404
+class ProductNotFound(DomainError, code="product_not_found", http_status=404): ...
 
 
-class ProductChanged(DomainError):
+class ProductChanged(DomainError, code="product_changed", http_status=409):
     """The product was changed after the request was made: ask again on the new terms."""
 
-    code = "product_changed"
-    http_status = 409
+
+class InvalidProductTerms(DomainError, code="invalid_product_terms"): ...
 
 
-class InvalidProductTerms(DomainError):
-    code = "invalid_product_terms"
-
-
-class NothingToChange(DomainError):
-    code = "nothing_to_change"
+class NothingToChange(DomainError, code="nothing_to_change"): ...
 
 
 class ProductChanges(BaseModel):

@@ -33,19 +33,13 @@ EARLIEST_REPORT_DATE = date(2020, 1, 1)
 _EAT_OFFSET_MINUTES = int((EAT.utcoffset(None) or timedelta()).total_seconds() // 60)
 
 
-class ReportDateOutOfRange(DomainError):
-    code = "report_date_out_of_range"
-    http_status = 400
+class ReportDateOutOfRange(DomainError, code="report_date_out_of_range", http_status=400): ...
 
 
-class ReportRangeReversed(DomainError):
-    code = "report_range_reversed"
-    http_status = 400
+class ReportRangeReversed(DomainError, code="report_range_reversed", http_status=400): ...
 
 
-class ReportRangeTooLong(DomainError):
-    code = "report_range_too_long"
-    http_status = 400
+class ReportRangeTooLong(DomainError, code="report_range_too_long", http_status=400): ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,14 +56,10 @@ _CSV: dict[int | str, dict[str, Any]] = {
 }
 
 
-class PortfolioAsOfNotToday(DomainError):
-    code = "portfolio_as_of_not_today"
-    http_status = 400
+class PortfolioAsOfNotToday(DomainError, code="portfolio_as_of_not_today", http_status=400): ...
 
 
-class CsvTableRequired(DomainError):
-    code = "csv_table_required"
-    http_status = 400
+class CsvTableRequired(DomainError, code="csv_table_required", http_status=400): ...
 
 
 def report_session(sessions: Annotated[Sessions, Depends(get_sessions)]) -> Iterator[Session]:

@@ -13,9 +13,7 @@ from app.scoring.models import ScorecardVersion, ScoreDecision
 MAX_PAGE = 100
 
 
-class NoDecisionYet(DomainError):
-    code = "no_decision_yet"
-    http_status = 404
+class NoDecisionYet(DomainError, code="no_decision_yet", http_status=404): ...
 
 
 def list_versions(session: Session, after_id: int, limit: int) -> Sequence[ScorecardVersion]:

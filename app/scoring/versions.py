@@ -34,35 +34,22 @@ from ledger import Ledger
 NAME_CHARS = 64
 
 
-class ScorecardNotFound(DomainError):
-    code = "scorecard_not_found"
-    http_status = 404
+class ScorecardNotFound(DomainError, code="scorecard_not_found", http_status=404): ...
 
 
-class ScorecardCorrupt(DomainError):
+class ScorecardCorrupt(DomainError, code="scorecard_corrupt", http_status=500):
     """The stored artifact does not match its fingerprint."""
 
-    code = "scorecard_corrupt"
-    http_status = 500
+
+class ScorecardAlreadyActive(DomainError, code="scorecard_already_active", http_status=409): ...
 
 
-class ScorecardAlreadyActive(DomainError):
-    code = "scorecard_already_active"
-    http_status = 409
-
-
-class ActiveScorecardChanged(DomainError):
+class ActiveScorecardChanged(DomainError, code="active_scorecard_changed", http_status=409):
     """Another version was activated after the request was made."""
 
-    code = "active_scorecard_changed"
-    http_status = 409
 
-
-class ScorecardNotUsable(DomainError):
+class ScorecardNotUsable(DomainError, code="scorecard_not_usable", http_status=422):
     """The card uses features the decisions do not compute."""
-
-    code = "scorecard_not_usable"
-    http_status = 422
 
 
 def artifact_sha256(artifact: Mapping[str, Any]) -> str:
