@@ -81,6 +81,15 @@ def _today(clock: AppClock) -> date:
     return business_date(clock())
 
 
+def _as_of_day(clock: AppClock, as_of: AsOf = None) -> date:
+    """The business date a report is as of: ``as_of``, today by default, never after today."""
+    today = _today(clock)
+    return check_date("as_of", as_of or today, today)
+
+
+AsOfDay = Annotated[date, Depends(_as_of_day)]
+
+
 @router.get("/portfolio", response_model=PortfolioReport, responses=_CSV)
 def get_portfolio(
     session: ReportSession,
@@ -117,9 +126,7 @@ def get_savings(
 ) -> SavingsBook | Response:
     """Savings held for borrowers now: long- and short-term, under lien, number of savers."""
     book = savings_book(session, Ledger(session, clock))
-    if fmt == "csv":
-        return reports_csv.savings_csv(book, _today(clock).isoformat())
-    return book
+    return reports_csv.savings_csv(book, _today(clock).isoformat()) if fmt == "csv" else book
 
 
 @router.get("/savings/savers", response_model=SaverPage, responses=_CSV)
@@ -132,24 +139,16 @@ def get_savers(
 ) -> SaverPage | Response:
     """Savers by borrower id (no personal data); pass ``next_after_id`` for the next page."""
     page = savers_page(session, after_id, limit)
-    if fmt == "csv":
-        return reports_csv.savers_csv(page, _today(clock).isoformat())
-    return page
+    return reports_csv.savers_csv(page, _today(clock).isoformat()) if fmt == "csv" else page
 
 
 @router.get("/trial-balance", response_model=TrialBalanceReport, responses=_CSV)
 def get_trial_balance(
-    session: ReportSession,
-    clock: AppClock,
-    as_of: AsOf = None,
-    fmt: Format = "json",
+    session: ReportSession, clock: AppClock, day: AsOfDay, fmt: Format = "json"
 ) -> TrialBalanceReport | Response:
     """Every account's net posted balance at the end of ``as_of``."""
-    today = _today(clock)
-    report = trial_balance(Ledger(session, clock), check_date("as_of", as_of or today, today))
-    if fmt == "csv":
-        return reports_csv.trial_balance_csv(report)
-    return report
+    report = trial_balance(Ledger(session, clock), day)
+    return reports_csv.trial_balance_csv(report) if fmt == "csv" else report
 
 
 @router.get("/income-statement", response_model=IncomeStatement, responses=_CSV)
@@ -164,21 +163,13 @@ def get_income_statement(
     today = _today(clock)
     period: DayRange = day_range(first or (to or today).replace(day=1), to, today)
     report = income_statement(Ledger(session, clock), period)
-    if fmt == "csv":
-        return reports_csv.income_statement_csv(report)
-    return report
+    return reports_csv.income_statement_csv(report) if fmt == "csv" else report
 
 
 @router.get("/balance-sheet", response_model=BalanceSheet, responses=_CSV)
 def get_balance_sheet(
-    session: ReportSession,
-    clock: AppClock,
-    as_of: AsOf = None,
-    fmt: Format = "json",
+    session: ReportSession, clock: AppClock, day: AsOfDay, fmt: Format = "json"
 ) -> BalanceSheet | Response:
     """Assets = liabilities + equity + the result to date, at the end of ``as_of``."""
-    today = _today(clock)
-    report = balance_sheet(Ledger(session, clock), check_date("as_of", as_of or today, today))
-    if fmt == "csv":
-        return reports_csv.balance_sheet_csv(report)
-    return report
+    report = balance_sheet(Ledger(session, clock), day)
+    return reports_csv.balance_sheet_csv(report) if fmt == "csv" else report
