@@ -11,6 +11,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -43,3 +44,18 @@ class RetryPolicy:
 
 
 DEFAULT_RETRY = RetryPolicy()
+
+
+def json_object(response: httpx.Response, no_answer: Callable[[str], Exception]) -> dict[str, Any]:
+    """The answer's JSON object, or ``{}`` for an answer without one; a 5xx without one (a
+    gateway's HTML error page: the request may still have been processed) raises
+    ``no_answer``."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        return body
+    if response.status_code >= httpx.codes.INTERNAL_SERVER_ERROR:
+        raise no_answer(f"HTTP {response.status_code} without a JSON body")
+    return {}

@@ -35,6 +35,7 @@ from integrations.http_retry import (
     NOT_SENT_ERRORS,
     RetryPolicy,
     backoff_delay_s,
+    json_object,
 )
 from integrations.oauth_tokens import (
     FetchedToken,
@@ -71,15 +72,7 @@ class AirtelNoAnswer(AirtelUnavailable, ProviderNoAnswer):
 
 
 def _reply(response: httpx.Response) -> Reply:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        if response.status_code >= httpx.codes.INTERNAL_SERVER_ERROR:
-            raise AirtelNoAnswer(f"HTTP {response.status_code} without a JSON body")
-        body = {}
-    return Reply(response.status_code, body)
+    return Reply(response.status_code, json_object(response, AirtelNoAnswer))
 
 
 class AirtelTransport:

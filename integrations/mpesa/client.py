@@ -50,6 +50,7 @@ from integrations.http_retry import (
     NOT_SENT_ERRORS,
     RetryPolicy,
     backoff_delay_s,
+    json_object,
 )
 from integrations.mpesa.credentials import daraja_timestamp, security_credential, stk_password
 from integrations.mpesa.token_cache import (
@@ -266,16 +267,7 @@ def bounded_text(name: str, value: str, min_chars: int, max_chars: int) -> str:
 
 
 def _reply(response: httpx.Response) -> _Reply:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        if response.status_code >= httpx.codes.INTERNAL_SERVER_ERROR:
-            # A gateway's HTML error page: the request may still have been processed.
-            raise DarajaNoAnswer(f"HTTP {response.status_code} without a JSON body")
-        body = {}
-    return _Reply(response.status_code, body)
+    return _Reply(response.status_code, json_object(response, DarajaNoAnswer))
 
 
 class DarajaClient:
