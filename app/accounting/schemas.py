@@ -32,17 +32,7 @@ class BalanceOut(_Out):
 
     @classmethod
     def of(cls, balance: Balance, as_of: datetime | None = None) -> BalanceOut:
-        return cls(
-            account_id=balance.account_id,
-            currency=balance.currency,
-            debits_posted_minor=balance.debits_posted_minor,
-            credits_posted_minor=balance.credits_posted_minor,
-            debits_pending_minor=balance.debits_pending_minor,
-            credits_pending_minor=balance.credits_pending_minor,
-            posted_minor=balance.posted_minor,
-            available_minor=balance.available_minor,
-            as_of=as_of,
-        )
+        return cls.model_validate(balance).model_copy(update={"as_of": as_of})
 
 
 class AccountOut(_Out):
@@ -61,20 +51,7 @@ class AccountOut(_Out):
 
     @classmethod
     def of(cls, info: AccountInfo) -> AccountOut:
-        return cls(
-            id=info.id,
-            code=info.code,
-            name=info.name,
-            type=info.type.value,
-            currency=info.currency,
-            owner_ref=info.owner_ref,
-            debits_must_not_exceed_credits=info.debits_must_not_exceed_credits,
-            credits_must_not_exceed_debits=info.credits_must_not_exceed_debits,
-            hot=info.hot,
-            created_at=info.created_at,
-            closed_at=info.closed_at,
-            balance=BalanceOut.of(info.balance),
-        )
+        return cls.model_validate(info)
 
 
 class AccountPage(BaseModel):
@@ -107,30 +84,7 @@ class EntryOut(_Out):
 
     @classmethod
     def of(cls, entry: Entry) -> EntryOut:
-        return cls(
-            id=entry.id,
-            idempotency_key=entry.idempotency_key,
-            kind=entry.kind.value,
-            description=entry.description,
-            reference=entry.reference,
-            metadata=dict(entry.metadata),
-            effective_at=entry.effective_at,
-            booked_at=entry.booked_at,
-            expires_at=entry.expires_at,
-            pending_entry_id=entry.pending_entry_id,
-            reversed_entry_id=entry.reversed_entry_id,
-            postings=[
-                PostingOut(
-                    id=p.id,
-                    account_id=p.account_id,
-                    side=p.side.value,
-                    amount_minor=p.amount_minor,
-                    currency=p.currency,
-                    phase=p.phase.value,
-                )
-                for p in entry.postings
-            ],
-        )
+        return cls.model_validate(entry)
 
 
 class StatementLineOut(_Out):
@@ -166,15 +120,7 @@ class TrialBalanceLineOut(_Out):
 
     @classmethod
     def of(cls, line: TrialBalanceLine) -> TrialBalanceLineOut:
-        return cls(
-            account_id=line.account_id,
-            code=line.code,
-            name=line.name,
-            type=line.type.value,
-            currency=line.currency,
-            debit_minor=line.debit_minor,
-            credit_minor=line.credit_minor,
-        )
+        return cls.model_validate(line)
 
 
 class TrialBalanceOut(BaseModel):
