@@ -86,7 +86,7 @@ def _list_due(session: Session, today: date, now: datetime, summary: ListingSumm
         .join(Loan, Loan.id == CrbListing.loan_id)
         .where(CrbListing.state == ListingState.NOTICE_SENT, CrbListing.listing_on <= today)
         .order_by(CrbListing.id)
-    ).tuples():
+    ):
         owing = loan.outstanding_minor
         if loan.status != LoanStatus.DEFAULTED or owing <= LISTING_THRESHOLD_MINOR:
             listing.state, listing.closed_on = ListingState.WITHDRAWN, today
@@ -112,7 +112,7 @@ def _close_standing(session: Session, today: date, summary: ListingSummary) -> N
         .join(Loan, Loan.id == CrbListing.loan_id)
         .where(CrbListing.state == ListingState.LISTED)
         .order_by(CrbListing.id)
-    ).tuples():
+    ):
         if loan.status == LoanStatus.REPAID:
             listing.state, listing.closed_on = ListingState.CLEARED, today
             summary.cleared += 1

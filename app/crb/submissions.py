@@ -133,7 +133,7 @@ def open_rejections(session: Session, limit: int = 200) -> list[dict[str, object
         .where(CrbRejection.resolved_at.is_(None))
         .order_by(CrbRejection.id)
         .limit(limit)
-    ).tuples()
+    )
     return [
         {
             "bureau": s.bureau,
