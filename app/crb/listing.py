@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from app.crb.models import LISTING_THRESHOLD_MINOR, CrbListing, ListingState
@@ -80,13 +80,21 @@ def _send_notices(session: Session, today: date, now: datetime, summary: Listing
         summary.noticed += 1
 
 
-def _list_due(session: Session, today: date, now: datetime, summary: ListingSummary) -> None:
-    for listing, loan in session.execute(
+def _with_loans(
+    session: Session, state: ListingState, *where: ColumnElement[bool]
+) -> list[tuple[CrbListing, Loan]]:
+    rows = session.execute(
         select(CrbListing, Loan)
         .join(Loan, Loan.id == CrbListing.loan_id)
-        .where(CrbListing.state == ListingState.NOTICE_SENT, CrbListing.listing_on <= today)
+        .where(CrbListing.state == state, *where)
         .order_by(CrbListing.id)
-    ):
+    )
+    return [(listing, loan) for listing, loan in rows]
+
+
+def _list_due(session: Session, today: date, now: datetime, summary: ListingSummary) -> None:
+    due = CrbListing.listing_on <= today
+    for listing, loan in _with_loans(session, ListingState.NOTICE_SENT, due):
         owing = loan.outstanding_minor
         if loan.status != LoanStatus.DEFAULTED or owing <= LISTING_THRESHOLD_MINOR:
             listing.state, listing.closed_on = ListingState.WITHDRAWN, today
@@ -107,12 +115,7 @@ def _list_due(session: Session, today: date, now: datetime, summary: ListingSumm
 
 
 def _close_standing(session: Session, today: date, summary: ListingSummary) -> None:
-    for listing, loan in session.execute(
-        select(CrbListing, Loan)
-        .join(Loan, Loan.id == CrbListing.loan_id)
-        .where(CrbListing.state == ListingState.LISTED)
-        .order_by(CrbListing.id)
-    ):
+    for listing, loan in _with_loans(session, ListingState.LISTED):
         if loan.status == LoanStatus.REPAID:
             listing.state, listing.closed_on = ListingState.CLEARED, today
             summary.cleared += 1

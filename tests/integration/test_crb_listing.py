@@ -121,3 +121,22 @@ def test_the_job_run_twice_the_same_day_sends_one_sms_and_each_file_once(
     assert first["sent"] == len(submissions(fund)) > 0
     assert second["sent"] == 0
     assert second["listings"] == dict.fromkeys(first["listings"], 0)  # type: ignore[arg-type]
+
+
+def test_a_listed_loan_paid_down_to_kes_1000_is_delisted_and_reported_in_arrears(
+    fund: Fund, tmp_path: Path
+) -> None:
+    borrower_id = defaulted_borrower(fund)
+    loan = fund.loan_of(borrower_id)
+    run_day(fund, tmp_path)
+    fund.days_pass(30)
+    run_day(fund, tmp_path)
+    owing = fund.loan_of(borrower_id).outstanding_minor
+    fund.repay(loan.id, owing - 1_000 * KES, "RKL00000004")
+    run_day(fund, tmp_path)
+    assert (listing := listing_of(fund, loan.id)) is not None
+    assert (listing.state, listing.closed_on) == (ListingState.DELISTED, fund.clock().date())
+    fund.days_pass(1)
+    run_day(fund, tmp_path)
+    row = todays_accounts(tmp_path, fund)[loan.account_number]
+    assert row["account_status"] == "ARREARS"
