@@ -22,6 +22,7 @@ from integrations.crb.folders import BureauFolder, ack_name
 
 MAX_REJECTIONS_KEPT = 1_000
 """Errors stored per file (the bureau's validator stops at the same number)."""
+MAX_PAGE = 200
 
 
 def submit(
@@ -125,17 +126,20 @@ def _resolve_earlier(session: Session, accepted: CrbSubmission, now: datetime) -
     )
 
 
-def open_rejections(session: Session, limit: int = 200) -> list[dict[str, object]]:
+def open_rejections(
+    session: Session, after_id: int = 0, limit: int = MAX_PAGE
+) -> list[dict[str, object]]:
     """Unresolved rejected records, oldest first: what the next files must correct."""
     rows = session.execute(
         select(CrbRejection, CrbSubmission)
         .join(CrbSubmission, CrbSubmission.id == CrbRejection.submission_id)
-        .where(CrbRejection.resolved_at.is_(None))
+        .where(CrbRejection.resolved_at.is_(None), CrbRejection.id > after_id)
         .order_by(CrbRejection.id)
-        .limit(limit)
+        .limit(min(limit, MAX_PAGE))
     )
     return [
         {
+            "id": r.id,
             "bureau": s.bureau,
             "file": s.file_name,
             "record": r.record,
@@ -144,3 +148,16 @@ def open_rejections(session: Session, limit: int = 200) -> list[dict[str, object
         }
         for r, s in rows
     ]
+
+
+def list_submissions(
+    session: Session, after_id: int = 0, limit: int = MAX_PAGE
+) -> list[CrbSubmission]:
+    return list(
+        session.scalars(
+            select(CrbSubmission)
+            .where(CrbSubmission.id > after_id)
+            .order_by(CrbSubmission.id)
+            .limit(min(limit, MAX_PAGE))
+        )
+    )
