@@ -563,6 +563,7 @@ def crb_export(
     from app.bootstrap import process_runtime
     from app.crb.book import UnreadableBorrower
     from app.crb.export import FileKind, InvalidExport, build_files, write_files
+    from app.security.fields import InvalidFieldKeysFile
 
     try:
         as_of, file_kind = date.fromisoformat(on), FileKind(kind)
@@ -570,11 +571,11 @@ def crb_export(
         typer.echo("error: --date is YYYY-MM-DD and --kind is daily or monthly", err=True)
         raise typer.Exit(2) from None
     rt = process_runtime()
-    cipher = rt.field_crypto().cipher
     try:
+        cipher = rt.field_crypto().cipher
         with rt.sessions.reader() as session:
             files = build_files(session, cipher, as_of, file_kind)
-    except (InvalidExport, UnreadableBorrower) as exc:
+    except (InvalidExport, UnreadableBorrower, InvalidFieldKeysFile, OSError) as exc:
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(1) from None
     for path in write_files(files, out):

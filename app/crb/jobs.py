@@ -48,8 +48,9 @@ def report_day(
     for kind in kinds:
         with sessions.unit_of_work() as session:
             files = build_files(session, cipher, today, kind)
-            write_files(files, desk.outbox / today.isoformat())
-            sent += len(submit(session, files, desk.bureau_root, now))
+            dropped = submit(session, files, desk.bureau_root, now)
+            write_files(dropped, desk.outbox / today.isoformat())  # the outbox keeps what went
+            sent += len(dropped)
     if desk.simulated:
         for bureau in BUREAUS:
             SimulatedBureau(BureauFolder(desk.bureau_root, bureau)).process()

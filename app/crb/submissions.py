@@ -27,8 +27,9 @@ MAX_PAGE = 200
 
 def submit(
     session: Session, files: list[BureauFile], bureau_root: Path, now: datetime
-) -> list[CrbSubmission]:
-    """Drop each file not yet submitted into its bureau's inbox and record it."""
+) -> list[BureauFile]:
+    """Drop each file not yet submitted into its bureau's inbox and record it; returns the
+    files dropped now."""
     sent = []
     for f in files:
         known = session.scalar(
@@ -52,7 +53,7 @@ def submit(
             sent_at=now,
         )
         session.add(submission)
-        sent.append(submission)
+        sent.append(f)
     session.flush()
     return sent
 
