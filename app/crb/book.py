@@ -46,16 +46,42 @@ def loans_query(kind: str, as_of: date) -> Select[Loan]:
 def account_facts(
     session: Session, kind: str, as_of: date, national_ids: dict[int, str]
 ) -> Iterator[AccountFacts]:
-    """The facts of each reported loan; ``national_ids`` is filled with each borrower's."""
-    for loan in session.scalars(loans_query(kind, as_of).execution_options(yield_per=BATCH)):
-        listing = session.scalar(select(CrbListing).where(CrbListing.loan_id == loan.id))
-        yield _facts(session, loan, listing, as_of, national_ids[loan.borrower_id])
+    """The facts of each reported loan, a batch of loans at a time (their listings and last
+    payments read in one query each per batch)."""
+    loans = session.scalars(loans_query(kind, as_of).execution_options(yield_per=BATCH))
+    for batch in loans.partitions(BATCH):
+        ids = [loan.id for loan in batch]
+        listings = {
+            listing.loan_id: listing
+            for listing in session.scalars(select(CrbListing).where(CrbListing.loan_id.in_(ids)))
+        }
+        last_paid: dict[int, datetime] = dict(
+            session.execute(
+                select(Repayment.loan_id, func.max(Repayment.received_at))
+                .where(Repayment.loan_id.in_(ids))
+                .group_by(Repayment.loan_id)
+            ).all()
+        )
+        for loan in batch:
+            yield _facts(
+                session,
+                loan,
+                (listings.get(loan.id), last_paid.get(loan.id)),
+                as_of,
+                national_ids[loan.borrower_id],
+            )
 
 
 def _facts(
-    session: Session, loan: Loan, listing: CrbListing | None, as_of: date, national_id: str
+    session: Session,
+    loan: Loan,
+    known: tuple[CrbListing | None, datetime | None],
+    as_of: date,
+    national_id: str,
 ) -> AccountFacts:
+    """``known``: the loan's listing and its latest repayment's time, if any."""
     assert loan.disbursed_on is not None
+    listing, last_paid = known
     open_ = loan.status in OPEN_STATUSES
     dpd = days_past_due(session, loan, as_of) if open_ else 0
     balance = loan.outstanding_minor if open_ else 0
@@ -69,9 +95,6 @@ def _facts(
     else:
         arrears, count = (balance, 1) if dpd > 0 else (0, 0)
         instalment, frequency = loan.principal_disbursed_minor, "ONCE"
-    last_paid = session.scalar(
-        select(func.max(Repayment.received_at)).where(Repayment.loan_id == loan.id)
-    )
     return AccountFacts(
         borrower_id=loan.borrower_id,
         national_id=national_id,

@@ -4,15 +4,19 @@ bureau; a corrupted file is rejected by record, kept, and resolved by the next g
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from pathlib import Path
 
+from app.borrowers.models import Borrower
 from app.crb.export import FileKind, build_files
 from app.crb.submissions import open_rejections, read_acknowledgements, submit
+from app.lending.instalments import instalments_of
 from integrations.crb.folders import BureauFolder
 from integrations.crb.simulator import SimulatedBureau
 from integrations.crb.template import BUREAUS, FileType
 from integrations.crb.validation import validate_file
 from tests.support.crb import account_rows, run_day, submissions
+from tests.support.instalments import GROUP_CODE, add_group_product
 from tests.support.lending import KES, Fund
 
 
@@ -92,3 +96,37 @@ def test_a_corrupted_file_is_rejected_by_record_and_the_next_good_file_resolves_
     run_day(fund, tmp_path)  # the next day's full file carries the record corrected
     with fund.sessions.reader() as session:
         assert open_rejections(session) == []
+
+
+def test_an_instalment_loan_reports_its_schedule_and_the_instalments_in_arrears(
+    fund: Fund, tmp_path: Path
+) -> None:
+    add_group_product(fund, fund.clock())
+    borrower_id = fund.register()
+    with fund.sessions.unit_of_work() as session:
+        session.get_one(Borrower, borrower_id).credit_limit_minor = 20_000 * KES
+    fund.settle(fund.request(borrower_id, 12_000 * KES, "group-loan", product=GROUP_CODE).id)
+    loan = fund.loan_of(borrower_id)
+    with fund.sessions.reader() as session:
+        first = instalments_of(session, loan.id)[0]
+    fund.days_pass((first.due_on - fund.clock().date()).days + 5)
+    run_day(fund, tmp_path)
+    inbox = tmp_path / "bureaus" / "creditinfo" / "inbox"
+    row = account_rows(next(inbox.glob("*ACCOUNT_DAILY*")))[loan.account_number]
+    assert (row["product_type"], row["instalment_frequency"]) == ("GROUP3", "MONTHLY")
+    assert row["instalment_amount"] == f"{first.total_minor // 100}.{first.total_minor % 100:02d}"
+    assert (row["days_in_arrears"], row["instalments_in_arrears"]) == ("5", "1")
+    assert row["amount_in_arrears"] == row["instalment_amount"]
+    assert row["account_status"] == "ARREARS"
+
+
+def test_on_the_first_of_the_month_the_monthly_files_go_too(fund: Fund, tmp_path: Path) -> None:
+    small_book(fund)
+    today = fund.clock().date()
+    fund.days_pass(
+        (today.replace(day=28) + timedelta(days=4)).replace(day=1).toordinal() - today.toordinal()
+    )
+    run_day(fund, tmp_path)
+    kinds = sorted({(s.kind, s.file_type) for s in submissions(fund)})
+    assert kinds == [(k, t) for k in ("daily", "monthly") for t in ("account", "consumer")]
+    assert all(s.status == "accepted" for s in submissions(fund))
