@@ -23,10 +23,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from app.crb.models import LISTING_THRESHOLD_MINOR, CrbListing, ListingState
+from app.crb.models import CrbListing, ListingState
 from app.lending.models import OPEN_STATUSES, Loan, LoanStatus
 from app.money import kes
 from app.notifications.outbox import queue_sms
+from integrations.crb.validation import LISTING_THRESHOLD_MINOR
 
 NOTICE_DAYS = 30
 BUREAU_NAMES = "TransUnion, Metropol and Creditinfo"

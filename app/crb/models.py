@@ -25,8 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db.base import Base
 from ledger.sqltypes import BigIntPK, UTCDateTime
 
-LISTING_THRESHOLD_MINOR = 100_000
-"""KES 1,000: no negative listing for this or less (CRB Regulations 2020)."""
+# KES 1,000 (integrations.crb.validation.LISTING_THRESHOLD_MINOR), written out in the CHECKs.
 
 
 class SubmissionStatus(enum.StrEnum):

@@ -17,9 +17,9 @@ from integrations.crb.template import (
     CONSUMER_FIELDS,
     AccountStatus,
 )
+from integrations.crb.validation import LISTING_THRESHOLD_MINOR
 
 LENDER_CODE = "MKOPO"
-LISTING_THRESHOLD_MINOR = 100_000
 PRUDENTIAL_BANDS = ((30, "NORMAL"), (90, "WATCH"), (180, "SUBSTANDARD"), (365, "DOUBTFUL"))
 """CBK prudential classification by days past due; over 365 is LOSS."""
 

@@ -140,3 +140,15 @@ def test_a_listed_loan_paid_down_to_kes_1000_is_delisted_and_reported_in_arrears
     run_day(fund, tmp_path)
     row = todays_accounts(tmp_path, fund)[loan.account_number]
     assert row["account_status"] == "ARREARS"
+
+
+def test_one_cent_above_kes_1000_gets_the_notice(fund: Fund, tmp_path: Path) -> None:
+    borrower_id = defaulted_borrower(fund)
+    loan = fund.loan_of(borrower_id)
+    fund.repay(loan.id, loan.outstanding_minor - (1_000 * KES + 1), "RKL00000005")
+    run_day(fund, tmp_path)
+    assert (listing := listing_of(fund, loan.id)) is not None
+    assert (listing.state, listing.noticed_amount_minor) == (
+        ListingState.NOTICE_SENT,
+        1_000 * KES + 1,
+    )
