@@ -23,6 +23,7 @@ audit_app = typer.Typer(help="The audit log of staff actions.", no_args_is_help=
 scoring_app = typer.Typer(help="Credit scorecards.", no_args_is_help=True)
 loans_app = typer.Typer(help="Instalment loans.", no_args_is_help=True)
 borrowers_app = typer.Typer(help="Borrowers: one-off corrections.", no_args_is_help=True)
+crb_app = typer.Typer(help="Credit bureau files and listings (docs/crb.md).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(ledger_app, name="ledger")
@@ -31,6 +32,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(scoring_app, name="scoring")
 app.add_typer(loans_app, name="loans")
 app.add_typer(borrowers_app, name="borrowers")
+app.add_typer(crb_app, name="crb")
 
 
 @app.command()
@@ -545,6 +547,51 @@ def loans_schedule(
         raise typer.Exit(2) from None
     for line in schedule_lines(schedule):
         typer.echo(line)
+
+
+@crb_app.command("export", cls=_OneLineArgumentErrors)
+def crb_export(
+    on: Annotated[str, typer.Option("--date", help="File date YYYY-MM-DD")],
+    kind: Annotated[str, typer.Option(help="daily|monthly")],
+    out: Annotated[Path, typer.Option(help="Folder: one sub-folder per bureau", file_okay=False)],
+) -> None:
+    """Write each bureau's consumer and account files of a date (validated first; a file
+    that breaks the template is not written and the command exits 1 with the errors). Bad
+    arguments exit 2 with one line on stderr. Nothing is submitted or recorded."""
+    from datetime import date
+
+    from app.bootstrap import process_runtime
+    from app.crb.book import UnreadableBorrower
+    from app.crb.export import FileKind, InvalidExport, build_files, write_files
+    from app.security.fields import InvalidFieldKeysFile
+
+    try:
+        as_of, file_kind = date.fromisoformat(on), FileKind(kind)
+    except ValueError:
+        typer.echo("error: --date is YYYY-MM-DD and --kind is daily or monthly", err=True)
+        raise typer.Exit(2) from None
+    rt = process_runtime()
+    try:
+        cipher = rt.field_crypto().cipher
+        with rt.sessions.reader() as session:
+            files = build_files(session, cipher, as_of, file_kind)
+    except (InvalidExport, UnreadableBorrower, InvalidFieldKeysFile, OSError) as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for path in write_files(files, out):
+        typer.echo(str(path))
+
+
+@crb_app.command("rejections")
+def crb_rejections() -> None:
+    """Records the bureaus rejected and no later accepted file has corrected, as JSON lines."""
+    from app.bootstrap import process_runtime
+    from app.crb.submissions import open_rejections
+
+    rt = process_runtime()
+    with rt.sessions.reader() as session:
+        for row in open_rejections(session):
+            typer.echo(json.dumps(row))
 
 
 def main() -> None:

@@ -70,6 +70,17 @@ class Settings(BaseSettings):
     stk_query_after_s: float = Field(
         30.0, gt=0, le=3600, description="Ask about an STK prompt this long after it went"
     )
+    crb_outbox: Path = Field(
+        VAR_DIR / "crb" / "outbox",
+        description="Where the scheduled bureau export writes its files (one folder per bureau)",
+    )
+    crb_bureau_dir: Path = Field(
+        VAR_DIR / "crb" / "bureaus",
+        description="The bureaus' drop folders: <dir>/<bureau>/inbox and /acknowledgements",
+    )
+    crb_simulated_bureaus: bool = Field(
+        True, description="Let the simulated bureaus answer each delivery at once (no network)"
+    )
     schedule_grace_s: float = Field(
         60.0,
         gt=0,

@@ -20,6 +20,7 @@ from app.tasks.schedule import periodic_tasks
 TASK_MODULES = (
     "app.accounting.tasks",
     "app.approvals.tasks",
+    "app.crb.tasks",
     "app.lending.tasks",
     "app.mpesa.tasks",
     "app.notifications.tasks",

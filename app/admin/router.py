@@ -9,10 +9,21 @@ from app.accounting import journal_routes as journals
 from app.admin import approval_routes as approvals
 from app.admin import borrower_routes as borrowers
 from app.admin import loan_routes as loans
+from app.crb import routes as crb
 from app.products import routes as products
 from app.scoring import routes as scoring
 from app.staff import routes as staff
 
 router = APIRouter()
-for _area in (staff, products, approvals, borrowers, loans, journals, float_transfers, scoring):
+for _area in (
+    staff,
+    products,
+    approvals,
+    borrowers,
+    loans,
+    journals,
+    float_transfers,
+    scoring,
+    crb,
+):
     router.include_router(_area.router)

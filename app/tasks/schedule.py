@@ -86,6 +86,9 @@ def periodic_tasks(settings: Settings) -> tuple[PeriodicTask, ...]:
         PeriodicTask("accrue-loans", refs.ACCRUE.name, daily_at_utc=time(21, 5)),
         # 01:30 Nairobi (22:30 UTC): yesterday's statement, after the accrual.
         PeriodicTask("reconcile-nightly", refs.RECONCILE_NIGHTLY.name, daily_at_utc=time(22, 30)),
+        # 02:00 Nairobi (23:00 UTC): listings and the bureau files, after the accrual's
+        # defaults; the monthly file too on the 1st (docs/crb.md).
+        PeriodicTask("crb-report-day", refs.CRB_REPORT_DAY.name, daily_at_utc=time(23, 0)),
     )
     assert len({t.task for t in tasks}) == len(tasks), "a task is scheduled twice"
     return tasks

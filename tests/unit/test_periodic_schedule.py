@@ -52,4 +52,8 @@ def test_beat_runs_the_nightly_jobs_on_crontab_and_the_sweeps_on_settings_interv
     }
     assert schedule["reconcile-nightly"]["schedule"] == crontab(hour=22, minute=30)
     assert schedule["sweep-stk"] == {"task": "mpesa.sweep_stk", "schedule": 7}
-    assert len(schedule) == 16
+    assert schedule["crb-report-day"] == {
+        "task": "crb.report_day",
+        "schedule": crontab(hour=23, minute=0),
+    }
+    assert len(schedule) == 17

@@ -12,6 +12,7 @@ def test_every_beat_entry_names_a_registered_task() -> None:
         "accounting.seal_ledger",
         "accounting.expire_holds",
         "approvals.expire_due",
+        "crb.report_day",
         "payments.sweep_payouts",
         "notifications.send_sms",
         "lending.accrue",
