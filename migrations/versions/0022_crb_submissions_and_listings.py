@@ -1,14 +1,13 @@
 """credit bureau reporting: submissions, rejected records, negative listings
 
-Revision ID: 0030
+Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-07 22:00:00
 
 ``crb_submissions``: one row per (bureau, file name), the bureau's answer and its count of
 errors; ``crb_rejections``: each error until a later file is accepted; ``crb_listings``: one
 per loan, the notice, the listing and its end, never for KES 1,000 or less (CHECKs on the
-noticed and the listed amount, > 100000 minor units). Numbered 0030 to keep clear of parallel
-work; it follows 0021.
+noticed and the listed amount, > 100000 minor units).
 """
 
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ from alembic import op
 
 import ledger.sqltypes
 
-revision: str = "0030"
+revision: str = "0022"
 down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
