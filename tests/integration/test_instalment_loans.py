@@ -82,12 +82,19 @@ def test_disbursed_12000_gets_3_instalments_summing_to_the_principal(fund: Fund)
     )
 
 
-def test_nights_pass_without_daily_accrual_and_interest_falls_due_with_the_instalment(
+def test_the_nightly_run_recognises_interest_when_the_instalment_falls_due_not_before(
     fund: Fund,
 ) -> None:
     _, loan_id = _open(fund)
-    _travel_to(fund, FIRST_DUE)
+    _travel_to(fund, FIRST_DUE - timedelta(days=1))
     assert _check(fund, loan_id).interest_outstanding_minor == 0
+    _travel_to(fund, FIRST_DUE)
+    loan = _check(fund, loan_id)
+    assert (loan.interest_outstanding_minor, loan.interest_accrued_minor) == (
+        INTEREST_1,
+        INTEREST_1,
+    )
+    assert _rows(fund, loan_id)[0].interest_recognised_minor == INTEREST_1
     assert _dpd(fund, loan_id, FIRST_DUE) == 0
     assert _dpd(fund, loan_id, FIRST_DUE + timedelta(days=10)) == 10
 
@@ -150,13 +157,15 @@ def test_paying_everything_and_more_closes_the_loan_with_a_credit_balance(
 
 def test_days_past_due_follow_the_oldest_unpaid_instalment(fund: Fund) -> None:
     _, loan_id = _open(fund)
-    _travel_to(fund, date(2026, 5, 10))
-    assert _dpd(fund, loan_id, date(2026, 5, 10)) == 38  # instalment 1, due 2 April
-    fund.repay(loan_id, INSTALMENT_1, "LATE1")
+    _travel_to(fund, date(2026, 5, 1))
+    assert _dpd(fund, loan_id, date(2026, 5, 1)) == 29  # instalment 1, due 2 April
+    penalty_1 = _rows(fund, loan_id)[0].penalty_minor  # 1.5% a year from 3 April
+    assert penalty_1 > 0
+    fund.repay(loan_id, INSTALMENT_1 + penalty_1, "LATE1")
     first, second, _ = _rows(fund, loan_id)
     assert first.is_paid
     assert not second.is_paid
-    assert second.interest_recognised_minor == second.interest_minor
+    assert second.interest_recognised_minor == 0  # due 2 May
     assert _dpd(fund, loan_id, date(2026, 5, 10)) == 8  # instalment 2, due 2 May
     _check(fund, loan_id)
 
