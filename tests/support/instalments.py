@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.borrowers.models import Borrower
+from app.clock import business_date
 from app.lending.instalments import instalments_of
-from app.lending.models import Loan
+from app.lending.models import Loan, LoanInstalment
 from app.products.models import Product
 from tests.support.lending import KES, Fund
 
 GROUP_CODE = "group3"
+GROUP_PRINCIPAL = 12_000 * KES
+"""The worked example's loan: 4,047.14 on 2 April 2026, 4,047.14 on 2 May, 4,047.15 on
+2 June (disbursed on 2 March, the frozen clock's day)."""
 
 
 def add_group_product(fund: Fund, now: datetime, **overrides: Any) -> None:
@@ -64,3 +69,45 @@ def assert_outstanding_is_the_instalments(session: Session, loan: Loan) -> None:
         loan.penalty_outstanding_minor,
     ) == (principal, interest, penalty)
     assert loan.penalty_accrued_minor == sum(row.penalty_minor for row in rows)
+
+
+def open_group_loan(
+    fund: Fund, national_id: str | None = None, phone: str | None = None, **overrides: Any
+) -> tuple[int, int]:
+    """The group product (with ``overrides``), a borrower with a KES 20,000 limit, and a
+    KES 12,000 loan disbursed today: (borrower, loan)."""
+    add_group_product(fund, fund.clock(), **overrides)
+    who = {k: v for k, v in (("national_id", national_id), ("phone", phone)) if v}
+    borrower_id = fund.register(**who)
+    with fund.sessions.unit_of_work() as session:
+        session.get(Borrower, borrower_id).credit_limit_minor = 20_000 * KES  # type: ignore[union-attr]
+    payout = fund.request(borrower_id, GROUP_PRINCIPAL, "group-loan", product=GROUP_CODE)
+    fund.settle(payout.id)
+    return borrower_id, fund.loan_of(borrower_id).id
+
+
+def instalment_rows(fund: Fund, loan_id: int) -> list[LoanInstalment]:
+    with fund.sessions.reader() as session:
+        return instalments_of(session, loan_id)
+
+
+def checked_loan(fund: Fund, loan_id: int) -> Loan:
+    """The loan, after checking its instalments' invariant and the books."""
+    with fund.sessions.reader() as session:
+        loan = session.get(Loan, loan_id)
+        assert loan is not None
+        assert_outstanding_is_the_instalments(session, loan)
+    fund.assert_books_agree()
+    return loan
+
+
+def travel_to(fund: Fund, day: date) -> None:
+    """Move the clock to ``day`` (same time of day), running the nightly accrual once."""
+    fund.days_pass((day - business_date(fund.clock())).days)
+
+
+def night_by_night(fund: Fund, loan_id: int, day: date) -> None:
+    """Run every night up to ``day``, checking the invariant and the books after each."""
+    while business_date(fund.clock()) < day:
+        fund.days_pass(1)
+        checked_loan(fund, loan_id)
