@@ -70,6 +70,13 @@ class InvalidAmount(DomainError):
     code = "invalid_amount"
 
 
+class ScheduleRefused(DomainError):
+    """The product's schedule cannot be built for this amount (the engine's ``InvalidTerms``,
+    e.g. an instalment that would not cover its interest)."""
+
+    code = "schedule_not_possible"
+
+
 class TopUpNotOffered(DomainError):
     """An instalment loan's schedule is fixed at disbursement: no top-ups (yet)."""
 

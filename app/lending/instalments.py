@@ -29,7 +29,7 @@ from app.clock import business_date
 from app.lending.allocation import Allocation
 from app.lending.instalment_allocation import InstalmentOwed, allocate_across
 from app.lending.models import OPEN_STATUSES, Loan, LoanInstalment
-from app.loan_math.schedules.methods import generate
+from app.lending.quotes import instalment_schedule
 from app.products.terms import INSTALMENT, ProductTerms
 from ledger import EntryRequest, Ledger, PostingLine
 
@@ -46,7 +46,7 @@ def is_instalment_loan(loan: Loan) -> bool:
 def write_schedule(session: Session, loan: Loan, terms: ProductTerms, start: date) -> date:
     """Write the schedule of ``loan`` (principal disbursed, starting ``start``); returns the
     last due date."""
-    schedule = generate(terms.schedule_terms(loan.principal_disbursed_minor, start))
+    schedule = instalment_schedule(terms, loan.principal_disbursed_minor, start)
     rows = [
         LoanInstalment(
             loan_id=loan.id,
