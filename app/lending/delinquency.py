@@ -143,7 +143,7 @@ def _instalment_loan_night(
 
 def _instalment_reminder(row: Any, instalment: LoanInstalment, now: datetime) -> dict[str, Any]:
     """The outbox row ``queue_sms`` would insert: instalment ``n`` is due in a few days."""
-    left = instalment.total_minor + instalment.penalty_minor - instalment.paid_minor
+    left = instalment.left_minor
     return {
         "dedupe_key": f"reminder:{row.id}:instalment:{instalment.number}",
         "borrower_id": row.borrower_id,

@@ -247,6 +247,11 @@ class LoanInstalment(Base):
         return self.paid_principal_minor + self.paid_interest_minor + self.paid_penalty_minor
 
     @property
+    def left_minor(self) -> int:
+        """What this instalment still asks for: its total and penalty less what was paid."""
+        return self.total_minor + self.penalty_minor - self.paid_minor
+
+    @property
     def overdue_base_minor(self) -> int:
         """Principal and scheduled interest not yet paid: what penalty is charged on once the
         instalment is overdue (never penalty on penalty)."""
