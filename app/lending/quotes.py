@@ -146,13 +146,21 @@ def instalment_schedule(terms: ProductTerms, amount_minor: int, start: date) -> 
 def quote_new_loan(
     terms: ProductTerms, amount_minor: int, today: date, credit_balance_minor: int = 0
 ) -> Quote:
-    if terms.is_instalment:
-        return _quote_instalment_loan(terms, amount_minor, today, credit_balance_minor)
+    """A bullet product: interest to ``term_days``. An instalment product: its schedule's
+    interest and last due date (a credit balance pays principal only: no interest is due at
+    payout)."""
     split = split_disbursement(amount_minor, terms)
     owed, credit = after_credit(
         Owed(principal_minor=amount_minor), credit_balance_minor, terms.allocation_order
     )
-    interest, total = due_on_due_date(owed, terms.term_days, terms.regular_rate_bp)
+    instalments = None
+    if terms.is_instalment:
+        schedule = instalment_schedule(terms, amount_minor, today)
+        interest, instalments = schedule.interest_minor, schedule.instalments
+        total, due_on = owed.total_minor + interest, instalments[-1].due_date
+    else:
+        interest, total = due_on_due_date(owed, terms.term_days, terms.regular_rate_bp)
+        due_on = today + timedelta(days=terms.term_days)
     return Quote(
         terms.code,
         amount_minor,
@@ -162,37 +170,11 @@ def quote_new_loan(
         split.savings_short_minor,
         interest,
         total,
-        today + timedelta(days=terms.term_days),
+        due_on,
         terms.regular_rate_bp,
         terms.penalty_rate_bp,
         credit_applied_minor=credit,
-    )
-
-
-def _quote_instalment_loan(
-    terms: ProductTerms, amount_minor: int, today: date, credit_balance_minor: int
-) -> Quote:
-    """The schedule's totals: principal, its interest, the last due date. A credit balance
-    pays principal only (no interest is due at payout)."""
-    schedule = instalment_schedule(terms, amount_minor, today)
-    split = split_disbursement(amount_minor, terms)
-    owed, credit = after_credit(
-        Owed(principal_minor=amount_minor), credit_balance_minor, terms.allocation_order
-    )
-    return Quote(
-        terms.code,
-        amount_minor,
-        split.cash_minor,
-        split.savings_minor,
-        split.savings_long_minor,
-        split.savings_short_minor,
-        schedule.interest_minor,
-        owed.total_minor + schedule.interest_minor,
-        schedule.instalments[-1].due_date,
-        terms.regular_rate_bp,
-        terms.penalty_rate_bp,
-        credit_applied_minor=credit,
-        instalments=schedule.instalments,
+        instalments=instalments,
     )
 
 

@@ -22,6 +22,7 @@ from tests.support.instalments import (
     instalment_rows,
     night_by_night,
     open_group_loan,
+    sms_text,
 )
 from tests.support.lending import KES, Fund
 
@@ -102,11 +103,8 @@ def test_30_days_past_due_defaults_the_loan_as_a_bullet_default_does(fund: Fund)
         reasons = session.scalars(
             select(LimitDecision.reason).where(LimitDecision.borrower_id == borrower_id)
         ).all()
-        default_sms = session.scalar(
-            select(SmsMessage).where(SmsMessage.dedupe_key == f"default:{loan_id}")
-        )
     assert reasons[-1] == "default_reset"
-    assert default_sms is not None
+    assert sms_text(fund, f"default:{loan_id}") is not None
     night_by_night(fund, loan_id, SECOND_DUE + timedelta(days=5))  # still accrues penalty
     assert checked_loan(fund, loan_id).status == LoanStatus.DEFAULTED
 
@@ -135,12 +133,7 @@ def test_the_reminder_of_a_prepaid_instalment_asks_only_for_what_is_left(fund: F
     second = instalment_rows(fund, loan_id)[1]
     assert second.paid_principal_minor == second.principal_minor
     night_by_night(fund, loan_id, SECOND_DUE - timedelta(days=5))
-    with fund.sessions.reader() as session:
-        text = session.scalar(
-            select(SmsMessage.text).where(
-                SmsMessage.dedupe_key == f"reminder:{loan_id}:instalment:2"
-            )
-        )
+    text = sms_text(fund, f"reminder:{loan_id}:instalment:2")
     assert text is not None
     assert f"{kes(second.interest_minor)}, is due on 02-05-2026" in text
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from typer.testing import CliRunner
 
 from app.borrowers.models import Borrower
@@ -19,7 +18,6 @@ from app.lending import errors
 from app.lending.origination import quote
 from app.lending.quotes import Quote
 from app.money import kes
-from app.notifications.models import SmsMessage
 from tests.e2e.test_app_api_support import AppWorld, bearer, open_app
 from tests.support.instalments import (
     GROUP_CODE,
@@ -27,6 +25,7 @@ from tests.support.instalments import (
     add_group_product,
     instalment_rows,
     open_group_loan,
+    sms_text,
 )
 from tests.support.lending import KES, Fund
 
@@ -109,12 +108,7 @@ def test_a_credit_balance_comes_off_the_principal_and_leaves_the_interest(fund: 
     assert offer.total_due_minor == GROUP_PRINCIPAL - 500 * KES + 141_43
     payout = fund.request(borrower_id, GROUP_PRINCIPAL, "second", product=GROUP_CODE)
     fund.settle(payout.id)
-    with fund.sessions.reader() as session:
-        sms = session.scalar(
-            select(SmsMessage.text).where(
-                SmsMessage.dedupe_key == f"disbursed:{payout.originator_id}"
-            )
-        )
+    sms = sms_text(fund, f"disbursed:{payout.originator_id}")
     assert sms is not None
     assert f"Total due {kes(offer.total_due_minor)} by 02-06-2026" in sms
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.borrowers.models import Borrower
 from app.clock import business_date
 from app.lending.instalments import instalments_of
 from app.lending.models import Loan, LoanInstalment
+from app.notifications.models import SmsMessage
 from app.products.models import Product
 from tests.support.lending import KES, Fund
 
@@ -111,3 +113,9 @@ def night_by_night(fund: Fund, loan_id: int, day: date) -> None:
     while business_date(fund.clock()) < day:
         fund.days_pass(1)
         checked_loan(fund, loan_id)
+
+
+def sms_text(fund: Fund, dedupe_key: str) -> str | None:
+    """The text of the SMS queued under ``dedupe_key``, if any."""
+    with fund.sessions.reader() as session:
+        return session.scalar(select(SmsMessage.text).where(SmsMessage.dedupe_key == dedupe_key))
