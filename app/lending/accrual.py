@@ -231,7 +231,8 @@ def _lock_instalment_loans(
             .with_for_update()
         )
     }
-    kept = [fresh.get(row.id) if row.id in ids else row for row in rows]
+    instalment_ids = set(ids)
+    kept = [fresh.get(row.id) if row.id in instalment_ids else row for row in rows]
     return [row for row in kept if row is not None], instalments_by_loan(session, list(fresh))
 
 

@@ -61,6 +61,7 @@ def instalments_by_loan(
         select(LoanInstalment)
         .where(LoanInstalment.loan_id.in_(loan_ids))
         .order_by(LoanInstalment.loan_id, LoanInstalment.number)
+        .execution_options(populate_existing=True)
     )
     for row in rows:
         found[row.loan_id].append(row)
