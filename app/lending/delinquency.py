@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -39,7 +38,6 @@ from app.lending.models import Loan, LoanInstalment, LoanStatus
 from app.money import kes
 from app.notifications.models import SmsMessage
 from app.notifications.outbox import queue_sms
-from app.products.terms import INSTALMENT
 
 REMINDER_LEAD_DAYS = 5
 REMINDER_EVERY_DAYS = 5
@@ -58,10 +56,10 @@ def _reminder_days(term_days: int, default_day: int) -> tuple[int, ...]:
     return tuple(reminder_days(term_days, default_day))
 
 
-@dataclass(frozen=True, slots=True)
-class Accrued:
+class Accrued(NamedTuple):
     """A loan the run just moved: its batch row (as read, before the move), its terms
-    snapshot, and its instalments (after the move; none for a bullet loan)."""
+    snapshot, and its instalments (after the move; none for a bullet loan). A named tuple:
+    one is built per loan per night (a million in the benchmark)."""
 
     row: Any
     terms: Mapping[str, Any]
@@ -80,11 +78,11 @@ def after_accrual(
     reminders: list[dict[str, Any]] = []
     defaulted = 0
     for item in moved:
-        row, terms = item.row, item.terms
+        row, terms, instalments = item
         target = (through - row.disbursed_on).days
         if target <= row.days_accrued:
             continue
-        if terms.get("kind") == INSTALMENT:
+        if instalments:  # an instalment loan (bullet loans have none)
             defaults, due = _instalment_loan_night(item, through, now)
         else:
             defaults, due = _bullet_loan_night(row, terms, target, now)
