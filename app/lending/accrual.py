@@ -189,17 +189,16 @@ def accrue_batch(
     ).all()
     if not rows:
         return None, RunTotals()
-    last_id = rows[-1].id
-    rows, schedules = _lock_instalment_loans(session, rows)
+    first_id, last_id = rows[0].id, rows[-1].id
+    loans, schedules = _lock_instalment_loans(session, rows)
     totals = RunTotals()
     updates: list[dict[str, Any]] = []
     moved: list[Accrued] = []
-    for row in rows:
+    for row, terms in loans:
         target = (through - row.disbursed_on).days
         if target <= row.days_accrued:
             continue
-        terms = loan_terms(row.terms_json)
-        instalments = schedules.get(row.id, [])
+        instalments = schedules.get(row.id, ())
         if terms.product.is_instalment:
             updates.append(_accrue_instalments(ledger, row, terms, instalments, target, totals))
         else:
@@ -207,21 +206,21 @@ def accrue_batch(
         moved.append(Accrued(row, terms.snapshot, instalments))
     session.flush()
     _apply_updates(conn, updates)
-    if rows:
-        _post_entries(ledger, accounts, totals, rows[0].id, rows[-1].id)
+    _post_entries(ledger, accounts, totals, first_id, last_id)
     totals.loans_defaulted += delinquency.after_accrual(session, moved, through, now)
     return last_id, totals
 
 
 def _lock_instalment_loans(
     session: Session, rows: Sequence[Any]
-) -> tuple[list[Any], dict[int, list[LoanInstalment]]]:
-    """Lock the batch's instalment loans in id order and re-read them (a repayment may have
-    moved them since the batch was read), with their instalments. A loan closed meanwhile
-    leaves the batch. Bullet rows are returned as read."""
-    ids = [row.id for row in rows if loan_terms(row.terms_json).product.is_instalment]
+) -> tuple[list[tuple[Any, LoanTerms]], dict[int, list[LoanInstalment]]]:
+    """Each row with its terms; the batch's instalment loans locked in id order and re-read
+    (a repayment may have moved them since the batch was read), with their instalments. A
+    loan closed meanwhile leaves the batch. Bullet rows are returned as read."""
+    loans = [(row, loan_terms(row.terms_json)) for row in rows]
+    ids = [row.id for row, terms in loans if terms.product.is_instalment]
     if not ids:
-        return list(rows), {}
+        return loans, {}
     fresh = {
         row.id: row
         for row in session.connection().execute(
@@ -232,8 +231,12 @@ def _lock_instalment_loans(
         )
     }
     instalment_ids = set(ids)
-    kept = [fresh.get(row.id) if row.id in instalment_ids else row for row in rows]
-    return [row for row in kept if row is not None], instalments_by_loan(session, list(fresh))
+    kept = [
+        (fresh.get(row.id, row), terms)
+        for row, terms in loans
+        if row.id not in instalment_ids or row.id in fresh
+    ]
+    return kept, instalments_by_loan(session, list(fresh))
 
 
 def _accrue_loan(
