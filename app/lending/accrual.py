@@ -1,5 +1,12 @@
 """The daily accrual job: interest, penalty interest, default, reminders — for every open loan.
 
+Bullet and instalment loans go through the same batches, compare-and-set and ledger entries;
+what differs is one loan's night: a bullet loan accrues interest day by day
+(``app.loan_math.interest``), an instalment loan has the interest of instalments fallen due
+recognised and penalty charged on its overdue instalments (``instalment_accrual``). Instalment
+loans of a batch are locked (``FOR UPDATE``, id order) and re-read before that, because the
+repayment path writes their instalments and interest columns under the same lock.
+
 ``accrue_through(day)`` brings every open loan's accrual up to business date ``day``: loan
 day ``n`` (``n`` = date - disbursement date) is charged at the start of that date, so a
 borrower repaying on the due date pays exactly ``term_days`` of interest, and day 15 of a
@@ -25,7 +32,7 @@ import functools
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
@@ -38,16 +45,14 @@ from app.accounting.chart import Acct, FundAccounts, fund_accounts
 from app.clock import EAT, Clock
 from app.db.session import Sessions
 from app.lending import delinquency
-from app.lending.models import AccrualRun, Loan, LoanStatus
+from app.lending.delinquency import Accrued
+from app.lending.instalment_accrual import accrue_night, instalments_by_loan
+from app.lending.models import AccrualRun, Loan, LoanInstalment, LoanStatus
 from app.loan_math.interest import AccrualState, InterestKind, RateSchedule, accrue_day
-from app.products.models import Product
-from app.products.terms import BULLET, ProductTerms
+from app.products.terms import ProductTerms
 from ledger import EntryRequest, Ledger, PostingLine
 
 ACCRUAL_BATCH = 2_000
-_BULLET_PRODUCTS = select(Product.id).where(Product.kind == BULLET)
-"""Instalment loans are not accrued daily yet: their interest is recognised as instalments
-fall due (``app.lending.instalments``)."""
 _INCOME = {
     InterestKind.REGULAR: (Acct.INTEREST, Acct.INTEREST_INCOME),
     InterestKind.PENALTY: (Acct.PENALTY, Acct.PENALTY_INCOME),
@@ -138,17 +143,19 @@ _CAS_UPDATE_POSTGRESQL = text(
 
 @dataclass(frozen=True, slots=True)
 class LoanTerms:
-    """A loan's terms snapshot (read-only) and its rate schedule."""
+    """A loan's terms snapshot (read-only), its product terms and rate schedule."""
 
     snapshot: Mapping[str, Any]
     schedule: RateSchedule
+    product: ProductTerms
 
 
 @functools.lru_cache(maxsize=256)
 def loan_terms(terms_json: str) -> LoanTerms:
     """Parse a terms snapshot once per distinct JSON text (loans share a handful of them)."""
     snapshot = json.loads(terms_json)
-    return LoanTerms(MappingProxyType(snapshot), ProductTerms.from_snapshot(snapshot).schedule)
+    product = ProductTerms.from_snapshot(snapshot)
+    return LoanTerms(MappingProxyType(snapshot), product.schedule, product)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,27 +183,60 @@ def accrue_batch(
             Loan.id > batch.after_id,
             Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.DEFAULTED)),
             Loan.disbursed_on < through,
-            Loan.product_id.in_(_BULLET_PRODUCTS),
         )
         .order_by(Loan.id)
         .limit(batch.size)
     ).all()
     if not rows:
         return None, RunTotals()
+    first_id, last_id = rows[0].id, rows[-1].id
+    loans, schedules = _lock_instalment_loans(session, rows)
     totals = RunTotals()
     updates: list[dict[str, Any]] = []
-    moved: list[tuple[Any, Mapping[str, Any]]] = []
-    for row in rows:
+    moved: list[Accrued] = []
+    for row, terms in loans:
         target = (through - row.disbursed_on).days
         if target <= row.days_accrued:
             continue
-        terms = loan_terms(row.terms_json)
-        updates.append(_accrue_loan(row, terms.schedule, target, totals))
-        moved.append((row, terms.snapshot))
+        instalments = schedules.get(row.id, ())
+        if terms.product.is_instalment:
+            updates.append(_accrue_instalments(ledger, row, terms, instalments, target, totals))
+        else:
+            updates.append(_accrue_loan(row, terms.schedule, target, totals))
+        moved.append(Accrued(row, terms.snapshot, instalments))
+    session.flush()
     _apply_updates(conn, updates)
-    _post_entries(ledger, accounts, totals, rows[0].id, rows[-1].id)
+    _post_entries(ledger, accounts, totals, first_id, last_id)
     totals.loans_defaulted += delinquency.after_accrual(session, moved, through, now)
-    return rows[-1].id, totals
+    return last_id, totals
+
+
+def _lock_instalment_loans(
+    session: Session, rows: Sequence[Any]
+) -> tuple[list[tuple[Any, LoanTerms]], dict[int, list[LoanInstalment]]]:
+    """Each row with its terms; the batch's instalment loans locked in id order and re-read
+    (a repayment may have moved them since the batch was read), with their instalments. A
+    loan closed meanwhile leaves the batch. Bullet rows are returned as read."""
+    loans = [(row, loan_terms(row.terms_json)) for row in rows]
+    ids = [row.id for row, terms in loans if terms.product.is_instalment]
+    if not ids:
+        return loans, {}
+    fresh = {
+        row.id: row
+        for row in session.connection().execute(
+            select(*_COLUMNS)
+            .where(Loan.id.in_(ids), Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.DEFAULTED)))
+            .order_by(Loan.id)
+            .with_for_update()
+        )
+    }
+    instalment_ids = set(ids)
+    kept = [
+        (fresh.get(row.id, row), terms)
+        for row, terms in loans
+        if row.id not in instalment_ids or row.id in fresh
+    ]
+    return kept, instalments_by_loan(session, list(fresh))
 
 
 def _accrue_loan(
@@ -228,6 +268,34 @@ def _accrue_loan(
         "penalty_accrued": state.penalty_minor,
         "interest_add": added[InterestKind.REGULAR],
         "penalty_add": added[InterestKind.PENALTY],
+    }
+
+
+def _accrue_instalments(
+    ledger: Ledger,
+    row: Any,
+    terms: LoanTerms,
+    instalments: Sequence[LoanInstalment],
+    target: int,
+    totals: RunTotals,
+) -> dict[str, Any]:
+    """One night of an instalment loan up to loan day ``target``, as ``_accrue_loan``'s
+    compare-and-set row: interest fallen due, penalty on overdue instalments."""
+    night = accrue_night(ledger, row, terms.product, instalments, target)
+    for day, amount in night.penalty_by_day.items():
+        totals.by_day[(day, InterestKind.PENALTY)] += amount
+    totals.loans_accrued += 1
+    totals.interest_minor += night.interest_minor
+    totals.penalty_minor += night.penalty_minor
+    return {
+        "loan_id": row.id,
+        "old_days": row.days_accrued,
+        "days": target,
+        "carry": row.carry_units,
+        "interest_accrued": row.interest_accrued_minor + night.interest_minor,
+        "penalty_accrued": row.penalty_accrued_minor + night.penalty_minor,
+        "interest_add": night.interest_minor,
+        "penalty_add": night.penalty_minor,
     }
 
 

@@ -6,6 +6,11 @@ Default (the product's ``default_day``, day 30 for the Personal Loan, still owin
 is marked defaulted; the borrower is frozen (no new loan until repaid in full), loses their
 score band, falls back to the floor limit, and their short-term savings are held (lien).
 
+Instalment loans (``kind = instalment``): one reminder per instalment, ``REMINDER_LEAD_DAYS``
+before its due date, if it is not already paid (key ``reminder:<loan>:instalment:<n>``: once,
+however often the night is re-run); default when the loan's days past due (its oldest unpaid
+instalment's age) reach the product's ``default_after_dpd``, through the same ``_default``.
+
 Reminders of a batch are queued in one bulk insert (``queue_sms``'s rows, same order,
 same ``ON CONFLICT DO NOTHING`` on the dedupe key); those due before a default are written
 before it, so the outbox's order is the loans' order as with one ``queue_sms`` per loan.
@@ -15,8 +20,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -26,9 +31,10 @@ from app.borrowers.service import get_borrower
 from app.db.upsert import insert_for
 from app.events import publish
 from app.lending.events import LoanDefaulted
+from app.lending.instalments import oldest_unpaid_age
 from app.lending.limit_decisions import LimitChange, record_limit
 from app.lending.limits import LimitPolicy
-from app.lending.models import Loan, LoanStatus
+from app.lending.models import Loan, LoanInstalment, LoanStatus
 from app.money import kes
 from app.notifications.models import SmsMessage
 from app.notifications.outbox import queue_sms
@@ -50,40 +56,102 @@ def _reminder_days(term_days: int, default_day: int) -> tuple[int, ...]:
     return tuple(reminder_days(term_days, default_day))
 
 
+class Accrued(NamedTuple):
+    """A loan the run just moved: its batch row (as read, before the move), its terms
+    snapshot, and its instalments (after the move; none for a bullet loan). A named tuple:
+    one is built per loan per night (a million in the benchmark)."""
+
+    row: Any
+    terms: Mapping[str, Any]
+    instalments: Sequence[LoanInstalment] = ()
+
+
 def after_accrual(
     session: Session,
-    moved: Sequence[tuple[Any, Mapping[str, Any]]],
+    moved: Sequence[Accrued],
     through: date,
     now: datetime,
     policy: LimitPolicy = DEFAULT_POLICY,
 ) -> int:
-    """Reminders and defaults for the loans just accrued: (loan row, its terms snapshot).
-    Returns how many loans went into default."""
+    """Reminders and defaults for the loans just accrued. Returns how many loans went into
+    default."""
     reminders: list[dict[str, Any]] = []
     defaulted = 0
-    for row, terms in moved:
+    for item in moved:
+        row, terms, instalments = item
         target = (through - row.disbursed_on).days
         if target <= row.days_accrued:
             continue
-        due = [
-            d
-            for d in _reminder_days(terms["term_days"], terms["default_day"])
-            if row.days_accrued < d <= target
-        ]
-        owes = (
-            row.principal_outstanding_minor
-            + row.interest_outstanding_minor
-            + row.penalty_outstanding_minor
-        ) > 0
-        if row.status == LoanStatus.ACTIVE and owes and target >= terms["default_day"]:
+        if instalments:  # an instalment loan (bullet loans have none)
+            defaults, due = _instalment_loan_night(item, through, now)
+        else:
+            defaults, due = _bullet_loan_night(row, terms, target, now)
+        if defaults:
             _queue_reminders(session, reminders)
             reminders = []
             _default(session, row, now, policy)
             defaulted += 1
-        elif due:
-            reminders.append(_reminder(row, terms, due[-1], now))
+        else:
+            reminders.extend(due)
     _queue_reminders(session, reminders)
     return defaulted
+
+
+def _bullet_loan_night(
+    row: Any, terms: Mapping[str, Any], target: int, now: datetime
+) -> tuple[bool, list[dict[str, Any]]]:
+    """(defaults now, reminders): default on the product's ``default_day`` still owing; else
+    the latest reminder day crossed."""
+    due = [
+        d
+        for d in _reminder_days(terms["term_days"], terms["default_day"])
+        if row.days_accrued < d <= target
+    ]
+    owes = (
+        row.principal_outstanding_minor
+        + row.interest_outstanding_minor
+        + row.penalty_outstanding_minor
+    ) > 0
+    if row.status == LoanStatus.ACTIVE and owes and target >= terms["default_day"]:
+        return True, []
+    return False, [_reminder(row, terms, due[-1], now)] if due else []
+
+
+def _instalment_loan_night(
+    item: Accrued, through: date, now: datetime
+) -> tuple[bool, list[dict[str, Any]]]:
+    """(defaults now, reminders): default at ``default_after_dpd`` days past due; else one
+    reminder per unpaid instalment whose reminder date (``REMINDER_LEAD_DAYS`` before it is
+    due) the run crossed."""
+    row = item.row
+    dpd = oldest_unpaid_age(item.instalments, through)
+    if row.status != LoanStatus.ACTIVE:
+        return False, []  # defaulted: the default SMS said it all; no more reminders
+    if dpd >= item.terms["default_after_dpd"]:
+        return True, []
+    since = row.disbursed_on + timedelta(days=row.days_accrued)
+    return False, [
+        _instalment_reminder(row, instalment, now)
+        for instalment in item.instalments
+        if not instalment.is_paid
+        and instalment.due_on >= through  # a catch-up never reminds of a date gone by
+        and since < instalment.due_on - timedelta(days=REMINDER_LEAD_DAYS) <= through
+    ]
+
+
+def _instalment_reminder(row: Any, instalment: LoanInstalment, now: datetime) -> dict[str, Any]:
+    """The outbox row ``queue_sms`` would insert: instalment ``n`` is due in a few days."""
+    left = instalment.left_minor
+    return {
+        "dedupe_key": f"reminder:{row.id}:instalment:{instalment.number}",
+        "borrower_id": row.borrower_id,
+        "text": f"Mkopo: instalment {instalment.number} of your loan {row.account_number}, "
+        f"{kes(left)}, is due on {instalment.due_on:%d-%m-%Y}. Pay via paybill, account "
+        f"{row.account_number}.",
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+    }
 
 
 def _reminder(row: Any, terms: Mapping[str, Any], day: int, now: datetime) -> dict[str, Any]:

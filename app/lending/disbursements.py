@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.borrowers.models import Borrower
 from app.borrowers.service import get_borrower
 from app.clock import business_date
-from app.lending.instalments import is_instalment_loan, write_schedule
+from app.lending.instalments import instalments_of, is_instalment_loan, write_schedule
 from app.lending.models import Loan, LoanStatus, Repayment
 from app.lending.quotes import total_due_on_due_date
 from app.lending.repayments import apply_credit_balance, close_if_settled
@@ -58,7 +58,7 @@ def on_disbursed(
         session,
         borrower.id,
         f"disbursed:{payout.originator_id}",
-        _disbursed_text(payout, loan, credit, business_date(completed_at)),
+        _disbursed_text(session, payout, loan, credit, business_date(completed_at)),
         now,
     )
 
@@ -71,7 +71,9 @@ def _due_on(session: Session, loan: Loan, day_0: date) -> date:
     return day_0 + timedelta(days=int(loan.product_terms["term_days"]))
 
 
-def _disbursed_text(payout: Payout, loan: Loan, credit: Repayment | None, today: date) -> str:
+def _disbursed_text(
+    session: Session, payout: Payout, loan: Loan, credit: Repayment | None, today: date
+) -> str:
     """The payout SMS: the total due is what the loan owes on its due date after any credit
     balance, as the quote said (never the quote before the credit, nor the debt of day 0)."""
     assert loan.due_on is not None
@@ -82,7 +84,10 @@ def _disbursed_text(payout: Payout, loan: Loan, credit: Repayment | None, today:
     used = f" Your credit of {kes(credit.amount_minor)} was applied." if credit else ""
     if loan.status == LoanStatus.REPAID:
         return f"{sent}{used} Nothing is left to pay."
-    due = total_due_on_due_date(loan, today)
+    if is_instalment_loan(loan):  # what the quote said: the schedule left after any credit
+        due = sum(row.left_minor for row in instalments_of(session, loan.id))
+    else:
+        due = total_due_on_due_date(loan, today)
     return f"{sent}{used} Total due {kes(due)} by {loan.due_on:%d-%m-%Y}."
 
 

@@ -46,5 +46,10 @@ class NothingOwed(DomainError, code="nothing_owed", http_status=409): ...
 class InvalidAmount(DomainError, code="invalid_amount"): ...
 
 
+class ScheduleRefused(DomainError, code="schedule_not_possible"):
+    """The product's schedule cannot be built for this amount (the engine's ``InvalidTerms``,
+    e.g. an instalment that would not cover its interest)."""
+
+
 class TopUpNotOffered(DomainError, code="top_up_not_offered", http_status=409):
     """An instalment loan's schedule is fixed at disbursement: no top-ups (yet)."""

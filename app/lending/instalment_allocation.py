@@ -3,7 +3,7 @@
 Rules:
 - Instalments due on or before the payment date are paid oldest first; within one, its parts
   in the product's allocation order (penalty -> interest -> principal by default, as
-  ``allocation.allocate``). Instalments carry no penalty yet, so penalty takes nothing.
+  ``allocation.allocate``): the penalty charged on it, its recognised interest, its principal.
 - What is left once everything due is paid is a prepayment of principal: it pays the
   principal of the instalments not yet due from the last one backwards, so the next
   instalments stay as scheduled and the loan ends earlier. Their interest is not touched.
@@ -28,6 +28,8 @@ class InstalmentOwed:
     """Interest recognised and not yet paid."""
     principal_minor: int
     """Principal not yet paid."""
+    penalty_minor: int = 0
+    """Penalty charged and not yet paid."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,7 @@ class InstalmentPaid:
     number: int
     interest_minor: int
     principal_minor: int
+    penalty_minor: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +57,18 @@ def allocate_across(
     ordered = sorted(owed, key=lambda item: item.number)
     interest = {item.number: 0 for item in ordered}
     principal = {item.number: 0 for item in ordered}
+    penalty = {item.number: 0 for item in ordered}
     left = amount_minor
     for item in ordered:
         if item.due_on > paid_on or left == 0:
             continue
-        parts = {"interest": item.interest_minor, "principal": item.principal_minor}
+        parts = {
+            "penalty": item.penalty_minor,
+            "interest": item.interest_minor,
+            "principal": item.principal_minor,
+        }
         split = allocate(left, order, parts)
+        penalty[item.number] += split.penalty_minor
         interest[item.number] += split.interest_minor
         principal[item.number] += split.principal_minor
         left = split.overpayment_minor
@@ -69,12 +78,12 @@ def allocate_across(
         principal[item.number] += taken
         left -= taken
     paid = tuple(
-        InstalmentPaid(n, interest[n], principal[n])
+        InstalmentPaid(n, interest[n], principal[n], penalty[n])
         for n in interest
-        if interest[n] or principal[n]
+        if interest[n] or principal[n] or penalty[n]
     )
     totals = Allocation(
-        penalty_minor=0,
+        penalty_minor=sum(penalty.values()),
         interest_minor=sum(interest.values()),
         principal_minor=sum(principal.values()),
         overpayment_minor=left,

@@ -6,10 +6,11 @@ Rules (docs/instalments.md, "The lending core"):
   to ``loan_instalments``; the instalments' principal sums to the loan's principal (checked
   here and by a test) and the loan's due date is the last instalment's.
 - An instalment's interest is recognised when it falls due (Dr 1210 interest receivable,
-  Cr 4000 interest income, one entry per loan and call), before a repayment is allocated.
-  Daily accrual along the schedule is not built yet: instalment loans are not accrued nightly.
-- Invariant, per loan: principal outstanding = sum(principal - paid principal) and interest
-  outstanding = sum(interest recognised - paid interest) over its instalments.
+  Cr 4000 interest income, one entry per loan and call), by the nightly run or, if a
+  repayment comes first, before it is allocated (``post_due_interest``, one function).
+- Invariant, per loan: principal outstanding = sum(principal - paid principal), interest
+  outstanding = sum(interest recognised - paid interest) and penalty outstanding =
+  sum(penalty - paid penalty) over its instalments.
 - Days past due: the age of the oldest instalment due and not fully paid (bullet loans: days
   since their due date while something is owed).
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +29,7 @@ from app.clock import business_date
 from app.lending.allocation import Allocation
 from app.lending.instalment_allocation import InstalmentOwed, allocate_across
 from app.lending.models import OPEN_STATUSES, Loan, LoanInstalment
-from app.loan_math.schedules.methods import generate
+from app.lending.quotes import instalment_schedule
 from app.products.terms import INSTALMENT, ProductTerms
 from ledger import EntryRequest, Ledger, PostingLine
 
@@ -44,7 +46,7 @@ def is_instalment_loan(loan: Loan) -> bool:
 def write_schedule(session: Session, loan: Loan, terms: ProductTerms, start: date) -> date:
     """Write the schedule of ``loan`` (principal disbursed, starting ``start``); returns the
     last due date."""
-    schedule = generate(terms.schedule_terms(loan.principal_disbursed_minor, start))
+    schedule = instalment_schedule(terms, loan.principal_disbursed_minor, start)
     rows = [
         LoanInstalment(
             loan_id=loan.id,
@@ -76,13 +78,38 @@ def instalments_of(session: Session, loan_id: int) -> list[LoanInstalment]:
     )
 
 
+class LoanRef(Protocol):
+    """What an entry names a loan by: an ORM ``Loan`` or an accrual batch's row."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def account_number(self) -> str: ...
+    @property
+    def borrower_id(self) -> int: ...
+
+
 def recognise_due_interest(session: Session, ledger: Ledger, loan: Loan, at: datetime) -> int:
-    """Post the interest of the instalments due on or before ``at``'s business date and not
-    yet recognised; returns the amount."""
-    today = business_date(at)
+    """Before a repayment: post the interest of the instalments due on or before ``at``'s
+    business date and not yet recognised, and move the loan's columns; returns the amount."""
+    rows = instalments_of(session, loan.id)
+    amount = post_due_interest(ledger, loan, rows, business_date(at), at)
+    loan.interest_outstanding_minor += amount
+    loan.interest_accrued_minor += amount
+    session.flush()
+    return amount
+
+
+def post_due_interest(
+    ledger: Ledger, loan: LoanRef, rows: Sequence[LoanInstalment], today: date, at: datetime
+) -> int:
+    """Post the interest of ``rows`` due on or before ``today`` and not yet recognised
+    (Dr 1210 / Cr 4000, one entry) and mark them recognised; returns the amount. The caller
+    moves the loan's interest columns by it (the repayment path on the locked loan, the
+    nightly run in its compare-and-set)."""
     due = [
         row
-        for row in instalments_of(session, loan.id)
+        for row in sorted(rows, key=lambda r: r.number)
         if row.due_on <= today and row.interest_recognised_minor < row.interest_minor
     ]
     amount = sum(row.interest_minor - row.interest_recognised_minor for row in due)
@@ -105,9 +132,6 @@ def recognise_due_interest(session: Session, ledger: Ledger, loan: Loan, at: dat
     )
     for row in due:
         row.interest_recognised_minor = row.interest_minor
-    loan.interest_outstanding_minor += amount
-    loan.interest_accrued_minor += amount
-    session.flush()
     return amount
 
 
@@ -123,6 +147,7 @@ def allocate_to_instalments(
             row.due_on,
             row.interest_recognised_minor - row.paid_interest_minor,
             row.principal_minor - row.paid_principal_minor,
+            row.penalty_minor - row.paid_penalty_minor,
         )
         for row in rows
     ]
@@ -132,6 +157,7 @@ def allocate_to_instalments(
         row = by_number[part.number]
         row.paid_interest_minor += part.interest_minor
         row.paid_principal_minor += part.principal_minor
+        row.paid_penalty_minor += part.penalty_minor
     return split.allocation
 
 

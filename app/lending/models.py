@@ -211,6 +211,12 @@ class LoanInstalment(Base):
             "AND interest_recognised_minor >= 0 AND interest_recognised_minor <= interest_minor",
             name="paid_within_due",
         ),
+        CheckConstraint(
+            "penalty_minor >= 0 AND paid_penalty_minor >= 0 "
+            "AND paid_penalty_minor <= penalty_minor "
+            "AND penalty_carry_units >= 0 AND penalty_carry_units < 3650000",
+            name="penalty_within_due",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -229,14 +235,33 @@ class LoanInstalment(Base):
     paid_principal_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     """Principal paid: when due, or earlier by a prepayment (the last instalments first)."""
     paid_interest_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    penalty_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Penalty charged on this instalment's overdue principal and interest by the nightly run
+    (``app.lending.instalment_accrual``)."""
+    paid_penalty_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    penalty_carry_units: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Fraction of a cent of penalty carried to the next day (``app.loan_math.interest``)."""
 
     @property
     def paid_minor(self) -> int:
-        return self.paid_principal_minor + self.paid_interest_minor
+        return self.paid_principal_minor + self.paid_interest_minor + self.paid_penalty_minor
+
+    @property
+    def left_minor(self) -> int:
+        """What this instalment still asks for: its total and penalty less what was paid."""
+        return self.total_minor + self.penalty_minor - self.paid_minor
+
+    @property
+    def overdue_base_minor(self) -> int:
+        """Principal and scheduled interest not yet paid: what penalty is charged on once the
+        instalment is overdue (never penalty on penalty)."""
+        return (
+            self.principal_minor
+            - self.paid_principal_minor
+            + self.interest_minor
+            - self.paid_interest_minor
+        )
 
     @property
     def is_paid(self) -> bool:
-        return (
-            self.paid_principal_minor == self.principal_minor
-            and self.paid_interest_minor == self.interest_minor
-        )
+        return self.overdue_base_minor == 0 and self.paid_penalty_minor == self.penalty_minor

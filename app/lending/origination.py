@@ -32,6 +32,7 @@ from app.lending.loans import open_loan
 from app.lending.models import Loan, LoanStatus
 from app.lending.quotes import (
     Quote,
+    instalment_schedule,
     owed_by,
     quote_new_loan,
     quote_top_up,
@@ -91,6 +92,8 @@ def request_loan(session: Session, ledger: Ledger, request: LoanRequest, now: da
     terms = product_terms(session, request.product_code)
     loan = open_loan(session, borrower.id)
     _check_request(borrower, terms, loan, request.amount_minor)
+    if terms.is_instalment:  # refused now, not when the disbursement is confirmed
+        instalment_schedule(terms, request.amount_minor, business_date(now))
     if loan is None:
         loan = _new_loan(session, borrower, terms, now)
     loan.credit_limit_minor = borrower.credit_limit_minor

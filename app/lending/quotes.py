@@ -5,6 +5,11 @@ share, rounded DOWN to the shilling (mobile money moves whole shillings), and th
 the rest, split long-term / short-term with the long-term share rounded down to the cent.
 Interest is simple, on the full amount (savings part included), to the due date.
 
+An instalment product's quote also lists its schedule (``instalments``), from the same engine
+and terms the loan's schedule will be written with at disbursement
+(``app.loan_math.schedules``): the interest is the schedule's total interest (the total cost
+of credit: there are no fees), the due date the last instalment's.
+
 A credit balance (earlier overpayments) is applied to the loan when the money arrives, so the
 quote applies it too: the total due, the interest and every screen and SMS that repeat them
 are for the debt that is left after the credit (``credit_applied_minor`` says how much).
@@ -16,9 +21,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from app.lending import errors
 from app.lending.allocation import allocate
 from app.lending.models import Loan
 from app.loan_math.interest import interest_for_term
+from app.loan_math.schedules.methods import generate
+from app.loan_math.schedules.schedule import Instalment, Schedule
+from app.loan_math.schedules.terms import InvalidTerms
 from app.money import BP, share_of
 from app.products.terms import ProductTerms
 
@@ -62,6 +71,10 @@ class Quote:
     credit_applied_minor: int = 0
     """The borrower's credit balance applied to the loan at payout (already taken off
     ``total_due_minor``)."""
+    instalments: tuple[Instalment, ...] | None = None
+    """An instalment product's schedule as it will be written at disbursement today (a
+    credit applied at payout then prepays principal from the last instalment back); None for
+    a bullet product."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,14 +133,34 @@ def after_credit(owed: Owed, credit_balance_minor: int, order: Sequence[str]) ->
     return left, paid.total_minor
 
 
+def instalment_schedule(terms: ProductTerms, amount_minor: int, start: date) -> Schedule:
+    """The schedule of a loan of ``amount_minor`` on an instalment product disbursed on
+    ``start`` (what the quote shows and disbursement writes); ``ScheduleRefused`` if the
+    engine cannot build it."""
+    try:
+        return generate(terms.schedule_terms(amount_minor, start))
+    except InvalidTerms as exc:
+        raise errors.ScheduleRefused(f"No schedule for this amount: {exc}") from exc
+
+
 def quote_new_loan(
     terms: ProductTerms, amount_minor: int, today: date, credit_balance_minor: int = 0
 ) -> Quote:
+    """A bullet product: interest to ``term_days``. An instalment product: its schedule's
+    interest and last due date (a credit balance pays principal only: no interest is due at
+    payout)."""
     split = split_disbursement(amount_minor, terms)
     owed, credit = after_credit(
         Owed(principal_minor=amount_minor), credit_balance_minor, terms.allocation_order
     )
-    interest, total = due_on_due_date(owed, terms.term_days, terms.regular_rate_bp)
+    instalments = None
+    if terms.is_instalment:
+        schedule = instalment_schedule(terms, amount_minor, today)
+        interest, instalments = schedule.interest_minor, schedule.instalments
+        total, due_on = owed.total_minor + interest, instalments[-1].due_date
+    else:
+        interest, total = due_on_due_date(owed, terms.term_days, terms.regular_rate_bp)
+        due_on = today + timedelta(days=terms.term_days)
     return Quote(
         terms.code,
         amount_minor,
@@ -137,10 +170,11 @@ def quote_new_loan(
         split.savings_short_minor,
         interest,
         total,
-        today + timedelta(days=terms.term_days),
+        due_on,
         terms.regular_rate_bp,
         terms.penalty_rate_bp,
         credit_applied_minor=credit,
+        instalments=instalments,
     )
 
 

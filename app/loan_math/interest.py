@@ -85,15 +85,26 @@ def accrue_day(
             AccrualState(day, state.carry_units, state.interest_minor, state.penalty_minor),
             DayAccrual(day, kind, 0, capped=day > schedule.accrual_stop_day),
         )
-    units = state.carry_units + principal_outstanding_minor * schedule.rate_bp(day)
-    amount, carry = divmod(units, UNITS_PER_MINOR)
     headroom = max(principal_disbursed_minor - state.total_minor, 0)
-    capped = amount > headroom
-    if capped:
-        amount, carry = headroom, 0
+    amount, carry, capped = charge_day(
+        state.carry_units, principal_outstanding_minor, schedule.rate_bp(day), headroom
+    )
     interest = state.interest_minor + (amount if kind is InterestKind.REGULAR else 0)
     penalty = state.penalty_minor + (amount if kind is InterestKind.PENALTY else 0)
     return AccrualState(day, carry, interest, penalty), DayAccrual(day, kind, amount, capped)
+
+
+def charge_day(
+    carry_units: int, base_minor: int, rate_bp: int, headroom_minor: int
+) -> tuple[int, int, bool]:
+    """One day of simple interest on ``base_minor`` at ``rate_bp`` a year, in whole cents with
+    the fraction carried, never above ``headroom_minor`` (what in-duplum still allows): returns
+    (cents charged, carry units, capped). A capped day drops its carry."""
+    units = carry_units + base_minor * rate_bp
+    amount, carry = divmod(units, UNITS_PER_MINOR)
+    if amount > headroom_minor:
+        return headroom_minor, 0, True
+    return amount, carry, False
 
 
 def interest_for_term(principal_minor: int, days: int, rate_bp: int) -> int:

@@ -18,6 +18,7 @@ from app.api.deps import AppClock, ReadSession
 from app.api.params import RecordId
 from app.clock import business_date
 from app.lending.origination import LoanRequest, quote, request_loan
+from app.loan_math.schedules.schedule import Instalment
 from app.mobile.auth import CurrentBorrower
 from app.mobile.deps import BoundedBodyRoute
 from app.mobile.loan_views import current_loan, loan_view, loans_page, own_loan
@@ -35,6 +36,7 @@ from app.mobile.schemas import (
     DisbursementOut,
     LoanOut,
     LoansPage,
+    QuotedInstalmentOut,
     QuoteIn,
     QuoteOut,
     StkRequestOut,
@@ -73,6 +75,18 @@ def quote_loan(
         interest_display=kes(q.interest_to_due_minor),
         credit_applied_display=kes(q.credit_applied_minor),
         total_due_display=kes(q.total_due_minor),
+        instalments=None if q.instalments is None else [_instalment_out(i) for i in q.instalments],
+    )
+
+
+def _instalment_out(instalment: Instalment) -> QuotedInstalmentOut:
+    return QuotedInstalmentOut(
+        number=instalment.number,
+        due_on=instalment.due_date,
+        principal_minor=instalment.principal_minor,
+        interest_minor=instalment.interest_minor,
+        total_minor=instalment.total_minor,
+        total_display=kes(instalment.total_minor),
     )
 
 

@@ -118,6 +118,17 @@ class LimitOut(BaseModel):
     frozen: bool
 
 
+class QuotedInstalmentOut(BaseModel):
+    """One instalment of a quoted schedule."""
+
+    number: int
+    due_on: date
+    principal_minor: int
+    interest_minor: int
+    total_minor: int
+    total_display: str
+
+
 class QuoteOut(BaseModel):
     product_code: str
     amount_minor: int
@@ -141,6 +152,9 @@ class QuoteOut(BaseModel):
     interest_display: str
     credit_applied_display: str
     total_due_display: str
+    instalments: list[QuotedInstalmentOut] | None = None
+    """An instalment product's schedule (the total due is its principal plus its interest,
+    ``interest_to_due_minor``: the total cost of credit); null for a bullet product."""
 
 
 class DisbursementOut(BaseModel):

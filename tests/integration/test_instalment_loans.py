@@ -8,53 +8,23 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.borrowers.models import Borrower
-from app.clock import business_date
 from app.lending import errors
-from app.lending.instalments import days_past_due, instalments_of
-from app.lending.models import Loan, LoanInstalment, LoanStatus
+from app.lending.instalments import days_past_due
+from app.lending.models import Loan, LoanStatus
 from tests.support.instalments import (
     GROUP_CODE,
-    add_group_product,
-    assert_outstanding_is_the_instalments,
+    GROUP_PRINCIPAL,
+    checked_loan,
+    instalment_rows,
+    open_group_loan,
+    travel_to,
 )
 from tests.support.lending import KES, Fund
 
-PRINCIPAL = 12_000 * KES
+PRINCIPAL = GROUP_PRINCIPAL
 FIRST_DUE = date(2026, 4, 2)
 INSTALMENT_1 = 4_047_14
 INTEREST_1 = 71_34
-
-
-def _open(fund: Fund) -> tuple[int, int]:
-    """Register a borrower with a KES 20,000 limit and disburse the loan: (borrower, loan)."""
-    add_group_product(fund, fund.clock())
-    borrower_id = fund.register()
-    with fund.sessions.unit_of_work() as session:
-        session.get(Borrower, borrower_id).credit_limit_minor = 20_000 * KES  # type: ignore[union-attr]
-    payout = fund.request(borrower_id, PRINCIPAL, "group-loan", product=GROUP_CODE)
-    fund.settle(payout.id)
-    return borrower_id, fund.loan_of(borrower_id).id
-
-
-def _rows(fund: Fund, loan_id: int) -> list[LoanInstalment]:
-    with fund.sessions.reader() as session:
-        return instalments_of(session, loan_id)
-
-
-def _check(fund: Fund, loan_id: int) -> Loan:
-    """The invariant and the books, after every step."""
-    with fund.sessions.reader() as session:
-        loan = session.get(Loan, loan_id)
-        assert loan is not None
-        assert_outstanding_is_the_instalments(session, loan)
-    fund.assert_books_agree()
-    return loan
-
-
-def _travel_to(fund: Fund, day: date) -> None:
-    """Move the clock to ``day`` (same time of day), running the nightly accrual."""
-    fund.days_pass((day - business_date(fund.clock())).days)
 
 
 def _dpd(fund: Fund, loan_id: int, as_of: date) -> int:
@@ -65,8 +35,8 @@ def _dpd(fund: Fund, loan_id: int, as_of: date) -> int:
 
 
 def test_disbursed_12000_gets_3_instalments_summing_to_the_principal(fund: Fund) -> None:
-    _, loan_id = _open(fund)
-    rows = _rows(fund, loan_id)
+    _, loan_id = open_group_loan(fund)
+    rows = instalment_rows(fund, loan_id)
     assert [(r.number, r.due_on, r.total_minor) for r in rows] == [
         (1, FIRST_DUE, INSTALMENT_1),
         (2, date(2026, 5, 2), INSTALMENT_1),
@@ -74,7 +44,7 @@ def test_disbursed_12000_gets_3_instalments_summing_to_the_principal(fund: Fund)
     ]
     assert sum(r.principal_minor for r in rows) == PRINCIPAL
     assert rows[0].interest_minor == INTEREST_1
-    loan = _check(fund, loan_id)
+    loan = checked_loan(fund, loan_id)
     assert (loan.status, loan.due_on, loan.interest_outstanding_minor) == (
         LoanStatus.ACTIVE,
         date(2026, 6, 2),
@@ -82,87 +52,96 @@ def test_disbursed_12000_gets_3_instalments_summing_to_the_principal(fund: Fund)
     )
 
 
-def test_nights_pass_without_daily_accrual_and_interest_falls_due_with_the_instalment(
+def test_the_nightly_run_recognises_interest_when_the_instalment_falls_due_not_before(
     fund: Fund,
 ) -> None:
-    _, loan_id = _open(fund)
-    _travel_to(fund, FIRST_DUE)
-    assert _check(fund, loan_id).interest_outstanding_minor == 0
+    _, loan_id = open_group_loan(fund)
+    travel_to(fund, FIRST_DUE - timedelta(days=1))
+    assert checked_loan(fund, loan_id).interest_outstanding_minor == 0
+    travel_to(fund, FIRST_DUE)
+    loan = checked_loan(fund, loan_id)
+    assert (loan.interest_outstanding_minor, loan.interest_accrued_minor) == (
+        INTEREST_1,
+        INTEREST_1,
+    )
+    assert instalment_rows(fund, loan_id)[0].interest_recognised_minor == INTEREST_1
     assert _dpd(fund, loan_id, FIRST_DUE) == 0
     assert _dpd(fund, loan_id, FIRST_DUE + timedelta(days=10)) == 10
 
 
 def test_paying_instalment_1_exactly_on_its_due_date_marks_it_paid(fund: Fund) -> None:
-    _, loan_id = _open(fund)
-    _travel_to(fund, FIRST_DUE)
+    _, loan_id = open_group_loan(fund)
+    travel_to(fund, FIRST_DUE)
     fund.repay(loan_id, INSTALMENT_1, "INST1")
-    first, second, third = _rows(fund, loan_id)
+    first, second, third = instalment_rows(fund, loan_id)
     assert first.is_paid
     assert first.paid_interest_minor == INTEREST_1
     assert (second.paid_minor, third.paid_minor) == (0, 0)
-    loan = _check(fund, loan_id)
+    loan = checked_loan(fund, loan_id)
     assert loan.principal_outstanding_minor == PRINCIPAL - (INSTALMENT_1 - INTEREST_1)
     assert loan.interest_accrued_minor == INTEREST_1
     assert _dpd(fund, loan_id, date(2026, 5, 1)) == 0
 
 
 def test_a_partial_payment_pays_interest_first_and_leaves_the_rest_due(fund: Fund) -> None:
-    _, loan_id = _open(fund)
-    _travel_to(fund, FIRST_DUE)
+    _, loan_id = open_group_loan(fund)
+    travel_to(fund, FIRST_DUE)
     fund.repay(loan_id, 1_000 * KES, "PART1")
-    first = _rows(fund, loan_id)[0]
+    first = instalment_rows(fund, loan_id)[0]
     assert (first.paid_interest_minor, first.paid_principal_minor) == (
         INTEREST_1,
         1_000 * KES - INTEREST_1,
     )
     assert not first.is_paid
-    _check(fund, loan_id)
+    checked_loan(fund, loan_id)
     assert _dpd(fund, loan_id, FIRST_DUE + timedelta(days=7)) == 7
     fund.repay(loan_id, INSTALMENT_1 - 1_000 * KES, "PART2")
-    assert _rows(fund, loan_id)[0].is_paid
+    assert instalment_rows(fund, loan_id)[0].is_paid
     assert _dpd(fund, loan_id, FIRST_DUE + timedelta(days=7)) == 0
-    _check(fund, loan_id)
+    checked_loan(fund, loan_id)
 
 
 def test_an_overpayment_prepays_the_last_instalment_first(fund: Fund) -> None:
-    _, loan_id = _open(fund)
-    _travel_to(fund, FIRST_DUE)
+    _, loan_id = open_group_loan(fund)
+    travel_to(fund, FIRST_DUE)
     fund.repay(loan_id, INSTALMENT_1 + 1_500 * KES, "OVER1")
-    first, second, third = _rows(fund, loan_id)
+    first, second, third = instalment_rows(fund, loan_id)
     assert first.is_paid
     assert second.paid_minor == 0
     assert (third.paid_principal_minor, third.paid_interest_minor) == (1_500 * KES, 0)
-    _check(fund, loan_id)
+    checked_loan(fund, loan_id)
 
 
 def test_paying_everything_and_more_closes_the_loan_with_a_credit_balance(
     fund: Fund,
 ) -> None:
-    borrower_id, loan_id = _open(fund)
-    _travel_to(fund, FIRST_DUE)
+    borrower_id, loan_id = open_group_loan(fund)
+    travel_to(fund, FIRST_DUE)
     owed_now = PRINCIPAL + INTEREST_1  # later instalments' interest is not yet due
     fund.repay(loan_id, owed_now + 250 * KES, "ALL1")
-    loan = _check(fund, loan_id)
+    loan = checked_loan(fund, loan_id)
     assert loan.status == LoanStatus.REPAID
     assert fund.borrower(borrower_id).credit_balance_minor == 250 * KES
-    assert sum(r.paid_principal_minor for r in _rows(fund, loan_id)) == PRINCIPAL
+    assert sum(r.paid_principal_minor for r in instalment_rows(fund, loan_id)) == PRINCIPAL
 
 
 def test_days_past_due_follow_the_oldest_unpaid_instalment(fund: Fund) -> None:
-    _, loan_id = _open(fund)
-    _travel_to(fund, date(2026, 5, 10))
-    assert _dpd(fund, loan_id, date(2026, 5, 10)) == 38  # instalment 1, due 2 April
-    fund.repay(loan_id, INSTALMENT_1, "LATE1")
-    first, second, _ = _rows(fund, loan_id)
+    _, loan_id = open_group_loan(fund)
+    travel_to(fund, date(2026, 5, 1))
+    assert _dpd(fund, loan_id, date(2026, 5, 1)) == 29  # instalment 1, due 2 April
+    penalty_1 = instalment_rows(fund, loan_id)[0].penalty_minor  # 1.5% a year from 3 April
+    assert penalty_1 > 0
+    fund.repay(loan_id, INSTALMENT_1 + penalty_1, "LATE1")
+    first, second, _ = instalment_rows(fund, loan_id)
     assert first.is_paid
     assert not second.is_paid
-    assert second.interest_recognised_minor == second.interest_minor
+    assert second.interest_recognised_minor == 0  # due 2 May
     assert _dpd(fund, loan_id, date(2026, 5, 10)) == 8  # instalment 2, due 2 May
-    _check(fund, loan_id)
+    checked_loan(fund, loan_id)
 
 
 def test_an_instalment_loan_cannot_be_topped_up(fund: Fund) -> None:
-    borrower_id, _ = _open(fund)
+    borrower_id, _ = open_group_loan(fund)
     with pytest.raises(errors.TopUpNotOffered):
         fund.request(borrower_id, 1_000 * KES, "top-up", product=GROUP_CODE)
 
@@ -171,7 +150,7 @@ def test_a_bullet_loan_gets_no_instalments_and_keeps_its_days_past_due(fund: Fun
     borrower_id = fund.register()
     fund.borrow(borrower_id, 500 * KES)
     loan = fund.loan_of(borrower_id)
-    assert _rows(fund, loan.id) == []
+    assert instalment_rows(fund, loan.id) == []
     assert loan.due_on is not None
     assert _dpd(fund, loan.id, loan.due_on) == 0
     assert _dpd(fund, loan.id, loan.due_on + timedelta(days=3)) == 3
