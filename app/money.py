@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 BP = 10_000
+SHILLING = 100
+"""Cents in a shilling: amounts in shillings are multiples of it."""
 
 
 def share_of(amount_minor: int, share_bp: int) -> int:

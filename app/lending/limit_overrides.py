@@ -22,11 +22,10 @@ from app.borrowers.service import get_borrower
 from app.errors import DomainError
 from app.lending.limit_decisions import LimitChange, record_limit
 from app.lending.limits import LimitPolicy
-from app.money import kes
+from app.money import SHILLING, kes
 from ledger import Ledger
 
 POLICY = LimitPolicy()
-SHILLING = 100
 
 
 class InvalidLimit(DomainError, code="invalid_limit"): ...

@@ -38,14 +38,13 @@ from app.lending.quotes import (
     quote_top_up,
     split_disbursement,
 )
+from app.money import SHILLING
 from app.payments.models import Payout, PayoutPurpose, PayoutStatus
 from app.products.models import Product
 from app.products.terms import ProductTerms
 from app.tasks import refs
 from app.tasks.queue import after_commit
 from ledger import EntryRequest, Ledger, PostingLine
-
-SHILLING = 100
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,10 +28,8 @@ from app.loan_math.interest import interest_for_term
 from app.loan_math.schedules.methods import generate
 from app.loan_math.schedules.schedule import Instalment, Schedule
 from app.loan_math.schedules.terms import InvalidTerms
-from app.money import BP, share_of
+from app.money import BP, SHILLING, share_of
 from app.products.terms import ProductTerms
-
-SHILLING = 100
 
 
 @dataclass(frozen=True, slots=True)
