@@ -59,3 +59,11 @@ def test_add_pepper_without_a_keys_file_exits_1_with_one_line(keys: Path) -> Non
     result = CliRunner().invoke(app, ["keys", "add-pepper"])
     assert result.exit_code == 1
     assert "no pepper key added" in result.output
+
+
+def test_generate_if_missing_leaves_a_broken_keys_file_alone_and_says_so(keys: Path) -> None:
+    keys.write_text("not json")
+    result = CliRunner().invoke(app, ["keys", "generate", "--if-missing"])
+    assert result.exit_code == 0, result.output
+    assert "no pepper key added" in result.output
+    assert keys.read_text() == "not json"
