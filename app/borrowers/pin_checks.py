@@ -7,7 +7,7 @@ commits, then raises ``PinCheck.error`` if there is one.
 
 A right PIN whose hash is out of date (unpeppered, an older pepper key, other KDF parameters:
 ``PinHasher.needs_rehash``) is hashed again outside the transaction too, and the new hash is
-stored by the same UPDATE that records the success, only if the stored hash is still the one
+stored in the transaction that records the success, only if the stored hash is still the one
 checked (a PIN changed meanwhile is never overwritten).
 """
 
