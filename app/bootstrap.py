@@ -210,6 +210,7 @@ def build_ports(
         payments=payments,
         cipher=crypto.cipher,
         blind_index=crypto.blind_index,
+        pins=crypto.pins,
         wallets=SimulatedMobileMoneyHistory(today=today),
         other_networks={Network.AIRTEL: airtel},
     )

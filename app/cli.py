@@ -15,7 +15,10 @@ if TYPE_CHECKING:
     from app.audit.log import Actor
 
 app = typer.Typer(help="Mkopo: mobile-money microfinance fund backend.", no_args_is_help=True)
-keys_app = typer.Typer(help="The ledger's Ed25519 sealing key.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="The ledger's Ed25519 sealing key, the field keys and the PIN pepper.",
+    no_args_is_help=True,
+)
 users_app = typer.Typer(help="Staff users and their API tokens.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 mpesa_app = typer.Typer(help="M-Pesa (Daraja) set-up.", no_args_is_help=True)
@@ -246,9 +249,11 @@ def keys_generate(
     out: Annotated[Path | None, typer.Option(help="Sealing key path (default: settings)")] = None,
     if_missing: Annotated[bool, typer.Option()] = False,
 ) -> None:
-    """Create the Ed25519 sealing key and the field-encryption keys (never overwrites)."""
+    """Create the Ed25519 sealing key and the field keys (encryption, blind index, PIN
+    pepper); never overwrites. With --if-missing, a field keys file without a PIN pepper key
+    gets one, its other keys untouched."""
     from app.accounting.keys import write_new_key
-    from app.security.fields import generate_field_keys_file
+    from app.security.fields import add_pin_pepper_key, generate_field_keys_file, load_field_keys
     from app.settings import get_settings
 
     settings = get_settings()
@@ -266,6 +271,34 @@ def keys_generate(
         path.parent.mkdir(parents=True, exist_ok=True)
         write(path)
         typer.echo(f"{what} written to {path}")
+    # A field keys file made before PIN peppers: give it one, its other keys untouched.
+    try:
+        peppered = bool(load_field_keys(settings.field_keys_path).pin_pepper_keys)
+    except (OSError, ValueError) as exc:  # left as it is: the app answers 503 and logs it
+        typer.echo(f"field keys not usable, no pepper key added: {exc}", err=True)
+        return
+    if not peppered:
+        add_pin_pepper_key(settings.field_keys_path)
+        typer.echo(f"PIN pepper key added to {settings.field_keys_path}")
+
+
+@keys_app.command("add-pepper")
+def keys_add_pepper() -> None:
+    """Add a new PIN pepper key to the field keys file, first: it peppers new PIN hashes,
+    older ones still verify (and are rehashed at each borrower's next right PIN). Also gives
+    a file made before peppers its first one. The other keys are left as they are."""
+    from app.security.fields import InvalidFieldKeysFile, add_pin_pepper_key
+    from app.security.pepper_keys import TooManyPepperKeys
+    from app.settings import get_settings
+
+    path = get_settings().field_keys_path
+    try:
+        keys = add_pin_pepper_key(path)
+    except (OSError, InvalidFieldKeysFile, TooManyPepperKeys) as exc:
+        typer.echo(f"no pepper key added: {exc}", err=True)
+        raise typer.Exit(1) from None
+    ids = ", ".join(pepper.key_id for pepper in keys.pin_pepper_keys)
+    typer.echo(f"PIN pepper keys in {path}, newest first: {ids}")
 
 
 @users_app.command("create")

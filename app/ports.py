@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from app.security.fields import BlindIndex, FieldCipher
+from app.security.pins import PinHasher
 from integrations.identity.register import IdentityRegister
 from integrations.kyc.provider import ProviderKyc
 from integrations.mobile_money import MobileMoneyHistory
@@ -36,6 +37,8 @@ class Ports:
     """M-Pesa (the Safaricom network's provider)."""
     cipher: FieldCipher
     blind_index: BlindIndex
+    pins: PinHasher
+    """Hashes and checks PINs under the pepper keys (refuses while there is none)."""
     wallets: MobileMoneyHistory
     other_networks: Mapping[Network, PaymentProvider] = field(default_factory=dict)
     """The providers of the networks other than Safaricom (Airtel Money...)."""

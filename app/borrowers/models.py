@@ -63,7 +63,7 @@ class Borrower(Base):
     opted_in_at: Mapped[datetime] = mapped_column(UTCDateTime())
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     pin_hash: Mapped[str] = mapped_column(String(200))
-    """scrypt hash of the 4-digit PIN (``app.security.pins``)."""
+    """scrypt of HMAC(pepper, PIN), naming its pepper key (``app.security.pins``)."""
     pin_failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     pin_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -11,18 +11,18 @@ from sqlalchemy.orm import Session
 from app.borrowers import errors
 from app.borrowers.models import Borrower, BorrowerStatus
 from app.ports import Ports
-from app.security.pins import WeakPin, hash_pin, validate_new_pin
+from app.security.pins import PinHasher, WeakPin, validate_new_pin
 from integrations.identity.register import InvalidNationalId, normalise_national_id
 from integrations.phone import InvalidMsisdn, normalise_msisdn
 
 
-def prepare_pin(pin: str) -> str:
+def prepare_pin(pins: PinHasher, pin: str) -> str:
     """Validate and hash a new PIN (slow: do it outside any transaction)."""
     try:
         validate_new_pin(pin)
     except WeakPin as exc:
         raise errors.PinTooWeak(str(exc)) from None
-    return hash_pin(pin)
+    return pins.hash_pin(pin)
 
 
 def find_by_phone(

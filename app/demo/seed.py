@@ -78,7 +78,7 @@ def _borrow(rt: Runtime, demo: DemoBorrower) -> bool:
         if find_by_phone(session, rt.ports, demo.phone) is not None:
             return False
     applicant = check_applicant(rt.ports, demo.national_id, demo.phone, business_date(rt.clock()))
-    pin_hash = prepare_pin(DEMO_PIN)
+    pin_hash = prepare_pin(rt.ports.pins, DEMO_PIN)
     with rt.sessions.unit_of_work() as session:
         request = OptInRequest(applicant, pin_hash, terms_accepted=True)
         borrower = opt_in(session, rt.ports, LimitPolicy(), request, rt.clock())

@@ -20,7 +20,7 @@ from app.mobile.limits import (
     enforce,
     ip_subject,
 )
-from app.mobile.ports import AppPorts
+from app.mobile.ports import AppPins, AppPorts
 from app.mobile.schemas import LimitOut, MeOut, PinChangeIn
 from app.mobile.tokens import end_other_sessions
 from app.money import kes
@@ -99,6 +99,7 @@ def change_my_pin(
     sessions: AppSessions,
     clock: AppClock,
     ports: AppPorts,
+    pins: AppPins,
 ) -> Response:
     with sessions.reader() as session:
         phone_index = get_borrower(session, owner.borrower_id).phone_index
@@ -111,7 +112,7 @@ def change_my_pin(
         clock(),
     )
     try:
-        change_pin(sessions, clock, owner.borrower_id, body.current_pin, body.new_pin)
+        change_pin(sessions, clock, pins, owner.borrower_id, body.current_pin, body.new_pin)
     except PinTooWeak:
         refund(sessions, hits)  # refused before the current PIN was tried
         raise

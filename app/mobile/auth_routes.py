@@ -8,7 +8,7 @@ borrower; the account's own lock (five wrong PINs, 24 hours) answers 423.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 
 from fastapi import APIRouter, Request, Response
 
@@ -27,10 +27,10 @@ from app.mobile.limits import (
     ip_subject,
     phone_subject,
 )
-from app.mobile.ports import AppPorts
+from app.mobile.ports import AppPins, AppPorts
 from app.mobile.schemas import LoginIn, RefreshIn, TokensOut
 from app.mobile.tokens import end_session, refresh_session, start_session
-from app.security.pins import hash_pin, verify_pin
+from app.security.pins import PinHasher
 from app.security.rate_limits import forgive
 from integrations.phone import InvalidMsisdn, normalise_msisdn
 
@@ -38,10 +38,10 @@ router = APIRouter(route_class=BoundedBodyRoute, tags=["app: sign-in"])
 _WRONG = "Wrong phone number or PIN"
 
 
-@cache
-def _decoy_pin_hash() -> str:
+@lru_cache(maxsize=4)  # one hasher per process (a few in tests)
+def _decoy_pin_hash(pins: PinHasher) -> str:
     """A hash to check unknown numbers against, so they cost the same time as real ones."""
-    return hash_pin("0000")
+    return pins.hash_pin("0000")
 
 
 @router.post(
@@ -54,7 +54,12 @@ def _decoy_pin_hash() -> str:
     },
 )
 def login(
-    body: LoginIn, request: Request, sessions: AppSessions, clock: AppClock, ports: AppPorts
+    body: LoginIn,
+    request: Request,
+    sessions: AppSessions,
+    clock: AppClock,
+    ports: AppPorts,
+    pins: AppPins,
 ) -> TokensOut:
     try:
         msisdn = normalise_msisdn(body.phone)
@@ -72,10 +77,10 @@ def login(
         borrower = find_by_phone(session, ports, msisdn)
         borrower_id = None if borrower is None else borrower.id
     if borrower_id is None:
-        verify_pin(body.pin, _decoy_pin_hash())
+        pins.verify_pin(body.pin, _decoy_pin_hash(pins))
         raise errors.InvalidCredentials(_WRONG)
     try:
-        check_pin(sessions, clock, borrower_id, body.pin)  # counts towards the PIN lock
+        check_pin(sessions, clock, pins, borrower_id, body.pin)  # counts towards the PIN lock
     except WrongPin:
         raise errors.InvalidCredentials(_WRONG) from None
     with sessions.unit_of_work() as session:

@@ -36,7 +36,7 @@ from app.mobile.limits import (
     ip_subject,
     phone_subject,
 )
-from app.mobile.ports import AppPorts
+from app.mobile.ports import AppPins, AppPorts
 from app.mobile.schemas import CodeIn, CodeSentOut, PhoneIn, RegistrationIn, TokensOut, VerifiedOut
 from app.mobile.tokens import start_session
 from app.mobile.verification import (
@@ -125,7 +125,12 @@ def verify_phone(
     responses={409: {"description": "The number or the ID is registered already"}},
 )
 def complete_registration(
-    body: RegistrationIn, request: Request, sessions: AppSessions, clock: AppClock, ports: AppPorts
+    body: RegistrationIn,
+    request: Request,
+    sessions: AppSessions,
+    clock: AppClock,
+    ports: AppPorts,
+    pins: AppPins,
 ) -> TokensOut:
     with sessions.reader() as session:
         msisdn = verified_phone(session, ports.cipher, body.verification_token, clock())
@@ -140,7 +145,7 @@ def complete_registration(
     if not body.accept_terms:  # refused before the register is asked
         raise TermsNotAccepted("Accept the terms and conditions to opt in")
     applicant = check_applicant(ports, body.national_id, msisdn, business_date(clock()))
-    pin_hash = prepare_pin(body.pin)
+    pin_hash = prepare_pin(pins, body.pin)
     with sessions.unit_of_work() as session:
         now = clock()
         consume_verification(session, body.verification_token, now)

@@ -8,6 +8,8 @@ clear and a stolen copy cannot be searched. Invariants:
   ``rotate`` has re-encrypted every token made under it;
 - a blind index is HMAC-SHA256 over ``kind:value`` with a key of at least 32 bytes, so equal
   values of different kinds (an ID and a phone number) never share a digest;
+- the same file holds the PIN pepper keys (``app.security.pepper_keys``, ``app.security.pins``),
+  so they too live outside the database, newest first;
 - no error message or log line contains a token, a plaintext or a key.
 """
 
@@ -23,10 +25,19 @@ import os
 import re
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from app.security.pepper_keys import (
+    PEPPER_KEYS_FIELD,
+    InvalidPepperKeys,
+    pepper_keys_from,
+    pepper_keys_json,
+    with_new_pepper_key,
+)
+from app.security.pins import PepperKey, PinHasher
 
 MIN_BLIND_INDEX_KEY_BYTES = 32
 BLIND_INDEX_KEY_BYTES = 32
@@ -121,10 +132,14 @@ class FieldKeys:
     """Fernet keys, newest (the one that encrypts) first."""
     blind_index_key: bytes
     """Raw key bytes (url-safe base64 in the file)."""
+    pin_pepper_keys: list[PepperKey] = field(default_factory=list)
+    """HMAC keys for PIN hashes, newest (the one that peppers) first; empty in a file made
+    before peppers (``app.security.pepper_keys``)."""
 
 
 def load_field_keys(path: Path) -> FieldKeys:
-    """Read ``{"encryption_keys": [...], "blind_index_key": "..."}`` and check every key."""
+    """Read ``{"encryption_keys": [...], "blind_index_key": "...", "pin_pepper_keys": [...]}``
+    and check every key."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeError, json.JSONDecodeError):
@@ -134,15 +149,21 @@ def load_field_keys(path: Path) -> FieldKeys:
 
 @dataclass(frozen=True)
 class FieldCrypto:
-    """The field keys ready to use: decrypting and encrypting, and the blind index."""
+    """The field keys ready to use: decrypting and encrypting, the blind index, PIN hashing."""
 
     cipher: FieldCipher
     blind_index: BlindIndex
+    pins: PinHasher
+    """Refuses every PIN (PinPepperMissing) while the file holds no pepper key."""
 
 
 def load_field_crypto(path: Path) -> FieldCrypto:
     keys = load_field_keys(path)
-    return FieldCrypto(FieldCipher(keys.encryption_keys), BlindIndex(keys.blind_index_key))
+    return FieldCrypto(
+        FieldCipher(keys.encryption_keys),
+        BlindIndex(keys.blind_index_key),
+        PinHasher(keys.pin_pepper_keys),
+    )
 
 
 def generate_field_keys_file(path: Path) -> None:
@@ -150,6 +171,7 @@ def generate_field_keys_file(path: Path) -> None:
     keys = FieldKeys(
         encryption_keys=[Fernet.generate_key()],
         blind_index_key=os.urandom(BLIND_INDEX_KEY_BYTES),
+        pin_pepper_keys=with_new_pepper_key([]),
     )
     # O_EXCL refuses an existing file; the mode is set at creation, so the keys are never
     # readable by others, not even for a moment.
@@ -169,9 +191,23 @@ def add_encryption_key(path: Path) -> FieldKeys:
             f"{path} already holds {len(keys.encryption_keys)} keys: rotate the stored fields"
             " and remove the oldest keys first"
         )
-    rotated = FieldKeys([Fernet.generate_key(), *keys.encryption_keys], keys.blind_index_key)
+    rotated = FieldKeys(
+        [Fernet.generate_key(), *keys.encryption_keys], keys.blind_index_key, keys.pin_pepper_keys
+    )
     _replace_atomically(path, _keys_json(rotated))
     return rotated
+
+
+def add_pin_pepper_key(path: Path) -> FieldKeys:
+    """Put a new PIN pepper key first (it peppers new hashes from now on; the old ones still
+    verify), leaving every other key as it was: gives a file made before peppers its first
+    one. Replaced atomically, like ``add_encryption_key``."""
+    keys = load_field_keys(path)
+    peppered = FieldKeys(
+        keys.encryption_keys, keys.blind_index_key, with_new_pepper_key(keys.pin_pepper_keys)
+    )
+    _replace_atomically(path, _keys_json(peppered))
+    return peppered
 
 
 def _fernet(key: bytes) -> Fernet:
@@ -194,9 +230,14 @@ def _field_keys_from(document: object, path: Path) -> FieldKeys:
         raise InvalidFieldKeysFile(f"{path}: encryption_keys must be a non-empty list of strings")
     if not isinstance(blind_index_key, str):
         raise InvalidFieldKeysFile(f"{path}: blind_index_key must be a string")
+    try:
+        pin_pepper_keys = pepper_keys_from(document)
+    except InvalidPepperKeys as exc:
+        raise InvalidFieldKeysFile(f"{path}: {exc}") from None
     keys = FieldKeys(
         encryption_keys=[key.encode("ascii", "replace") for key in encryption_keys],
         blind_index_key=_decode_blind_index_key(blind_index_key, path),
+        pin_pepper_keys=pin_pepper_keys,
     )
     for key in keys.encryption_keys:
         _fernet(key)
@@ -215,6 +256,7 @@ def _keys_json(keys: FieldKeys) -> str:
     document = {
         "encryption_keys": [key.decode("ascii") for key in keys.encryption_keys],
         "blind_index_key": base64.urlsafe_b64encode(keys.blind_index_key).decode("ascii"),
+        PEPPER_KEYS_FIELD: pepper_keys_json(keys.pin_pepper_keys),
     }
     return json.dumps(document, indent=2) + "\n"
 

@@ -17,7 +17,6 @@ from app.lending.loans import open_loan
 from app.lending.models import LoanStatus
 from app.onboarding.service import opt_out
 from app.scoring.queries import NoDecisionYet, latest_decision
-from app.security.pins import verify_pin
 from app.ussd import screens
 from app.ussd.onboarding import weak_pin_hint
 from app.ussd.steps import (
@@ -122,7 +121,7 @@ def _answer_new_pin(ctx: Ctx, entry: str) -> Outcome:
         ctx.data["new_pin_hash"] = pin_hash
         return _show_new_pin_again(ctx, "")
 
-    return Slow(lambda: prepare_pin(entry), hashed)
+    return Slow(lambda: prepare_pin(ctx.env.pins, entry), hashed)
 
 
 def _show_new_pin_again(ctx: Ctx, hint: str) -> Screen:
@@ -147,7 +146,7 @@ def _answer_new_pin_again(ctx: Ctx, entry: str) -> Outcome:
         )
         return end(screens.PIN_CHANGED)
 
-    return Slow(lambda: verify_pin(entry, new_hash), confirmed)
+    return Slow(lambda: ctx.env.pins.verify_pin(entry, new_hash), confirmed)
 
 
 # -- opt out ---------------------------------------------------------------------------------

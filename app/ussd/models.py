@@ -88,7 +88,7 @@ class UssdRegistration(Base):
     national_id_enc: Mapped[str | None] = mapped_column(String(400))
     """The national ID typed, Fernet-encrypted; cleared once the registration is decided."""
     pin_hash: Mapped[str | None] = mapped_column(String(200))
-    """scrypt hash of the chosen PIN; cleared once the registration is decided."""
+    """The chosen PIN's peppered scrypt hash; cleared once the registration is decided."""
     terms_version: Mapped[str] = mapped_column(String(16))
     """The terms the caller accepted on the handset."""
     status: Mapped[str] = mapped_column(String(12))

@@ -12,7 +12,7 @@ from app.borrowers.service import prepare_pin
 from app.errors import DomainError
 from app.lending.origination import product_terms
 from app.onboarding.service import TERMS_VERSION
-from app.security.pins import GuessablePin, WeakPin, validate_new_pin, verify_pin
+from app.security.pins import GuessablePin, WeakPin, validate_new_pin
 from app.ussd import screens
 from app.ussd.registration import (
     CollectedRegistration,
@@ -137,7 +137,7 @@ def _answer_pin(ctx: Ctx, entry: str) -> Outcome:
         ctx.data["pin_hash"] = pin_hash
         return _show_pin_again(ctx, "")
 
-    return Slow(lambda: prepare_pin(entry), chosen)
+    return Slow(lambda: prepare_pin(ctx.env.pins, entry), chosen)
 
 
 def _show_pin_again(ctx: Ctx, hint: str) -> Screen:
@@ -167,7 +167,7 @@ def _answer_pin_again(ctx: Ctx, entry: str) -> Outcome:
             return end(screens.REGISTRATION_WAITING)
         return end(screens.REGISTRATION_RECEIVED)
 
-    return Slow(lambda: verify_pin(entry, pin_hash), confirmed)
+    return Slow(lambda: ctx.env.pins.verify_pin(entry, pin_hash), confirmed)
 
 
 add_state(HOME, _show_home, _answer_home, back=HOME, members_only=False)

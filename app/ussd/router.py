@@ -23,6 +23,7 @@ from app.clock import Clock
 from app.db.session import Sessions
 from app.db.upsert import insert_for
 from app.security.fields import BlindIndex, InvalidFieldKeysFile
+from app.security.pins import PinPepperMissing
 from app.ussd import screens
 from app.ussd.flow import answer_hop
 from app.ussd.gateway import MalformedRequest, Reply, SessionEnd, parse_hop, parse_session_end
@@ -68,6 +69,7 @@ def ussd_env(request: Request) -> UssdEnv | None:
         crypto.cipher,
         crypto.blind_index,
         runtime.settings.mpesa_shortcode,
+        crypto.pins,
     )
 
 
@@ -93,6 +95,9 @@ async def ussd_hop(request: Request) -> PlainTextResponse:
     def answer() -> str:
         try:
             return answer_hop(env, hop)
+        except PinPepperMissing:  # the keys file has no pepper yet: only PIN screens fail
+            log.error("ussd_pin_pepper_missing", session_id=hop.session_id)
+            return Reply(screens.UNAVAILABLE, end=True).render()
         except Exception:
             log.error("ussd_hop_failed", session_id=hop.session_id, exc_info=True)
             return Reply(screens.UNAVAILABLE, end=True).render()

@@ -24,7 +24,7 @@ from app.clock import Clock
 from app.db.session import Sessions
 from app.errors import DomainError
 from app.security.fields import BlindIndex, FieldCipher
-from app.security.pins import PIN_DIGITS
+from app.security.pins import PIN_DIGITS, PinHasher
 from app.ussd import screens
 from integrations.payments.networks import wallet_name
 
@@ -45,6 +45,7 @@ class UssdEnv:
     cipher: FieldCipher
     blind_index: BlindIndex
     paybill: str
+    pins: PinHasher
 
 
 @dataclass
@@ -172,7 +173,7 @@ def pin_check(env: UssdEnv, borrower_id: int, pin: str) -> Callable[[], DomainEr
 
     def work() -> DomainError | None:
         try:
-            check_pin(env.sessions, env.clock, borrower_id, pin)
+            check_pin(env.sessions, env.clock, env.pins, borrower_id, pin)
         except (borrower_errors.WrongPin, borrower_errors.PinLocked) as refusal:
             return refusal
         return None

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from app.security.fields import BlindIndex, generate_field_keys_file, load_field_keys
+from app.security.fields import generate_field_keys_file, load_field_crypto
 from bench import ussd
 from bench.common import report
 from bench.common.databases import app_sessions, scratch_database
@@ -75,8 +75,8 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
         keys_path = Path(tmp) / "field-keys.json"
         generate_field_keys_file(keys_path)
         watch = Stopwatch()
-        index = BlindIndex(load_field_keys(keys_path).blind_index_key)
-        phones = run.seed_borrowers(scratch.libpq_url, sessions, index, args.borrowers)
+        crypto = load_field_crypto(keys_path)
+        phones = run.seed_borrowers(scratch.libpq_url, sessions, crypto, args.borrowers)
         run.log(f"seeded {args.borrowers:,} borrowers in {watch.seconds():.1f} s")
         http = run.http_phase(args, scratch.url, keys_path, iter(phones))
         data = assemble(args, argv, http, machine)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Iterator
@@ -14,8 +15,8 @@ from app.accounting.chart import open_chart
 from app.borrowers.service import prepare_pin
 from app.clock import system_clock
 from app.db.session import Sessions
-from app.security.fields import BlindIndex
-from app.security.pins import verify_pin
+from app.security.fields import FieldCrypto
+from app.security.pins import PepperKey, PinHasher
 from bench.common import seed, server
 from bench.common.report import logger
 from bench.ussd.driver import BROWSE, JOURNEY, PIN, Load, run_baseline, run_journeys, run_paced
@@ -40,7 +41,7 @@ def phone_of(number: int) -> str:
 
 
 def seed_borrowers(
-    libpq_url: str, sessions: Sessions, blind_index: BlindIndex, count: int
+    libpq_url: str, sessions: Sessions, crypto: FieldCrypto, count: int
 ) -> list[str]:
     """The chart, capital in the float, ``count`` opted-in borrowers found by their phone
     (its blind index) with one PIN's hash (hashing 20,000 PINs would take minutes); their
@@ -50,14 +51,14 @@ def seed_borrowers(
         accounts = open_chart(ledger)
         seed.post_capital(ledger, accounts, CAPITAL_MINOR, "bench:ussd:capital")
     phones = [phone_of(i) for i in range(1, count + 1)]
-    indexes = [blind_index.digest("msisdn", phone.removeprefix("+")) for phone in phones]
+    indexes = [crypto.blind_index.digest("msisdn", phone.removeprefix("+")) for phone in phones]
     with seed.bulk(libpq_url, count, ["borrowers"]) as conn:
         seed.insert_borrowers(
             conn,
             count,
             system_clock(),
             phone_indexes=indexes,
-            pin_hash=prepare_pin(PIN),
+            pin_hash=prepare_pin(crypto.pins, PIN),
             score_band="B2",
             credit_limit_minor=CREDIT_LIMIT_MINOR,
         )
@@ -65,12 +66,13 @@ def seed_borrowers(
 
 
 def kdf_ms() -> float:
-    """One PIN check's scrypt, in this process (median of 10)."""
-    stored = prepare_pin(PIN)
+    """One PIN check's HMAC and scrypt, in this process (median of 10)."""
+    pins = PinHasher([PepperKey("bench", os.urandom(32))])
+    stored = prepare_pin(pins, PIN)
     times = []
     for _ in range(10):
         started = time.perf_counter()
-        verify_pin(PIN, stored)
+        pins.verify_pin(PIN, stored)
         times.append((time.perf_counter() - started) * 1000)
     return round(statistics.median(times), 1)
 

@@ -106,9 +106,9 @@ def test_change_pin_checks_the_current_one_and_confirms_the_new_one(
     assert phone.send("7392").startswith("CON The PINs did not match.\nEnter a new 4-digit PIN")
     phone.send("7391")
     assert phone.send("7391") == "END Your Mkopo PIN has been changed."
-    check_pin(fund.sessions, fund.clock, borrower_id, "7391")
+    check_pin(fund.sessions, fund.clock, fund.ports.pins, borrower_id, "7391")
     with pytest.raises(WrongPin):
-        check_pin(fund.sessions, fund.clock, borrower_id, "4826")
+        check_pin(fund.sessions, fund.clock, fund.ports.pins, borrower_id, "4826")
     assert borrow(phone, 500, pin="7391").startswith("END Done.")
 
 

@@ -48,7 +48,7 @@ def test_register_borrow_10000_repay_it_by_stk_and_withdraw_the_short_term_savin
         borrower = session.scalars(select(Borrower)).one()
         welcome = session.scalars(select(SmsMessage.text)).all()
     assert welcome == ["Welcome to Mkopo. Your loan limit is KES 2,000.00."]
-    assert borrower.pin_hash.startswith("scrypt$")
+    assert borrower.pin_hash.startswith("scrypt-hmac$")
     set_limit(fund, borrower.id, 10_000 * KES, "A1")  # scored A1 since
 
     assert phone.walk() == MAIN_MENU

@@ -69,7 +69,7 @@ def test_the_hops_store_the_id_encrypted_and_the_pin_hashed_and_call_no_provider
     assert "12345670" not in pending.national_id_enc
     assert fund.ports.cipher.decrypt(pending.national_id_enc) == "12345670"
     assert pending.pin_hash
-    assert pending.pin_hash.startswith("scrypt$")
+    assert pending.pin_hash.startswith("scrypt-hmac$")
     with fund.sessions.reader() as session:
         stored = repr([vars(row) for row in session.scalars(select(UssdSession))])
     assert "12345670" not in stored

@@ -14,7 +14,6 @@ from app.errors import DomainError
 from app.lending.models import LimitDecision, RepaymentChannel
 from app.lending.repayments import IncomingRepayment, apply_repayment
 from app.onboarding.service import OptInRequest, check_applicant, opt_in, opt_out
-from app.security.pins import verify_pin
 from ledger import Ledger
 from tests.support.lending import GOOD_ID, GOOD_PHONE, KES, Fund
 
@@ -43,9 +42,9 @@ def test_an_applicant_who_breaks_a_rule_is_refused_with_that_rule(
 def test_weak_pins_and_unaccepted_terms_are_refused(fund: Fund) -> None:
     for pin in ("1111", "1234", "12a4", "123"):
         with pytest.raises(errors.PinTooWeak):
-            prepare_pin(pin)
+            prepare_pin(fund.ports.pins, pin)
     applicant = check_applicant(fund.ports, GOOD_ID, GOOD_PHONE, business_date(fund.clock()))
-    request = OptInRequest(applicant, prepare_pin("4826"), terms_accepted=False)
+    request = OptInRequest(applicant, prepare_pin(fund.ports.pins, "4826"), terms_accepted=False)
     with pytest.raises(errors.TermsNotAccepted), fund.sessions.unit_of_work() as session:
         opt_in(session, fund.ports, fund.policy, request, fund.clock())
 
@@ -121,7 +120,8 @@ def test_five_wrong_pins_lock_the_pin_and_a_right_one_resets_the_count(fund: Fun
 
     def attempt(pin: str) -> DomainError | None:
         with fund.sessions.unit_of_work() as session:
-            correct = verify_pin(pin, pin_hash_of(session, borrower_id, fund.clock()))
+            stored = pin_hash_of(session, borrower_id, fund.clock())
+            correct = fund.ports.pins.verify_pin(pin, stored)
             return record_pin_attempt(session, borrower_id, correct, fund.clock()).error
 
     assert isinstance(attempt("0000"), errors.WrongPin)

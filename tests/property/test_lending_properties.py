@@ -27,7 +27,7 @@ import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from hypothesis import HealthCheck, event, note, settings
@@ -62,6 +62,7 @@ from app.savings import errors as savings_errors
 from app.savings.deposits import IncomingDeposit, deposit
 from app.savings.deposits import apply_held_savings as apply_held_savings_policy
 from app.savings.withdrawals import request_savings_withdrawal
+from app.security.pins import PinHasher
 from integrations.payments.memory import INSUFFICIENT_FUNDS, SUCCESS
 from integrations.payments.port import PayoutResult
 from ledger import Ledger
@@ -139,9 +140,9 @@ THEN = st.sampled_from(
 """What happens to a new payout in the same step: sent with that outcome, or left waiting."""
 
 
-@cache
-def _pin_hash() -> str:
-    return prepare_pin("4826")  # scrypt is slow: hash once for every borrower
+@lru_cache(maxsize=4)
+def _pin_hash(pins: PinHasher) -> str:
+    return prepare_pin(pins, "4826")  # the KDF takes time: hash once for every borrower
 
 
 def _values(obj: Any) -> dict[str, Any]:
@@ -409,7 +410,7 @@ class LendingMachine(RuleBasedStateMachine):
                     session,
                     self.fund.ports,
                     self.fund.policy,
-                    OptInRequest(applicant, _pin_hash(), terms_accepted=True),
+                    OptInRequest(applicant, _pin_hash(self.fund.ports.pins), terms_accepted=True),
                     self.now(),
                 )
                 if k > 0:  # the first keeps the limit the policy gave; the others get room

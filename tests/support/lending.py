@@ -23,6 +23,7 @@ from app.payments.payouts import record_payout_result, submit_payout
 from app.ports import Ports
 from app.reports.subledger_check import check_subledger
 from app.security.fields import BlindIndex, FieldCipher, generate_field_keys_file, load_field_keys
+from app.security.pins import PinHasher
 from integrations.identity.simulator import SimulatedIdentityRegister
 from integrations.kyc.simulator import SimulatedProviderKyc
 from integrations.mobile_money import SimulatedMobileMoneyHistory
@@ -51,6 +52,7 @@ def make_ports(clock: FrozenClock, key_dir: Path) -> Ports:
         payments=InMemoryPaymentProvider(clock=clock),
         cipher=FieldCipher(keys.encryption_keys),
         blind_index=BlindIndex(keys.blind_index_key),
+        pins=PinHasher(keys.pin_pepper_keys),
         wallets=SimulatedMobileMoneyHistory(today=today),
         other_networks={Network.AIRTEL: InMemoryPaymentProvider(clock=clock, receipt_prefix="AIR")},
     )
@@ -80,7 +82,7 @@ class Fund:
         self, national_id: str = GOOD_ID, phone: str = GOOD_PHONE, pin: str = "4826"
     ) -> int:
         applicant = check_applicant(self.ports, national_id, phone, business_date(self.clock()))
-        pin_hash = prepare_pin(pin)
+        pin_hash = prepare_pin(self.ports.pins, pin)
         with self.sessions.unit_of_work() as session:
             request = OptInRequest(applicant, pin_hash, terms_accepted=True)
             return opt_in(session, self.ports, self.policy, request, self.clock()).id

@@ -200,7 +200,7 @@ class LiveStack:
         ports = self.ports()
         applicant = check_applicant(ports, national_id, phone, business_date(system_clock()))
         with self.sessions.unit_of_work() as session:
-            request = OptInRequest(applicant, prepare_pin("4826"), terms_accepted=True)
+            request = OptInRequest(applicant, prepare_pin(ports.pins, "4826"), terms_accepted=True)
             borrower = opt_in(session, ports, LimitPolicy(), request, system_clock())
             return borrower.id, f"254{phone[1:]}"
 
