@@ -83,12 +83,7 @@ def stored_ids(libpq_url: str, letter: str | None = None) -> list[str]:
 
 def http_phase(args: Any, scratch: Scratch, tmp: Path) -> dict[str, Any]:
     token = secrets.token_urlsafe(24)
-    env = {
-        "MKOPO_DATABASE_URL": scratch.url,
-        "MKOPO_FIELD_KEYS_PATH": str(tmp / "field-keys.json"),
-        "MKOPO_AIRTEL_CALLBACK_TOKEN": token,
-        "MKOPO_ENVIRONMENT": "bench",
-    }
+    env = http.api_env(scratch, tmp, MKOPO_AIRTEL_CALLBACK_TOKEN=token)
     path = f"/callbacks/airtel/{token}/collection"
     log(f"starting the API again for Airtel: mkopo serve --workers {args.workers}")
     api = server.start_server(env, args.workers, tmp / "server-airtel.log")

@@ -147,14 +147,19 @@ def sessions_opened(scratch: Scratch) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def http_phase(args: Any, scratch: Scratch, accounts: list[str], tmp: Path) -> dict[str, Any]:
-    token = secrets.token_urlsafe(24)
-    env = {
+def api_env(scratch: Scratch, tmp: Path, **extra: str) -> dict[str, str]:
+    """The API's environment for a phase: the scratch database, the seeded field keys."""
+    return {
         "MKOPO_DATABASE_URL": scratch.url,
         "MKOPO_FIELD_KEYS_PATH": str(tmp / "field-keys.json"),
-        "MKOPO_MPESA_CALLBACK_TOKEN": token,
         "MKOPO_ENVIRONMENT": "bench",
+        **extra,
     }
+
+
+def http_phase(args: Any, scratch: Scratch, accounts: list[str], tmp: Path) -> dict[str, Any]:
+    token = secrets.token_urlsafe(24)
+    env = api_env(scratch, tmp, MKOPO_MPESA_CALLBACK_TOKEN=token)
     c2b_path = f"/callbacks/mpesa/{token}/c2b/confirmation"
     healthz = load.Request("GET", "/healthz")
     log(f"starting the API: mkopo serve --workers {args.workers}")

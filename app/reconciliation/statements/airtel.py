@@ -25,12 +25,11 @@ from app.reconciliation.statements.cells import CellError
 from app.reconciliation.statements.reader import (
     CURRENCY,
     MAX_HEADER_SEARCH_ROWS,
-    MAX_LINES,
     ParsedLine,
     Preamble,
     Row,
     StatementRejected,
-    is_blank,
+    counted_rows,
 )
 
 COLUMNS: dict[str, str] = {
@@ -127,13 +126,7 @@ class AirtelStatementReader:
         self._pick = itemgetter(*(found[name] for name in COLUMNS))
 
     def lines(self) -> Iterator[ParsedLine]:
-        count = 0
-        for line_no, row in self._rows:
-            if is_blank(row):
-                continue
-            count += 1
-            if count > MAX_LINES:
-                raise StatementRejected(line_no, f"more than {MAX_LINES:,} lines")
+        for line_no, row in counted_rows(self._rows):
             if len(row) < self._width:
                 problem = f"truncated row: {len(row)} cells where the header has {self._width}"
                 raise StatementRejected(line_no, problem)

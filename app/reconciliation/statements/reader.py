@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
@@ -153,6 +153,19 @@ def is_blank(row: Row) -> bool:
     )
 
 
+def counted_rows(rows: Iterable[tuple[int, Row]]) -> Iterator[tuple[int, Row]]:
+    """The rows that are not blank, with their line numbers; more than ``MAX_LINES`` of them
+    rejects the file at the first one over."""
+    count = 0
+    for line_no, row in rows:
+        if is_blank(row):
+            continue
+        count += 1
+        if count > MAX_LINES:
+            raise StatementRejected(line_no, f"more than {MAX_LINES:,} lines")
+        yield line_no, row
+
+
 class StatementReader:
     """Reads the preamble and header from ``rows``, then yields the lines one by one."""
 
@@ -200,13 +213,7 @@ class StatementReader:
         return self.preamble
 
     def lines(self) -> Iterator[ParsedLine]:
-        count = 0
-        for line_no, row in self._rows:
-            if is_blank(row):
-                continue
-            count += 1
-            if count > MAX_LINES:
-                raise StatementRejected(line_no, f"more than {MAX_LINES:,} lines")
+        for line_no, row in counted_rows(self._rows):
             yield self._line(line_no, row)
 
     def _line(self, line_no: int, row: Row) -> ParsedLine:
