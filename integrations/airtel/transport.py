@@ -29,12 +29,11 @@ import httpx
 from integrations.airtel.config import AirtelConfig
 from integrations.airtel.crypto import compact_json, encrypt_pin, load_public_key, sign_body
 from integrations.airtel.replies import Reply
+from integrations.bearer_calls import BearerCalls, CallFailures
 from integrations.http_retry import (
     DEFAULT_RETRY,
     DEFAULT_TIMEOUT,
-    NOT_SENT_ERRORS,
     RetryPolicy,
-    backoff_delay_s,
     json_object,
 )
 from integrations.oauth_tokens import (
@@ -75,6 +74,13 @@ def _reply(response: httpx.Response) -> Reply:
     return Reply(response.status_code, json_object(response, AirtelNoAnswer))
 
 
+def _throttled(reply: Reply) -> str | None:
+    return "HTTP 429" if reply.throttled else None
+
+
+FAILURES = CallFailures(not_sent=AirtelNotSent, no_answer=AirtelNoAnswer, throttled=AirtelThrottled)
+
+
 class AirtelTransport:
     def __init__(
         self,
@@ -87,16 +93,14 @@ class AirtelTransport:
         retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         self.config = config
-        self._sleep = retry.sleep
-        self._jitter = retry.jitter
-        self._max_attempts = max(1, retry.max_attempts)
         self._http = httpx.Client(base_url=config.base_url, timeout=timeout, transport=transport)
-        self._tokens = SharedTokenCache(
+        tokens = SharedTokenCache(
             self._fetch_token,
             store=token_store if token_store is not None else InProcessTokenStore(),
             clock=clock,
             max_age_s=MAX_TOKEN_AGE_S,
         )
+        self._calls = BearerCalls(tokens, retry, FAILURES, _reply, _throttled)
         # Loaded once so a bad key fails at start-up, not at the first payout.
         self._public_key = load_public_key(config.public_key)
 
@@ -129,12 +133,6 @@ class AirtelTransport:
             raise TokenUnavailable(f"OAuth request failed: {type(exc).__name__}") from exc
         return read_token_answer(response)
 
-    def _token(self) -> str:
-        try:
-            return self._tokens.token()
-        except TokenUnavailable as exc:
-            raise AirtelNotSent(f"no OAuth token: {exc}") from exc
-
     def _send(
         self,
         method: str,
@@ -144,11 +142,7 @@ class AirtelTransport:
         content: bytes | None = None,
         params: Mapping[str, str] | None = None,
     ) -> Reply:
-        """Send with the retry policy of the module docstring; return the final reply."""
-        token_retried = False
-        attempt = 1
-        while True:
-            token = self._token()
+        def call(token: str) -> httpx.Response:
             all_headers = {
                 **headers,
                 "Accept": "*/*",
@@ -156,33 +150,8 @@ class AirtelTransport:
                 "X-Currency": self.config.currency,
                 "Authorization": f"Bearer {token}",
             }
-            try:
-                response = self._http.request(
-                    method, path, content=content, params=params, headers=all_headers
-                )
-            except NOT_SENT_ERRORS as exc:
-                if attempt >= self._max_attempts:
-                    raise AirtelNotSent(f"{path}: {type(exc).__name__}, not sent") from exc
-                self._back_off(path, attempt, type(exc).__name__)
-                attempt += 1
-                continue
-            except httpx.TransportError as exc:
-                raise AirtelNoAnswer(f"{path}: {type(exc).__name__} after sending") from exc
-            reply = _reply(response)
-            if reply.invalid_token and not token_retried:
-                logger.info("%s: token refused, refreshing once", path)
-                self._tokens.invalidate(token)
-                token_retried = True
-                continue
-            if reply.throttled:
-                if attempt >= self._max_attempts:
-                    raise AirtelThrottled(f"{path}: HTTP 429 after {attempt} attempts")
-                self._back_off(path, attempt, "HTTP 429")
-                attempt += 1
-                continue
-            return reply
+            return self._http.request(
+                method, path, content=content, params=params, headers=all_headers
+            )
 
-    def _back_off(self, path: str, attempt: int, why: str) -> None:
-        delay_s = backoff_delay_s(attempt, self._jitter())
-        logger.info("%s: %s, attempt %d, retrying in %.2f s", path, why, attempt, delay_s)
-        self._sleep(delay_s)
+        return self._calls.send(path, call)

@@ -44,12 +44,11 @@ from typing import Any, Self
 
 import httpx
 
+from integrations.bearer_calls import BearerCalls, CallFailures
 from integrations.http_retry import (
     DEFAULT_RETRY,
     DEFAULT_TIMEOUT,
-    NOT_SENT_ERRORS,
     RetryPolicy,
-    backoff_delay_s,
     json_object,
 )
 from integrations.mpesa.credentials import daraja_timestamp, security_credential, stk_password
@@ -57,7 +56,6 @@ from integrations.mpesa.token_cache import (
     InProcessTokenStore,
     TokenCache,
     TokenStore,
-    TokenUnavailable,
 )
 from integrations.payments import amounts
 from integrations.payments.amounts import whole_shillings
@@ -270,6 +268,13 @@ def _reply(response: httpx.Response) -> _Reply:
     return _Reply(response.status_code, json_object(response, DarajaNoAnswer))
 
 
+def _throttled(reply: _Reply) -> str | None:
+    return reply.error_code if reply.error_code in THROTTLED_CODES else None
+
+
+FAILURES = CallFailures(not_sent=DarajaNotSent, no_answer=DarajaNoAnswer, throttled=DarajaThrottled)
+
+
 class DarajaClient:
     """Daraja over HTTP; one instance per process, sharing its token through ``token_store``."""
 
@@ -285,17 +290,15 @@ class DarajaClient:
     ) -> None:
         self._config = config
         self._clock = clock
-        self._sleep = retry.sleep
-        self._jitter = retry.jitter
-        self._max_attempts = max(1, retry.max_attempts)
         self._http = httpx.Client(base_url=config.base_url, timeout=timeout, transport=transport)
-        self._tokens = TokenCache(
+        tokens = TokenCache(
             self._http,
             consumer_key=config.consumer_key,
             consumer_secret=config.consumer_secret,
             store=token_store if token_store is not None else InProcessTokenStore(),
             clock=clock,
         )
+        self._calls = BearerCalls(tokens, retry, FAILURES, _reply, _throttled)
         # Reusable across requests (Daraja FAQ); computed once so a bad certificate fails early.
         self._credential = security_credential(config.initiator_password, config.cert_bytes)
 
@@ -540,44 +543,7 @@ class DarajaClient:
     # -- transport and retries ---------------------------------------------------------------
 
     def _post(self, path: str, payload: dict[str, str], *, repeatable: bool) -> _Reply:
-        """Send with the retry policy of the module docstring; return the final reply."""
-        token_retried = False
-        attempt = 1
-        while True:
-            token = self._token()
-            try:
-                response = self._http.post(
-                    path, json=payload, headers={"Authorization": f"Bearer {token}"}
-                )
-            except NOT_SENT_ERRORS as exc:
-                if not repeatable or attempt >= self._max_attempts:
-                    raise DarajaNotSent(f"{path}: {type(exc).__name__}, not sent") from exc
-                self._back_off(path, attempt, type(exc).__name__)
-                attempt += 1
-                continue
-            except httpx.TransportError as exc:
-                raise DarajaNoAnswer(f"{path}: {type(exc).__name__} after sending") from exc
-            reply = _reply(response)
-            if reply.invalid_token and not token_retried:
-                logger.info("%s: token refused (%s), refreshing once", path, reply.error_code)
-                self._tokens.invalidate(token)
-                token_retried = True
-                continue
-            if repeatable and reply.error_code in THROTTLED_CODES:
-                if attempt >= self._max_attempts:
-                    raise DarajaThrottled(f"{path}: {reply.error_code} after {attempt} attempts")
-                self._back_off(path, attempt, reply.error_code or "")
-                attempt += 1
-                continue
-            return reply
+        def call(token: str) -> httpx.Response:
+            return self._http.post(path, json=payload, headers={"Authorization": f"Bearer {token}"})
 
-    def _token(self) -> str:
-        try:
-            return self._tokens.token()
-        except TokenUnavailable as exc:
-            raise DarajaNotSent(f"no OAuth token: {exc}") from exc
-
-    def _back_off(self, path: str, attempt: int, why: str) -> None:
-        delay_s = backoff_delay_s(attempt, self._jitter())
-        logger.info("%s: %s, attempt %d, retrying in %.2f s", path, why, attempt, delay_s)
-        self._sleep(delay_s)
+        return self._calls.send(path, call, repeatable=repeatable)
