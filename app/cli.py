@@ -525,6 +525,23 @@ def borrowers_renetwork(
     typer.echo(json.dumps(report.as_dict(dry_run)))
 
 
+@borrowers_app.command("backfill-adult-on")
+def borrowers_backfill_adult_on(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, change nothing")] = False,
+) -> None:
+    """Write the day each borrower turned 18 for those who opted in before migration 0024,
+    from their decrypted date of birth (until then the database gives them no new loan);
+    those who were minors when they opted in are listed, never written. Prints JSON."""
+    from app.bootstrap import process_runtime
+    from app.borrowers.adult_backfill import backfill_adult_on
+
+    rt = process_runtime()
+    cipher = rt.field_crypto().cipher
+    with rt.sessions.unit_of_work() as session:
+        report = backfill_adult_on(session, cipher, dry_run=dry_run)
+    typer.echo(json.dumps(report.as_dict(dry_run)))
+
+
 class _OneLineArgumentErrors(TyperCommand):
     """Bad arguments: one line on stderr and exit 2 (for scripts), not a help panel."""
 

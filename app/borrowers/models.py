@@ -7,9 +7,9 @@ savings and credit balances never negative; a locked PIN has a lock time.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
@@ -57,6 +57,10 @@ class Borrower(Base):
     """Name from the identity register, encrypted."""
     date_of_birth_enc: Mapped[str] = mapped_column(String(400))
     """ISO date of birth from the identity register, encrypted."""
+    adult_on: Mapped[date | None] = mapped_column(Date)
+    """The day the borrower turns 18 (``app.borrowers.ages``): the one fact of the birth date
+    the database sees, so that it refuses a minor and a loan to one (``app.lending.ddl``).
+    NULL only on rows from before migration 0024 not yet backfilled."""
     status: Mapped[str] = mapped_column(String(16))
     terms_version: Mapped[str] = mapped_column(String(16))
     """Version of the terms and conditions the borrower accepted."""

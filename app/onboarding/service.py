@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.borrowers import errors
+from app.borrowers.ages import MAX_AGE_YEARS, MIN_AGE_YEARS, adult_on
 from app.borrowers.models import Borrower, BorrowerStatus
 from app.borrowers.service import get_borrower
 from app.lending.limits import LimitFacts, LimitPolicy
@@ -45,8 +46,6 @@ from integrations.payments.networks import Network, network_of
 from integrations.phone import InvalidMsisdn, normalise_msisdn
 
 TERMS_VERSION = "2026-01"
-MIN_AGE_YEARS = 18
-MAX_AGE_YEARS = 120
 MIN_SIM_AGE_DAYS = 90
 
 
@@ -138,6 +137,7 @@ def opt_in(
     borrower.phone_index = phone_index
     borrower.phone_enc = ports.cipher.encrypt(applicant.msisdn)
     borrower.network = applicant.network  # follows the number: changes only with it
+    borrower.adult_on = adult_on(applicant.identity.date_of_birth)
     borrower.status = BorrowerStatus.ACTIVE
     borrower.terms_version = TERMS_VERSION
     borrower.opted_in_at = now

@@ -166,12 +166,12 @@ def insert_borrowers(
             date_of_birth_enc, status, terms_version, opted_in_at, pin_hash,
             pin_failed_attempts, credit_limit_minor, score_band, loans_repaid_on_time,
             savings_long_minor, savings_short_minor, savings_short_held_minor,
-            credit_balance_minor, created_at)
+            credit_balance_minor, created_at, adult_on)
         SELECT i, 'bench-nid-idx-' || i, 'bench-nid-enc-' || i, {phone_index},
                'bench-phone-enc-' || i, 'bench-name-enc-' || i, 'bench-dob-enc-' || i,
                'active', %(terms_version)s, %(now)s,
                coalesce(%(pin_hash)s::text, 'bench-pin-hash-' || i), 0, %(limit)s,
-               %(score_band)s::text, 0, 0, 0, 0, 0, %(now)s
+               %(score_band)s::text, 0, 0, 0, 0, 0, %(now)s, DATE '2008-01-01'
         FROM {source}
         """,
         {

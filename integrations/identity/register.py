@@ -47,6 +47,16 @@ def normalise_national_id(raw: str) -> str:
     return candidate
 
 
+def turns(date_of_birth: date, years: int) -> date:
+    """The day someone born on ``date_of_birth`` turns ``years`` old: the birthday in that
+    year, 1 March for someone born on 29 February when that year is common (as ``age_on``)."""
+    year = date_of_birth.year + years
+    try:
+        return date_of_birth.replace(year=year)
+    except ValueError:  # 29 February in a common year
+        return date(year, 3, 1)
+
+
 def age_on(date_of_birth: date, on: date) -> int:
     """Whole years lived on ``on``; one year more from the birthday itself.
 
