@@ -25,6 +25,7 @@ TASK_MODULES = (
     "app.mpesa.tasks",
     "app.notifications.tasks",
     "app.payments.tasks",
+    "app.privacy.tasks",
     "app.reconciliation.tasks",
     "app.scoring.tasks",
     "app.ussd.tasks",

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from app.accounting.float_transfers import FLOAT_TRANSFER
 from app.accounting.manual_journals import MANUAL_JOURNAL
 from app.approvals.kinds import ApprovalHandler
+from app.crb.dispute_kind import CRB_DISPUTE
 from app.lending.limit_overrides import LIMIT_OVERRIDE
 from app.lending.write_off_requests import WRITE_OFF
 from app.mpesa.reversal_kind import COLLECTION_REVERSAL
@@ -26,6 +27,7 @@ KINDS: tuple[ApprovalHandler, ...] = (
     RECON_RESOLUTION,
     COLLECTION_REVERSAL,
     FLOAT_TRANSFER,
+    CRB_DISPUTE,
 )
 HANDLERS: Mapping[str, ApprovalHandler] = {handler.kind.value: handler for handler in KINDS}
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from app.accounting import float_transfer_routes as float_transfers
 from app.accounting import journal_routes as journals
 from app.admin import approval_routes as approvals
+from app.admin import borrower_data_routes as borrower_data
 from app.admin import borrower_routes as borrowers
 from app.admin import loan_routes as loans
 from app.crb import routes as crb
@@ -20,6 +21,7 @@ for _area in (
     products,
     approvals,
     borrowers,
+    borrower_data,
     loans,
     journals,
     float_transfers,

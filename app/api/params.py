@@ -13,13 +13,15 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Path, Query
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
 MAX_RECORD_ID = 2**62
 """Above every id a table will hold, and well under bigint's 2**63 - 1."""
 
 RecordId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID)]
 """A record's id in a path: 1 to ``MAX_RECORD_ID``."""
+BodyId = Annotated[int, Field(ge=1, le=MAX_RECORD_ID)]
+"""A record's id in a body: 1 to ``MAX_RECORD_ID``."""
 AfterId = Annotated[int, Query(ge=0, le=MAX_RECORD_ID, description="Last id of the previous page")]
 """Keyset paging: the last id of the previous page (0 for the first)."""
 

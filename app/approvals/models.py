@@ -47,6 +47,8 @@ class ApprovalKind(enum.StrEnum):
     """Sending a mistaken paybill payment back (``app.mpesa.reversals``)."""
     FLOAT_TRANSFER = "float_transfer"
     """Moving money between the M-Pesa and Airtel floats (``app.accounting.float_transfers``)."""
+    CRB_DISPUTE = "crb_dispute"
+    """Resolving a borrower's dispute of their bureau record (``app.crb.dispute_kind``)."""
 
 
 class ApprovalStatus(enum.StrEnum):

@@ -1,7 +1,8 @@
 """The borrower row: identity (encrypted, found by blind index), PIN, status, limit, balances.
 
 Invariants in the database: one row per national ID and per phone (unique blind indexes);
-savings and credit balances never negative; a locked PIN has a lock time.
+savings and credit balances never negative; a locked PIN has a lock time. A consent is
+withdrawn at most once, never before it was given.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
@@ -93,3 +94,38 @@ class Borrower(Base):
     rescore_trigger: Mapped[str | None] = mapped_column(String(16))
     """Why the next rescoring is due: ``scheduled``, ``repaid`` or ``default``."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the retention policy erased the identity (``app.privacy.retention``)."""
+
+
+class ConsentChannel(enum.StrEnum):
+    USSD = "ussd"
+    APP = "app"
+    SUPPORT = "support"
+    BEFORE_RECORDS = "before_records"
+    """Given before consents were recorded by channel (migration 0025 wrote these from the
+    borrower row: the terms version and the opt-in time, not the channel)."""
+
+
+class Consent(Base):
+    """A borrower's consent to the terms (which version, when, through which channel): the
+    terms cover the processing of their data and sharing it with the credit bureaus (Data
+    Protection Act s.32; CIS code of conduct). Written at each opt-in, withdrawn at opt-out;
+    never changed otherwise."""
+
+    __tablename__ = "consents"
+    __table_args__ = (
+        CheckConstraint(
+            "channel IN ('ussd', 'app', 'support', 'before_records')", name="channel_known"
+        ),
+        CheckConstraint(
+            "withdrawn_at IS NULL OR withdrawn_at >= given_at", name="withdrawn_after_given"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"), index=True)
+    terms_version: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.borrowers.models import Borrower
 from app.clock import EAT, business_date
-from app.crb.models import CrbListing, ListingState
+from app.crb.models import CrbDispute, CrbListing, DisputeStatus, ListingState
 from app.crb.records import AccountFacts, ConsumerFacts
 from app.lending.instalments import days_past_due, instalments_of, is_instalment_loan
 from app.lending.models import OPEN_STATUSES, Loan, LoanStatus, Repayment
@@ -55,6 +55,13 @@ def account_facts(
             listing.loan_id: listing
             for listing in session.scalars(select(CrbListing).where(CrbListing.loan_id.in_(ids)))
         }
+        disputed = set(
+            session.scalars(
+                select(CrbDispute.loan_id).where(
+                    CrbDispute.loan_id.in_(ids), CrbDispute.status == DisputeStatus.OPEN
+                )
+            )
+        )
         last_paid: dict[int, datetime] = dict(
             session.execute(
                 select(Repayment.loan_id, func.max(Repayment.received_at))
@@ -66,7 +73,7 @@ def account_facts(
             yield _facts(
                 session,
                 loan,
-                (listings.get(loan.id), last_paid.get(loan.id)),
+                (listings.get(loan.id), last_paid.get(loan.id), loan.id in disputed),
                 as_of,
                 national_ids[loan.borrower_id],
             )
@@ -75,13 +82,16 @@ def account_facts(
 def _facts(
     session: Session,
     loan: Loan,
-    known: tuple[CrbListing | None, datetime | None],
+    known: tuple[CrbListing | None, datetime | None, bool],
     as_of: date,
     national_id: str,
 ) -> AccountFacts:
-    """``known``: the loan's listing and its latest repayment's time, if any."""
+    """``known``: the loan's listing and its latest repayment's time, if any, and whether a
+    dispute of its record is open. A listing lifted after an upheld dispute is as none."""
     assert loan.disbursed_on is not None
-    listing, last_paid = known
+    listing, last_paid, disputed = known
+    if listing is not None and listing.state == ListingState.LIFTED:
+        listing = None
     open_ = loan.status in OPEN_STATUSES
     dpd = days_past_due(session, loan, as_of) if open_ else 0
     balance = loan.outstanding_minor if open_ else 0
@@ -112,6 +122,7 @@ def _facts(
         last_paid_on=None if last_paid is None else business_date(last_paid),
         listed_on=None if listing is None else listing.listed_on,
         listing_active=listing is not None and listing.state in STANDING_LISTINGS,
+        disputed=disputed,
         as_of=as_of,
     )
 

@@ -1,9 +1,11 @@
-"""Bureau submissions, the records a bureau rejected, and negative listings.
+"""Bureau submissions, the records a bureau rejected, negative listings and disputes.
 
-Database invariants: one submission per (bureau, file name), so a job run twice the same day
-sends nothing twice; one listing per loan; a listing is for more than KES 1,000 (CHECK on the
-noticed and the listed amount: the regulations forbid listing at or below it); a listed or
-later listing has the date it was listed, never before the date the notice gave.
+Database invariants: one open dispute per loan, and a dispute closed with its outcome and
+time (an upheld one with the correction it made); one submission per (bureau, file name), so
+a job run twice the same day sends nothing twice; one listing per loan; a listing is for more
+than KES 1,000 (CHECK on the noticed and the listed amount: the regulations forbid listing at
+or below it); a listed or later listing has the date it was listed, never before the date the
+notice gave.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -91,6 +95,9 @@ class ListingState(enum.StrEnum):
     """Repaid after the listing: the files carry the cleared status."""
     DELISTED = "delisted"
     """Down to KES 1,000 or less while listed, still owing: delisted (the regulations)."""
+    LIFTED = "lifted"
+    """Taken back after the borrower's dispute was upheld (``app.crb.disputes``): the files
+    carry the account as if never listed, and the loan is never noticed again."""
 
 
 class CrbListing(Base):
@@ -98,7 +105,7 @@ class CrbListing(Base):
     __table_args__ = (
         UniqueConstraint("loan_id", name="uq_crb_listings_loan"),
         CheckConstraint(
-            "state IN ('notice_sent', 'listed', 'withdrawn', 'cleared', 'delisted')",
+            "state IN ('notice_sent', 'listed', 'withdrawn', 'cleared', 'delisted', 'lifted')",
             name="state_known",
         ),
         CheckConstraint("noticed_amount_minor > 100000", name="noticed_above_threshold"),
@@ -128,3 +135,75 @@ class CrbListing(Base):
     closed_on: Mapped[date | None] = mapped_column(Date)
     """When the listing was withdrawn, cleared or delisted."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DisputeReason(enum.StrEnum):
+    PAID = "paid"
+    """The borrower says the loan is paid (or was when it was listed)."""
+    NOT_MINE = "not_mine"
+    WRONG_AMOUNT = "wrong_amount"
+    OTHER = "other"
+
+
+class DisputeStatus(enum.StrEnum):
+    OPEN = "open"
+    """Flagged in the files (``dispute_flag`` Y) until resolved."""
+    UPHELD = "upheld"
+    """Resolved for the borrower under four eyes; the correction goes out in the next file."""
+    REJECTED = "rejected"
+    """Resolved against the borrower under four eyes, with the reason told to them."""
+
+
+class DisputeChannel(enum.StrEnum):
+    APP = "app"
+    USSD = "ussd"
+    SUPPORT = "support"
+
+
+class Correction(enum.StrEnum):
+    LIFT_LISTING = "lift_listing"
+    """The loan's notice or listing is taken back (``ListingState.LIFTED``)."""
+
+
+OPEN_DISPUTE = "status = 'open'"
+
+
+class CrbDispute(Base):
+    __tablename__ = "crb_disputes"
+    __table_args__ = (
+        CheckConstraint(
+            "reason IN ('paid', 'not_mine', 'wrong_amount', 'other')", name="reason_known"
+        ),
+        CheckConstraint("status IN ('open', 'upheld', 'rejected')", name="status_known"),
+        CheckConstraint("channel IN ('app', 'ussd', 'support')", name="channel_known"),
+        CheckConstraint(
+            "(status = 'open' AND resolved_at IS NULL AND correction IS NULL) OR "
+            "(status = 'rejected' AND resolved_at IS NOT NULL AND correction IS NULL) OR "
+            "(status = 'upheld' AND resolved_at IS NOT NULL AND correction = 'lift_listing')",
+            name="closed_with_outcome",
+        ),
+        Index(
+            "uq_crb_disputes_one_open_per_loan",
+            "loan_id",
+            unique=True,
+            sqlite_where=text(OPEN_DISPUTE),
+            postgresql_where=text(OPEN_DISPUTE),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"), index=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
+    reason: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(300))
+    """The borrower's own words (app, support), if any."""
+    channel: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    respond_by: Mapped[date] = mapped_column(Date)
+    """20 days after it was opened: the CRB Regulations' time to answer a dispute."""
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution_note: Mapped[str | None] = mapped_column(String(300))
+    correction: Mapped[str | None] = mapped_column(String(16))
+    approval_id: Mapped[int | None] = mapped_column(ForeignKey("approval_requests.id"))
+    """The four-eyes request that resolved it."""

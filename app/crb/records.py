@@ -56,6 +56,8 @@ class AccountFacts:
     """When the loan was negatively listed (``crb_listings``), if it was."""
     listing_active: bool
     """Listed and neither cleared nor delisted."""
+    disputed: bool
+    """The borrower disputes this record and staff have not resolved it yet."""
     as_of: date
 
 
@@ -142,6 +144,7 @@ ACCOUNT_SOURCES: Mapping[str, AccountSource] = {
     "date_last_payment": lambda f: _yyyymmdd(f.last_paid_on),
     "date_closed": lambda f: _yyyymmdd(f.closed_on),
     "prudential_class": lambda f: prudential_class(f.days_in_arrears),
+    "dispute_flag": lambda f: "Y" if f.disputed else "N",
     "file_date": lambda f: _yyyymmdd(f.as_of),
 }
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.accounting.chart import Acct, open_chart
+from app.borrowers.models import ConsentChannel
 from app.borrowers.service import find_by_phone, prepare_pin
 from app.clock import business_date
 from app.demo.scorecard import ensure_demo_scorecard
@@ -80,7 +81,7 @@ def _borrow(rt: Runtime, demo: DemoBorrower) -> bool:
     applicant = check_applicant(rt.ports, demo.national_id, demo.phone, business_date(rt.clock()))
     pin_hash = prepare_pin(rt.ports.pins, DEMO_PIN)
     with rt.sessions.unit_of_work() as session:
-        request = OptInRequest(applicant, pin_hash, terms_accepted=True)
+        request = OptInRequest(applicant, pin_hash, terms_accepted=True, channel=ConsentChannel.APP)
         borrower = opt_in(session, rt.ports, LimitPolicy(), request, rt.clock())
         payout = request_loan(
             session,

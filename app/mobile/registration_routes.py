@@ -18,7 +18,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 
 from app.api.deps import AppClock
 from app.borrowers.errors import TermsNotAccepted
-from app.borrowers.models import BorrowerStatus
+from app.borrowers.models import BorrowerStatus, ConsentChannel
 from app.borrowers.service import find_by_phone, prepare_pin
 from app.clock import business_date
 from app.lending.limits import LimitPolicy
@@ -153,7 +153,7 @@ def complete_registration(
         if registered is not None and registered.status == BorrowerStatus.ACTIVE:
             # opt_in would return the borrower as is, ignoring the PIN just given.
             raise errors.AlreadyRegistered("This number is registered: sign in with your PIN")
-        joining = OptInRequest(applicant, pin_hash, terms_accepted=True)
+        joining = OptInRequest(applicant, pin_hash, terms_accepted=True, channel=ConsentChannel.APP)
         borrower = opt_in(session, ports, LIMIT_POLICY, joining, now)
         issued = start_session(session, borrower.id, now)
     log.info("app_registered", borrower_id=issued.borrower_id)

@@ -10,10 +10,18 @@ from app.mobile import (
     account_routes,
     auth_routes,
     loan_routes,
+    privacy_routes,
     registration_routes,
     savings_routes,
 )
 
 router = APIRouter(prefix="/api/v1")
-for _area in (registration_routes, auth_routes, account_routes, loan_routes, savings_routes):
+for _area in (
+    registration_routes,
+    auth_routes,
+    account_routes,
+    loan_routes,
+    savings_routes,
+    privacy_routes,
+):
     router.include_router(_area.router)

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from app.borrowers import errors
 from app.borrowers.ages import MAX_AGE_YEARS, MIN_AGE_YEARS, adult_on
-from app.borrowers.models import Borrower, BorrowerStatus
+from app.borrowers.consents import record_consent, withdraw_consents
+from app.borrowers.models import Borrower, BorrowerStatus, ConsentChannel
 from app.borrowers.service import get_borrower
 from app.lending.limits import LimitFacts, LimitPolicy
 from app.lending.loans import open_loan_id
@@ -110,6 +111,8 @@ class OptInRequest:
     applicant: Applicant
     pin_hash: str
     terms_accepted: bool
+    channel: ConsentChannel
+    """Where the terms were accepted (the consent record names it)."""
 
 
 def opt_in(
@@ -151,6 +154,7 @@ def opt_in(
             session.flush()
     except IntegrityError:  # a concurrent opt-in with the same ID or phone won the race
         raise errors.NationalIdTaken("This ID or number was registered a moment ago") from None
+    record_consent(session, borrower.id, TERMS_VERSION, request.channel, now)
     if by_id is None:
         rule_facts = LimitFacts(applicant.sim_age_days, applicant.sim.monthly_inflow_minor)
         evidence = ScoringEvidence(applicant.wallet, rule_facts)
@@ -190,4 +194,5 @@ def opt_out(session: Session, borrower_id: int, now: datetime) -> Borrower:
         raise errors.OpenLoanBlocksOptOut("Repay your loan before opting out")
     borrower.status = BorrowerStatus.OPTED_OUT
     borrower.opted_out_at = now
+    withdraw_consents(session, borrower.id, now)
     return borrower

@@ -37,6 +37,7 @@ RESCORE_DUE = TaskRef("scoring.rescore_due")
 COMPLETE_REGISTRATION = TaskRef("ussd.complete_registration")
 SWEEP_REGISTRATIONS = TaskRef("ussd.sweep_registrations")
 PURGE_USSD_SESSIONS = TaskRef("ussd.purge_sessions")
+ERASE_EXPIRED = TaskRef("privacy.erase_expired")
 
 ALL: tuple[TaskRef, ...] = tuple(v for v in dict(globals()).values() if isinstance(v, TaskRef))
 assert len({ref.name for ref in ALL}) == len(ALL), "two task references share a name"

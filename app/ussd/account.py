@@ -1,5 +1,5 @@
 """USSD states about the borrower: my loan, my account (limit and band, why this limit),
-change PIN, opt out.
+change PIN, opt out (disputing a credit record: ``app.ussd.disputes``).
 
 Changing a PIN checks the current PIN first (counted towards the lock, like every PIN
 check), then hashes the new one and confirms it against that hash, so no PIN is ever kept
@@ -18,6 +18,7 @@ from app.lending.models import LoanStatus
 from app.onboarding.service import opt_out
 from app.scoring.queries import NoDecisionYet, latest_decision
 from app.ussd import screens
+from app.ussd.disputes import show_loans as show_dispute_loans
 from app.ussd.onboarding import weak_pin_hint
 from app.ussd.steps import (
     Ctx,
@@ -78,6 +79,8 @@ def _answer_account(ctx: Ctx, entry: str) -> Outcome:
         return _show_opt_out(ctx, "")
     if entry == "3":
         return _show_why_limit(ctx, "")
+    if entry == "4":
+        return show_dispute_loans(ctx, "")
     return _show_account(ctx, screens.CHOOSE_LISTED)
 
 

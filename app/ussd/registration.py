@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.borrowers.models import ConsentChannel
 from app.clock import Clock, business_date
 from app.db.session import Sessions
 from app.errors import DomainError
@@ -167,7 +168,9 @@ def _decide(
         if refusal is None and applicant is not None and row.pin_hash is not None:
             try:
                 with session.begin_nested():
-                    request = OptInRequest(applicant, row.pin_hash, terms_accepted=True)
+                    request = OptInRequest(
+                        applicant, row.pin_hash, terms_accepted=True, channel=ConsentChannel.USSD
+                    )
                     borrower = opt_in(session, ports, policy, request, now)
                 row.status, row.borrower_id = RegistrationStatus.COMPLETED, borrower.id
             except DomainError as exc:

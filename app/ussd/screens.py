@@ -280,7 +280,29 @@ def account(limit_minor: int, band: str | None) -> str:
     shown = band or "not scored yet"
     return (
         f"My account\nLimit: {kes(limit_minor)}\nBand: {shown}\n1. Change PIN\n2. Opt out\n"
-        f"3. Why this limit\n{BACK}"
+        f"3. Why this limit\n4. Dispute credit record\n{BACK}"
+    )
+
+
+# -- disputes of credit bureau records ---------------------------------------------------------
+
+NO_REPORTED_LOAN = f"You have no loan the credit bureaus were told about.\n{BACK}"
+DISPUTE_REASONS = (
+    "Why is the record wrong?\n1. I have paid\n2. Not my loan\n3. Wrong amount\n4. Other"
+)
+DISPUTE_OPEN = f"A dispute of this loan is open already. We will reply by SMS.\n{BACK}"
+
+
+def dispute_loans(lines: list[str]) -> str:
+    """Up to three loans, newest first: ``MK0000012345 (repaid)``."""
+    numbered = "".join(f"{n}. {line}\n" for n, line in enumerate(lines, start=1))
+    return f"Which loan's credit record?\n{numbered}{BACK}"
+
+
+def dispute_recorded(account_number: str, respond_by: date) -> str:
+    return (
+        f"We have your dispute of loan {account_number}. The bureaus see it marked disputed; "
+        f"we will reply by SMS by {respond_by.strftime('%d-%m-%Y')}."
     )
 
 

@@ -106,6 +106,7 @@ ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("date_last_payment", Format.DATE, 8, required=False),
     FieldSpec("date_closed", Format.DATE, 8, required=False),
     _code("prudential_class", PRUDENTIAL_CLASSES),
+    _code("dispute_flag", ("Y", "N")),
     FieldSpec("file_date", Format.DATE, 8),
 )
 

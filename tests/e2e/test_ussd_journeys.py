@@ -104,7 +104,7 @@ def test_register_borrow_10000_repay_it_by_stk_and_withdraw_the_short_term_savin
     assert "Short-term: KES 0.00" in phone.walk("4")
     assert phone.walk("5") == (
         "CON My account\nLimit: KES 10,000.00\nBand: A1\n1. Change PIN\n2. Opt out\n"
-        "3. Why this limit\n0. Back"
+        "3. Why this limit\n4. Dispute credit record\n0. Back"
     )
     assert fund.provider.money_sent_to("254712345678") == 9_500 * KES + 150 * KES
     assert fund.borrower(borrower.id).credit_balance_minor == 32  # 10,031 paid for 10,030.68

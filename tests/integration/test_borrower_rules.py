@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select, text
 
 from app.borrowers import errors
-from app.borrowers.models import Borrower, BorrowerStatus
+from app.borrowers.models import Borrower, BorrowerStatus, ConsentChannel
 from app.borrowers.pin_checks import PIN_LOCK_AFTER_FAILURES, pin_hash_of, record_pin_attempt
 from app.borrowers.service import find_by_national_id, find_by_phone, prepare_pin
 from app.clock import business_date
@@ -44,7 +44,12 @@ def test_weak_pins_and_unaccepted_terms_are_refused(fund: Fund) -> None:
         with pytest.raises(errors.PinTooWeak):
             prepare_pin(fund.ports.pins, pin)
     applicant = check_applicant(fund.ports, GOOD_ID, GOOD_PHONE, business_date(fund.clock()))
-    request = OptInRequest(applicant, prepare_pin(fund.ports.pins, "4826"), terms_accepted=False)
+    request = OptInRequest(
+        applicant,
+        prepare_pin(fund.ports.pins, "4826"),
+        terms_accepted=False,
+        channel=ConsentChannel.APP,
+    )
     with pytest.raises(errors.TermsNotAccepted), fund.sessions.unit_of_work() as session:
         opt_in(session, fund.ports, fund.policy, request, fund.clock())
 

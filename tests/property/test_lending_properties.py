@@ -43,7 +43,7 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 
-from app.borrowers.models import Borrower
+from app.borrowers.models import Borrower, ConsentChannel
 from app.borrowers.service import prepare_pin
 from app.clock import business_date
 from app.errors import DomainError
@@ -410,7 +410,12 @@ class LendingMachine(RuleBasedStateMachine):
                     session,
                     self.fund.ports,
                     self.fund.policy,
-                    OptInRequest(applicant, _pin_hash(self.fund.ports.pins), terms_accepted=True),
+                    OptInRequest(
+                        applicant,
+                        _pin_hash(self.fund.ports.pins),
+                        terms_accepted=True,
+                        channel=ConsentChannel.APP,
+                    ),
                     self.now(),
                 )
                 if k > 0:  # the first keeps the limit the policy gave; the others get room

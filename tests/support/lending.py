@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.accounting.chart import Acct, FundAccounts, open_chart
-from app.borrowers.models import Borrower
+from app.borrowers.models import Borrower, ConsentChannel
 from app.borrowers.service import prepare_pin
 from app.clock import business_date
 from app.db.session import Sessions
@@ -84,7 +84,9 @@ class Fund:
         applicant = check_applicant(self.ports, national_id, phone, business_date(self.clock()))
         pin_hash = prepare_pin(self.ports.pins, pin)
         with self.sessions.unit_of_work() as session:
-            request = OptInRequest(applicant, pin_hash, terms_accepted=True)
+            request = OptInRequest(
+                applicant, pin_hash, terms_accepted=True, channel=ConsentChannel.APP
+            )
             return opt_in(session, self.ports, self.policy, request, self.clock()).id
 
     def request(

@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from app.accounting.chart import Acct, open_chart
 from app.accounting.keys import write_new_key
 from app.bootstrap import build_ports
-from app.borrowers.models import Borrower
+from app.borrowers.models import Borrower, ConsentChannel
 from app.borrowers.service import prepare_pin
 from app.clock import business_date, system_clock
 from app.db.engine import Database, make_database
@@ -200,7 +200,12 @@ class LiveStack:
         ports = self.ports()
         applicant = check_applicant(ports, national_id, phone, business_date(system_clock()))
         with self.sessions.unit_of_work() as session:
-            request = OptInRequest(applicant, prepare_pin(ports.pins, "4826"), terms_accepted=True)
+            request = OptInRequest(
+                applicant,
+                prepare_pin(ports.pins, "4826"),
+                terms_accepted=True,
+                channel=ConsentChannel.APP,
+            )
             borrower = opt_in(session, ports, LimitPolicy(), request, system_clock())
             return borrower.id, f"254{phone[1:]}"
 

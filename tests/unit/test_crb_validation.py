@@ -30,6 +30,7 @@ ACCOUNT = {
     "date_last_payment": "",
     "date_closed": "",
     "prudential_class": "NORMAL",
+    "dispute_flag": "N",
     "file_date": "20261207",
 }
 

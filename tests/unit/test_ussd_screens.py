@@ -97,6 +97,10 @@ ASKING = {
     "opt_out_blocked": screens.OPT_OUT_BLOCKED,
     "opt_out_confirm": screens.opt_out_confirm(BIG),
     "pin_to_opt_out": screens.ENTER_PIN_TO_OPT_OUT,
+    "dispute_loans": screens.dispute_loans(["MK0000012345 (written_off)"] * 3),
+    "dispute_reasons": screens.DISPUTE_REASONS,
+    "no_reported_loan": screens.NO_REPORTED_LOAN,
+    "dispute_open": screens.DISPUTE_OPEN,
 }
 # Screens that close the session (END).
 CLOSING = {
@@ -115,6 +119,7 @@ CLOSING = {
     "withdrawn": screens.withdrawn(BIG, "Airtel Money"),
     "pin_changed": screens.PIN_CHANGED,
     "opted_out": screens.opted_out(BIG),
+    "dispute_recorded": screens.dispute_recorded("MK0000012345", LONG_DAY),
 }
 
 
@@ -158,7 +163,8 @@ def test_every_screen_of_the_module_is_covered_here() -> None:
         "ENTER_PIN_TO_OPT_OUT", "REGISTRATION_WAITING", "REGISTRATION_DECLINED",
         "REGISTRATION_RECEIVED", "borrowed", "pin_locked", "UNAVAILABLE", "NOT_KENYAN",
         "NOT_YOUR_SESSION", "SESSION_OVER", "stk_coming", "withdrawn", "PIN_CHANGED",
-        "opted_out",
+        "opted_out", "dispute_loans", "DISPUTE_REASONS", "NO_REPORTED_LOAN", "DISPUTE_OPEN",
+        "dispute_recorded",
     }  # fmt: skip
     assert public - helpers - sms - hints == covered
 

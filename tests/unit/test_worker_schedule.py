@@ -26,6 +26,7 @@ def test_every_beat_entry_names_a_registered_task() -> None:
         "reconciliation.resolve_pending",
         "reconciliation.float_check",
         "scoring.rescore_due",
+        "privacy.erase_expired",
     }
     assert scheduled <= set(celery_app.tasks)
 
