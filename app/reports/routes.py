@@ -26,6 +26,7 @@ from app.reports import csv_files as reports_csv
 from app.reports.csv_files import PortfolioTable
 from app.reports.dates import DayRange, check_date, day_range
 from app.reports.portfolio import portfolio_report
+from app.reports.regulatory_return import RegulatoryReturn, regulatory_return, return_rows
 from app.reports.savings import (
     SAVERS_PAGE_DEFAULT,
     SAVERS_PAGE_MAX,
@@ -173,3 +174,27 @@ def get_balance_sheet(
     """Assets = liabilities + equity + the result to date, at the end of ``as_of``."""
     report = balance_sheet(Ledger(session, clock), day)
     return reports_csv.balance_sheet_csv(report) if fmt == "csv" else report
+
+
+@router.get("/regulatory-return", response_model=RegulatoryReturn, responses=_CSV)
+def get_regulatory_return(
+    session: ReportSession,
+    clock: AppClock,
+    first: From = None,
+    to: To = None,
+    fmt: Format = "json",
+) -> RegulatoryReturn | Response:
+    """The digital lender's periodic return from ``from`` to ``to`` (default: the month to
+    date): loans by size, product, gender and age band; PAR; borrowers; complaints."""
+    today = _today(clock)
+    period: DayRange = day_range(first or (to or today).replace(day=1), to, today)
+    report = regulatory_return(session, period, today)
+    if fmt == "csv":
+        name = f"regulatory-return-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+        header = ["section", "line", "count", "amount_kes", "share_bp"]
+        rows = [
+            [*row[:3], None if row[3] is None else reports_csv.kes_decimal(int(row[3])), row[4]]
+            for row in return_rows(report)
+        ]
+        return reports_csv.csv_response(name, header, rows)
+    return report
