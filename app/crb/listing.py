@@ -123,3 +123,14 @@ def _close_standing(session: Session, today: date, summary: ListingSummary) -> N
         elif loan.status in OPEN_STATUSES and loan.outstanding_minor <= LISTING_THRESHOLD_MINOR:
             listing.state, listing.closed_on = ListingState.DELISTED, today
             summary.delisted += 1
+
+
+def listings_of(session: Session, borrower_id: int) -> list[tuple[CrbListing, str]]:
+    """The borrower's notices and listings, newest first, with each loan's account number."""
+    rows = session.execute(
+        select(CrbListing, Loan.account_number)
+        .join(Loan, Loan.id == CrbListing.loan_id)
+        .where(CrbListing.borrower_id == borrower_id)
+        .order_by(CrbListing.id.desc())
+    )
+    return [(listing, str(account)) for listing, account in rows]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from app.api import params
 from app.api.bodies import FREE_TEXT, ReasonIn, RowOut, StrictBody
@@ -37,3 +37,17 @@ class DisputeIn(StrictBody):
 
 class ResolutionIn(ReasonIn):
     outcome: Outcome
+
+
+class ListingOut(BaseModel):
+    """A pre-listing notice and what became of it, as the app shows it."""
+
+    account_number: str
+    state: str
+    """``notice_sent``, ``listed``, ``withdrawn``, ``cleared``, ``delisted`` or ``lifted``."""
+    noticed_amount_minor: int
+    notice_on: date
+    listing_on: date
+    """The earliest day the loan is listed if still owing more than KES 1,000."""
+    listed_on: date | None
+    closed_on: date | None

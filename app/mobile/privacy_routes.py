@@ -1,5 +1,6 @@
-"""The signed-in borrower's rights over their data: their consents, disputes of their bureau
-records, and everything the fund holds about them (docs/app-api.md)."""
+"""The signed-in borrower's rights over their data: their consents, the notices before a
+bureau listing and the listings, disputes of their bureau records, and everything the fund
+holds about them (docs/app-api.md)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from app.api.deps import AppClock, ReadSession
 from app.borrowers.consents import consents_of
 from app.borrowers.schemas import ConsentOut
 from app.crb.disputes import Complaint, disputes_of, open_dispute
+from app.crb.listing import listings_of
 from app.crb.models import DisputeChannel
-from app.crb.schemas import DisputeIn, DisputeOut
+from app.crb.schemas import DisputeIn, DisputeOut, ListingOut
 from app.mobile.auth import CurrentBorrower
 from app.mobile.deps import AppSessions, BoundedBodyRoute
 from app.mobile.ports import AppPorts
@@ -45,6 +47,25 @@ def dispute(
     )
     with sessions.unit_of_work() as session:
         return DisputeOut.model_validate(open_dispute(session, complaint, clock()))
+
+
+@router.get(
+    "/me/credit-bureau",
+    summary="Notices before a credit bureau listing, and the listings, of your loans",
+)
+def my_listings(owner: CurrentBorrower, session: ReadSession) -> list[ListingOut]:
+    return [
+        ListingOut(
+            account_number=account,
+            state=listing.state,
+            noticed_amount_minor=listing.noticed_amount_minor,
+            notice_on=listing.notice_on,
+            listing_on=listing.listing_on,
+            listed_on=listing.listed_on,
+            closed_on=listing.closed_on,
+        )
+        for listing, account in listings_of(session, owner.borrower_id)
+    ]
 
 
 @router.get("/me/data", summary="Everything Mkopo holds about you, as JSON")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from tests.e2e.test_admin_roles import Headers, staff
 from tests.e2e.test_app_api_support import AppWorld, bearer, key, open_app
 from tests.e2e.test_ussd_dialler import Dialler, register
 from tests.support.api import RecordingTaskQueue
+from tests.support.crb import run_day
 from tests.support.lending import KES, Fund
 
 OTHER_ID, OTHER_PHONE = "22345670", "0712345670"
@@ -185,3 +187,20 @@ def test_a_dispute_on_ussd(client: TestClient, fund: Fund, queue: RecordingTaskQ
     assert Dialler(client).walk("5", "4", "1", "2") == (
         "CON A dispute of this loan is open already. We will reply by SMS.\n0. Back"
     )
+
+
+def test_the_pre_listing_notice_is_shown_in_the_app(world: AppWorld, tmp_path: Path) -> None:
+    tokens = world.register()
+    borrower_id = int(tokens["borrower_id"])
+    world.fund.borrow(borrower_id, 2_000 * KES)
+    world.fund.days_pass(30)  # defaulted
+    tokens = world.login()  # a month on: the first sign-in has expired
+    assert world.get("/me/credit-bureau", headers=bearer(tokens)).json() == []
+    run_day(world.fund, tmp_path)
+    [notice] = world.get("/me/credit-bureau", headers=bearer(tokens)).json()
+    loan = world.fund.loan_of(borrower_id)
+    assert notice["account_number"] == loan.account_number
+    assert notice["state"] == "notice_sent"
+    assert notice["noticed_amount_minor"] == loan.outstanding_minor
+    listing_on = date.fromisoformat(notice["listing_on"])
+    assert (listing_on - date.fromisoformat(notice["notice_on"])).days == 30
