@@ -301,6 +301,19 @@ def keys_add_pepper() -> None:
     typer.echo(f"PIN pepper keys in {path}, newest first: {ids}")
 
 
+@keys_app.command("wrap-old-pins")
+def keys_wrap_old_pins() -> None:
+    """Pepper, at rest, the PIN hashes made before peppers (no PIN needed): a leaked table
+    then holds no hash that can be tried without the pepper. Safe to run again."""
+    from app.bootstrap import process_runtime
+    from app.borrowers.pin_wrapping import wrap_old_pin_hashes
+
+    rt = process_runtime()
+    with rt.sessions.unit_of_work() as session:
+        wrapped = wrap_old_pin_hashes(session, rt.field_crypto().pins)
+    typer.echo(json.dumps({"wrapped": wrapped}))
+
+
 @users_app.command("create")
 def users_create(
     username: Annotated[str, typer.Option()],

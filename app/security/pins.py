@@ -15,9 +15,12 @@ All 10,000 PINs against one borrower's hash thus cost about 34 CPU-seconds to so
 the keys; to anyone else they cost nothing, because they cannot be tried at all.
 
 Pepper keys rotate: the newest (first) key peppers new hashes, every configured key verifies.
-Hashes made before peppers (``scrypt$<n>$<r>$<p>$<salt>$<hash>``, n=2**14) still verify.
-``needs_rehash`` says when the next successful check should store a new hash: an unpeppered
-hash, an older pepper key, or other parameters than today's.
+Hashes made before peppers (``scrypt$<n>$<r>$<p>$<salt>$<hash>``, n=2**14) still verify, and
+``wrap`` peppers them at rest without knowing the PIN (``mkopo keys wrap-old-pins``):
+``scrypt-wrapped$<pepper id>$<n>$<r>$<p>$<dklen>$<salt>$<mac>``, where mac is
+HMAC-SHA256(pepper, the old scrypt output), so a leaked table holds no hash that can be tried
+without the pepper. ``needs_rehash`` says when the next successful check should store a new
+hash: an unpeppered or wrapped hash, an older pepper key, or other parameters than today's.
 
 Invariants: a PIN is never stored, logged or put in an error message; ``verify_pin`` compares
 in constant time and answers False, never raises, for a malformed stored value or an unknown
@@ -42,6 +45,8 @@ from app.errors import DomainError
 SCHEME = "scrypt-hmac"
 UNPEPPERED_SCHEME = "scrypt"
 """Hashes made before the pepper: verified, then replaced at the next successful check."""
+WRAPPED_SCHEME = "scrypt-wrapped"
+"""An unpeppered hash peppered at rest (``wrap``); replaced at the next successful check."""
 SCRYPT_N = 2**11
 SCRYPT_R = 8
 SCRYPT_P = 1
@@ -104,10 +109,12 @@ class _ScryptHash:
     p: int
     salt: bytes
     digest: bytes
+    wrapped_dklen: int | None = None
+    """For a wrapped hash: the length of the scrypt output the stored MAC covers."""
 
     @property
     def dklen(self) -> int:
-        return len(self.digest)
+        return self.wrapped_dklen or len(self.digest)
 
 
 def validate_new_pin(pin: str) -> None:
@@ -150,18 +157,34 @@ class PinHasher:
         stored = _parse(encoded)
         if stored is None:
             return False
-        if stored.pepper_id is None:
+        key = None if stored.pepper_id is None else self._by_id.get(stored.pepper_id)
+        if stored.pepper_id is not None and key is None:
+            return False  # made under a key that was dropped: nothing can verify it
+        if key is None or stored.wrapped_dklen is not None:
             secret = pin.encode("utf-8", "surrogatepass")
         else:
-            key = self._by_id.get(stored.pepper_id)
-            if key is None:  # made under a key that was dropped: nothing can verify it
-                return False
             secret = _peppered(key, pin)
         try:
             candidate = _scrypt(secret, stored.salt, stored.n, stored.r, stored.p, stored.dklen)
         except (ValueError, MemoryError):
             return False
+        if stored.wrapped_dklen is not None:
+            assert key is not None
+            candidate = hmac.new(key, candidate, hashlib.sha256).digest()
         return hmac.compare_digest(candidate, stored.digest)
+
+    def wrap(self, encoded: str) -> str | None:
+        """An unpeppered hash peppered at rest under the newest key, or None for any other
+        value (already peppered, wrapped, or unreadable: left as it is)."""
+        pepper = self.require()
+        stored = _parse(encoded)
+        if stored is None or stored.pepper_id is not None:
+            return None
+        mac = hmac.new(pepper.key, stored.digest, hashlib.sha256).digest()
+        fields = (WRAPPED_SCHEME, pepper.key_id, str(stored.n), str(stored.r), str(stored.p))
+        return _FIELD_SEPARATOR.join(
+            (*fields, str(len(stored.digest)), _b64(stored.salt), _b64(mac))
+        )
 
     def needs_rehash(self, encoded: str) -> bool:
         """True for an unpeppered or unreadable hash, one under an older pepper key, or one
@@ -172,7 +195,7 @@ class PinHasher:
             return True
         current = (newest.key_id, SCRYPT_N, SCRYPT_R, SCRYPT_P, SALT_BYTES, HASH_BYTES)
         made = (stored.pepper_id, stored.n, stored.r, stored.p, len(stored.salt), stored.dklen)
-        return made != current
+        return stored.wrapped_dklen is not None or made != current
 
 
 def _peppered(key: bytes, pin: str) -> bytes:
@@ -186,7 +209,13 @@ def _scrypt(secret: bytes, salt: bytes, n: int, r: int, p: int, dklen: int) -> b
 def _parse(encoded: str) -> _ScryptHash | None:
     parts = encoded.split(_FIELD_SEPARATOR)
     pepper_id: str | None = None
-    if len(parts) == 7 and parts[0] == SCHEME and PEPPER_KEY_ID.fullmatch(parts[1]):
+    wrapped_dklen: int | None = None
+    if len(parts) == 8 and parts[0] == WRAPPED_SCHEME and PEPPER_KEY_ID.fullmatch(parts[1]):
+        pepper_id = parts.pop(1)
+        wrapped_dklen = _small_int(parts.pop(4))
+        if wrapped_dklen is None or not 1 <= wrapped_dklen <= MAX_HASH_BYTES:
+            return None
+    elif len(parts) == 7 and parts[0] == SCHEME and PEPPER_KEY_ID.fullmatch(parts[1]):
         pepper_id = parts.pop(1)
     elif len(parts) != 6 or parts[0] != UNPEPPERED_SCHEME:
         return None
@@ -197,7 +226,7 @@ def _parse(encoded: str) -> _ScryptHash | None:
         return None
     if not _parameters_bounded(n, r, p, len(salt), len(digest)):
         return None
-    return _ScryptHash(pepper_id, n, r, p, salt, digest)
+    return _ScryptHash(pepper_id, n, r, p, salt, digest, wrapped_dklen)
 
 
 def _parameters_bounded(n: int, r: int, p: int, salt_len: int, digest_len: int) -> bool:

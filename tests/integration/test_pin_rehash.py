@@ -9,6 +9,7 @@ from sqlalchemy import update
 from app.borrowers import errors
 from app.borrowers.models import Borrower
 from app.borrowers.pin_checks import Rehash, check_pin, record_pin_attempt
+from app.borrowers.pin_wrapping import wrap_old_pin_hashes
 from app.security.pins import PepperKey, PinHasher
 from tests.support.lending import Fund
 from tests.support.pins import unpeppered_pin_hash
@@ -39,6 +40,30 @@ def test_an_unpeppered_hash_is_rehashed_at_the_next_right_pin_and_the_pin_still_
     assert not pins.needs_rehash(stored)
     check_pin(fund.sessions, fund.clock, pins, borrower_id, PIN)
     assert fund.borrower(borrower_id).pin_hash == stored  # up to date: left as it is
+
+
+def test_old_hashes_wrapped_at_rest_still_take_the_pin_and_are_rehashed_after(
+    fund: Fund,
+) -> None:
+    old_one = fund.register(pin=PIN)
+    old_two = fund.register(national_id="22345670", phone="0712345670", pin="2580")
+    current = fund.register(national_id="32345670", phone="0712345671", pin="1357")
+    _store(fund, old_one, unpeppered_pin_hash(PIN))
+    _store(fund, old_two, unpeppered_pin_hash("2580"))
+    peppered = fund.borrower(current).pin_hash
+    pins = fund.ports.pins
+    with fund.sessions.unit_of_work() as session:
+        assert wrap_old_pin_hashes(session, pins) == 2
+    with fund.sessions.unit_of_work() as session:
+        assert wrap_old_pin_hashes(session, pins) == 0  # nothing left to wrap
+    assert fund.borrower(old_one).pin_hash.startswith("scrypt-wrapped$")
+    assert fund.borrower(current).pin_hash == peppered
+
+    check_pin(fund.sessions, fund.clock, pins, old_one, PIN)
+    assert fund.borrower(old_one).pin_hash.startswith("scrypt-hmac$")
+    with pytest.raises(errors.WrongPin):
+        check_pin(fund.sessions, fund.clock, pins, old_two, "2581")
+    assert fund.borrower(old_two).pin_hash.startswith("scrypt-wrapped$")
 
 
 def test_a_wrong_pin_leaves_an_old_hash_as_it_is_and_counts(fund: Fund) -> None:

@@ -40,6 +40,21 @@ def test_an_unpeppered_hash_from_before_peppers_still_verifies_and_needs_a_rehas
     assert pins.needs_rehash(old)
 
 
+def test_an_unpeppered_hash_wrapped_at_rest_verifies_only_with_its_pepper() -> None:
+    old = unpeppered_pin_hash(PIN)
+    wrapped = PinHasher([OLD]).wrap(old)
+    assert wrapped is not None
+    assert wrapped.startswith("scrypt-wrapped$old1$16384$8$1$32$")
+    assert old.split("$")[-1] not in wrapped  # the crackable scrypt output is gone
+    rotated = PinHasher([NEW, OLD])
+    assert rotated.verify_pin(PIN, wrapped)
+    assert not rotated.verify_pin("4827", wrapped)
+    assert rotated.needs_rehash(wrapped)
+    assert not PinHasher([NEW]).verify_pin(PIN, wrapped)  # without its pepper: nothing
+    for not_unpeppered in (wrapped, PinHasher([NEW]).hash_pin(PIN), "garbage"):
+        assert rotated.wrap(not_unpeppered) is None
+
+
 def test_without_a_pepper_key_nothing_is_hashed_or_checked() -> None:
     unpeppered = PinHasher([])
     assert not unpeppered.configured
