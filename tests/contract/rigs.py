@@ -92,7 +92,7 @@ class BaseRig:
 
     def tokens_issued(self) -> int:
         with self.state.lock:
-            return len(self.state.tokens)
+            return len(self.state.tokens.expiries)
 
     @staticmethod
     def client_options(options: dict[str, Any]) -> dict[str, Any]:

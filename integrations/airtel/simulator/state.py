@@ -30,6 +30,7 @@ from integrations.airtel.simulator.outcomes import (
     Outcome,
     Script,
 )
+from integrations.simulator_tokens import IssuesTokens, TokenBook
 
 TOKEN_LIFETIME = timedelta(seconds=180)
 DEFAULT_WALLET_MINOR = 50_000_00
@@ -66,7 +67,7 @@ class Transaction:
 
 
 @dataclass
-class AirtelSimState:
+class AirtelSimState(IssuesTokens):
     client_id: str
     client_secret: str = field(repr=False)
     pin: str = field(repr=False)
@@ -83,7 +84,7 @@ class AirtelSimState:
     disbursement_minor: int = 1_000_000_00
     """The disbursement account payouts leave from."""
     wallets: dict[str, int] = field(default_factory=dict)
-    tokens: dict[str, datetime] = field(default_factory=dict, repr=False)
+    tokens: TokenBook = field(default_factory=lambda: TokenBook(TOKEN_LIFETIME, 24), repr=False)
     transactions: dict[tuple[str, str], Transaction] = field(default_factory=dict)
     phone_outcomes: dict[str, Script] = field(default_factory=dict)
     next_outcomes: list[Script] = field(default_factory=list)
@@ -91,7 +92,6 @@ class AirtelSimState:
     default_delay_s: float = DEFAULT_DELAY_S
     ambiguous_enquiries: int = DEFAULT_AMBIGUOUS_ENQUIRIES
     movements: list[statement.Movement] = field(default_factory=list)
-    tokens_issued: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     # -- tokens ------------------------------------------------------------------------------
@@ -101,24 +101,7 @@ class AirtelSimState:
         known = secrets.compare_digest(
             client_id.encode(), self.client_id.encode()
         ) and secrets.compare_digest(client_secret.encode(), self.client_secret.encode())
-        if not known:
-            return None
-        with self.lock:
-            token = secrets.token_urlsafe(24)
-            self.tokens[token] = self.clock() + TOKEN_LIFETIME
-            self.tokens_issued += 1
-            return token
-
-    def token_valid(self, token: str) -> bool:
-        with self.lock:
-            expires_at = self.tokens.get(token)
-            return expires_at is not None and self.clock() < expires_at
-
-    def revoke_tokens(self) -> int:
-        with self.lock:
-            count = len(self.tokens)
-            self.tokens.clear()
-            return count
+        return self.new_token() if known else None
 
     # -- outcomes ----------------------------------------------------------------------------
 
@@ -217,7 +200,7 @@ class AirtelSimState:
                 "collection_minor": self.collection_minor,
                 "disbursement_minor": self.disbursement_minor,
                 "wallets": dict(self.wallets),
-                "tokens_issued": self.tokens_issued,
+                "tokens_issued": self.tokens.issued,
                 "faults": self.faults.to_json(),
                 "phone_outcomes": {k: v.to_json() for k, v in self.phone_outcomes.items()},
                 "transactions": [

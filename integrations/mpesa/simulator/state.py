@@ -34,6 +34,7 @@ from integrations.mpesa.simulator.outcomes import (
     Script,
 )
 from integrations.mpesa.simulator.subscribers import Subscribers
+from integrations.simulator_tokens import IssuesTokens, TokenBook
 
 TOKEN_LIFETIME = timedelta(seconds=3600)
 DEFAULT_WALLET_MINOR = 50_000_00
@@ -133,13 +134,13 @@ def receipt_prefix(moment: datetime) -> str:
 
 
 @dataclass
-class SimulatorState:
+class SimulatorState(IssuesTokens):
     org: Organisation
     apps: list[App]
     keys: SimulatorKeys = field(default_factory=generate_keys, repr=False)
     clock: Callable[[], datetime] = _utc_now
     wallets: dict[str, int] = field(default_factory=dict)
-    tokens: dict[str, datetime] = field(default_factory=dict, repr=False)
+    tokens: TokenBook = field(default_factory=lambda: TokenBook(TOKEN_LIFETIME, 21), repr=False)
     transactions: dict[tuple[str, str], Transaction] = field(default_factory=dict)
     receipts: set[str] = field(default_factory=set)
     c2b_urls: dict[str, C2BUrls] = field(default_factory=dict)
@@ -168,23 +169,7 @@ class SimulatorState:
                 and secrets.compare_digest(app.consumer_secret, consumer_secret)
                 for app in self.apps
             )
-            if not known:
-                return None
-            token = secrets.token_urlsafe(21)
-            self.tokens[token] = self.clock() + TOKEN_LIFETIME
-            return token
-
-    def token_valid(self, token: str) -> bool:
-        with self.lock:
-            expires_at = self.tokens.get(token)
-            return expires_at is not None and self.clock() < expires_at
-
-    def revoke_tokens(self) -> int:
-        """Invalidate every outstanding token; how many there were."""
-        with self.lock:
-            count = len(self.tokens)
-            self.tokens.clear()
-            return count
+            return self.new_token() if known else None
 
     # -- outcomes --------------------------------------------------------------------------
 
