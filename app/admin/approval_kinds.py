@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from app.accounting.float_transfers import FLOAT_TRANSFER
 from app.accounting.manual_journals import MANUAL_JOURNAL
 from app.approvals.kinds import ApprovalHandler
+from app.groups.gates import APPLICATION_GATE, PAYOUT_GATE
+from app.groups.officials import OFFICIAL_CHANGE
 from app.lending.limit_overrides import LIMIT_OVERRIDE
 from app.lending.write_off_requests import WRITE_OFF
 from app.mpesa.reversal_kind import COLLECTION_REVERSAL
@@ -26,6 +28,9 @@ KINDS: tuple[ApprovalHandler, ...] = (
     RECON_RESOLUTION,
     COLLECTION_REVERSAL,
     FLOAT_TRANSFER,
+    APPLICATION_GATE,
+    PAYOUT_GATE,
+    OFFICIAL_CHANGE,
 )
 HANDLERS: Mapping[str, ApprovalHandler] = {handler.kind.value: handler for handler in KINDS}
 

@@ -47,6 +47,12 @@ class ApprovalKind(enum.StrEnum):
     """Sending a mistaken paybill payment back (``app.mpesa.reversals``)."""
     FLOAT_TRANSFER = "float_transfer"
     """Moving money between the M-Pesa and Airtel floats (``app.accounting.float_transfers``)."""
+    GROUP_APPLICATION = "group_application"
+    """A group loan application: the drawn members and two officials (``app.groups.gates``)."""
+    GROUP_PAYOUT = "group_payout"
+    """The payout gate of an approved group application: the same approvers again."""
+    GROUP_OFFICIALS = "group_officials"
+    """A change of a group's official, voted by the officials (``app.groups.officials``)."""
 
 
 class ApprovalStatus(enum.StrEnum):
