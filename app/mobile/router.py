@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from app.mobile import (
     account_routes,
     auth_routes,
+    group_routes,
     loan_routes,
     registration_routes,
     savings_routes,
@@ -17,3 +18,5 @@ from app.mobile import (
 router = APIRouter(prefix="/api/v1")
 for _area in (registration_routes, auth_routes, account_routes, loan_routes, savings_routes):
     router.include_router(_area.router)
+router.include_router(group_routes.router)
+router.include_router(group_routes.split_router)
