@@ -10,9 +10,9 @@ BACK = "0. Back"
 LISTED = 5
 """At most this many groups, invitations or requests are listed on one screen."""
 
-NO_GROUPS = "You are not in a group yet. Officials invite members from the Mkopo app."
-NO_INVITATIONS = "You have no invitations."
-NO_REQUESTS = "Nothing is waiting for your approval."
+NO_GROUPS = f"You are not in a group yet. Officials invite members from the Mkopo app.\n{BACK}"
+NO_INVITATIONS = f"You have no invitations.\n{BACK}"
+NO_REQUESTS = f"Nothing is waiting for your approval.\n{BACK}"
 ENTER_PIN_TO_DECIDE = "Enter your PIN to confirm your decision:"
 LAPSED = "This request has lapsed: it was not approved in time."
 
@@ -79,4 +79,5 @@ def decided(approved: bool, status: str) -> str:
 
 
 def refused(detail: str) -> str:
-    return f"Sorry: {detail[:140]}"
+    """A refusal shown as a notice (``0`` goes back)."""
+    return f"Sorry: {detail[:140]}\n{BACK}"

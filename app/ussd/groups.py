@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.approvals.models import ApprovalKind, ApprovalRequest, Verdict
+from app.approvals.models import ApprovalKind, ApprovalRequest, ApprovalStatus, Verdict
 from app.borrowers.models import Borrower
 from app.errors import DomainError
 from app.groups import formation

@@ -14,8 +14,11 @@ from app.borrowers.models import Borrower
 from app.groups import applications, formation
 from app.groups.applications import NewApplication, Vote
 from app.groups.formation import Invitation, NewGroup
+from app.groups.membership import live_membership
 from app.groups.models import GroupApplication, Role, Schedule
+from app.mobile.tokens import start_session
 from ledger import Ledger
+from tests.support.api import bearer
 from tests.support.lending import KES, Fund
 
 REGISTRATION = "MSEA/1234567"
@@ -83,8 +86,6 @@ def accept(fund: Fund, borrower_id: int, membership_id: int) -> None:
 
 
 def invitation_of(fund: Fund, borrower_id: int, group_id: int) -> int:
-    from app.groups.membership import live_membership
-
     with fund.sessions.reader() as session:
         member = live_membership(session, group_id, borrower_id)
         assert member is not None
@@ -144,3 +145,15 @@ def application(fund: Fund, application_id: int) -> GroupApplication:
         found = session.get(GroupApplication, application_id)
         assert found is not None
         return found
+
+
+def app_headers(fund: Fund, borrower_id: int) -> dict[str, str]:
+    """A fresh app session's bearer header for the borrower."""
+    with fund.sessions.unit_of_work() as session:
+        issued = start_session(session, borrower_id, fund.clock())
+    return bearer(issued.access_token)
+
+
+def gateway_phone(n: int) -> str:
+    """Person ``n``'s phone as the USSD gateway writes it."""
+    return "+254" + phone_of(n)[1:]
