@@ -121,7 +121,7 @@ def apply_for(
     """An application split evenly (the remainder on the first member)."""
     if shares is None:
         each, rest = divmod(amount_minor, len(group.members))
-        shares = {b: each for b in group.members}
+        shares = dict.fromkeys(group.members, each)
         shares[group.members[0]] += rest
     new = NewApplication(group.group_id, amount_minor, schedule, shares)
     with fund.sessions.unit_of_work() as session:
