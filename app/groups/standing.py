@@ -93,7 +93,7 @@ def due_for_rescore(session: Session, before: datetime, limit: int = RESCORE_BAT
             select(Group.id)
             .where(
                 Group.status == GroupStatus.ACTIVE,
-                (Group.scored_at.is_(None)) | (Group.scored_at < before),
+                (Group.scored_at.is_(None)) | (Group.scored_at <= before),
             )
             .order_by(Group.scored_at.is_not(None), Group.scored_at, Group.id)
             .limit(limit)
