@@ -56,4 +56,8 @@ def test_beat_runs_the_nightly_jobs_on_crontab_and_the_sweeps_on_settings_interv
         "task": "crb.report_day",
         "schedule": crontab(hour=23, minute=0),
     }
-    assert len(schedule) == 17
+    assert schedule["review-group-scores"] == {
+        "task": "groups.review_scores",
+        "schedule": crontab(hour=0, minute=0),
+    }
+    assert len(schedule) == 18
