@@ -81,3 +81,8 @@ def decided(approved: bool, status: str) -> str:
 def refused(detail: str) -> str:
     """A refusal shown as a notice (``0`` goes back)."""
     return f"Sorry: {detail[:140]}\n{BACK}"
+
+
+def failed(detail: str) -> str:
+    """An approval that applied nothing: the request is closed (END)."""
+    return f"Your approval was recorded but the request is closed: {detail[:110]}"

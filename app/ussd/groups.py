@@ -210,11 +210,8 @@ def _decide(ctx: Ctx, member: Borrower) -> Screen:
     except DomainError as refusal:
         return notice(ctx, texts.refused(refusal.detail))
     if decision.failure is not None:
-        return end(
-            texts.LAPSED
-            if decision.approval.status == "expired"
-            else texts.refused(decision.failure.detail)
-        )
+        lapsed = decision.approval.status == ApprovalStatus.EXPIRED
+        return end(texts.LAPSED if lapsed else texts.failed(decision.failure.detail))
     return end(texts.decided(verdict == Verdict.APPROVE, decision.approval.status))
 
 
