@@ -5,7 +5,7 @@ approve. Every route reads or changes only what the signed-in borrower may (docs
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 
@@ -108,22 +108,21 @@ def my_invitations(owner: CurrentBorrower, session: ReadSession) -> list[Invitat
     return invitations_of(session, owner.borrower_id)
 
 
-@router.post("/group-invitations/{membership_id}/accept", summary="Accept an invitation")
-def accept(
-    membership_id: RecordId, owner: CurrentBorrower, sessions: AppSessions, clock: AppClock
+@router.post(
+    "/group-invitations/{membership_id}/{answer}",
+    summary="Accept or decline an invitation",
+    responses={404: {"description": "No pending invitation of yours"}},
+)
+def answer_invitation(
+    membership_id: RecordId,
+    answer: Literal["accept", "decline"],
+    owner: CurrentBorrower,
+    sessions: AppSessions,
+    clock: AppClock,
 ) -> MemberOut:
+    act = formation.accept if answer == "accept" else formation.decline
     with sessions.unit_of_work() as session:
-        member = formation.accept(session, owner.borrower_id, membership_id, clock())
-        return MemberOut.model_validate(member)
-
-
-@router.post("/group-invitations/{membership_id}/decline", summary="Decline an invitation")
-def decline(
-    membership_id: RecordId, owner: CurrentBorrower, sessions: AppSessions, clock: AppClock
-) -> MemberOut:
-    with sessions.unit_of_work() as session:
-        member = formation.decline(session, owner.borrower_id, membership_id, clock())
-        return MemberOut.model_validate(member)
+        return MemberOut.model_validate(act(session, owner.borrower_id, membership_id, clock()))
 
 
 @router.post(

@@ -30,6 +30,26 @@ def _me(ctx: Ctx) -> Borrower:
     return member
 
 
+def _listing(
+    ctx: Ctx, where: tuple[str, str, str], rows: list[tuple[int, str]], hint: str
+) -> Screen:
+    """A numbered list of ``rows`` (id, line): ``where`` is (the state, the data key the
+    shown ids are kept under for the answer, the title); a notice when there is none."""
+    state, key, title = where
+    if not rows:
+        return notice(ctx, _EMPTY[state])
+    shown = rows[: texts.LISTED]
+    ctx.data[key] = [row_id for row_id, _ in shown]
+    return ask(state, texts.listing(title, [line for _, line in shown]), hint)
+
+
+_EMPTY = {
+    "group_list": texts.NO_GROUPS,
+    "invitations": texts.NO_INVITATIONS,
+    "group_requests": texts.NO_REQUESTS,
+}
+
+
 def _chosen(ctx: Ctx, key: str, entry: str) -> int | None:
     ids = list(ctx.data.get(key, []))
     if not (entry.isascii() and entry.isdigit()) or not 1 <= int(entry) <= len(ids):
@@ -56,12 +76,8 @@ def _answer_groups(ctx: Ctx, entry: str) -> Outcome:
 
 
 def _show_my_groups(ctx: Ctx, hint: str) -> Screen:
-    mine = groups_of(ctx.session, _me(ctx).id)[: texts.LISTED]
-    if not mine:
-        return notice(ctx, texts.NO_GROUPS)
-    ctx.data["group_ids"] = [g.id for g in mine]
-    lines = [f"{g.name} ({g.my_role})" for g in mine]
-    return ask("group_list", texts.listing("My groups", lines), hint)
+    rows = [(g.id, f"{g.name} ({g.my_role})") for g in groups_of(ctx.session, _me(ctx).id)]
+    return _listing(ctx, ("group_list", "group_ids", "My groups"), rows, hint)
 
 
 def _answer_my_groups(ctx: Ctx, entry: str) -> Outcome:
@@ -90,12 +106,9 @@ def _answer_group(ctx: Ctx, _entry: str) -> Outcome:
 
 
 def _show_invitations(ctx: Ctx, hint: str) -> Screen:
-    pending = invitations_of(ctx.session, _me(ctx).id)[: texts.LISTED]
-    if not pending:
-        return notice(ctx, texts.NO_INVITATIONS)
-    ctx.data["invitation_ids"] = [i.id for i in pending]
-    lines = [f"{i.group_name} ({i.role})" for i in pending]
-    return ask("invitations", texts.listing("Invitations", lines), hint)
+    pending = invitations_of(ctx.session, _me(ctx).id)
+    rows = [(i.id, f"{i.group_name} ({i.role})") for i in pending]
+    return _listing(ctx, ("invitations", "invitation_ids", "Invitations"), rows, hint)
 
 
 def _answer_invitations(ctx: Ctx, entry: str) -> Outcome:
@@ -148,11 +161,8 @@ def _request_line(ctx: Ctx, request: ApprovalRequest) -> str:
 
 def _show_requests(ctx: Ctx, hint: str) -> Screen:
     pending = pending_for(ctx.session, _me(ctx).id, ctx.now)[: texts.LISTED]
-    if not pending:
-        return notice(ctx, texts.NO_REQUESTS)
-    ctx.data["request_ids"] = [r.id for r in pending]
-    lines = [_request_line(ctx, r) for r in pending]
-    return ask("group_requests", texts.listing("To approve", lines), hint)
+    rows = [(r.id, _request_line(ctx, r)) for r in pending]
+    return _listing(ctx, ("group_requests", "request_ids", "To approve"), rows, hint)
 
 
 def _answer_requests(ctx: Ctx, entry: str) -> Outcome:

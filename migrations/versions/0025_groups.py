@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-from app.approvals import ddl as approvals_ddl
+from app.approvals.kind_migrations import admit_kinds, forget_kinds
 from ledger.sqltypes import JSONDoc, UTCDateTime
 
 revision: str = "0025"
@@ -46,7 +46,6 @@ KINDS = (
     "float_transfer",
 )
 NEW_KINDS = ("group_application", "group_payout", "group_officials")
-PENDING = sa.text("status = 'pending'")
 APPLICATION_STATUSES = (
     "pending_approval",
     "pending_payout_approval",
@@ -98,28 +97,6 @@ def _one_of(column: str, values: Sequence[str]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-def _kinds(kinds: Sequence[str]) -> None:
-    dialect = op.get_bind().dialect.name
-    for statement in approvals_ddl.uninstall_statements(dialect):
-        op.execute(statement)
-    op.drop_index("uq_approval_requests_one_pending", table_name="approval_requests")
-    with op.batch_alter_table("approval_requests", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f("ck_approval_requests_kind_known"), type_="check")
-        batch_op.create_check_constraint(
-            op.f("ck_approval_requests_kind_known"), _one_of("kind", kinds)
-        )
-    op.create_index(
-        "uq_approval_requests_one_pending",
-        "approval_requests",
-        ["kind", "subject_type", "subject_id"],
-        unique=True,
-        sqlite_where=PENDING,
-        postgresql_where=PENDING,
-    )
-    for statement in approvals_ddl.install_statements(dialect):
-        op.execute(statement)
-
-
 def _seed() -> None:
     bind = op.get_bind()
     columns = [sa.column(name) for name in GROUP_PRODUCT] + [
@@ -149,7 +126,7 @@ def _seed() -> None:
 
 
 def upgrade() -> None:
-    _kinds(KINDS + NEW_KINDS)
+    admit_kinds(KINDS + NEW_KINDS)
     op.create_table(
         "group_rules",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -440,13 +417,4 @@ def downgrade() -> None:
     op.drop_table("groups")
     op.drop_table("group_rules")
     op.execute("DELETE FROM products WHERE code = 'group'")
-    dialect = op.get_bind().dialect.name
-    for statement in approvals_ddl.uninstall_statements(dialect):
-        op.execute(statement)
-    kinds = ", ".join(repr(k) for k in NEW_KINDS)
-    ids = f"SELECT id FROM approval_requests WHERE kind IN ({kinds})"
-    op.execute(f"DELETE FROM approval_decisions WHERE request_id IN ({ids})")
-    op.execute(f"DELETE FROM approval_requests WHERE kind IN ({kinds})")
-    for statement in approvals_ddl.install_statements(dialect):
-        op.execute(statement)
-    _kinds(KINDS)
+    forget_kinds(KINDS, NEW_KINDS)

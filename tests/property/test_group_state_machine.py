@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from hypothesis import HealthCheck, event, settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -39,6 +39,7 @@ from app.groups.models import (
     GroupRules,
     Role,
 )
+from tests.property.test_lending_properties import MACHINE_SETTINGS as LENDING_MACHINE
 from tests.support.groups import (
     MEMBER_BAND,
     MEMBER_LIMIT,
@@ -52,15 +53,8 @@ from tests.support.groups import (
 )
 from tests.support.lending import KES, Fund
 
-MACHINE_SETTINGS = settings(
-    max_examples=20,
-    stateful_step_count=25,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    print_blob=False,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+MACHINE_SETTINGS = settings(LENDING_MACHINE, max_examples=20)
+"""The lending machine's settings (deterministic, no example database), fewer examples."""
 _GROUPS = itertools.count(10_000)
 DEADLINE = timedelta(hours=72)
 SIZE = 10

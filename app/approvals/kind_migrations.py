@@ -1,0 +1,58 @@
+"""For migrations: change which kinds ``approval_requests`` admits (its ``kind_known`` CHECK).
+
+SQLite rebuilds the table to change a CHECK constraint (batch mode), which drops its
+triggers and its partial index: both are taken down first and put back after (as 0017
+does). Used by migrations 0020 (``float_transfer``) and 0025 (the group kinds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from app.approvals import ddl
+
+PENDING = sa.text("status = 'pending'")
+
+
+def _one_of(column: str, values: Sequence[str]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def admit_kinds(kinds: Sequence[str]) -> None:
+    """Make ``kinds`` exactly the kinds the table admits."""
+    dialect = op.get_bind().dialect.name
+    for statement in ddl.uninstall_statements(dialect):
+        op.execute(statement)
+    op.drop_index("uq_approval_requests_one_pending", table_name="approval_requests")
+    with op.batch_alter_table("approval_requests", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_approval_requests_kind_known"), type_="check")
+        batch_op.create_check_constraint(
+            op.f("ck_approval_requests_kind_known"), _one_of("kind", kinds)
+        )
+    op.create_index(
+        "uq_approval_requests_one_pending",
+        "approval_requests",
+        ["kind", "subject_type", "subject_id"],
+        unique=True,
+        sqlite_where=PENDING,
+        postgresql_where=PENDING,
+    )
+    for statement in ddl.install_statements(dialect):
+        op.execute(statement)
+
+
+def forget_kinds(kept: Sequence[str], dropped: Sequence[str]) -> None:
+    """Downgrading: delete the requests (and decisions) of ``dropped`` kinds, then admit only
+    ``kept``."""
+    dialect = op.get_bind().dialect.name
+    for statement in ddl.uninstall_statements(dialect):
+        op.execute(statement)
+    ids = f"SELECT id FROM approval_requests WHERE {_one_of('kind', dropped)}"
+    op.execute(f"DELETE FROM approval_decisions WHERE request_id IN ({ids})")
+    op.execute(f"DELETE FROM approval_requests WHERE {_one_of('kind', dropped)}")
+    for statement in ddl.install_statements(dialect):
+        op.execute(statement)
+    admit_kinds(kept)
