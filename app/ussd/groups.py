@@ -6,6 +6,8 @@ session's data between hops."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 
 from app.approvals.models import ApprovalKind, ApprovalRequest, ApprovalStatus, Verdict
@@ -50,6 +52,20 @@ _EMPTY = {
 }
 
 
+Show = Callable[[Ctx, str], Screen]
+
+
+def _pick(ctx: Ctx, entry: str, keys: tuple[str, str], shows: tuple[Show, Show]) -> Outcome:
+    """The answer to a list: the entry picks a listed id (kept under ``keys[1]``) and the
+    next screen shows it; anything else shows the list again under a hint."""
+    (listed_key, one_key), (show_list, show_one) = keys, shows
+    chosen = _chosen(ctx, listed_key, entry)
+    if chosen is None:
+        return show_list(ctx, screens.CHOOSE_LISTED)
+    ctx.data[one_key] = chosen
+    return show_one(ctx, "")
+
+
 def _chosen(ctx: Ctx, key: str, entry: str) -> int | None:
     ids = list(ctx.data.get(key, []))
     if not (entry.isascii() and entry.isdigit()) or not 1 <= int(entry) <= len(ids):
@@ -81,11 +97,7 @@ def _show_my_groups(ctx: Ctx, hint: str) -> Screen:
 
 
 def _answer_my_groups(ctx: Ctx, entry: str) -> Outcome:
-    group_id = _chosen(ctx, "group_ids", entry)
-    if group_id is None:
-        return _show_my_groups(ctx, screens.CHOOSE_LISTED)
-    ctx.data["group_id"] = group_id
-    return _show_group(ctx, "")
+    return _pick(ctx, entry, ("group_ids", "group_id"), (_show_my_groups, _show_group))
 
 
 def _show_group(ctx: Ctx, hint: str) -> Screen:
@@ -112,11 +124,9 @@ def _show_invitations(ctx: Ctx, hint: str) -> Screen:
 
 
 def _answer_invitations(ctx: Ctx, entry: str) -> Outcome:
-    membership_id = _chosen(ctx, "invitation_ids", entry)
-    if membership_id is None:
-        return _show_invitations(ctx, screens.CHOOSE_LISTED)
-    ctx.data["invitation_id"] = membership_id
-    return _show_invitation(ctx, "")
+    return _pick(
+        ctx, entry, ("invitation_ids", "invitation_id"), (_show_invitations, _show_invitation)
+    )
 
 
 def _invitation(ctx: Ctx) -> tuple[GroupMember, Group] | None:
@@ -166,11 +176,7 @@ def _show_requests(ctx: Ctx, hint: str) -> Screen:
 
 
 def _answer_requests(ctx: Ctx, entry: str) -> Outcome:
-    request_id = _chosen(ctx, "request_ids", entry)
-    if request_id is None:
-        return _show_requests(ctx, screens.CHOOSE_LISTED)
-    ctx.data["request_id"] = request_id
-    return _show_request(ctx, "")
+    return _pick(ctx, entry, ("request_ids", "request_id"), (_show_requests, _show_request))
 
 
 def _request_text(ctx: Ctx, request: ApprovalRequest) -> str:

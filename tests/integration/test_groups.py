@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import select, update
 
 from app.approvals import engine
+from app.approvals.kinds import handler_for
 from app.approvals.models import ApprovalRequest, Verdict
+from app.audit.log import Actor
 from app.errors import DomainError
 from app.groups import formation
 from app.groups.draw import draw
@@ -279,9 +281,6 @@ def test_short_of_approvals_at_the_deadline_the_application_lapses(fund: Fund) -
 def test_a_staff_request_is_not_a_borrower_s_to_decide(fund: Fund) -> None:
     group = form_group(fund)
     with fund.sessions.unit_of_work() as session:
-        from app.approvals.kinds import handler_for
-        from app.audit.log import Actor
-
         ask = engine.Ask(
             handler_for("limit_override"),
             {"borrower_id": group.chair, "limit_minor": 100 * KES},
