@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
 from app.api.deps import AppClock, ReadSession
 from app.api.params import RecordId
@@ -15,9 +16,9 @@ from app.approvals.models import Verdict
 from app.groups import formation
 from app.groups.applications import NewApplication, Vote, decide, pending_for, touch
 from app.groups.applications import apply as apply_for_loan
-from app.groups.errors import InvalidSplit
+from app.groups.errors import ApplicationNotFound, GroupNotFound, InvalidSplit
 from app.groups.formation import Invitation, NewGroup
-from app.groups.models import Role, Schedule
+from app.groups.models import GroupApplication, Role, Schedule
 from app.groups.officials import Proposal, propose_official
 from app.groups.queries import (
     application_out,
@@ -45,12 +46,28 @@ from app.groups.schemas import (
 )
 from app.mobile.auth import CurrentBorrower
 from app.mobile.deps import AppSessions, BoundedBodyRoute, SplitBodyRoute
+from app.mobile.errors import NotFound
 from app.mobile.ports import AppPorts
 from ledger import Ledger
 
 router = APIRouter(route_class=BoundedBodyRoute, tags=["app: groups"])
 split_router = APIRouter(route_class=SplitBodyRoute, tags=["app: groups"])
 NOT_YOURS: dict[int | str, dict[str, Any]] = {404: {"description": "No such group of yours"}}
+
+
+def _own_group(session: Session, borrower_id: int, group_id: int) -> GroupDetailOut:
+    """A group of yours; another's answers exactly as one that does not exist."""
+    try:
+        return own_group(session, borrower_id, group_id)
+    except GroupNotFound:
+        raise NotFound(f"No group {group_id}") from None
+
+
+def _own_application(session: Session, borrower_id: int, application_id: int) -> GroupApplication:
+    try:
+        return own_application(session, borrower_id, application_id)
+    except (GroupNotFound, ApplicationNotFound):
+        raise NotFound(f"No group application {application_id}") from None
 
 
 @router.post("/groups", status_code=201, summary="Create a group (you are one of its officials)")
@@ -81,7 +98,7 @@ def my_groups(owner: CurrentBorrower, session: ReadSession) -> list[GroupOut]:
 
 @router.get("/groups/{group_id}", summary="One of your groups", responses=NOT_YOURS)
 def my_group(group_id: RecordId, owner: CurrentBorrower, session: ReadSession) -> GroupDetailOut:
-    return own_group(session, owner.borrower_id, group_id)
+    return _own_group(session, owner.borrower_id, group_id)
 
 
 @router.post(
@@ -197,7 +214,7 @@ def apply(
 def group_applications(
     group_id: RecordId, owner: CurrentBorrower, session: ReadSession
 ) -> list[ApplicationOut]:
-    own_group(session, owner.borrower_id, group_id)
+    _own_group(session, owner.borrower_id, group_id)
     return [application_out(session, a) for a in applications_of(session, group_id)]
 
 
@@ -211,7 +228,7 @@ def group_application(
 ) -> ApplicationOut:
     with sessions.unit_of_work() as session:
         application = touch(
-            session, own_application(session, owner.borrower_id, application_id), clock()
+            session, _own_application(session, owner.borrower_id, application_id), clock()
         )
         return application_out(session, application)
 
