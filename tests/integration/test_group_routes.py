@@ -278,6 +278,11 @@ def test_staff_read_the_group_book(client: TestClient, fund: Fund, group: Formed
         "group_application_not_found",
     )
     problem(client.get("/admin/v1/groups/999", headers=auditor), 404, "group_not_found")
+    admin = bearer(staff_token(fund.sessions, fund.clock, "amina", StaffRole.ADMIN))
+    staff_decides = client.post(
+        f"/admin/v1/approvals/{applied.approval_request_id}/approve", headers=admin
+    )
+    problem(staff_decides, 403, "not_eligible_to_decide")
     support = bearer(staff_token(fund.sessions, fund.clock, "sam", StaffRole.SUPPORT))
     assert client.get("/admin/v1/groups", headers=support).status_code == 403
     assert client.get("/admin/v1/groups", headers=app_headers(fund, group.chair)).status_code == 401
