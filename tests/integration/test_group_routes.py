@@ -89,9 +89,7 @@ def test_a_borrower_sees_only_their_groups(
     assert detail["latest_score"] is None
     assert len(detail["members"]) == 10
     stranger = app_headers(fund, fund.register())
-    problem(
-        client.get(f"/api/v1/groups/{group.group_id}", headers=stranger), 404, "not_found"
-    )
+    problem(client.get(f"/api/v1/groups/{group.group_id}", headers=stranger), 404, "not_found")
     problem(client.get("/api/v1/groups/0", headers=stranger), 422, "")
 
 
