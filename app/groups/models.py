@@ -102,6 +102,9 @@ DATES_FOLLOW_STATUS = (
     "OR (status = 'declined' AND joined_at IS NULL AND ended_at IS NOT NULL) "
     "OR (status IN ('left', 'removed') AND joined_at IS NOT NULL AND ended_at IS NOT NULL)"
 )
+CLOSED_WHEN_DECIDED = (
+    "(status IN ('pending_approval', 'pending_payout_approval')) = (closed_at IS NULL)"
+)
 _LIVE = _one_of("status", LIVE_MEMBER_STATUSES)
 _OPEN = _one_of("status", OPEN_APPLICATION_STATUSES)
 
@@ -223,6 +226,7 @@ class GroupApplication(Base):
         CheckConstraint(_one_of("schedule", Schedule), name="schedule_known"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("amount_minor <= group_limit_minor", name="within_limit"),
+        CheckConstraint(CLOSED_WHEN_DECIDED, name="closed_when_decided"),
         Index(
             "uq_group_applications_one_open",
             "group_id",

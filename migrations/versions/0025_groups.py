@@ -224,6 +224,10 @@ def upgrade() -> None:
             name=op.f("ck_group_applications_status_known"),
         ),
         sa.CheckConstraint(
+            "(status IN ('pending_approval', 'pending_payout_approval')) = (closed_at IS NULL)",
+            name=op.f("ck_group_applications_closed_when_decided"),
+        ),
+        sa.CheckConstraint(
             "amount_minor <= group_limit_minor", name=op.f("ck_group_applications_within_limit")
         ),
         sa.CheckConstraint("amount_minor > 0", name=op.f("ck_group_applications_amount_positive")),

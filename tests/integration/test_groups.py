@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.approvals import engine
 from app.approvals.kinds import handler_for
@@ -18,7 +19,16 @@ from app.audit.log import Actor
 from app.errors import DomainError
 from app.groups import formation
 from app.groups.draw import draw
-from app.groups.models import Group, GroupMember, GroupRules, GroupScore, Role, Schedule
+from app.groups.models import (
+    Group,
+    GroupApplication,
+    GroupApplicationShare,
+    GroupMember,
+    GroupRules,
+    GroupScore,
+    Role,
+    Schedule,
+)
 from app.groups.officials import Proposal, propose_official
 from app.groups.tasks import review_groups
 from ledger import Ledger
@@ -326,3 +336,45 @@ def test_the_daily_review_rescores_active_groups_not_scored_for_a_day(fund: Fund
         scored = session.get(Group, group.group_id)
         assert scored is not None
         assert (scored.score, scored.limit_minor) == (70, 75_000 * KES)
+
+
+def test_the_database_refuses_a_second_live_membership_a_second_holder_and_bad_rows(
+    fund: Fund,
+) -> None:
+    group = form_group(fund)
+    applied = apply_for(fund, group)
+    now = fund.clock()
+    member = group.ordinary[0]
+    bad_rows = [
+        GroupMember(
+            group_id=group.group_id,
+            borrower_id=member,
+            role="member",
+            status="invited",
+            invited_at=now,
+        ),
+        GroupMember(
+            group_id=group.group_id,
+            borrower_id=register_people(fund, 1, 50)[0],
+            role="chair",
+            status="invited",
+            invited_at=now,
+        ),
+        GroupMember(
+            group_id=group.group_id,
+            borrower_id=member,
+            role="member",
+            status="left",
+            invited_at=now,
+        ),  # left without dates
+        GroupApplicationShare(application_id=applied.id, borrower_id=member, amount_minor=-1),
+    ]
+    for row in bad_rows:
+        with pytest.raises(IntegrityError), fund.sessions.unit_of_work() as session:
+            session.add(row)
+    with pytest.raises(IntegrityError), fund.sessions.unit_of_work() as session:
+        session.execute(
+            update(GroupApplication)
+            .where(GroupApplication.id == applied.id)
+            .values(status="ready_for_payout")  # without closed_at
+        )
