@@ -56,6 +56,7 @@ from integrations.payments.port import (
     ReversalOutcome,
     SubmitResult,
 )
+from integrations.registers import GroupRegister, SimulatedGroupRegister
 from integrations.sms.simulator import RecordingSmsSender
 
 
@@ -192,6 +193,13 @@ def build_airtel_payments(settings: Settings, clock: Clock) -> PaymentProvider:
     return BuiltOnFirstUse(airtel_client)
 
 
+def build_group_register(settings: Settings) -> GroupRegister:
+    """The group register chosen by ``MKOPO_GROUP_REGISTER`` (only the simulator so far)."""
+    if settings.group_register == "simulator":
+        return SimulatedGroupRegister()
+    raise MisconfiguredProcess(f"no group register adapter {settings.group_register!r}")
+
+
 def build_ports(
     settings: Settings, clock: Clock, crypto: FieldCrypto, role: Role = Role.WORKER
 ) -> Ports:
@@ -213,6 +221,7 @@ def build_ports(
         pins=crypto.pins,
         wallets=SimulatedMobileMoneyHistory(today=today),
         other_networks={Network.AIRTEL: airtel},
+        registers=build_group_register(settings),
     )
 
 

@@ -21,6 +21,7 @@ from integrations.kyc.provider import ProviderKyc
 from integrations.mobile_money import MobileMoneyHistory
 from integrations.payments.networks import Network
 from integrations.payments.port import PaymentProvider
+from integrations.registers import GroupRegister, SimulatedGroupRegister
 from integrations.sms.sender import SmsSender
 
 
@@ -42,6 +43,8 @@ class Ports:
     wallets: MobileMoneyHistory
     other_networks: Mapping[Network, PaymentProvider] = field(default_factory=dict)
     """The providers of the networks other than Safaricom (Airtel Money...)."""
+    registers: GroupRegister = field(default_factory=SimulatedGroupRegister)
+    """Where group registration numbers are checked (the simulator unless wired otherwise)."""
 
     def payments_for(self, network: str) -> PaymentProvider:
         """The provider of ``network`` (a stored network value)."""

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         description="daraja: M-Pesa's API at mpesa_base_url (by default the local simulator, "
         "mkopo simulator); memory: an in-process provider for tests",
     )
+    group_register: Literal["simulator"] = Field(
+        "simulator",
+        description="Where group registration numbers (MSEA / Social Services) are checked: "
+        "only the embedded simulator so far (integrations/registers)",
+    )
     mpesa_base_url: str = Field("http://127.0.0.1:8100")
     mpesa_consumer_key: SecretStr = Field(SecretStr("mkopo-sim-key"))
     mpesa_consumer_secret: SecretStr = Field(SecretStr("mkopo-sim-secret"))

@@ -21,6 +21,7 @@ TASK_MODULES = (
     "app.accounting.tasks",
     "app.approvals.tasks",
     "app.crb.tasks",
+    "app.groups.tasks",
     "app.lending.tasks",
     "app.mpesa.tasks",
     "app.notifications.tasks",

@@ -10,6 +10,8 @@ from app.accounting.float_transfers import FLOAT_TRANSFER
 from app.accounting.manual_journals import MANUAL_JOURNAL
 from app.approvals.kinds import ApprovalHandler
 from app.crb.dispute_kind import CRB_DISPUTE
+from app.groups.gates import APPLICATION_GATE, PAYOUT_GATE
+from app.groups.officials import OFFICIAL_CHANGE
 from app.lending.limit_overrides import LIMIT_OVERRIDE
 from app.lending.write_off_requests import WRITE_OFF
 from app.mpesa.reversal_kind import COLLECTION_REVERSAL
@@ -28,6 +30,9 @@ KINDS: tuple[ApprovalHandler, ...] = (
     COLLECTION_REVERSAL,
     FLOAT_TRANSFER,
     CRB_DISPUTE,
+    APPLICATION_GATE,
+    PAYOUT_GATE,
+    OFFICIAL_CHANGE,
 )
 HANDLERS: Mapping[str, ApprovalHandler] = {handler.kind.value: handler for handler in KINDS}
 

@@ -11,6 +11,7 @@ from app.admin import borrower_data_routes as borrower_data
 from app.admin import borrower_routes as borrowers
 from app.admin import loan_routes as loans
 from app.crb import routes as crb
+from app.groups import routes as groups
 from app.products import routes as products
 from app.scoring import routes as scoring
 from app.staff import routes as staff
@@ -27,5 +28,6 @@ for _area in (
     float_transfers,
     scoring,
     crb,
+    groups,
 ):
     router.include_router(_area.router)

@@ -49,6 +49,12 @@ class ApprovalKind(enum.StrEnum):
     """Moving money between the M-Pesa and Airtel floats (``app.accounting.float_transfers``)."""
     CRB_DISPUTE = "crb_dispute"
     """Resolving a borrower's dispute of their bureau record (``app.crb.dispute_kind``)."""
+    GROUP_APPLICATION = "group_application"
+    """A group loan application: the drawn members and two officials (``app.groups.gates``)."""
+    GROUP_PAYOUT = "group_payout"
+    """The payout gate of an approved group application: the same approvers again."""
+    GROUP_OFFICIALS = "group_officials"
+    """A change of a group's official, voted by the officials (``app.groups.officials``)."""
 
 
 class ApprovalStatus(enum.StrEnum):

@@ -26,24 +26,31 @@ AppSessions = Annotated[Sessions, Depends(get_sessions)]
 
 
 class BoundedBodyRoute(APIRoute):
-    """Refuses a body over ``MAX_BODY_BYTES`` with 413 before FastAPI parses it (the app-wide
-    middleware still caps every body, chunked or not, at ``max_body_bytes``)."""
+    """Refuses a body over ``max_bytes`` (``MAX_BODY_BYTES``) with 413 before FastAPI parses
+    it (the app-wide middleware still caps every body, chunked or not, at ``max_body_bytes``)."""
+
+    max_bytes = MAX_BODY_BYTES
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
+        limit = self.max_bytes
 
         async def bounded(request: Request) -> Response:
             declared = request.headers.get("content-length")
-            too_big = declared is not None and (
-                not declared.isdigit() or int(declared) > MAX_BODY_BYTES
-            )
-            if too_big or len(await request.body()) > MAX_BODY_BYTES:  # body() is cached
+            too_big = declared is not None and (not declared.isdigit() or int(declared) > limit)
+            if too_big or len(await request.body()) > limit:  # body() is cached
                 return problem_response(
-                    413, "payload_too_large", f"Request body over {MAX_BODY_BYTES} bytes"
+                    413, "payload_too_large", f"Request body over {limit} bytes"
                 )
             return await handle(request)
 
         return bounded
+
+
+class SplitBodyRoute(BoundedBodyRoute):
+    """A group's loan application lists every member's share: a few hundred members fit."""
+
+    max_bytes = 32_768
 
 
 def idempotency_key(

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from app.mobile import (
     account_routes,
     auth_routes,
+    group_routes,
     loan_routes,
     privacy_routes,
     registration_routes,
@@ -25,3 +26,5 @@ for _area in (
     privacy_routes,
 ):
     router.include_router(_area.router)
+router.include_router(group_routes.router)
+router.include_router(group_routes.split_router)

@@ -89,8 +89,10 @@ def periodic_tasks(settings: Settings) -> tuple[PeriodicTask, ...]:
         # 02:00 Nairobi (23:00 UTC): listings and the bureau files, after the accrual's
         # defaults; the monthly file too on the 1st (docs/crb.md).
         PeriodicTask("crb-report-day", refs.CRB_REPORT_DAY.name, daily_at_utc=time(23, 0)),
-        # 03:00 Nairobi (00:00 UTC): the retention policy's erasures (docs/privacy.md).
-        PeriodicTask("erase-expired", refs.ERASE_EXPIRED.name, daily_at_utc=time(0, 0)),
+        # 03:30 Nairobi (00:30 UTC): the retention policy's erasures (docs/privacy.md).
+        PeriodicTask("erase-expired", refs.ERASE_EXPIRED.name, daily_at_utc=time(0, 30)),
+        # 03:00 Nairobi (00:00 UTC): groups' scores and limits, after the night's defaults.
+        PeriodicTask("review-group-scores", refs.REVIEW_GROUPS.name, daily_at_utc=time(0, 0)),
     )
     assert len({t.task for t in tasks}) == len(tasks), "a task is scheduled twice"
     return tasks

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.borrowers.models import Borrower
-from app.ussd import account, money_moves, onboarding, screens, store  # noqa: F401 (states)
+from app.ussd import account, groups, money_moves, onboarding, screens, store  # noqa: F401 (states)
 from app.ussd.gateway import Hop, Reply
 from app.ussd.models import UssdSession
 from app.ussd.steps import HOME, STATES, Ctx, Outcome, Screen, Slow, UssdEnv, show

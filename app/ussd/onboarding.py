@@ -42,6 +42,7 @@ MAIN_CHOICES = {
     "3": "loan",
     "4": "savings",
     "5": "account",
+    "6": "groups",
 }
 
 

@@ -78,7 +78,7 @@ def terms(min_minor: int, max_minor: int, term_days: int, rate_bp: int, savings_
 
 # -- the main menu and borrowing ---------------------------------------------------------------
 
-MAIN_MENU = "Mkopo\n1. Borrow\n2. Repay\n3. My loan\n4. Savings\n5. My account"
+MAIN_MENU = "Mkopo\n1. Borrow\n2. Repay\n3. My loan\n4. Savings\n5. My account\n6. Groups"
 
 
 def borrow_amount(limit_minor: int, owed_minor: int, least_minor: int, most_minor: int) -> str:

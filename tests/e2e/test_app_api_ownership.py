@@ -19,6 +19,7 @@ from tests.e2e.test_app_api_support import (
     key,
     open_app,
 )
+from tests.support.groups import app_headers, apply_for, form_group
 from tests.support.lending import Fund
 
 NO_SUCH_ID = 987_654
@@ -54,15 +55,25 @@ def test_another_borrowers_ids_are_not_found_on_every_route_that_takes_an_id(
     owner = bearer(world.register())
     other = bearer(world.register(OTHER_ID, OTHER_PHONE))
     records = owners_records(world, owner)
+    group = form_group(world.fund)
+    chair = app_headers(world.fund, group.chair)
+    group_records = {
+        "/groups/{group_id}": group.group_id,
+        "/groups/{group_id}/applications": group.group_id,
+        "/group-applications/{application_id}": apply_for(world.fund, group).id,
+    }
     id_routes = {
         path.removeprefix(API)
-        for path in world.client.get("/openapi.json").json()["paths"]
-        if path.startswith(API) and "{" in path
+        for path, operations in world.client.get("/openapi.json").json()["paths"].items()
+        if path.startswith(API) and "{" in path and "get" in operations
     }
-    assert id_routes == set(records)  # a new id route must be added to this test
-    for template, record_id in records.items():
+    # a new id route must be added to this test
+    assert id_routes == set(records) | set(group_records)
+    checks = [(t, i, owner) for t, i in records.items()]
+    checks += [(t, i, chair) for t, i in group_records.items()]
+    for template, record_id, mine_auth in checks:
         field = template[template.index("{") : template.index("}") + 1]
-        mine = world.get(template.replace(field, str(record_id)), headers=owner)
+        mine = world.get(template.replace(field, str(record_id)), headers=mine_auth)
         assert mine.status_code == 200, template
         theirs = world.get(template.replace(field, str(record_id)), headers=other)
         missing = world.get(template.replace(field, str(NO_SUCH_ID)), headers=other)

@@ -19,7 +19,7 @@ from tests.e2e.test_ussd_dialler import Dialler, register, run_tasks, set_limit
 from tests.support.api import RecordingTaskQueue
 from tests.support.lending import KES, Fund
 
-MAIN_MENU = "CON Mkopo\n1. Borrow\n2. Repay\n3. My loan\n4. Savings\n5. My account"
+MAIN_MENU = "CON Mkopo\n1. Borrow\n2. Repay\n3. My loan\n4. Savings\n5. My account\n6. Groups"
 
 
 def count(fund: Fund, model: type[Payout] | type[StkRequest]) -> int:

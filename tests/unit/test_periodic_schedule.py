@@ -58,6 +58,10 @@ def test_beat_runs_the_nightly_jobs_on_crontab_and_the_sweeps_on_settings_interv
     }
     assert schedule["erase-expired"] == {
         "task": "privacy.erase_expired",
+        "schedule": crontab(hour=0, minute=30),
+    }
+    assert schedule["review-group-scores"] == {
+        "task": "groups.review_scores",
         "schedule": crontab(hour=0, minute=0),
     }
-    assert len(schedule) == 18
+    assert len(schedule) == 19

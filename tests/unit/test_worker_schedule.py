@@ -13,6 +13,7 @@ def test_every_beat_entry_names_a_registered_task() -> None:
         "accounting.expire_holds",
         "approvals.expire_due",
         "crb.report_day",
+        "groups.review_scores",
         "payments.sweep_payouts",
         "notifications.send_sms",
         "lending.accrue",
