@@ -1,0 +1,166 @@
+"""``/console/borrowers``: find a borrower by phone or national ID and see them masked, as
+the admin API shows them (its route functions, so each search and view is audited the same
+way), with their loans and schedules, savings and score decisions with reasons; freeze
+(makers) and unfreeze (admins) as the admin API does."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+
+from app.admin import borrower_routes as admin_borrowers
+from app.admin.schemas import BorrowerOut, FreezeIn, LoanOut
+from app.api import params
+from app.api.bodies import ReasonIn
+from app.api.deps import AppClock, AppSessions
+from app.clock import Clock, business_date
+from app.console.auth import PREFIX, AdminPost, MakerPost, ReaderPage, Signed
+from app.console.pages import render
+from app.console.refusals import REFUSALS, refusal
+from app.lending.instalments import instalments_of
+from app.reports import loan_book
+from app.scoring.queries import decisions_of
+from app.scoring.schemas import DecisionOut
+from app.staff.deps import ADMINS, MAKERS, field_crypto
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+DECISIONS_SHOWN = 10
+LOANS_SHOWN = 20
+Reason = Annotated[str, Form(max_length=400)]
+
+
+@router.get("/borrowers")
+def find_borrower(
+    request: Request,
+    sessions: AppSessions,
+    clock: AppClock,
+    signed: ReaderPage,
+    by: Literal["phone", "national_id"] = "phone",
+    q: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    if not q.strip():
+        return render("borrowers.html", signed, found=None, by=by, q="")
+    key = q.strip()
+    try:
+        found = admin_borrowers.search_borrowers(
+            sessions,
+            clock,
+            field_crypto(request),
+            signed.user,
+            phone=key if by == "phone" else None,
+            national_id=key if by == "national_id" else None,
+        )
+    except REFUSALS as exc:
+        refused = refusal(exc)
+        return render(
+            "borrowers.html",
+            signed,
+            refused.status,
+            found=None,
+            by=by,
+            q=key,
+            error=refused.message,
+        )
+    return render("borrowers.html", signed, found=found, by=by, q=key)
+
+
+def borrower_page(
+    request: Request,
+    sessions: AppSessions,
+    clock: Clock,
+    signed: Signed,
+    borrower_id: int,
+    **said: str | None,
+) -> Response:
+    try:
+        borrower: BorrowerOut = admin_borrowers.view_borrower(
+            borrower_id, sessions, clock, field_crypto(request), signed.user
+        )
+    except REFUSALS as exc:
+        refused = refusal(exc)
+        return render("message.html", signed, refused.status, error=refused.message)
+    today = business_date(clock())
+    with sessions.reader() as session:
+        loans = loan_book.list_loans(
+            session, loan_book.LoanFilter(borrower_id=borrower_id), today, limit=LOANS_SHOWN
+        )
+        shown = [
+            (LoanOut.of(loan, today), instalments_of(session, loan.id)) for loan in reversed(loans)
+        ]
+        decisions = [
+            DecisionOut.model_validate(d)
+            for d in decisions_of(session, borrower_id, DECISIONS_SHOWN)
+        ]
+    return render(
+        "borrower.html",
+        signed,
+        borrower=borrower,
+        loans=shown,
+        decisions=decisions,
+        may_freeze=signed.may(*MAKERS),
+        may_unfreeze=signed.may(*ADMINS),
+        **said,
+    )
+
+
+@router.get("/borrowers/{borrower_id}")
+def view_borrower(
+    borrower_id: params.RecordId,
+    request: Request,
+    sessions: AppSessions,
+    clock: AppClock,
+    signed: ReaderPage,
+) -> Response:
+    return borrower_page(request, sessions, clock, signed, borrower_id)
+
+
+@router.post("/borrowers/{borrower_id}/freeze")
+def freeze(
+    borrower_id: params.RecordId,
+    request: Request,
+    sessions: AppSessions,
+    clock: AppClock,
+    signed: MakerPost,
+    reason: Reason = "",
+) -> Response:
+    try:
+        admin_borrowers.freeze(
+            borrower_id,
+            FreezeIn(reason=reason),
+            sessions,
+            clock,
+            field_crypto(request),
+            signed.user,
+        )
+    except REFUSALS as exc:
+        return borrower_page(
+            request, sessions, clock, signed, borrower_id, error=refusal(exc).message
+        )
+    return borrower_page(request, sessions, clock, signed, borrower_id, notice="Borrower frozen")
+
+
+@router.post("/borrowers/{borrower_id}/unfreeze")
+def unfreeze(
+    borrower_id: params.RecordId,
+    request: Request,
+    sessions: AppSessions,
+    clock: AppClock,
+    signed: AdminPost,
+    reason: Reason = "",
+) -> Response:
+    try:
+        admin_borrowers.unfreeze(
+            borrower_id,
+            ReasonIn(reason=reason),
+            sessions,
+            clock,
+            field_crypto(request),
+            signed.user,
+        )
+    except REFUSALS as exc:
+        return borrower_page(
+            request, sessions, clock, signed, borrower_id, error=refusal(exc).message
+        )
+    return borrower_page(request, sessions, clock, signed, borrower_id, notice="Borrower unfrozen")
