@@ -96,7 +96,9 @@ def console_poster(*roles: Role, moves_money: bool = False) -> Callable[..., Awa
     """``console_staff`` for a POST: the form must carry the session's CSRF token (403)."""
     staff = console_staff(*roles, moves_money=moves_money)
 
-    async def dependency(request: Request, signed: Annotated[Signed, Depends(staff)]) -> Signed:
+    # The dependency as a default value: annotations are strings here, and FastAPI could not
+    # resolve one naming ``staff``, a local of this function.
+    async def dependency(request: Request, signed: Signed = Depends(staff)) -> Signed:  # noqa: B008
         form = await request.form()
         sent = form.get(CSRF_FIELD)
         if not isinstance(sent, str) or not hmac.compare_digest(sent, signed.csrf_token):

@@ -56,7 +56,7 @@ def resume(
     ).one_or_none()
     if found is None:
         return None
-    row, user = found.tuple()
+    row, user = found
     if (
         now >= row.expires_at
         or now >= row.last_seen_at + lifetimes.idle
