@@ -30,6 +30,8 @@ COOKIE = "mkopo_console"
 SIGN_IN_COOKIE = "mkopo_console_sign_in"
 """A random value also put in the sign-in form (double submit): the sign-in's CSRF check."""
 CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+"""The token may come as this header instead of the form field (scripts, tests)."""
 
 
 class SignInRequired(Exception):
@@ -93,14 +95,16 @@ def console_staff(*roles: Role, moves_money: bool = False) -> Callable[..., Sign
 
 
 def console_poster(*roles: Role, moves_money: bool = False) -> Callable[..., Awaitable[Signed]]:
-    """``console_staff`` for a POST: the form must carry the session's CSRF token (403)."""
+    """``console_staff`` for a POST: the form (or the ``X-CSRF-Token`` header) must carry the
+    session's CSRF token (403)."""
     staff = console_staff(*roles, moves_money=moves_money)
 
     # The dependency as a default value: annotations are strings here, and FastAPI could not
     # resolve one naming ``staff``, a local of this function.
     async def dependency(request: Request, signed: Signed = Depends(staff)) -> Signed:  # noqa: B008
-        form = await request.form()
-        sent = form.get(CSRF_FIELD)
+        sent = request.headers.get(CSRF_HEADER)
+        if sent is None:
+            sent = (await request.form()).get(CSRF_FIELD)
         if not isinstance(sent, str) or not hmac.compare_digest(sent, signed.csrf_token):
             raise ConsoleForbidden("The form was stale or not from this console: try again", signed)
         return signed
