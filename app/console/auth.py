@@ -102,7 +102,7 @@ def console_poster(*roles: Role, moves_money: bool = False) -> Callable[..., Awa
     # The dependency as a default value: annotations are strings here, and FastAPI could not
     # resolve one naming ``staff``, a local of this function.
     async def dependency(request: Request, signed: Signed = Depends(staff)) -> Signed:  # noqa: B008
-        sent = request.headers.get(CSRF_HEADER)
+        sent: object = request.headers.get(CSRF_HEADER)
         if sent is None:
             sent = (await request.form()).get(CSRF_FIELD)
         if not isinstance(sent, str) or not hmac.compare_digest(sent, signed.csrf_token):

@@ -5,6 +5,7 @@ way), with their loans and schedules, savings and score decisions with reasons; 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Query, Request
@@ -29,6 +30,20 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False)
 DECISIONS_SHOWN = 10
 LOANS_SHOWN = 20
 Reason = Annotated[str, Form(max_length=400)]
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """What the page tells after a freeze or unfreeze, and with which status."""
+
+    status: int = 200
+    notice: str | None = None
+    error: str | None = None
+
+
+def _refused(exc: Exception) -> Said:
+    refused = refusal(exc)
+    return Said(refused.status, error=refused.message)
 
 
 @router.get("/borrowers")
@@ -72,7 +87,7 @@ def borrower_page(
     clock: Clock,
     signed: Signed,
     borrower_id: int,
-    **said: str | None,
+    said: Said | None = None,
 ) -> Response:
     try:
         borrower: BorrowerOut = admin_borrowers.view_borrower(
@@ -93,15 +108,18 @@ def borrower_page(
             DecisionOut.model_validate(d)
             for d in decisions_of(session, borrower_id, DECISIONS_SHOWN)
         ]
+    said = said or Said()
     return render(
         "borrower.html",
         signed,
+        said.status,
+        notice=said.notice,
+        error=said.error,
         borrower=borrower,
         loans=shown,
         decisions=decisions,
         may_freeze=signed.may(*MAKERS),
         may_unfreeze=signed.may(*ADMINS),
-        **said,
     )
 
 
@@ -135,10 +153,10 @@ def freeze(
             signed.user,
         )
     except REFUSALS as exc:
-        return borrower_page(
-            request, sessions, clock, signed, borrower_id, error=refusal(exc).message
-        )
-    return borrower_page(request, sessions, clock, signed, borrower_id, notice="Borrower frozen")
+        return borrower_page(request, sessions, clock, signed, borrower_id, _refused(exc))
+    return borrower_page(
+        request, sessions, clock, signed, borrower_id, Said(notice="Borrower frozen")
+    )
 
 
 @router.post("/borrowers/{borrower_id}/unfreeze")
@@ -160,7 +178,7 @@ def unfreeze(
             signed.user,
         )
     except REFUSALS as exc:
-        return borrower_page(
-            request, sessions, clock, signed, borrower_id, error=refusal(exc).message
-        )
-    return borrower_page(request, sessions, clock, signed, borrower_id, notice="Borrower unfrozen")
+        return borrower_page(request, sessions, clock, signed, borrower_id, _refused(exc))
+    return borrower_page(
+        request, sessions, clock, signed, borrower_id, Said(notice="Borrower unfrozen")
+    )

@@ -9,9 +9,9 @@ from html import escape
 
 from markupsafe import Markup
 
-WIDTH = 640
+WIDTH = 720
 BAR_HEIGHT = 22
-LABEL_WIDTH = 150
+LABEL_WIDTH = 230
 VALUE_WIDTH = 130
 PLOT_HEIGHT = 180
 AXIS_HEIGHT = 36
