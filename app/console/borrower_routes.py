@@ -5,10 +5,11 @@ way), with their loans and schedules, savings and score decisions with reasons; 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from app.admin import borrower_routes as admin_borrowers
@@ -134,51 +135,51 @@ def view_borrower(
     return borrower_page(request, sessions, clock, signed, borrower_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Here:
+    """What a borrower page's POST needs besides its form: the request, sessions, clock."""
+
+    request: Request
+    sessions: AppSessions
+    clock: Clock
+
+
+def _here(request: Request, sessions: AppSessions, clock: AppClock) -> Here:
+    return Here(request, sessions, clock)
+
+
+HereNow = Annotated[Here, Depends(_here)]
+
+
+_CHANGES: dict[str, tuple[type[ReasonIn] | type[FreezeIn], Callable[..., object], str]] = {
+    "freeze": (FreezeIn, admin_borrowers.freeze, "Borrower frozen"),
+    "unfreeze": (ReasonIn, admin_borrowers.unfreeze, "Borrower unfrozen"),
+}
+"""Each change: its body, the admin route function making it, what the page says after."""
+
+
+def _changed(here: Here, signed: Signed, borrower_id: int, reason: str, change: str) -> Response:
+    """Make the change through the admin route function; the borrower page with its outcome."""
+    body, route, done = _CHANGES[change]
+    try:
+        crypto = field_crypto(here.request)
+        route(borrower_id, body(reason=reason), here.sessions, here.clock, crypto, signed.user)
+    except REFUSALS as exc:
+        said = _refused(exc)
+    else:
+        said = Said(notice=done)
+    return borrower_page(here.request, here.sessions, here.clock, signed, borrower_id, said)
+
+
 @router.post("/borrowers/{borrower_id}/freeze")
 def freeze(
-    borrower_id: params.RecordId,
-    request: Request,
-    sessions: AppSessions,
-    clock: AppClock,
-    signed: MakerPost,
-    reason: Reason = "",
+    borrower_id: params.RecordId, here: HereNow, signed: MakerPost, reason: Reason = ""
 ) -> Response:
-    try:
-        admin_borrowers.freeze(
-            borrower_id,
-            FreezeIn(reason=reason),
-            sessions,
-            clock,
-            field_crypto(request),
-            signed.user,
-        )
-    except REFUSALS as exc:
-        return borrower_page(request, sessions, clock, signed, borrower_id, _refused(exc))
-    return borrower_page(
-        request, sessions, clock, signed, borrower_id, Said(notice="Borrower frozen")
-    )
+    return _changed(here, signed, borrower_id, reason, "freeze")
 
 
 @router.post("/borrowers/{borrower_id}/unfreeze")
 def unfreeze(
-    borrower_id: params.RecordId,
-    request: Request,
-    sessions: AppSessions,
-    clock: AppClock,
-    signed: AdminPost,
-    reason: Reason = "",
+    borrower_id: params.RecordId, here: HereNow, signed: AdminPost, reason: Reason = ""
 ) -> Response:
-    try:
-        admin_borrowers.unfreeze(
-            borrower_id,
-            ReasonIn(reason=reason),
-            sessions,
-            clock,
-            field_crypto(request),
-            signed.user,
-        )
-    except REFUSALS as exc:
-        return borrower_page(request, sessions, clock, signed, borrower_id, _refused(exc))
-    return borrower_page(
-        request, sessions, clock, signed, borrower_id, Said(notice="Borrower unfrozen")
-    )
+    return _changed(here, signed, borrower_id, reason, "unfreeze")

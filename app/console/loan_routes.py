@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -35,21 +36,19 @@ Text = Annotated[str, Query(max_length=32)]
 class InvalidLoanFilter(DomainError, code="invalid_loan_filter", http_status=422): ...
 
 
-def loan_filter(
-    status: str, product: str, overdue_days: str, borrower_id: str
-) -> loan_book.LoanFilter:
+def loan_filter(form: LoanForm) -> loan_book.LoanFilter:
     """The form's fields (empty: any) as the loan book's filter, or InvalidLoanFilter."""
     try:
-        chosen = LoanStatus(status) if status else None
+        chosen = LoanStatus(form.status) if form.status else None
     except ValueError:
-        raise InvalidLoanFilter(f"Unknown status {status!r}") from None
-    if product and not _PRODUCT.fullmatch(product):
+        raise InvalidLoanFilter(f"Unknown status {form.status!r}") from None
+    if form.product and not _PRODUCT.fullmatch(form.product):
         raise InvalidLoanFilter("A product code is 1-32 of a-z 0-9 _ -")
     return loan_book.LoanFilter(
         chosen,
-        product or None,
-        _bounded("Days overdue", overdue_days, 0, MAX_OVERDUE_DAYS),
-        _bounded("Borrower id", borrower_id, 1, MAX_ID),
+        form.product or None,
+        _bounded("Days overdue", form.overdue_days, 0, MAX_OVERDUE_DAYS),
+        _bounded("Borrower id", form.borrower_id, 1, MAX_ID),
     )
 
 
@@ -61,59 +60,54 @@ def _bounded(name: str, text: str, low: int, high: int) -> int | None:
     return int(text)
 
 
+@dataclass(frozen=True, slots=True)
+class LoanForm:
+    """The filter form's fields as sent (empty: any)."""
+
+    status: str = ""
+    product: str = ""
+    overdue_days: str = ""
+    borrower_id: str = ""
+
+
+def _loan_form(
+    status: Text = "", product: Text = "", overdue_days: Text = "", borrower_id: Text = ""
+) -> LoanForm:
+    return LoanForm(status, product, overdue_days, borrower_id)
+
+
+Filters = Annotated[LoanForm, Depends(_loan_form)]
+
+
 @router.get("/loans")
 def loans(
     sessions: AppSessions,
     clock: AppClock,
     signed: BookReaderPage,
-    status: Text = "",
-    product: Text = "",
-    overdue_days: Text = "",
-    borrower_id: Text = "",
+    form: Filters,
     after_id: params.AfterId = 0,
 ) -> Response:
-    form = {
-        "status": status,
-        "product": product,
-        "overdue_days": overdue_days,
-        "borrower_id": borrower_id,
-    }
-    statuses = [s.value for s in LoanStatus]
+    shown: dict[str, Any] = {"form": form, "statuses": [s.value for s in LoanStatus]}
     try:
-        where = loan_filter(status, product, overdue_days, borrower_id)
+        where = loan_filter(form)
     except InvalidLoanFilter as exc:
         return render(
-            "loans.html",
-            signed,
-            422,
-            items=[],
-            form=form,
-            statuses=statuses,
-            next_after_id=None,
-            error=exc.detail,
+            "loans.html", signed, 422, items=[], next_after_id=None, error=exc.detail, **shown
         )
     today = business_date(clock())
     with sessions.reader() as session:
         page = loan_book.list_loans(session, where, today, after_id, loan_book.DEFAULT_PAGE)
         items = [LoanOut.of(loan, today) for loan in page]
     next_after_id = page[-1].id if len(page) == loan_book.DEFAULT_PAGE else None
-    return render(
-        "loans.html", signed, items=items, form=form, statuses=statuses, next_after_id=next_after_id
-    )
+    return render("loans.html", signed, items=items, next_after_id=next_after_id, **shown)
 
 
 @router.get("/loans.csv")
 def loans_csv(
-    sessions: AppSessions,
-    clock: AppClock,
-    signed: BookReaderPage,
-    status: Text = "",
-    product: Text = "",
-    overdue_days: Text = "",
-    borrower_id: Text = "",
+    sessions: AppSessions, clock: AppClock, signed: BookReaderPage, form: Filters
 ) -> Response:
     try:
-        where = loan_filter(status, product, overdue_days, borrower_id)
+        where = loan_filter(form)
     except InvalidLoanFilter as exc:
         return render("message.html", signed, 422, error=exc.detail)
     today = business_date(clock())
