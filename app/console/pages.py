@@ -21,6 +21,7 @@ NAVIGATION: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("Approvals", "/approvals", BOOK_READERS),
     ("Borrowers", "/borrowers", READERS),
     ("Loan book", "/loans", BOOK_READERS),
+    ("Staff", "/staff", (Role.ADMIN, Role.AUDITOR)),
 )
 
 

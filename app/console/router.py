@@ -12,12 +12,20 @@ from app.console import (
     dashboard_routes,
     loan_routes,
     sign_in_routes,
+    staff_routes,
 )
 from app.console.auth import PREFIX, ConsoleForbidden, SignInRequired
 from app.console.headers import ConsoleHeadersMiddleware
 from app.console.pages import render
 
-AREAS = (sign_in_routes, dashboard_routes, approval_routes, borrower_routes, loan_routes)
+AREAS = (
+    sign_in_routes,
+    dashboard_routes,
+    approval_routes,
+    borrower_routes,
+    loan_routes,
+    staff_routes,
+)
 
 
 def install_console(app: FastAPI) -> None:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.api.deps import AppClock, AppSessions, AppSettings
+from app.audit.log import record, staff_actor
 from app.console.auth import (
     COOKIE,
     CSRF_FIELD,
@@ -80,7 +81,10 @@ def sign_in(
     lockout = Lockout(duration=timedelta(seconds=settings.console_lockout_s))
     with sessions.unit_of_work() as session:
         user = authenticate(session, cipher, SignIn(username, password, code.strip()), now, lockout)
-        started = start(session, user, now, lifetimes(settings)) if user is not None else None
+        started = None
+        if user is not None:
+            started = start(session, user, now, lifetimes(settings))
+            record(session, staff_actor(user), "console.sign_in", ("staff_user", user.id), now)
     if started is None:
         return _sign_in_page(settings, 401, REFUSED)
     response = RedirectResponse(PREFIX + "/", status_code=303)
@@ -90,9 +94,13 @@ def sign_in(
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, sessions: AppSessions, _: ReaderPost) -> Response:
+def sign_out(
+    request: Request, sessions: AppSessions, clock: AppClock, signed: ReaderPost
+) -> Response:
     with sessions.unit_of_work() as session:
         end(session, request.cookies.get(COOKIE, ""))
+        subject = ("staff_user", signed.user.id)
+        record(session, staff_actor(signed.user), "console.sign_out", subject, clock())
     response = RedirectResponse(PREFIX + "/sign-in", status_code=303)
     response.delete_cookie(COOKIE, path=PREFIX)
     return response

@@ -52,6 +52,9 @@ def test_sign_in_with_a_totp_code_and_a_wrong_code_refused(
     sign_in(page, console, console.admin, good)
     assert page.url.endswith("/console/dashboard")
     assert "ada (admin)" in page.inner_text("header")
+    page.click("nav >> text=Staff")
+    assert page.locator("table.staff tbody tr").count() == 2
+    shoot(page, shots, "staff")
     page.click("text=Sign out")
     assert page.url.endswith("/console/sign-in")
     page.goto(f"{console.base_url}/console/dashboard")

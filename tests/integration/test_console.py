@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from app.audit.models import AuditRecord
 from app.console.headers import CONTENT_SECURITY_POLICY
 from app.console.models import ConsoleSession
 from app.db.engine import Database
 from app.db.session import Sessions
 from app.staff.credentials import REFUSED
-from app.staff.models import Role
+from app.staff.models import Role, StaffUser
 from tests.support.api import app_for
 from tests.support.clock import FrozenClock
 from tests.support.console import ConsoleUser, csrf_of, make_console_user, sign_in
@@ -206,3 +209,51 @@ def test_the_console_can_be_switched_off(
     with TestClient(app) as test_client:
         assert test_client.get("/console/sign-in").status_code == 404
         assert test_client.get("/healthz").status_code == 200
+
+
+def test_an_admin_sets_passwords_and_enrolls_factors_audited(
+    client: TestClient, admin: ConsoleUser, clock: FrozenClock, database: Database, keys: Path
+) -> None:
+    sessions = Sessions(database)
+    auditor = make_console_user(sessions, clock(), keys, "aud", Role.AUDITOR)
+    officer = make_console_user(sessions, clock(), keys, "otto", Role.CREDIT_OFFICER)
+    with sessions.reader() as session:
+        otto_id = session.scalar(select(StaffUser.id).where(StaffUser.username == "otto"))
+    csrf = signed_in(client, admin, clock)
+    page = f"/console/staff/{otto_id}"
+    differ = client.post(
+        f"{page}/password",
+        data={"csrf_token": csrf, "password": "a new long password", "repeated": "other"},
+    )
+    assert differ.status_code == 422
+    short = client.post(
+        f"{page}/password", data={"csrf_token": csrf, "password": "short", "repeated": "short"}
+    )
+    assert short.status_code == 422
+    assert "12 to 200 characters" in short.text
+    new_password = "a new long password"
+    done = client.post(
+        f"{page}/password",
+        data={"csrf_token": csrf, "password": new_password, "repeated": new_password},
+    )
+    assert "Password set for otto" in done.text
+    enrolled = client.post(f"{page}/totp", data={"csrf_token": csrf})
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', enrolled.text)
+    assert secret is not None
+    client.cookies.clear()
+    clock.advance(seconds=30)
+    old = sign_in(client, "otto", new_password, officer.code(clock()))
+    assert old.status_code == 401  # the old factor stopped working
+    assert client.get("/console/staff", follow_redirects=False).status_code == 303
+    new_code = pyotp.TOTP(secret.group(1)).at(clock())
+    assert sign_in(client, "otto", new_password, new_code).status_code == 303
+    assert client.get("/console/staff").status_code == 403  # a credit officer
+    client.cookies.clear()
+    csrf = signed_in(client, auditor, clock)
+    assert client.get("/console/staff").status_code == 200
+    assert client.post(f"{page}/totp", data={"csrf_token": csrf}).status_code == 403
+    with sessions.reader() as session:
+        actions = list(session.scalars(select(AuditRecord.action).order_by(AuditRecord.id)))
+    assert actions.count("staff.password_set") == 1
+    assert actions.count("staff.totp_enrolled") == 1
+    assert actions.count("console.sign_in") == 3
