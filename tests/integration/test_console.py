@@ -257,3 +257,21 @@ def test_an_admin_sets_passwords_and_enrolls_factors_audited(
     assert actions.count("staff.password_set") == 1
     assert actions.count("staff.totp_enrolled") == 1
     assert actions.count("console.sign_in") == 3
+
+
+def test_the_sign_in_form_needs_its_own_csrf_value(
+    client: TestClient, admin: ConsoleUser, clock: FrozenClock
+) -> None:
+    form = {"username": admin.username, "password": admin.password, "code": admin.code(clock())}
+    forged = client.post("/console/sign-in", data={**form, "csrf_token": "made-up"})
+    assert forged.status_code == 403
+    assert "mkopo_console=" not in forged.headers.get("set-cookie", "")
+
+
+def test_cookies_are_secure_by_default(
+    database: Database, clock: FrozenClock, tmp_path: Path
+) -> None:
+    app = app_for(database, clock, tmp_path / "seal.pem")
+    with TestClient(app) as test_client:
+        cookie = test_client.get("/console/sign-in").headers["set-cookie"]
+    assert "Secure" in {part.strip() for part in cookie.split(";")}
