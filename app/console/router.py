@@ -11,6 +11,7 @@ from app.console import (
     borrower_routes,
     dashboard_routes,
     loan_routes,
+    record_routes,
     sign_in_routes,
     staff_routes,
 )
@@ -24,6 +25,7 @@ AREAS = (
     approval_routes,
     borrower_routes,
     loan_routes,
+    record_routes,
     staff_routes,
 )
 

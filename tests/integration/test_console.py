@@ -275,3 +275,31 @@ def test_cookies_are_secure_by_default(
     with TestClient(app) as test_client:
         cookie = test_client.get("/console/sign-in").headers["set-cookie"]
     assert "Secure" in {part.strip() for part in cookie.split(";")}
+
+
+def test_the_trial_balance_and_the_audit_log_pages(
+    client: TestClient, admin: ConsoleUser, clock: FrozenClock, database: Database, keys: Path
+) -> None:
+    signed_in(client, admin, clock)
+    ledger = client.get("/console/ledger")
+    assert ledger.status_code == 200
+    assert "balanced" in ledger.text
+    assert client.get("/console/ledger?as_of=2026-13-01").status_code == 422
+    future = client.get("/console/ledger?as_of=2030-01-01")
+    assert future.status_code == 400
+    assert "must be between" in future.text
+    exported = client.get("/console/ledger?as_of=2026-03-01&format=csv")
+    assert exported.headers["content-type"].startswith("text/csv")
+    audit = client.get("/console/audit?action=console.sign_in")
+    assert audit.status_code == 200
+    assert "console.sign_in" in audit.text
+    verified = client.get("/console/audit/verify")
+    assert "The chain holds" in verified.text
+    with Sessions(database).reader() as session:
+        actions = set(session.scalars(select(AuditRecord.action)))
+    assert {"audit_log.query", "audit_log.verify"} <= actions
+    officer = make_console_user(Sessions(database), clock(), keys, "otto", Role.CREDIT_OFFICER)
+    client.cookies.clear()
+    signed_in(client, officer, clock)
+    assert client.get("/console/audit").status_code == 403
+    assert client.get("/console/ledger").status_code == 200
