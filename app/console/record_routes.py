@@ -1,6 +1,6 @@
 """``/console/ledger``: the trial balance as of a business day (``app.reports.statements``,
-the reports' roles), also as CSV; ``/console/audit``: the audit log, newest pages by id, and
-its chain verified, through the auditor API's own route functions (admins and auditors; each
+the reports' roles), also as CSV; ``/console/audit``: the audit log in chain order, a page
+at a time, and its chain verified, through the auditor API's own route functions (admins and auditors; each
 query and verification is itself audited, as through the API)."""
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ def test_the_sign_in_form_is_used_with_the_keyboard(page: Any, console: Console)
     page.wait_for_url("**/console/dashboard")
 
 
-def test_the_dashboard_draws_its_charts(page: Any, console: Console, shots: Path) -> None:
+def test_the_dashboard_draws_its_charts_and_the_books_open(page: Any, console: Console, shots: Path) -> None:
     sign_in(page, console, console.admin)
     page.wait_for_url("**/console/dashboard")
     assert page.locator("svg.chart").count() == 4
@@ -85,6 +85,14 @@ def test_the_dashboard_draws_its_charts(page: Any, console: Console, shots: Path
     assert page.inner_text("#portfolio-count") == "1"
     assert "KES 500.00" in page.inner_text("main")
     shoot(page, shots, "dashboard")
+    page.click("nav >> text=Trial balance")
+    assert "balanced" in page.inner_text("table.trial-balance tfoot")
+    shoot(page, shots, "ledger")
+    page.click("nav >> text=Audit log")
+    assert "console.sign_in" in page.inner_text("table.audit")
+    shoot(page, shots, "audit")
+    page.click("#verify-chain")
+    assert page.inner_text("#verified").startswith("The chain holds")
 
 
 def test_a_request_made_by_one_officer_is_approved_by_another_in_the_inbox(
