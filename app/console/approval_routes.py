@@ -5,7 +5,7 @@ refuses the maker as checker; every refusal is shown on the page, never a 500.""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -19,13 +19,13 @@ from app.approvals.models import ApprovalStatus
 from app.approvals.schemas import ApprovalOut
 from app.console.auth import PREFIX, AdminPost, BookReaderPage, MoneyAdminPost, Signed
 from app.console.pages import render
-from app.console.refusals import REFUSALS, refusal
+from app.console.refusals import REFUSALS, said
 from app.staff.deps import ADMINS
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 
-def inbox(sessions: AppSessions, signed: Signed, status: int = 200, **said: str | None) -> Response:
+def inbox(sessions: AppSessions, signed: Signed, status: int = 200, **shown: Any) -> Response:
     with sessions.reader() as session:
         pending = approval_queries.list_approvals(
             session,
@@ -34,7 +34,7 @@ def inbox(sessions: AppSessions, signed: Signed, status: int = 200, **said: str 
         )
         items = [ApprovalOut.model_validate(a) for a in pending]
     return render(
-        "approvals.html", signed, status, items=items, may_decide=signed.may(*ADMINS), **said
+        "approvals.html", signed, status, items=items, may_decide=signed.may(*ADMINS), **shown
     )
 
 
@@ -54,8 +54,7 @@ def approve(
     try:
         done = admin_approvals.approve(approval_id, request, sessions, clock, signed.user)
     except REFUSALS as exc:
-        refused = refusal(exc)
-        return inbox(sessions, signed, refused.status, error=refused.message)
+        return inbox(sessions, signed, **said(exc))
     return inbox(sessions, signed, notice=f"Request {approval_id} approved: {done.status}")
 
 
@@ -71,6 +70,5 @@ def reject(
         body = ReasonIn(reason=note)
         admin_approvals.reject(approval_id, body, sessions, clock, signed.user)
     except REFUSALS as exc:
-        refused = refusal(exc)
-        return inbox(sessions, signed, refused.status, error=refused.message)
+        return inbox(sessions, signed, **said(exc))
     return inbox(sessions, signed, notice=f"Request {approval_id} rejected")

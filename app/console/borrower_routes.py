@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
@@ -20,7 +20,7 @@ from app.api.deps import AppClock, AppSessions
 from app.clock import Clock, business_date
 from app.console.auth import PREFIX, AdminPost, MakerPost, ReaderPage, Signed
 from app.console.pages import render
-from app.console.refusals import REFUSALS, refusal
+from app.console.refusals import REFUSALS, said
 from app.lending.instalments import instalments_of
 from app.reports import loan_book
 from app.scoring.queries import decisions_of
@@ -33,20 +33,6 @@ LOANS_SHOWN = 20
 Reason = Annotated[str, Form(max_length=400)]
 
 
-@dataclass(frozen=True, slots=True)
-class Said:
-    """What the page tells after a freeze or unfreeze, and with which status."""
-
-    status: int = 200
-    notice: str | None = None
-    error: str | None = None
-
-
-def _refused(exc: Exception) -> Said:
-    refused = refusal(exc)
-    return Said(refused.status, error=refused.message)
-
-
 @router.get("/borrowers")
 def find_borrower(
     request: Request,
@@ -57,7 +43,7 @@ def find_borrower(
     q: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     if not q.strip():
-        return render("borrowers.html", signed, found=None, by=by, q="")
+        return render("borrowers.html", signed, found=None, by=by)
     key = q.strip()
     try:
         found = admin_borrowers.search_borrowers(
@@ -69,17 +55,8 @@ def find_borrower(
             national_id=key if by == "national_id" else None,
         )
     except REFUSALS as exc:
-        refused = refusal(exc)
-        return render(
-            "borrowers.html",
-            signed,
-            refused.status,
-            found=None,
-            by=by,
-            q=key,
-            error=refused.message,
-        )
-    return render("borrowers.html", signed, found=found, by=by, q=key)
+        return render("borrowers.html", signed, found=None, by=by, **said(exc))
+    return render("borrowers.html", signed, found=found, by=by)
 
 
 def borrower_page(
@@ -88,39 +65,37 @@ def borrower_page(
     clock: Clock,
     signed: Signed,
     borrower_id: int,
-    said: Said | None = None,
+    status: int = 200,
+    **shown: Any,
 ) -> Response:
     try:
         borrower: BorrowerOut = admin_borrowers.view_borrower(
             borrower_id, sessions, clock, field_crypto(request), signed.user
         )
     except REFUSALS as exc:
-        refused = refusal(exc)
-        return render("message.html", signed, refused.status, error=refused.message)
+        return render("message.html", signed, **said(exc))
     today = business_date(clock())
     with sessions.reader() as session:
         loans = loan_book.list_loans(
             session, loan_book.LoanFilter(borrower_id=borrower_id), today, limit=LOANS_SHOWN
         )
-        shown = [
+        with_schedules = [
             (LoanOut.of(loan, today), instalments_of(session, loan.id)) for loan in reversed(loans)
         ]
         decisions = [
             DecisionOut.model_validate(d)
             for d in decisions_of(session, borrower_id, DECISIONS_SHOWN)
         ]
-    said = said or Said()
     return render(
         "borrower.html",
         signed,
-        said.status,
-        notice=said.notice,
-        error=said.error,
+        status,
         borrower=borrower,
-        loans=shown,
+        loans=with_schedules,
         decisions=decisions,
         may_freeze=signed.may(*MAKERS),
         may_unfreeze=signed.may(*ADMINS),
+        **shown,
     )
 
 
@@ -165,10 +140,10 @@ def _changed(here: Here, signed: Signed, borrower_id: int, reason: str, change: 
         crypto = field_crypto(here.request)
         route(borrower_id, body(reason=reason), here.sessions, here.clock, crypto, signed.user)
     except REFUSALS as exc:
-        said = _refused(exc)
+        shown = said(exc)
     else:
-        said = Said(notice=done)
-    return borrower_page(here.request, here.sessions, here.clock, signed, borrower_id, said)
+        shown = {"notice": done}
+    return borrower_page(here.request, here.sessions, here.clock, signed, borrower_id, **shown)
 
 
 @router.post("/borrowers/{borrower_id}/freeze")

@@ -1,7 +1,7 @@
 """``/console/ledger``: the trial balance as of a business day (``app.reports.statements``,
 the reports' roles), also as CSV; ``/console/audit``: the audit log in chain order, a page
-at a time, and its chain verified, through the auditor API's own route functions (admins and auditors; each
-query and verification is itself audited, as through the API)."""
+at a time, and its chain verified, through the auditor API's own route functions (admins
+and auditors; each query and verification is itself audited, as through the API)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from app.audit.log import DEFAULT_PAGE as AUDIT_PAGE
 from app.clock import business_date
 from app.console.auth import PREFIX, BookReaderPage, Signed, console_staff
 from app.console.pages import render
-from app.console.refusals import REFUSALS, refusal
+from app.console.refusals import REFUSALS, said
 from app.reports import csv_files as reports_csv
 from app.reports.dates import check_date
 from app.reports.statements import trial_balance
@@ -44,8 +44,7 @@ def ledger_page(
     except ValueError:
         return render("ledger.html", signed, 422, report=None, error="Give a date as YYYY-MM-DD")
     except REFUSALS as exc:
-        refused = refusal(exc)
-        return render("ledger.html", signed, refused.status, report=None, error=refused.message)
+        return render("ledger.html", signed, report=None, **said(exc))
     with sessions.snapshot() as session:
         report = trial_balance(Ledger(session, clock), day)
     if fmt == "csv":
@@ -76,16 +75,7 @@ def audit_page(
                 limit=AUDIT_PAGE,
             )
     except REFUSALS as exc:
-        refused = refusal(exc)
-        return render(
-            "audit.html",
-            signed,
-            refused.status,
-            page=None,
-            form=form,
-            verified=None,
-            error=refused.message,
-        )
+        return render("audit.html", signed, page=None, form=form, verified=None, **said(exc))
     return render("audit.html", signed, page=page, form=form, verified=None)
 
 

@@ -4,6 +4,7 @@ never a 500 (the same refusals the API answers as problem documents)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -31,3 +32,9 @@ def refusal(exc: Exception) -> Refusal:
         )
         return Refusal(422, f"Check the form: {fields}")
     raise exc
+
+
+def said(exc: Exception) -> dict[str, Any]:
+    """A refusal as a page's ``status`` and ``error`` (keywords of ``render`` and its kin)."""
+    refused = refusal(exc)
+    return {"status": refused.status, "error": refused.message}

@@ -77,7 +77,9 @@ def test_the_sign_in_form_is_used_with_the_keyboard(page: Any, console: Console)
     page.wait_for_url("**/console/dashboard")
 
 
-def test_the_dashboard_draws_its_charts_and_the_books_open(page: Any, console: Console, shots: Path) -> None:
+def test_the_dashboard_draws_its_charts_and_the_books_open(
+    page: Any, console: Console, shots: Path
+) -> None:
     sign_in(page, console, console.admin)
     page.wait_for_url("**/console/dashboard")
     assert page.locator("svg.chart").count() == 4
