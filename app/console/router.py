@@ -11,6 +11,7 @@ from app.console import (
     borrower_routes,
     dashboard_routes,
     loan_routes,
+    reconciliation_routes,
     record_routes,
     sign_in_routes,
     staff_routes,
@@ -25,6 +26,7 @@ AREAS = (
     approval_routes,
     borrower_routes,
     loan_routes,
+    reconciliation_routes,
     record_routes,
     staff_routes,
 )

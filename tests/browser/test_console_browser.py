@@ -87,6 +87,8 @@ def test_the_dashboard_draws_its_charts_and_the_books_open(
     assert page.inner_text("#portfolio-count") == "1"
     assert "KES 500.00" in page.inner_text("main")
     shoot(page, shots, "dashboard")
+    page.click("nav >> text=Reconciliation")
+    assert "Nothing in the queue." in page.inner_text("table.exceptions")
     page.click("nav >> text=Trial balance")
     assert "balanced" in page.inner_text("table.trial-balance tfoot")
     shoot(page, shots, "ledger")

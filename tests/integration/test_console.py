@@ -20,6 +20,7 @@ from app.console.headers import CONTENT_SECURITY_POLICY
 from app.console.models import ConsoleSession
 from app.db.engine import Database
 from app.db.session import Sessions
+from app.reconciliation.exceptions.models import ReconException
 from app.staff.credentials import REFUSED
 from app.staff.models import Role, StaffUser
 from tests.support.api import app_for
@@ -303,3 +304,35 @@ def test_the_trial_balance_and_the_audit_log_pages(
     signed_in(client, officer, clock)
     assert client.get("/console/audit").status_code == 403
     assert client.get("/console/ledger").status_code == 200
+
+
+def test_the_reconciliation_page_shows_the_exceptions_queue(
+    client: TestClient, clock: FrozenClock, database: Database, keys: Path
+) -> None:
+    sessions = Sessions(database)
+    with sessions.unit_of_work() as session:
+        for key, state, closed in (("q-open", "open", None), ("q-done", "resolved", clock())):
+            session.add(
+                ReconException(
+                    natural_key=key,
+                    kind="float_difference",
+                    state=state,
+                    difference_minor=-1_234,
+                    detail=f"the float is short ({key})",
+                    opened_at=clock(),
+                    updated_at=clock(),
+                    closed_at=closed,
+                )
+            )
+    auditor = make_console_user(sessions, clock(), keys, "aud", Role.AUDITOR)
+    signed_in(client, auditor, clock)
+    page = client.get("/console/reconciliation")
+    assert page.status_code == 200
+    assert "the float is short (q-open)" in page.text
+    assert "q-done" not in page.text  # closed: out of the queue
+    assert "-KES 12.34" in page.text
+    assert "No runs yet." in page.text
+    support = make_console_user(sessions, clock(), keys, "sam", Role.SUPPORT)
+    client.cookies.clear()
+    signed_in(client, support, clock)
+    assert client.get("/console/reconciliation").status_code == 403
