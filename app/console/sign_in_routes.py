@@ -83,6 +83,7 @@ def sign_in(
         user = authenticate(session, cipher, SignIn(username, password, code.strip()), now, lockout)
         started = None
         if user is not None:
+            end(session, request.cookies.get(COOKIE, ""))  # a browser has one session at most
             started = start(session, user, now, lifetimes(settings))
             record(session, staff_actor(user), "console.sign_in", ("staff_user", user.id), now)
     if started is None:
