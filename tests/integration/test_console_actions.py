@@ -3,10 +3,13 @@ decides; every refusal is a message on the page, never a 500) and freezing a bor
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
+from app.console.proposal_routes import InvalidAmount, kes_to_minor
 from app.staff.models import Role
 from tests.support.api import bearer, fund_app
 from tests.support.console import ConsoleUser, csrf_of, make_console_user, sign_in
@@ -103,3 +106,45 @@ def test_an_officer_freezes_and_only_an_admin_unfreezes(fund: Fund, tmp_path: Pa
         assert "Borrower unfrozen" in lifted.text
         assert fund.borrower(borrower_id).frozen_at is None
         assert client.get("/console/borrowers/999").status_code == 404
+
+
+def test_an_officer_asks_in_the_console_and_an_admin_decides_there(
+    fund: Fund, tmp_path: Path
+) -> None:
+    borrower_id = fund.register()
+    officer = _console(fund, tmp_path, "otto", Role.CREDIT_OFFICER)
+    admin = _console(fund, tmp_path, "ada", Role.ADMIN)
+    app = fund_app(fund, tmp_path, console_cookie_secure=False)
+    with TestClient(app) as client:
+        csrf = _signed_in(client, officer, fund)
+        page = f"/console/borrowers/{borrower_id}/limit-override"
+        bad = client.post(page, data={"csrf_token": csrf, "limit_kes": "lots", "reason": "salary"})
+        assert bad.status_code == 422
+        assert "Give the limit in KES" in bad.text
+        asked = client.post(
+            page, data={"csrf_token": csrf, "limit_kes": "3,250", "reason": "salary slip seen"}
+        )
+        assert asked.status_code == 200, re.findall(r"role=\"alert\">([^<]+)", asked.text)
+        found = re.search(r"request #(\d+)", asked.text)
+        assert found is not None
+        again = client.post(
+            page, data={"csrf_token": csrf, "limit_kes": "3000", "reason": "salary slip seen"}
+        )
+        assert again.status_code == 409  # one pending request per borrower
+        csrf = _signed_in(client, admin, fund)
+        approved = client.post(
+            f"/console/approvals/{found.group(1)}/approve", data={"csrf_token": csrf}
+        )
+        assert "approved: approved" in approved.text
+        assert fund.borrower(borrower_id).credit_limit_minor == 325_000
+
+
+@pytest.mark.parametrize(
+    ("text", "minor"), [("2500", 250_000), ("2,500.5", 250_050), (" 0.07 ", 7), ("12.345", None)]
+)
+def test_a_limit_in_shillings_becomes_cents(text: str, minor: int | None) -> None:
+    if minor is None:
+        with pytest.raises(InvalidAmount):
+            kes_to_minor(text)
+    else:
+        assert kes_to_minor(text) == minor
