@@ -168,9 +168,8 @@ def authenticate(
     if user is None:
         verify_password(attempt.password, _DUMMY_HASH)  # the same cost as a known user
         return None
-    password_ok = user.password_hash is not None and verify_password(
-        attempt.password, user.password_hash
-    )
+    # Without a password the dummy hash is checked (and fails): the same cost either way.
+    password_ok = verify_password(attempt.password, user.password_hash or _DUMMY_HASH)
     locked = user.locked_until is not None and now < user.locked_until
     step = _accepted_step(_secret(cipher, user), user.totp_last_step, attempt.code, now)
     if locked or user.disabled_at is not None or not password_ok or step is None:

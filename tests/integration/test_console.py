@@ -23,6 +23,7 @@ from app.db.session import Sessions
 from app.reconciliation.exceptions.models import ReconException
 from app.staff.credentials import REFUSED
 from app.staff.models import Role, StaffUser
+from app.staff.service import create_staff_user
 from tests.support.api import app_for
 from tests.support.clock import FrozenClock
 from tests.support.console import ConsoleUser, csrf_of, make_console_user, sign_in
@@ -82,12 +83,15 @@ def test_sign_in_with_password_and_code_sets_a_strict_cookie(
 
 
 def test_every_failure_gets_the_same_answer(
-    client: TestClient, admin: ConsoleUser, clock: FrozenClock
+    client: TestClient, admin: ConsoleUser, clock: FrozenClock, database: Database
 ) -> None:
+    with Sessions(database).unit_of_work() as session:
+        create_staff_user(session, "token-only", Role.ADMIN, clock())  # no password, no factor
     good = admin.code(clock())
     wrong_code = f"{(int(good) + 1) % 1_000_000:06d}"
     for username, password, code in [
         ("nobody", admin.password, good),
+        ("token-only", admin.password, good),
         (admin.username, "wrong password!", good),
         (admin.username, admin.password, wrong_code),
         (admin.username, admin.password, "abc"),
