@@ -27,6 +27,10 @@ scoring_app = typer.Typer(help="Credit scorecards.", no_args_is_help=True)
 loans_app = typer.Typer(help="Instalment loans.", no_args_is_help=True)
 borrowers_app = typer.Typer(help="Borrowers: one-off corrections.", no_args_is_help=True)
 crb_app = typer.Typer(help="Credit bureau files and listings (docs/crb.md).", no_args_is_help=True)
+staff_app = typer.Typer(
+    help="Staff console sign-in: passwords and second factors (docs/console.md).",
+    no_args_is_help=True,
+)
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(ledger_app, name="ledger")
@@ -36,6 +40,7 @@ app.add_typer(scoring_app, name="scoring")
 app.add_typer(loans_app, name="loans")
 app.add_typer(borrowers_app, name="borrowers")
 app.add_typer(crb_app, name="crb")
+app.add_typer(staff_app, name="staff")
 
 
 @app.command()
@@ -655,6 +660,73 @@ def crb_rejections() -> None:
     with rt.sessions.reader() as session:
         for row in open_rejections(session):
             typer.echo(json.dumps(row))
+
+
+@staff_app.command("set-password")
+def staff_set_password(
+    username: Annotated[str, typer.Argument()],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="12 to 200 characters (asked for when not given)",
+        ),
+    ],
+) -> None:
+    """Set a staff user's console password (and lift any lockout)."""
+    from app.bootstrap import process_runtime
+    from app.staff.credentials import UnknownStaffUser, WeakPassword, set_password
+
+    rt = process_runtime()
+    try:
+        with rt.sessions.unit_of_work() as session:
+            set_password(session, username, password)
+    except (UnknownStaffUser, WeakPassword) as exc:
+        typer.echo(exc.detail, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"password set for {username}")
+
+
+@staff_app.command("enroll-totp")
+def staff_enroll_totp(username: Annotated[str, typer.Argument()]) -> None:
+    """Give a staff user a new TOTP secret (the old one stops working); prints it once, with
+    the otpauth:// URI an authenticator app takes."""
+    from app.bootstrap import process_runtime
+    from app.staff.credentials import UnknownStaffUser, enroll_totp, totp_uri
+
+    rt = process_runtime()
+    try:
+        with rt.sessions.unit_of_work() as session:
+            secret = enroll_totp(session, rt.field_crypto().cipher, username)
+    except UnknownStaffUser as exc:
+        typer.echo(exc.detail, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"TOTP secret for {username} (shown once):\n{secret}\n{totp_uri(secret, username)}")
+
+
+@staff_app.command("totp-code")
+def staff_totp_code(username: Annotated[str, typer.Argument()]) -> None:
+    """The code a staff user's authenticator shows now: the demo's stand-in for a phone.
+    Refused (exit 2) outside a development SQLite setup: elsewhere a second factor read off
+    the server would be no second factor."""
+    from app.bootstrap import process_runtime
+    from app.settings import get_settings
+    from app.staff.credentials import UnknownStaffUser, current_code
+
+    settings = get_settings()
+    if not settings.is_sqlite or settings.environment == "production":
+        typer.echo("totp-code only works on the local SQLite (demo) setup", err=True)
+        raise typer.Exit(2)
+    rt = process_runtime()
+    try:
+        with rt.sessions.reader() as session:
+            code = current_code(session, rt.field_crypto().cipher, username, rt.clock())
+    except UnknownStaffUser as exc:
+        typer.echo(exc.detail, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(code)
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from app.bootstrap import Role, build_runtime
 from app.callbacks import airtel as airtel_router
 from app.callbacks import mpesa as mpesa_router
 from app.clock import Clock, system_clock
+from app.console.router import install_console
 from app.mobile import router as mobile_router
 from app.mpesa import inbox_routes as mpesa_callbacks_router
 from app.mpesa import routes as mpesa_admin_router
@@ -74,6 +75,8 @@ def create_app(
     app.include_router(reconciliation_router.router)
     app.include_router(operations_router.router)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    if settings.console_enabled:
+        install_console(app)
     app.add_middleware(  # inside the size limit: it buffers the body
         InputGuardMiddleware,
         store_refused_prefixes=(

@@ -171,6 +171,23 @@ class Settings(BaseSettings):
         "that Safaricom would refuse",
     )
 
+    console_enabled: bool = Field(
+        True, description="Serve the staff console at /console (false: API only, /console is 404)"
+    )
+    console_cookie_secure: bool = Field(
+        True,
+        description="Mark the console's cookies Secure (HTTPS only); false only for local http",
+    )
+    console_idle_timeout_s: int = Field(
+        900, ge=60, le=86_400, description="A console session ends after this long unused"
+    )
+    console_session_lifetime_s: int = Field(
+        28_800, ge=300, le=7 * 86_400, description="A console session ends this long after sign-in"
+    )
+    console_lockout_s: int = Field(
+        900, ge=60, le=86_400, description="How long 5 failed console sign-ins lock a user out"
+    )
+
     @property
     def airtel_callback_secret_value(self) -> str | None:
         """The callback secret, or None when unset or empty (no hash check)."""

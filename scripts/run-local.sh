@@ -15,6 +15,8 @@ export MKOPO_PAYMENT_PROVIDER="${MKOPO_PAYMENT_PROVIDER:-daraja}"
 export MKOPO_MPESA_BASE_URL="${MKOPO_MPESA_BASE_URL:-http://127.0.0.1:${sim_port}}"
 export MKOPO_MPESA_CALLBACK_BASE_URL="${MKOPO_MPESA_CALLBACK_BASE_URL:-http://127.0.0.1:${port}}"
 export MKOPO_AIRTEL_BASE_URL="${MKOPO_AIRTEL_BASE_URL:-http://127.0.0.1:${airtel_port}}"
+# The console's cookies are Secure (HTTPS only) by default; this local server speaks http.
+export MKOPO_CONSOLE_COOKIE_SECURE="${MKOPO_CONSOLE_COOKIE_SECURE:-false}"
 
 wait_for() {  # wait_for URL: until it answers, at most 30 s
   "$BIN/python" - "$1" <<'PY'
@@ -54,7 +56,8 @@ wait_for "http://127.0.0.1:${port}/healthz"
 if [[ "$MKOPO_PAYMENT_PROVIDER" == daraja ]]; then
   "$BIN/mkopo" mpesa register-urls
 fi
-"$BIN/mkopo" seed-demo
+seeded="$("$BIN/mkopo" seed-demo)"
+echo "$seeded"
 
 cat <<MSG
 
@@ -69,6 +72,10 @@ Mkopo is running on http://127.0.0.1:${port}  (logs: var/api.log, var/worker.log
   Airtel Money  the Airtel simulator on http://127.0.0.1:${airtel_port} (state: /__sim__/state,
                 statement: /__sim__/statement.csv?account=collection|disbursement)
   demo          one borrower on each network: 0712345678 (M-Pesa), 0733123478 (Airtel Money)
+  console       http://127.0.0.1:${port}/console  sign in as one of the demo staff below with
+                the password and the code of  $BIN/mkopo staff totp-code <username>
+                (or add the TOTP secret to an authenticator app)
+$(echo "$seeded" | sed -n 's/^console sign-in: /                /p')
   staff tokens  $BIN/mkopo users create --username me --role auditor   (or admin, credit_officer)
   then  curl -H "Authorization: Bearer <token>" http://127.0.0.1:${port}/audit/v1/ledger/trial-balance
 

@@ -34,7 +34,7 @@ from tests.support.lending import Fund, open_fund
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 TESTS_ROOT = Path(__file__).parent
-SLOW_DIRECTORIES = ("e2e", "contract", "property")
+SLOW_DIRECTORIES = ("e2e", "contract", "property", "browser")
 """Whole folders that are slow by nature: e2e starts the app, worker and simulators over real
 HTTP and processes; contract runs three PyPI clients in subprocesses; property runs hundreds of
 Hypothesis examples, most on a database."""
@@ -141,6 +141,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "pg_database" in fixtures:
             item.add_marker(pytest.mark.postgres)
         folder = item.path.relative_to(TESTS_ROOT).parts[0]
+        if folder == "browser":
+            item.add_marker(pytest.mark.browser)
         if folder in SLOW_DIRECTORIES or fixtures & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
         if not any(item.get_closest_marker(name) for name in SUITE_MARKERS):

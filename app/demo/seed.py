@@ -17,6 +17,7 @@ from app.borrowers.models import ConsentChannel
 from app.borrowers.service import find_by_phone, prepare_pin
 from app.clock import business_date
 from app.demo.scorecard import ensure_demo_scorecard
+from app.demo.staff import ensure_demo_staff
 from app.lending.limits import LimitPolicy
 from app.lending.origination import LoanRequest, request_loan
 from app.onboarding.service import OptInRequest, check_applicant, opt_in
@@ -67,10 +68,15 @@ def seed_demo(rt: Runtime) -> str:
             )
     ensure_demo_scorecard(rt)
     made = [_borrow(rt, borrower) for borrower in DEMO_BORROWERS]
+    staff = "\n".join(
+        f"console sign-in: {s.username} ({s.role}), password {s.password}, TOTP secret "
+        f"{s.totp_secret} (current code: mkopo staff totp-code {s.username})"
+        for s in ensure_demo_staff(rt)
+    )
     if not any(made):
-        return "demo data already in place"
+        return f"demo data already in place\n{staff}"
     shown = ", ".join(f"{b.national_id} / {b.phone} ({b.network})" for b in DEMO_BORROWERS)
-    return f"demo data in place: borrowers {shown}, each with a KES 500 loan"
+    return f"demo data in place: borrowers {shown}, each with a KES 500 loan\n{staff}"
 
 
 def _borrow(rt: Runtime, demo: DemoBorrower) -> bool:

@@ -11,10 +11,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Literal
 
 from fastapi.responses import Response
 
+from app.lending.models import Loan
+from app.reports.loan_book import days_overdue
 from app.reports.schemas import (
     BalanceSheet,
     DayLine,
@@ -217,3 +220,43 @@ def balance_sheet_csv(report: BalanceSheet) -> Response:
         _total_row("liabilities_and_equity", report.liabilities_and_equity_minor),
     ]
     return csv_response(f"balance-sheet-{report.as_of}.csv", _STATEMENT_HEADER, rows)
+
+
+LOAN_BOOK_HEADER = (
+    "loan_id",
+    "account_number",
+    "borrower_id",
+    "product_code",
+    "status",
+    "principal_disbursed_kes",
+    "principal_outstanding_kes",
+    "interest_outstanding_kes",
+    "penalty_outstanding_kes",
+    "outstanding_kes",
+    "disbursed_on",
+    "due_on",
+    "days_overdue",
+)
+
+
+def loan_book_csv(loans: Iterable[Loan], today: date) -> Response:
+    """The loan book (``app.reports.loan_book``), one loan per row, as of ``today``."""
+    rows = (
+        [
+            loan.id,
+            loan.account_number,
+            loan.borrower_id,
+            loan.product_terms["code"],
+            loan.status,
+            kes_decimal(loan.principal_disbursed_minor),
+            kes_decimal(loan.principal_outstanding_minor),
+            kes_decimal(loan.interest_outstanding_minor),
+            kes_decimal(loan.penalty_outstanding_minor),
+            kes_decimal(loan.outstanding_minor),
+            loan.disbursed_on.isoformat() if loan.disbursed_on else None,
+            loan.due_on.isoformat() if loan.due_on else None,
+            days_overdue(loan, today),
+        ]
+        for loan in loans
+    )
+    return csv_response(f"loan-book-{today.isoformat()}.csv", LOAN_BOOK_HEADER, rows)

@@ -27,16 +27,17 @@ ADMIN_PREFIX = "/admin/v1"
 """On each area's router, not only the gathering one: the route's own path is what logs and
 metrics label requests with."""
 
-Reader = Annotated[
-    StaffUser,
-    Depends(require_roles(Role.ADMIN, Role.CREDIT_OFFICER, Role.AUDITOR, Role.SUPPORT)),
-]
-BookReader = Annotated[
-    StaffUser, Depends(require_roles(Role.ADMIN, Role.CREDIT_OFFICER, Role.AUDITOR))
-]
-Maker = Annotated[StaffUser, Depends(require_roles(Role.ADMIN, Role.CREDIT_OFFICER))]
-Admin = Annotated[StaffUser, Depends(require_roles(Role.ADMIN))]
-MoneyAdmin = Annotated[StaffUser, Depends(require_roles(Role.ADMIN, moves_money=True))]
+READERS = (Role.ADMIN, Role.CREDIT_OFFICER, Role.AUDITOR, Role.SUPPORT)
+BOOK_READERS = (Role.ADMIN, Role.CREDIT_OFFICER, Role.AUDITOR)
+MAKERS = (Role.ADMIN, Role.CREDIT_OFFICER)
+ADMINS = (Role.ADMIN,)
+"""The role sets, shared with the console (``app.console.auth``), so both admit the same."""
+
+Reader = Annotated[StaffUser, Depends(require_roles(*READERS))]
+BookReader = Annotated[StaffUser, Depends(require_roles(*BOOK_READERS))]
+Maker = Annotated[StaffUser, Depends(require_roles(*MAKERS))]
+Admin = Annotated[StaffUser, Depends(require_roles(*ADMINS))]
+MoneyAdmin = Annotated[StaffUser, Depends(require_roles(*ADMINS, moves_money=True))]
 
 IdempotencyKey = Annotated[
     str | None,

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,8 @@ from sqlalchemy import func, select
 
 from app.api.deps import get_clock, get_sessions
 from app.clock import Clock
+from app.console.auth import COOKIE, PREFIX
+from app.console.sessions import Lifetimes, Started, start
 from app.db.engine import Database
 from app.db.session import Sessions
 from app.mobile.tokens import start_session
@@ -52,6 +56,9 @@ PUBLIC = {
     ("POST", "/api/v1/registration/complete"),
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/refresh"),
+    ("GET", "/console/sign-in"),
+    ("POST", "/console/sign-in"),
+    ("GET", "/console/static/{name}"),
 }
 """Routes anyone may call (each provider's callback path carries its own secret token)."""
 MONEY_ROUTES = {
@@ -59,12 +66,17 @@ MONEY_ROUTES = {
     ("POST", "/admin/v1/approvals/{approval_id}/approve"),
     ("POST", "/admin/v1/reversals/{reversal_id}/approve"),
     ("POST", "/audit/v1/reconciliation-resolutions/{resolution_id}/approve"),
+    ("POST", "/console/approvals/{approval_id}/approve"),
 }
 """The staff routes that write ledger entries (each applies what another person asked for,
 or tries an entry out)."""
 READ_ONLY_ROLES = {Role.AUDITOR.value, Role.SUPPORT.value}
 
 fresh: dict[str, Callable[[], dict[str, str]]] = {}
+console: dict[str, Callable[[], Started]] = {}
+"""A new console session (cookie and CSRF token) of each role for every call (signing out ends
+the one it used): console routes take no bearer token; a caller without a session
+(anonymous, a borrower) is sent to the sign-in page (303)."""
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +108,15 @@ def callers(
             return bearer(start_session(session, borrower_id, clock()).access_token)
 
     fresh["borrower"] = borrower_token
+
+    def console_session(username: str) -> Started:
+        with fund.sessions.unit_of_work() as session:
+            user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+            assert user is not None
+            return start(session, user, clock(), Lifetimes(timedelta(hours=1), timedelta(hours=1)))
+
+    for role in Role:
+        console[role.value] = partial(console_session, f"m-{role.value}")
     app = app_for(database, clock, tmp / "seal.pem", field_keys_path=tmp / "field-keys.json")
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, headers
@@ -115,10 +136,23 @@ def test_every_route_is_public_by_name_or_guarded(
     assert unguarded == PUBLIC
 
 
-def call(client: TestClient, method: str, path: str, headers: dict[str, str]) -> int:
+def call(client: TestClient, method: str, path: str, headers: dict[str, str], caller: str) -> int:
     concrete = re.sub(r"\{[^}]+\}", "1", path)
+    if path.startswith(PREFIX + "/"):
+        return console_call(client, method, concrete, caller)
     body = {} if method in ("POST", "PUT", "PATCH") else None
     return client.request(method, concrete, headers=headers, json=body).status_code
+
+
+def console_call(client: TestClient, method: str, path: str, caller: str) -> int:
+    """As the caller's console session, a POST with its CSRF token (and a note or reason)."""
+    started = console[caller]() if caller in console else None
+    headers = {"Cookie": f"{COOKIE}={started.token}"} if started else {}
+    form = {"csrf_token": started.csrf_token if started else "", "note": "m", "reason": "m"}
+    data = form if method == "POST" else None
+    return client.request(
+        method, path, headers=headers, data=data, follow_redirects=False
+    ).status_code
 
 
 def test_every_guarded_route_admits_exactly_its_audience(
@@ -133,10 +167,12 @@ def test_every_guarded_route_admits_exactly_its_audience(
             continue
         for caller, fixed_headers in headers.items():
             status = call(
-                client, method, path, fresh[caller]() if caller in fresh else fixed_headers
+                client, method, path, fresh[caller]() if caller in fresh else fixed_headers, caller
             )
             checked += 1
-            if caller == "anonymous":
+            if path.startswith(PREFIX + "/") and caller in ("anonymous", "borrower"):
+                expected = {303}  # no console session: to the sign-in page
+            elif caller == "anonymous":
                 expected = {401}
             elif caller == "borrower":
                 expected = None if who.borrower else {401}
@@ -183,7 +219,7 @@ def test_no_auditor_or_support_token_moves_money_on_any_route(
         who = audience(route)
         for reader in sorted(READ_ONLY_ROLES):
             before = ledger_entries(client)
-            status = call(client, method, path, headers[reader])
+            status = call(client, method, path, headers[reader], reader)
             calls += 1
             if ledger_entries(client) != before:
                 moved.append(f"{method} {path} as {reader}: {status}")

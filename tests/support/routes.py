@@ -7,16 +7,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, get_args, get_origin
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from hypothesis import HealthCheck, settings
+from sqlalchemy import select
 
+from app.console.auth import COOKIE, CSRF_HEADER, PREFIX
+from app.console.sessions import Lifetimes, start
 from app.mobile.auth import current_borrower
 from app.mobile.tokens import start_session
-from app.staff.models import Role
+from app.staff.models import Role, StaffUser
 from tests.support.api import bearer, staff_token
 from tests.support.lending import Fund
 
@@ -144,8 +147,19 @@ class Callers:
             issued = start_session(session, self.borrower_id, self.fund.clock())
         return bearer(issued.access_token)
 
+    def console(self, role: str) -> dict[str, str]:
+        """A new console session of the role: its cookie and its CSRF token."""
+        with self.fund.sessions.unit_of_work() as session:
+            user = session.scalar(select(StaffUser).where(StaffUser.username == f"w-{role}"))
+            assert user is not None
+            hour = timedelta(hours=1)
+            started = start(session, user, self.fund.clock(), Lifetimes(hour, hour))
+        return {"Cookie": f"{COOKIE}={started.token}", CSRF_HEADER: started.csrf_token}
+
     def for_route(self, route: Any) -> dict[str, str]:
         who = audience(route)
+        if who.roles and getattr(route, "path", "").startswith(PREFIX + "/"):
+            return self.console(sorted(who.roles)[0])
         if who.borrower:
             return self.borrower()
         if who.roles:

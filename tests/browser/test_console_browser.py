@@ -1,0 +1,161 @@
+"""The console in Chromium: signing in with a TOTP code (and a wrong one refused), the
+keyboard path through the sign-in form, the dashboard's charts, a maker-checker round trip
+between two officers, a borrower lookup and the loan book's CSV. Every page is also saved
+as a screenshot (docs/console/*.png when ``MKOPO_CONSOLE_SCREENSHOTS`` names that folder)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.staff.credentials import REFUSED
+from tests.browser.conftest import Console
+from tests.support.console import ConsoleUser
+from tests.support.lending import GOOD_PHONE, KES
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    named = os.environ.get("MKOPO_CONSOLE_SCREENSHOTS")
+    return Path(named) if named else tmp_path_factory.mktemp("screenshots")
+
+
+def shoot(page: Any, shots: Path, name: str) -> None:
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Any, console: Console, user: ConsoleUser, code: str | None = None) -> None:
+    page.goto(f"{console.base_url}/console/sign-in")
+    page.fill("#username", user.username)
+    page.fill("#password", user.password)
+    page.fill("#code", code or console.code(user))
+    page.click("button[type=submit]")
+
+
+def test_sign_in_with_a_totp_code_and_a_wrong_code_refused(
+    page: Any, console: Console, shots: Path
+) -> None:
+    page.goto(f"{console.base_url}/console/dashboard")
+    assert page.url.endswith("/console/sign-in")  # not signed in: sent to sign in
+    shoot(page, shots, "sign-in")
+    good = console.code(console.admin)
+    sign_in(page, console, console.admin, f"{(int(good) + 1) % 1_000_000:06d}")
+    assert page.inner_text("[role=alert]") == REFUSED
+    assert page.url.endswith("/console/sign-in")
+    sign_in(page, console, console.admin, good)
+    assert page.url.endswith("/console/dashboard")
+    assert "ada (admin)" in page.inner_text("header")
+    page.click("nav >> text=Staff")
+    assert page.locator("table.staff tbody tr").count() == 2
+    shoot(page, shots, "staff")
+    page.click("text=Sign out")
+    assert page.url.endswith("/console/sign-in")
+    page.goto(f"{console.base_url}/console/dashboard")
+    assert page.url.endswith("/console/sign-in")
+
+
+def test_the_sign_in_form_is_used_with_the_keyboard(page: Any, console: Console) -> None:
+    page.goto(f"{console.base_url}/console/sign-in")
+    assert page.evaluate("document.activeElement.id") == "username"
+    page.keyboard.type(console.admin.username)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "password"
+    page.keyboard.type(console.admin.password)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "code"
+    page.keyboard.type(console.code(console.admin))
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Sign in"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/dashboard")
+
+
+def test_the_dashboard_draws_its_charts_and_the_books_open(
+    page: Any, console: Console, shots: Path
+) -> None:
+    sign_in(page, console, console.admin)
+    page.wait_for_url("**/console/dashboard")
+    assert page.locator("svg.chart").count() == 4
+    assert page.locator("svg.chart rect.bar").count() > 0
+    assert page.inner_text("#portfolio-count") == "1"
+    assert "KES 500.00" in page.inner_text("main")
+    shoot(page, shots, "dashboard")
+    page.click("nav >> text=Reconciliation")
+    assert "Nothing in the queue." in page.inner_text("table.exceptions")
+    page.click("nav >> text=Trial balance")
+    assert "balanced" in page.inner_text("table.trial-balance tfoot")
+    shoot(page, shots, "ledger")
+    page.click("nav >> text=Audit log")
+    assert "console.sign_in" in page.inner_text("table.audit")
+    shoot(page, shots, "audit")
+    page.click("#verify-chain")
+    assert page.inner_text("#verified").startswith("The chain holds")
+
+
+def test_a_request_made_by_one_officer_is_approved_by_another_in_the_inbox(
+    page: Any, console: Console, shots: Path
+) -> None:
+    asked = httpx.post(
+        f"{console.base_url}/admin/v1/borrowers/{console.borrower_id}/limit-overrides",
+        headers={"Authorization": f"Bearer {console.officer.token}"},
+        json={"reason": "Known customer, steady salary", "limit_minor": 2_345 * KES},
+    )
+    assert asked.status_code == 201, asked.text
+    approval_id = asked.json()["id"]
+    sign_in(page, console, console.officer)  # the maker sees it but cannot decide it
+    page.goto(f"{console.base_url}/console/approvals")
+    card = page.locator(f"#approval-{approval_id}")
+    assert "Your own request" in card.inner_text()
+    assert card.locator("button").count() == 0
+    page.click("text=Sign out")
+    sign_in(page, console, console.admin)
+    page.goto(f"{console.base_url}/console/approvals")
+    card = page.locator(f"#approval-{approval_id}")
+    assert "234500" in card.locator("pre.payload").inner_text()  # what would change
+    shoot(page, shots, "approvals")
+    card.locator("button.approve").click()
+    assert page.inner_text("[role=status]") == f"Request {approval_id} approved: approved"
+    assert page.locator(f"#approval-{approval_id}").count() == 0
+    assert console.fund.borrower(console.borrower_id).credit_limit_minor == 2_345 * KES
+
+
+def test_a_borrower_is_found_by_phone_and_shown_masked(
+    page: Any, console: Console, shots: Path
+) -> None:
+    sign_in(page, console, console.officer)
+    page.goto(f"{console.base_url}/console/borrowers")
+    page.fill("#q", GOOD_PHONE)
+    page.click("form.search button")
+    results = page.inner_text("table.results")
+    assert "2547******78" in results
+    assert GOOD_PHONE[1:] not in page.content()
+    page.click(f"a[href='/console/borrowers/{console.borrower_id}']")
+    assert page.inner_text("#phone") == "2547******78"
+    assert page.inner_text("#national-id") == "******70"
+    assert page.locator("section.loan").count() == 1
+    shoot(page, shots, "borrower")
+
+
+def test_the_loan_book_is_downloaded_as_csv(page: Any, console: Console, shots: Path) -> None:
+    sign_in(page, console, console.officer)
+    page.goto(f"{console.base_url}/console/loans")
+    page.select_option("#status", "active")
+    page.click("form.filters button:text('Filter')")
+    assert page.locator("table.loans tbody tr").count() == 1
+    shoot(page, shots, "loans")
+    with page.expect_download() as downloading:
+        page.click("#export-csv")
+    download = downloading.value
+    assert download.suggested_filename.startswith("loan-book-")
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text())))
+    assert len(rows) == 1
+    assert rows[0]["status"] == "active"
+    assert rows[0]["principal_disbursed_kes"] == "500.00"
+    assert int(rows[0]["borrower_id"]) == console.borrower_id
