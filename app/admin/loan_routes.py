@@ -15,6 +15,7 @@ from app.approvals.schemas import ApprovalOut
 from app.clock import business_date
 from app.lending.errors import LoanNotFound
 from app.lending.models import Loan, LoanStatus
+from app.lending.schemas import SettlementOut
 from app.lending.write_off_requests import WRITE_OFF
 from app.reports import loan_book
 from app.staff.deps import ADMIN_PREFIX, BookReader
@@ -57,7 +58,9 @@ def get_loan(
     repayments = [
         RepaymentOut.model_validate(r) for r in loan_book.recent_repayments(session, loan_id)
     ]
-    return LoanDetailOut.of_loan(loan, business_date(clock()), repayments)
+    today = business_date(clock())
+    settlement = SettlementOut.of_loan(session, loan, today)
+    return LoanDetailOut.of_loan(loan, today, repayments, settlement)
 
 
 @router.post("/loans/{loan_id}/write-offs", **ASKS)

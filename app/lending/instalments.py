@@ -173,8 +173,9 @@ def allocate_to_instalments(
         row.paid_interest_minor += part.interest_minor
         row.paid_principal_minor += part.principal_minor
         row.paid_penalty_minor += part.penalty_minor
-        if row.is_paid:
-            row.status = InstalmentStatus.PAID
+    for row in rows:
+        if row.status == InstalmentStatus.OPEN and row.is_paid:
+            row.status = InstalmentStatus.PAID  # owes nothing (a grace row, from the start)
     return split.allocation
 
 

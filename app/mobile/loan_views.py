@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.lending.models import OPEN_STATUSES, Loan, Repayment
+from app.lending.schemas import SettlementOut
 from app.loan_math.interest import interest_for_term
 from app.mobile import errors
 from app.mobile.queries import LOAN_PAYOUTS, disbursement_view
@@ -77,6 +78,7 @@ def loan_view(session: Session, loan: Loan, today: date) -> LoanOut:
         interest_outstanding_minor=loan.interest_outstanding_minor,
         penalty_outstanding_minor=loan.penalty_outstanding_minor,
         schedule=schedule_of(loan, today),
+        settlement=SettlementOut.of_loan(session, loan, today),
         history=history_of(session, loan),
     )
 

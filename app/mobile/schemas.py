@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from app.lending.schemas import SettlementOut
 from app.mobile.tokens import IssuedTokens
 
 MAX_AMOUNT_MINOR = 100_000_000_00
@@ -237,6 +238,8 @@ class LoanOut(LoanSummaryOut):
     interest_outstanding_minor: int
     penalty_outstanding_minor: int
     schedule: list[InstalmentOut]
+    settlement: SettlementOut | None
+    """What pays the loan off today; None once it is closed."""
     history: LoanHistoryOut
 
 

@@ -1,0 +1,74 @@
+"""An instalment loan as the app and the admin API show it: the settlement quote (what pays
+it off today) beside the balances (KES 12,000 at 7% over 3 monthly instalments from
+2 March 2026; on 17 March: 12,000 + 15 days' interest, 34.52)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.borrowers.models import Borrower
+from tests.e2e.test_admin_roles import Headers, client, staff
+from tests.e2e.test_app_api_support import AppWorld, bearer, open_app
+from tests.support.instalments import GROUP_CODE, GROUP_PRINCIPAL, add_group_product, travel_to
+from tests.support.lending import KES, Fund
+
+__all__ = ["client", "staff"]
+SETTLEMENT_17_MARCH = {
+    "as_of": "2026-03-17",
+    "principal_minor": 12_000 * KES,
+    "interest_due_minor": 0,
+    "interest_accrued_minor": 34_52,
+    "penalty_minor": 0,
+    "total_minor": 12_034_52,
+    "total_display": "KES 12,034.52",
+}
+
+
+@pytest.fixture
+def world(fund: Fund, tmp_path: Path) -> Iterator[AppWorld]:
+    with open_app(fund, tmp_path) as w:
+        yield w
+
+
+def _group_loan(fund: Fund, borrower_id: int) -> int:
+    with fund.sessions.unit_of_work() as session:
+        session.get(Borrower, borrower_id).credit_limit_minor = 20_000 * KES  # type: ignore[union-attr]
+    fund.settle(fund.request(borrower_id, GROUP_PRINCIPAL, "group", product=GROUP_CODE).id)
+    return fund.loan_of(borrower_id).id
+
+
+def _app_loan(world: AppWorld) -> tuple[dict[str, str], int]:
+    add_group_product(world.fund, world.fund.clock())
+    tokens = world.register()
+    return bearer(tokens), _group_loan(world.fund, tokens["borrower_id"])
+
+
+def test_the_app_shows_what_settles_the_loan_today(world: AppWorld) -> None:
+    _, loan_id = _app_loan(world)
+    travel_to(world.fund, date(2026, 3, 17))
+    auth = bearer(world.login())  # the first token expired meanwhile
+    answer = world.get("/loans/current", headers=auth)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["settlement"] == SETTLEMENT_17_MARCH
+    assert world.get(f"/loans/{loan_id}", headers=auth).json()["settlement"] == (
+        SETTLEMENT_17_MARCH
+    )
+
+
+def test_the_admin_loan_view_shows_the_settlement_quote(
+    client: TestClient, fund: Fund, staff: Headers
+) -> None:
+    add_group_product(fund, fund.clock())
+    loan_id = _group_loan(fund, fund.register())
+    travel_to(fund, date(2026, 3, 17))
+    answer = client.get(f"/admin/v1/loans/{loan_id}", headers=staff["amina"])
+    assert answer.status_code == 200, answer.text
+    loan: dict[str, Any] = answer.json()
+    assert loan["settlement"] == SETTLEMENT_17_MARCH
+    assert (loan["restructured_at"], loan["restructure_count"]) == (None, 0)
