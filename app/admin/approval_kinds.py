@@ -10,6 +10,7 @@ from app.accounting.float_transfers import FLOAT_TRANSFER
 from app.accounting.manual_journals import MANUAL_JOURNAL
 from app.approvals.kinds import ApprovalHandler
 from app.lending.limit_overrides import LIMIT_OVERRIDE
+from app.lending.restructure_requests import LOAN_RESTRUCTURE
 from app.lending.write_off_requests import WRITE_OFF
 from app.mpesa.reversal_kind import COLLECTION_REVERSAL
 from app.products.changes import PRODUCT_CHANGE
@@ -26,6 +27,7 @@ KINDS: tuple[ApprovalHandler, ...] = (
     RECON_RESOLUTION,
     COLLECTION_REVERSAL,
     FLOAT_TRANSFER,
+    LOAN_RESTRUCTURE,
 )
 HANDLERS: Mapping[str, ApprovalHandler] = {handler.kind.value: handler for handler in KINDS}
 

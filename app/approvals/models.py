@@ -47,6 +47,8 @@ class ApprovalKind(enum.StrEnum):
     """Sending a mistaken paybill payment back (``app.mpesa.reversals``)."""
     FLOAT_TRANSFER = "float_transfer"
     """Moving money between the M-Pesa and Airtel floats (``app.accounting.float_transfers``)."""
+    LOAN_RESTRUCTURE = "loan_restructure"
+    """Rescheduling an instalment loan (``app.lending.restructure_requests``)."""
 
 
 class ApprovalStatus(enum.StrEnum):

@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.accounting.chart import Acct, fund_accounts
 from app.lending.instalments import instalments_of, is_instalment_loan
-from app.lending.models import OPEN_STATUSES, Loan, LoanInstalment
+from app.lending.models import OPEN_STATUSES, InstalmentStatus, Loan, LoanInstalment
 from app.loan_math.schedules.daycount import (
     DayCount,
     elapsed_fraction,
@@ -76,17 +77,41 @@ def settlement_quote(session: Session, loan: Loan, as_of: date) -> SettlementQuo
             loan.penalty_outstanding_minor,
         )
     terms = ProductTerms.from_snapshot(loan.product_terms)
-    return quote_of(instalments_of(session, loan.id), terms, as_of)
+    return quote_of(
+        instalments_of(session, loan.id), terms, as_of, schedule_start(session, loan.id)
+    )
 
 
-def quote_of(rows: Sequence[LoanInstalment], terms: ProductTerms, as_of: date) -> SettlementQuote:
-    """The settlement quote of a loan's live instalments on ``as_of``."""
+def schedule_start(session: Session, loan_id: int) -> int:
+    """The number of the first instalment of the loan's current schedule: 1, or the first
+    one a restructure wrote (numbers continue after the superseded ones)."""
+    last_superseded = session.scalar(
+        select(func.max(LoanInstalment.number)).where(
+            LoanInstalment.loan_id == loan_id,
+            LoanInstalment.status == InstalmentStatus.SUPERSEDED,
+        )
+    )
+    return (last_superseded or 0) + 1
+
+
+def quote_of(
+    rows: Sequence[LoanInstalment], terms: ProductTerms, as_of: date, first_number: int = 1
+) -> SettlementQuote:
+    """The settlement quote of a loan's live instalments on ``as_of`` (``first_number``: the
+    current schedule's first instalment: deferred interest is counted within it)."""
     principal = sum(row.principal_minor - row.paid_principal_minor for row in rows)
     penalty = sum(row.penalty_minor - row.paid_penalty_minor for row in rows)
     due = [row for row in rows if row.due_on <= as_of]
     interest_due = sum(row.interest_recognised_minor - row.paid_interest_minor for row in rows)
     interest_due += sum(row.interest_minor - row.interest_recognised_minor for row in due)
-    deferred = max(sum(row.period_interest_minor - row.interest_minor for row in due), 0)
+    deferred = max(
+        sum(
+            row.period_interest_minor - row.interest_minor
+            for row in due
+            if row.number >= first_number
+        ),
+        0,
+    )
     current = current_instalment(rows, as_of)
     accrued = 0 if current is None else accrued_interest(current, terms, principal, as_of)
     return SettlementQuote(as_of, principal, interest_due, deferred + accrued, penalty)
@@ -131,26 +156,36 @@ def settle_interest(
     if not rows:
         return 0
     amount = quote.interest_accrued_minor
-    if amount:
-        accounts = fund_accounts(ledger)
-        ledger.post(
-            EntryRequest(
-                f"instalment-settlement:{loan.id}:{key}",
-                [
-                    PostingLine.debit(accounts[Acct.INTEREST], amount),
-                    PostingLine.credit(accounts[Acct.INTEREST_INCOME], amount),
-                ],
-                f"Interest to {quote.as_of.isoformat()} of loan {loan.account_number}, settled",
-                reference=f"loan:{loan.id}",
-                metadata={"loan_id": loan.id, "borrower_id": loan.borrower_id},
-                effective_at=at,
-            )
-        )
+    recognise_accrued(ledger, loan, quote, f"instalment-settlement:{loan.id}:{key}", at)
     for index, row in enumerate(rows):
         row.interest_minor = amount if index == 0 else 0
         row.interest_recognised_minor = row.interest_minor
         row.total_minor = row.principal_minor + row.interest_minor
-    loan.interest_outstanding_minor += amount
-    loan.interest_accrued_minor += amount
     session.flush()
     return amount
+
+
+def recognise_accrued(
+    ledger: Ledger, loan: Loan, quote: SettlementQuote, key: str, at: datetime
+) -> None:
+    """Post the quote's accrued interest (Dr 1210 / Cr 4000, one entry under ``key``) and
+    move the loan's interest columns by it; the caller puts it on an instalment."""
+    amount = quote.interest_accrued_minor
+    if amount == 0:
+        return
+    accounts = fund_accounts(ledger)
+    ledger.post(
+        EntryRequest(
+            key,
+            [
+                PostingLine.debit(accounts[Acct.INTEREST], amount),
+                PostingLine.credit(accounts[Acct.INTEREST_INCOME], amount),
+            ],
+            f"Interest to {quote.as_of.isoformat()} of loan {loan.account_number}",
+            reference=f"loan:{loan.id}",
+            metadata={"loan_id": loan.id, "borrower_id": loan.borrower_id},
+            effective_at=at,
+        )
+    )
+    loan.interest_outstanding_minor += amount
+    loan.interest_accrued_minor += amount

@@ -18,6 +18,10 @@ Written by hand.
 - ``loans.restructured_at`` / ``restructure_count``: set by a restructure (reschedule), so
   reports and the CRB export can tell; CHECKed consistent.
 - The guard of ``app/lending/ddl.py``: no open instalment on a written-off loan.
+- ``ck_approval_requests_kind_known`` admits ``loan_restructure``
+  (``app.lending.restructure_requests``); SQLite rebuilds the table, so the approvals'
+  triggers and partial index are taken down first and put back after, as 0020 does.
+  Downgrading deletes the restructure requests and their decisions.
 """
 
 from collections.abc import Sequence
@@ -27,6 +31,7 @@ from alembic import op
 
 from ledger.sqltypes import UTCDateTime
 
+from app.approvals import ddl as approvals_ddl
 from app.lending import ddl as lending_ddl
 
 revision: str = "0024"
@@ -52,6 +57,44 @@ _PREVIOUS_DUE = (
     "WHERE p.loan_id = loan_instalments.loan_id AND p.number < loan_instalments.number)"
 )
 _DISBURSED = "(SELECT disbursed_on FROM loans WHERE loans.id = loan_instalments.loan_id)"
+KINDS = (
+    "product_change",
+    "limit_override",
+    "write_off",
+    "manual_journal",
+    "scorecard_activation",
+    "recon_resolution",
+    "collection_reversal",
+    "float_transfer",
+)
+NEW_KIND = "loan_restructure"
+PENDING = sa.text("status = 'pending'")
+
+
+def _one_of(column: str, values: Sequence[str]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _kinds(kinds: Sequence[str]) -> None:
+    dialect = op.get_bind().dialect.name
+    for statement in approvals_ddl.uninstall_statements(dialect):
+        op.execute(statement)
+    op.drop_index("uq_approval_requests_one_pending", table_name="approval_requests")
+    with op.batch_alter_table("approval_requests", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_approval_requests_kind_known"), type_="check")
+        batch_op.create_check_constraint(
+            op.f("ck_approval_requests_kind_known"), _one_of("kind", kinds)
+        )
+    op.create_index(
+        "uq_approval_requests_one_pending",
+        "approval_requests",
+        ["kind", "subject_type", "subject_id"],
+        unique=True,
+        sqlite_where=PENDING,
+        postgresql_where=PENDING,
+    )
+    for statement in approvals_ddl.install_statements(dialect):
+        op.execute(statement)
 
 
 def upgrade() -> None:
@@ -91,10 +134,20 @@ def upgrade() -> None:
         batch_op.create_check_constraint(op.f("ck_loans_restructures"), RESTRUCTURES)
     for statement in lending_ddl.install_statements(op.get_bind().dialect.name):
         op.execute(statement)
+    _kinds(KINDS + (NEW_KIND,))
 
 
 def downgrade() -> None:
-    for statement in lending_ddl.uninstall_statements(op.get_bind().dialect.name):
+    dialect = op.get_bind().dialect.name
+    for statement in approvals_ddl.uninstall_statements(dialect):
+        op.execute(statement)
+    ids = f"SELECT id FROM approval_requests WHERE kind = '{NEW_KIND}'"
+    op.execute(f"DELETE FROM approval_decisions WHERE request_id IN ({ids})")
+    op.execute(f"DELETE FROM approval_requests WHERE kind = '{NEW_KIND}'")
+    for statement in approvals_ddl.install_statements(dialect):
+        op.execute(statement)
+    _kinds(KINDS)
+    for statement in lending_ddl.uninstall_statements(dialect):
         op.execute(statement)
     op.execute("DELETE FROM loan_instalments WHERE status = 'superseded'")
     with op.batch_alter_table("loans", schema=None) as batch_op:

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.borrowers.models import Borrower
-from tests.e2e.test_admin_roles import Headers, client, staff
+from tests.e2e.test_admin_roles import Headers, client, is_problem, staff
 from tests.e2e.test_app_api_support import AppWorld, bearer, open_app
 from tests.support.instalments import GROUP_CODE, GROUP_PRINCIPAL, add_group_product, travel_to
 from tests.support.lending import KES, Fund
@@ -72,3 +72,30 @@ def test_the_admin_loan_view_shows_the_settlement_quote(
     loan: dict[str, Any] = answer.json()
     assert loan["settlement"] == SETTLEMENT_17_MARCH
     assert (loan["restructured_at"], loan["restructure_count"]) == (None, 0)
+
+
+def test_a_restructure_is_proposed_listed_and_approved_over_http(
+    client: TestClient, fund: Fund, staff: Headers
+) -> None:
+    add_group_product(fund, fund.clock())
+    loan_id = _group_loan(fund, fund.register())
+    travel_to(fund, date(2026, 4, 20))
+    path = f"/admin/v1/loans/{loan_id}/restructures"
+    body = {"instalments": 4, "reason": "Harvest failed; income resumes in May"}
+    asked = client.post(path, json=body, headers=staff["otieno"])
+    assert asked.status_code == 201, asked.text
+    approval_id = asked.json()["id"]
+    listed = client.get(
+        "/admin/v1/approvals", params={"kind": "loan_restructure"}, headers=staff["amina"]
+    )
+    assert [a["id"] for a in listed.json()["items"]] == [approval_id]
+    for bad in ({"reason": "No terms given"}, {"instalments": 0, "reason": "Zero"}):
+        assert is_problem(client.post(path, json=bad, headers=staff["otieno"]), 422), bad
+    too_far = {"first_due_on": "2027-01-01", "reason": "Far away"}
+    assert is_problem(client.post(path, json=too_far, headers=staff["amina"]), 422)
+    approved = client.post(f"/admin/v1/approvals/{approval_id}/approve", headers=staff["baraka"])
+    assert approved.status_code == 200, approved.text
+    assert [i["number"] for i in approved.json()["result"]["instalments"]] == [4, 5, 6, 7]
+    loan = client.get(f"/admin/v1/loans/{loan_id}", headers=staff["amina"]).json()
+    assert loan["restructure_count"] == 1
+    assert loan["due_on"] == "2026-08-20"
