@@ -152,7 +152,11 @@ def settle_interest(
     """Before a repayment of at least ``quote``: recognise the interest it charges beyond
     what is due (one entry), put it on the current instalment and waive the later periods'
     interest; returns the amount recognised."""
-    rows = [row for row in instalments_of(session, loan.id) if row.due_on > quote.as_of]
+    rows = [
+        row
+        for row in instalments_of(session, loan.id)
+        if row.due_on > quote.as_of and row.status == InstalmentStatus.OPEN
+    ]
     if not rows:
         return 0
     amount = quote.interest_accrued_minor
