@@ -16,6 +16,8 @@ from typing import Literal
 from fastapi.responses import Response
 
 from app.reports.schemas import (
+    AgeingLine,
+    ArrearsAgeing,
     BalanceSheet,
     DayLine,
     IncomeStatement,
@@ -217,3 +219,24 @@ def balance_sheet_csv(report: BalanceSheet) -> Response:
         _total_row("liabilities_and_equity", report.liabilities_and_equity_minor),
     ]
     return csv_response(f"balance-sheet-{report.as_of}.csv", _STATEMENT_HEADER, rows)
+
+
+def arrears_ageing_csv(report: ArrearsAgeing) -> Response:
+    """One row per product and bucket, each product's total, then the book's."""
+    header = ["product_code", "bucket", "loans_count", "principal_kes", "outstanding_kes"]
+
+    def row(code: str, x: AgeingLine) -> list[Cell]:
+        return [
+            code,
+            x.bucket,
+            x.loans_count,
+            kes_decimal(x.principal_minor),
+            kes_decimal(x.outstanding_minor),
+        ]
+
+    rows = [
+        row(p.product_code, x)
+        for p in [*report.products, report.total]
+        for x in [*p.buckets, p.total]
+    ]
+    return csv_response(f"arrears-ageing-{report.as_of}.csv", header, rows)

@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.borrowers.models import Borrower
 from tests.e2e.test_admin_roles import Headers, client, is_problem, staff
 from tests.e2e.test_app_api_support import AppWorld, bearer, open_app
-from tests.support.instalments import GROUP_CODE, GROUP_PRINCIPAL, add_group_product, travel_to
+from tests.support.instalments import add_group_product, lend_group, travel_to
 from tests.support.lending import KES, Fund
 
 __all__ = ["client", "staff"]
@@ -36,17 +35,10 @@ def world(fund: Fund, tmp_path: Path) -> Iterator[AppWorld]:
         yield w
 
 
-def _group_loan(fund: Fund, borrower_id: int) -> int:
-    with fund.sessions.unit_of_work() as session:
-        session.get(Borrower, borrower_id).credit_limit_minor = 20_000 * KES  # type: ignore[union-attr]
-    fund.settle(fund.request(borrower_id, GROUP_PRINCIPAL, "group", product=GROUP_CODE).id)
-    return fund.loan_of(borrower_id).id
-
-
 def _app_loan(world: AppWorld) -> tuple[dict[str, str], int]:
     add_group_product(world.fund, world.fund.clock())
     tokens = world.register()
-    return bearer(tokens), _group_loan(world.fund, tokens["borrower_id"])
+    return bearer(tokens), lend_group(world.fund, tokens["borrower_id"])
 
 
 def test_the_app_shows_what_settles_the_loan_today(world: AppWorld) -> None:
@@ -65,7 +57,7 @@ def test_the_admin_loan_view_shows_the_settlement_quote(
     client: TestClient, fund: Fund, staff: Headers
 ) -> None:
     add_group_product(fund, fund.clock())
-    loan_id = _group_loan(fund, fund.register())
+    loan_id = lend_group(fund, fund.register())
     travel_to(fund, date(2026, 3, 17))
     answer = client.get(f"/admin/v1/loans/{loan_id}", headers=staff["amina"])
     assert answer.status_code == 200, answer.text
@@ -78,7 +70,7 @@ def test_a_restructure_is_proposed_listed_and_approved_over_http(
     client: TestClient, fund: Fund, staff: Headers
 ) -> None:
     add_group_product(fund, fund.clock())
-    loan_id = _group_loan(fund, fund.register())
+    loan_id = lend_group(fund, fund.register())
     travel_to(fund, date(2026, 4, 20))
     path = f"/admin/v1/loans/{loan_id}/restructures"
     body = {"instalments": 4, "reason": "Harvest failed; income resumes in May"}
