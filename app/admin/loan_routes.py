@@ -19,7 +19,7 @@ from app.clock import business_date
 from app.lending.errors import LoanNotFound
 from app.lending.models import Loan, LoanStatus
 from app.lending.restructure_requests import LOAN_RESTRUCTURE
-from app.lending.schemas import SettlementOut
+from app.lending.schemas import InstalmentRowOut, SettlementOut
 from app.lending.write_off_requests import WRITE_OFF
 from app.reports import loan_book
 from app.staff.deps import ADMIN_PREFIX, BookReader
@@ -63,8 +63,11 @@ def get_loan(
         RepaymentOut.model_validate(r) for r in loan_book.recent_repayments(session, loan_id)
     ]
     today = business_date(clock())
-    settlement = SettlementOut.of_loan(session, loan, today)
-    return LoanDetailOut.of_loan(loan, today, repayments, settlement)
+    extra = (
+        SettlementOut.of_loan(session, loan, today),
+        InstalmentRowOut.rows_of(session, loan.id),
+    )
+    return LoanDetailOut.of_loan(loan, today, repayments, extra)
 
 
 @router.post("/loans/{loan_id}/write-offs", **ASKS)

@@ -15,7 +15,7 @@ from app.admin.borrower_views import MaskedIdentity
 from app.api.bodies import FREE_TEXT, ReasonIn, RowOut, StrictBody
 from app.borrowers.models import Borrower
 from app.lending.models import Loan
-from app.lending.schemas import SettlementOut
+from app.lending.schemas import InstalmentRowOut, SettlementOut
 from app.reports.loan_book import days_overdue
 from ledger.types import MAX_AMOUNT_MINOR
 
@@ -92,6 +92,8 @@ class LoanDetailOut(LoanOut):
     """What pays the loan off today; None once it is closed."""
     restructured_at: datetime | None
     restructure_count: int
+    instalments: list[InstalmentRowOut]
+    """An instalment loan's rows, superseded ones included (none for a bullet loan)."""
 
     @classmethod
     def of_loan(
@@ -99,8 +101,9 @@ class LoanDetailOut(LoanOut):
         loan: Loan,
         today: date,
         repayments: list[RepaymentOut],
-        settlement: SettlementOut | None,
+        extra: tuple[SettlementOut | None, list[InstalmentRowOut]],
     ) -> LoanDetailOut:
+        settlement, instalments = extra
         return cls(
             **_loan_fields(loan, today),
             interest_accrued_minor=loan.interest_accrued_minor,
@@ -110,6 +113,7 @@ class LoanDetailOut(LoanOut):
             settlement=settlement,
             restructured_at=loan.restructured_at,
             restructure_count=loan.restructure_count,
+            instalments=instalments,
         )
 
 

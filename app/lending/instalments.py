@@ -197,3 +197,15 @@ def oldest_unpaid_age(rows: Sequence[LoanInstalment], as_of: date) -> int:
         if row.due_on < as_of and not row.is_paid:
             return (as_of - row.due_on).days
     return 0
+
+
+def next_instalment(session: Session, loan_id: int) -> LoanInstalment | None:
+    """The loan's oldest instalment still asking for something (overdue or next due)."""
+    return next(
+        (
+            row
+            for row in instalments_of(session, loan_id)
+            if row.status == InstalmentStatus.OPEN and row.left_minor > 0
+        ),
+        None,
+    )

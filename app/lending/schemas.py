@@ -1,14 +1,15 @@
 """How the borrower app and the admin API show a loan's settlement quote (one shape for
-both channels)."""
+both channels), and how the admin API shows its instalment rows."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.lending.models import OPEN_STATUSES, Loan
+from app.lending.models import OPEN_STATUSES, Loan, LoanInstalment
 from app.lending.settlement import SettlementQuote, settlement_quote
 from app.money import kes
 
@@ -45,3 +46,39 @@ class SettlementOut(BaseModel):
             total_minor=quote.total_minor,
             total_display=kes(quote.total_minor),
         )
+
+
+class InstalmentRowOut(BaseModel):
+    """One instalment row as stored (the admin loan view: superseded rows included)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    number: int
+    status: str
+    """open, paid, written_off or superseded."""
+    period_start: date
+    due_on: date
+    principal_minor: int
+    interest_minor: int
+    interest_recognised_minor: int
+    penalty_minor: int
+    total_minor: int
+    paid_principal_minor: int
+    paid_interest_minor: int
+    paid_penalty_minor: int
+    left_minor: int
+    """What it still asks (0 once paid, written off or superseded: the loan's rows carry it)."""
+
+    @classmethod
+    def rows_of(cls, session: Session, loan_id: int) -> list[InstalmentRowOut]:
+        rows = session.scalars(
+            select(LoanInstalment)
+            .where(LoanInstalment.loan_id == loan_id)
+            .order_by(LoanInstalment.number)
+        )
+        return [
+            cls.model_validate(row).model_copy(
+                update={"left_minor": row.left_minor if row.status == "open" else 0}
+            )
+            for row in rows
+        ]

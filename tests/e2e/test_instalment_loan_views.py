@@ -91,3 +91,51 @@ def test_a_restructure_is_proposed_listed_and_approved_over_http(
     loan = client.get(f"/admin/v1/loans/{loan_id}", headers=staff["amina"]).json()
     assert loan["restructure_count"] == 1
     assert loan["due_on"] == "2026-08-20"
+    assert [(r["number"], r["status"]) for r in loan["instalments"]] == [
+        (1, "superseded"),
+        (2, "superseded"),
+        (3, "superseded"),
+        (4, "open"),
+        (5, "open"),
+        (6, "open"),
+        (7, "open"),
+    ]
+
+
+def test_the_app_lists_the_instalments_with_what_is_due_paid_and_left(world: AppWorld) -> None:
+    _, loan_id = _app_loan(world)
+    travel_to(world.fund, date(2026, 4, 2))
+    world.fund.repay(loan_id, 4_047_14, "FIRST1")
+    travel_to(world.fund, date(2026, 5, 5))  # instalment 2 three days late
+    auth = bearer(world.login())
+    schedule = world.get("/loans/current", headers=auth).json()["schedule"]
+    assert [(i["number"], i["due_on"], i["status"]) for i in schedule] == [
+        (1, "2026-04-02", "paid"),
+        (2, "2026-05-02", "overdue"),
+        (3, "2026-06-02", "upcoming"),
+    ]
+    first, second, third = schedule
+    assert (first["total_minor"], first["paid_minor"], first["left_minor"]) == (
+        4_047_14,
+        4_047_14,
+        0,
+    )
+    assert second["penalty_minor"] > 0
+    assert second["left_minor"] == 4_047_14 + second["penalty_minor"]
+    assert (third["total_minor"], third["paid_minor"]) == (4_047_15, 0)
+
+
+def test_the_admin_loan_view_lists_every_instalment_row(
+    client: TestClient, fund: Fund, staff: Headers
+) -> None:
+    add_group_product(fund, fund.clock())
+    loan_id = lend_group(fund, fund.register())
+    answer = client.get(f"/admin/v1/loans/{loan_id}", headers=staff["wanjiku"])
+    assert answer.status_code == 200, answer.text
+    rows = answer.json()["instalments"]
+    assert [(r["number"], r["status"], r["total_minor"], r["left_minor"]) for r in rows] == [
+        (1, "open", 4_047_14, 4_047_14),
+        (2, "open", 4_047_14, 4_047_14),
+        (3, "open", 4_047_15, 4_047_15),
+    ]
+    assert rows[0]["period_start"] == "2026-03-02"
