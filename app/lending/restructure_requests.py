@@ -21,7 +21,7 @@ from app.approvals.kinds import Approved, DecisionPolicy, KindRules
 from app.approvals.models import ApprovalKind
 from app.clock import business_date
 from app.errors import DomainError
-from app.lending.errors import LoanNotFound
+from app.lending.loans import get_loan
 from app.lending.models import Loan
 from app.lending.restructures import (
     NewTerms,
@@ -49,7 +49,7 @@ class RestructureHandler(KindRules):
     policy = DecisionPolicy(expires_after=timedelta(days=7))
 
     def prepare(self, session: Session, ledger: Ledger, asked: Mapping[str, Any]) -> dict[str, Any]:
-        loan = _loan(session, asked["loan_id"])
+        loan = get_loan(session, asked["loan_id"])
         restructurable(loan)
         new = _terms(asked)
         asked_on = date.fromisoformat(asked["asked_on"])
@@ -74,7 +74,7 @@ class RestructureHandler(KindRules):
         return "loan", str(payload["loan_id"])
 
     def check(self, session: Session, ledger: Ledger, payload: Mapping[str, Any]) -> dict[str, Any]:
-        loan = _loan(session, payload["loan_id"], lock=True)
+        loan = get_loan(session, payload["loan_id"], lock=True)
         restructurable(loan)
         if (loan.principal_outstanding_minor, loan.restructure_count) != (
             payload["principal_outstanding_minor"],
@@ -89,7 +89,7 @@ class RestructureHandler(KindRules):
 
     def apply(self, approved: Approved) -> dict[str, Any]:
         session, ledger, approval, _, now = approved.parts()
-        loan = _loan(session, approval.payload["loan_id"])
+        loan = get_loan(session, approval.payload["loan_id"])
         rows = restructure(
             session, ledger, loan, _terms(approval.payload), f"approval-{approval.id}", now
         )
@@ -110,13 +110,6 @@ def _terms(asked: Mapping[str, Any]) -> NewTerms:
     if count is not None and not 1 <= count <= MAX_INSTALMENTS:
         raise InvalidRestructure(f"A schedule has 1 to {MAX_INSTALMENTS} instalments")
     return NewTerms(count, None if first_due is None else date.fromisoformat(str(first_due)))
-
-
-def _loan(session: Session, loan_id: int, lock: bool = False) -> Loan:
-    loan = session.get(Loan, loan_id, with_for_update=lock, populate_existing=lock)
-    if loan is None:
-        raise LoanNotFound(f"No loan {loan_id}")
-    return loan
 
 
 def _state(loan: Loan) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from alembic import op
 
 from ledger.sqltypes import UTCDateTime
 
-from app.approvals import ddl as approvals_ddl
+from app.approvals.kind_migration import drop_requests_of, set_known_kinds
 from app.lending import ddl as lending_ddl
 
 revision: str = "0024"
@@ -68,33 +68,6 @@ KINDS = (
     "float_transfer",
 )
 NEW_KIND = "loan_restructure"
-PENDING = sa.text("status = 'pending'")
-
-
-def _one_of(column: str, values: Sequence[str]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
-def _kinds(kinds: Sequence[str]) -> None:
-    dialect = op.get_bind().dialect.name
-    for statement in approvals_ddl.uninstall_statements(dialect):
-        op.execute(statement)
-    op.drop_index("uq_approval_requests_one_pending", table_name="approval_requests")
-    with op.batch_alter_table("approval_requests", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f("ck_approval_requests_kind_known"), type_="check")
-        batch_op.create_check_constraint(
-            op.f("ck_approval_requests_kind_known"), _one_of("kind", kinds)
-        )
-    op.create_index(
-        "uq_approval_requests_one_pending",
-        "approval_requests",
-        ["kind", "subject_type", "subject_id"],
-        unique=True,
-        sqlite_where=PENDING,
-        postgresql_where=PENDING,
-    )
-    for statement in approvals_ddl.install_statements(dialect):
-        op.execute(statement)
 
 
 def upgrade() -> None:
@@ -134,19 +107,13 @@ def upgrade() -> None:
         batch_op.create_check_constraint(op.f("ck_loans_restructures"), RESTRUCTURES)
     for statement in lending_ddl.install_statements(op.get_bind().dialect.name):
         op.execute(statement)
-    _kinds(KINDS + (NEW_KIND,))
+    set_known_kinds(op, KINDS + (NEW_KIND,))
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    for statement in approvals_ddl.uninstall_statements(dialect):
-        op.execute(statement)
-    ids = f"SELECT id FROM approval_requests WHERE kind = '{NEW_KIND}'"
-    op.execute(f"DELETE FROM approval_decisions WHERE request_id IN ({ids})")
-    op.execute(f"DELETE FROM approval_requests WHERE kind = '{NEW_KIND}'")
-    for statement in approvals_ddl.install_statements(dialect):
-        op.execute(statement)
-    _kinds(KINDS)
+    drop_requests_of(op, NEW_KIND)
+    set_known_kinds(op, KINDS)
     for statement in lending_ddl.uninstall_statements(dialect):
         op.execute(statement)
     op.execute("DELETE FROM loan_instalments WHERE status = 'superseded'")

@@ -16,13 +16,20 @@ from tests.support.lending import KES, Fund
 CHOICE = "CON Borrow\n1. Personal Loan\n2. Group Loan (3 months)\n0. Back"
 
 
+def _member(
+    client: TestClient, fund: Fund, queue: RecordingTaskQueue, limit_minor: int
+) -> tuple[int, Dialler]:
+    """A registered borrower with ``limit_minor``, the group product active, their phone."""
+    borrower_id = register(client, fund, queue)
+    set_limit(fund, borrower_id, limit_minor, "A1")
+    add_group_product(fund, fund.clock())
+    return borrower_id, Dialler(client)
+
+
 def test_the_group_loan_is_offered_disclosed_in_brief_and_its_next_instalment_shown(
     client: TestClient, fund: Fund, queue: RecordingTaskQueue
 ) -> None:
-    borrower_id = register(client, fund, queue)
-    set_limit(fund, borrower_id, 20_000 * KES, "A1")
-    add_group_product(fund, fund.clock())
-    phone = Dialler(client)
+    borrower_id, phone = _member(client, fund, queue, 20_000 * KES)
     assert phone.walk("1") == CHOICE
     assert phone.send("2") == (
         "CON Your limit is KES 20,000.00.\nEnter amount to borrow, KES 1,000 to 20,000:\n0. Back"
@@ -50,10 +57,7 @@ def test_the_group_loan_is_offered_disclosed_in_brief_and_its_next_instalment_sh
 def test_choosing_the_personal_loan_borrows_as_before_and_a_wrong_choice_re_asks(
     client: TestClient, fund: Fund, queue: RecordingTaskQueue
 ) -> None:
-    borrower_id = register(client, fund, queue)
-    set_limit(fund, borrower_id, 10_000 * KES, "A1")
-    add_group_product(fund, fund.clock())
-    phone = Dialler(client)
+    _, phone = _member(client, fund, queue, 10_000 * KES)
     assert phone.walk("1", "7") == "CON Choose a number shown.\n" + CHOICE[4:]
     assert phone.send("1") == (
         "CON Your limit is KES 10,000.00.\nEnter amount to borrow, KES 100 to 10,000:\n0. Back"

@@ -21,7 +21,13 @@ from app.lending.restructures import NotRestructurable, RestructureRefused
 from app.loan_math.schedules.methods import generate
 from app.products.terms import ProductTerms
 from tests.integration.test_maker_checker import check, make, stored
-from tests.support.instalments import checked_loan, instalment_rows, open_group_loan, travel_to
+from tests.support.instalments import (
+    RESTRUCTURED_OVER_4,
+    checked_loan,
+    instalment_rows,
+    open_group_loan,
+    travel_to,
+)
 from tests.support.lending import KES, Fund
 from tests.support.settlement import quote_today
 
@@ -63,15 +69,7 @@ def test_a_loan_in_arrears_rescheduled_keeps_what_was_due_on_the_first_new_insta
     assert (preview["instalments"], preview["first_due_on"]) == (4, "2026-05-20")
     assert check(fund, approval_id).failure is None
     rows = _all_rows(fund, loan_id)
-    assert [(r.number, r.status) for r in rows] == [
-        (1, "superseded"),
-        (2, "superseded"),
-        (3, "superseded"),
-        (4, "open"),
-        (5, "open"),
-        (6, "open"),
-        (7, "open"),
-    ]
+    assert [(r.number, r.status) for r in rows] == RESTRUCTURED_OVER_4
     with fund.sessions.reader() as session:
         loan = session.get(Loan, loan_id)
         assert loan is not None

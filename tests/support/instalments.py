@@ -21,6 +21,10 @@ GROUP_PRINCIPAL = 12_000 * KES
 """The worked example's loan: 4,047.14 on 2 April 2026, 4,047.14 on 2 May, 4,047.15 on
 2 June (disbursed on 2 March, the frozen clock's day)."""
 
+RESTRUCTURED_OVER_4 = [(n, "superseded") for n in (1, 2, 3)] + [(n, "open") for n in (4, 5, 6, 7)]
+"""(number, status) of the worked loan's rows once rescheduled over 4 instalments while all
+3 were open: the new rows are numbered after the old ones."""
+
 
 def add_group_product(fund: Fund, now: datetime, **overrides: Any) -> None:
     """A group-style product: 7% a year, 3 monthly EMI instalments, ACT/365, cents,
