@@ -85,3 +85,18 @@ def test_the_arrears_ageing_buckets_loans_by_product_and_days_past_due(
     assert rows[0] == ["product_code", "bucket", "loans_count", "principal_kes", "outstanding_kes"]
     assert rows[1 + 2][:4] == ["group3", "31-60", "1", "12000.00"]
     assert rows[-1][:3] == ["total", "total", "3"]
+
+
+def test_the_loan_book_filters_and_shows_days_overdue_by_the_oldest_unpaid_instalment(
+    client: TestClient, fund: Fund, staff: Headers
+) -> None:
+    loans = _book(fund)
+
+    def listed(**params: Any) -> dict[int, int]:
+        answer = client.get("/admin/v1/loans", params=params, headers=staff["amina"])
+        assert answer.status_code == 200, answer.text
+        return {loan["id"]: loan["days_overdue"] for loan in answer.json()["items"]}
+
+    assert listed() == {loans["a"]: 40, loans["b"]: 10, loans["c"]: 0}
+    assert listed(overdue_days=10) == {loans["a"]: 40, loans["b"]: 10}
+    assert listed(overdue_days=11) == {loans["a"]: 40}
