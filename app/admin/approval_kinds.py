@@ -13,6 +13,7 @@ from app.crb.dispute_kind import CRB_DISPUTE
 from app.groups.gates import APPLICATION_GATE, PAYOUT_GATE
 from app.groups.officials import OFFICIAL_CHANGE
 from app.lending.limit_overrides import LIMIT_OVERRIDE
+from app.lending.restructure_requests import LOAN_RESTRUCTURE
 from app.lending.write_off_requests import WRITE_OFF
 from app.mpesa.reversal_kind import COLLECTION_REVERSAL
 from app.products.changes import PRODUCT_CHANGE
@@ -33,6 +34,7 @@ KINDS: tuple[ApprovalHandler, ...] = (
     APPLICATION_GATE,
     PAYOUT_GATE,
     OFFICIAL_CHANGE,
+    LOAN_RESTRUCTURE,
 )
 HANDLERS: Mapping[str, ApprovalHandler] = {handler.kind.value: handler for handler in KINDS}
 

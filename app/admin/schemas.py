@@ -15,6 +15,7 @@ from app.admin.borrower_views import MaskedIdentity
 from app.api.bodies import FREE_TEXT, ReasonIn, RowOut, StrictBody
 from app.borrowers.models import Borrower
 from app.lending.models import Loan
+from app.lending.schemas import InstalmentRowOut, SettlementOut
 from app.reports.loan_book import days_overdue
 from ledger.types import MAX_AMOUNT_MINOR
 
@@ -87,15 +88,32 @@ class LoanDetailOut(LoanOut):
     """The terms the loan was made on."""
     repayments: list[RepaymentOut]
     """The latest repayments, newest first (at most 50)."""
+    settlement: SettlementOut | None
+    """What pays the loan off today; None once it is closed."""
+    restructured_at: datetime | None
+    restructure_count: int
+    instalments: list[InstalmentRowOut]
+    """An instalment loan's rows, superseded ones included (none for a bullet loan)."""
 
     @classmethod
-    def of_loan(cls, loan: Loan, today: date, repayments: list[RepaymentOut]) -> LoanDetailOut:
+    def of_loan(
+        cls,
+        loan: Loan,
+        today: date,
+        repayments: list[RepaymentOut],
+        extra: tuple[SettlementOut | None, list[InstalmentRowOut]],
+    ) -> LoanDetailOut:
+        settlement, instalments = extra
         return cls(
             **_loan_fields(loan, today),
             interest_accrued_minor=loan.interest_accrued_minor,
             penalty_accrued_minor=loan.penalty_accrued_minor,
             product_terms=loan.product_terms,
             repayments=repayments,
+            settlement=settlement,
+            restructured_at=loan.restructured_at,
+            restructure_count=loan.restructure_count,
+            instalments=instalments,
         )
 
 

@@ -55,6 +55,8 @@ class ApprovalKind(enum.StrEnum):
     """The payout gate of an approved group application: the same approvers again."""
     GROUP_OFFICIALS = "group_officials"
     """A change of a group's official, voted by the officials (``app.groups.officials``)."""
+    LOAN_RESTRUCTURE = "loan_restructure"
+    """Rescheduling an instalment loan (``app.lending.restructure_requests``)."""
 
 
 class ApprovalStatus(enum.StrEnum):

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import EAT
 from app.lending.instalments import post_due_interest
-from app.lending.models import LoanInstalment
+from app.lending.models import InstalmentStatus, LoanInstalment
 from app.loan_math.interest import charge_day
 from app.products.terms import ProductTerms
 from ledger import Ledger
@@ -59,7 +59,10 @@ def instalments_by_loan(
     found: dict[int, list[LoanInstalment]] = {loan_id: [] for loan_id in loan_ids}
     rows = session.scalars(
         select(LoanInstalment)
-        .where(LoanInstalment.loan_id.in_(loan_ids))
+        .where(
+            LoanInstalment.loan_id.in_(loan_ids),
+            LoanInstalment.status != InstalmentStatus.SUPERSEDED,
+        )
         .order_by(LoanInstalment.loan_id, LoanInstalment.number)
         .execution_options(populate_existing=True)
     )

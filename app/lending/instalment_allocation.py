@@ -4,9 +4,11 @@ Rules:
 - Instalments due on or before the payment date are paid oldest first; within one, its parts
   in the product's allocation order (penalty -> interest -> principal by default, as
   ``allocation.allocate``): the penalty charged on it, its recognised interest, its principal.
-- What is left once everything due is paid is a prepayment of principal: it pays the
-  principal of the instalments not yet due from the last one backwards, so the next
-  instalments stay as scheduled and the loan ends earlier. Their interest is not touched.
+- What is left once everything due is paid is a prepayment: it first pays penalty and
+  interest already charged on instalments not yet due (only a settlement or a restructure
+  puts any there: interest accrued to date, arrears kept due), then the principal of the
+  instalments not yet due from the last one backwards, so the next instalments stay as
+  scheduled and the loan ends earlier.
 - What is left after all principal is the overpayment (the borrower's credit balance).
 Invariants: the parts sum to the amount; no instalment part is paid above what it owes.
 """
@@ -72,6 +74,13 @@ def allocate_across(
         interest[item.number] += split.interest_minor
         principal[item.number] += split.principal_minor
         left = split.overpayment_minor
+    for item in ordered:
+        if item.due_on > paid_on and left:
+            charges = {"penalty": item.penalty_minor, "interest": item.interest_minor}
+            split = allocate(left, order, {**charges, "principal": 0})
+            penalty[item.number] += split.penalty_minor
+            interest[item.number] += split.interest_minor
+            left = split.overpayment_minor
     for item in reversed(ordered):
         unpaid = item.principal_minor - principal[item.number]
         taken = min(left, max(unpaid, 0))

@@ -17,7 +17,7 @@ Rules (docs/instalments.md, "The lending core"):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
@@ -28,8 +28,9 @@ from app.accounting.chart import Acct, fund_accounts
 from app.clock import business_date
 from app.lending.allocation import Allocation
 from app.lending.instalment_allocation import InstalmentOwed, allocate_across
-from app.lending.models import OPEN_STATUSES, Loan, LoanInstalment
+from app.lending.models import OPEN_STATUSES, InstalmentStatus, Loan, LoanInstalment
 from app.lending.quotes import instalment_schedule
+from app.loan_math.schedules.schedule import Instalment
 from app.products.terms import INSTALMENT, ProductTerms
 from ledger import EntryRequest, Ledger, PostingLine
 
@@ -47,20 +48,7 @@ def write_schedule(session: Session, loan: Loan, terms: ProductTerms, start: dat
     """Write the schedule of ``loan`` (principal disbursed, starting ``start``); returns the
     last due date."""
     schedule = instalment_schedule(terms, loan.principal_disbursed_minor, start)
-    rows = [
-        LoanInstalment(
-            loan_id=loan.id,
-            number=item.number,
-            due_on=item.due_date,
-            principal_minor=item.principal_minor,
-            interest_minor=item.interest_minor,
-            total_minor=item.total_minor,
-            interest_recognised_minor=0,
-            paid_principal_minor=0,
-            paid_interest_minor=0,
-        )
-        for item in schedule.instalments
-    ]
+    rows = rows_of(loan.id, schedule.instalments)
     if sum(row.principal_minor for row in rows) != loan.principal_disbursed_minor:
         raise ScheduleMismatch(f"loan {loan.id}: instalment principal != loan principal")
     session.add_all(rows)
@@ -68,11 +56,38 @@ def write_schedule(session: Session, loan: Loan, terms: ProductTerms, start: dat
     return rows[-1].due_on
 
 
+def rows_of(
+    loan_id: int, instalments: Iterable[Instalment], first_number: int = 1
+) -> list[LoanInstalment]:
+    """Open instalment rows of ``loan_id`` for ``instalments``, numbered from ``first_number``."""
+    return [
+        LoanInstalment(
+            loan_id=loan_id,
+            number=first_number + index,
+            due_on=item.due_date,
+            period_start=item.period_start,
+            principal_minor=item.principal_minor,
+            interest_minor=item.interest_minor,
+            period_interest_minor=item.period_interest_minor,
+            total_minor=item.total_minor,
+            interest_recognised_minor=0,
+            paid_principal_minor=0,
+            paid_interest_minor=0,
+            status=InstalmentStatus.OPEN,
+        )
+        for index, item in enumerate(instalments)
+    ]
+
+
 def instalments_of(session: Session, loan_id: int) -> list[LoanInstalment]:
+    """The loan's schedule: its instalments in order, less those a restructure superseded."""
     return list(
         session.scalars(
             select(LoanInstalment)
-            .where(LoanInstalment.loan_id == loan_id)
+            .where(
+                LoanInstalment.loan_id == loan_id,
+                LoanInstalment.status != InstalmentStatus.SUPERSEDED,
+            )
             .order_by(LoanInstalment.number)
         )
     )
@@ -158,6 +173,9 @@ def allocate_to_instalments(
         row.paid_interest_minor += part.interest_minor
         row.paid_principal_minor += part.principal_minor
         row.paid_penalty_minor += part.penalty_minor
+    for row in rows:
+        if row.status == InstalmentStatus.OPEN and row.is_paid:
+            row.status = InstalmentStatus.PAID  # owes nothing (a grace row, from the start)
     return split.allocation
 
 
@@ -179,3 +197,15 @@ def oldest_unpaid_age(rows: Sequence[LoanInstalment], as_of: date) -> int:
         if row.due_on < as_of and not row.is_paid:
             return (as_of - row.due_on).days
     return 0
+
+
+def next_instalment(session: Session, loan_id: int) -> LoanInstalment | None:
+    """The loan's oldest instalment still asking for something (overdue or next due)."""
+    return next(
+        (
+            row
+            for row in instalments_of(session, loan_id)
+            if row.status == InstalmentStatus.OPEN and row.left_minor > 0
+        ),
+        None,
+    )

@@ -1,10 +1,12 @@
-"""Finding a borrower's open loan (at most one: a partial unique index guarantees it)."""
+"""Finding a loan by id, and a borrower's open loan (at most one: a partial unique index
+guarantees it)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.lending.errors import LoanNotFound
 from app.lending.models import OPEN_STATUSES, Loan
 
 
@@ -18,3 +20,11 @@ def open_loan_id(session: Session, borrower_id: int) -> int | None:
     return session.scalar(
         select(Loan.id).where(Loan.borrower_id == borrower_id, Loan.status.in_(OPEN_STATUSES))
     )
+
+
+def get_loan(session: Session, loan_id: int, lock: bool = False) -> Loan:
+    """The loan (locked ``FOR UPDATE`` and re-read with ``lock``), or ``LoanNotFound``."""
+    loan = session.get(Loan, loan_id, with_for_update=lock, populate_existing=lock)
+    if loan is None:
+        raise LoanNotFound(f"No loan {loan_id}")
+    return loan

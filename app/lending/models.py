@@ -65,6 +65,10 @@ class Loan(Base):
             "principal_outstanding_minor + principal_pending_minor <= credit_limit_minor",
             name="within_limit",
         ),
+        CheckConstraint(
+            "restructure_count >= 0 AND (restructure_count = 0) = (restructured_at IS NULL)",
+            name="restructures",
+        ),
         Index(
             "uq_loans_one_open_per_borrower",
             "borrower_id",
@@ -104,6 +108,10 @@ class Loan(Base):
     defaulted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    restructured_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the loan was last restructured (rescheduled under four eyes); None if never."""
+    restructure_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """How many times it was restructured (prudential reporting and the CRB export)."""
 
     @property
     def outstanding_minor(self) -> int:
@@ -187,6 +195,21 @@ class AccrualRun(Base):
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class InstalmentStatus(enum.StrEnum):
+    OPEN = "open"
+    """Owes something, or may yet (the live schedule)."""
+    PAID = "paid"
+    """Paid in full: principal, interest and penalty (a settled loan's last instalments carry
+    only the interest charged to the settlement date)."""
+    WRITTEN_OFF = "written_off"
+    """Its loan was written off: what it owed went to loan losses with the loan's."""
+    SUPERSEDED = "superseded"
+    """Replaced by a restructure's new schedule (kept for the record; no longer owed)."""
+
+
+INSTALMENT_STATUSES = tuple(status.value for status in InstalmentStatus)
+
+
 class LoanInstalment(Base):
     """One instalment of an instalment loan's schedule: what falls due, and what was paid.
 
@@ -217,6 +240,14 @@ class LoanInstalment(Base):
             "AND penalty_carry_units >= 0 AND penalty_carry_units < 3650000",
             name="penalty_within_due",
         ),
+        CheckConstraint(
+            "status IN ('open', 'paid', 'written_off', 'superseded')", name="status_known"
+        ),
+        CheckConstraint(
+            "status <> 'paid' OR (paid_principal_minor = principal_minor "
+            "AND paid_interest_minor = interest_minor AND paid_penalty_minor = penalty_minor)",
+            name="paid_means_paid",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -224,10 +255,17 @@ class LoanInstalment(Base):
     number: Mapped[int] = mapped_column(Integer)
     """1 for the first instalment."""
     due_on: Mapped[date] = mapped_column(Date)
+    period_start: Mapped[date] = mapped_column(Date)
+    """When this instalment's interest period starts: the previous instalment's due date, the
+    disbursement, or the restructure that wrote it."""
     principal_minor: Mapped[int] = mapped_column(BigInteger)
     """Principal due with this instalment, as scheduled."""
     interest_minor: Mapped[int] = mapped_column(BigInteger)
-    """Interest due with this instalment, as scheduled."""
+    """Interest due with this instalment, as scheduled (a settlement brings it down to what
+    was charged: the interest accrued to the settlement date)."""
+    period_interest_minor: Mapped[int] = mapped_column(BigInteger)
+    """What its own period accrues, as scheduled (differs from ``interest_minor`` under a grace
+    on interest): the basis of the settlement quote."""
     total_minor: Mapped[int] = mapped_column(BigInteger)
     interest_recognised_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     """Interest of this instalment posted to interest receivable (1210): all of it once the
@@ -241,6 +279,10 @@ class LoanInstalment(Base):
     paid_penalty_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     penalty_carry_units: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     """Fraction of a cent of penalty carried to the next day (``app.loan_math.interest``)."""
+    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    """``InstalmentStatus``: open while it is owed; paid, written off or superseded after.
+    A database guard (``app.lending.instalment_ddl``) keeps an open instalment off a
+    written-off loan."""
 
     @property
     def paid_minor(self) -> int:

@@ -40,7 +40,7 @@ from app.lending.quotes import (
 )
 from app.money import SHILLING
 from app.payments.models import Payout, PayoutPurpose, PayoutStatus
-from app.products.models import Product
+from app.products.models import INDIVIDUAL_AUDIENCE, Product
 from app.products.terms import ProductTerms
 from app.tasks import refs
 from app.tasks.queue import after_commit
@@ -56,7 +56,11 @@ class LoanRequest:
 
 
 def product_terms(session: Session, code: str) -> ProductTerms:
-    product = session.scalar(select(Product).where(Product.code == code, Product.active))
+    product = session.scalar(
+        select(Product).where(
+            Product.code == code, Product.active, Product.audience == INDIVIDUAL_AUDIENCE
+        )
+    )
     if product is None:
         raise errors.ProductUnavailable(f"No active product {code!r}")
     return ProductTerms.of(product)

@@ -36,6 +36,7 @@ from app.lending.instalments import (
 from app.lending.limit_decisions import LimitChange, record_limit
 from app.lending.limits import LimitPolicy
 from app.lending.models import OPEN_STATUSES, Loan, LoanStatus, Repayment, RepaymentChannel
+from app.lending.settlement import settle_interest, settlement_quote
 from app.money import kes
 from app.notifications.outbox import queue_sms
 from integrations.payments.networks import Network
@@ -141,11 +142,16 @@ def _allocate(
     session: Session, ledger: Ledger, loan: Loan, incoming: IncomingRepayment
 ) -> Allocation:
     """Split the payment over an open loan's debt: an instalment loan's instalments (after
-    recognising the interest of those due), or a bullet loan's parts."""
+    recognising the interest of those due, and settling it when the payment reaches the
+    principal: paying the principal off charges the interest accrued to date), or a bullet
+    loan's parts."""
     order = loan.product_terms["allocation_order"]
     if is_instalment_loan(loan):
         recognise_due_interest(session, ledger, loan, incoming.received_at)
         paid_on = business_date(incoming.received_at)
+        settles = settlement_quote(session, loan, paid_on)
+        if incoming.amount_minor >= settles.total_minor - settles.interest_accrued_minor:
+            settle_interest(session, ledger, loan, settles, incoming.key, incoming.received_at)
         return allocate_to_instalments(session, loan, incoming.amount_minor, order, paid_on)
     owed = {
         "penalty": loan.penalty_outstanding_minor,

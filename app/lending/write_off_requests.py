@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.approvals.kinds import Approved, DecisionPolicy, KindRules
 from app.approvals.models import ApprovalKind
-from app.lending.errors import LoanNotFound
+from app.lending.loans import get_loan
 from app.lending.models import Loan, LoanStatus
 from app.lending.writeoffs import NotWriteOffable, write_off
 from ledger import Ledger
@@ -29,14 +29,14 @@ class WriteOffHandler(KindRules):
     policy = DecisionPolicy(expires_after=timedelta(days=7))
 
     def prepare(self, session: Session, ledger: Ledger, asked: Mapping[str, Any]) -> dict[str, Any]:
-        loan = _loan(session, asked["loan_id"])
+        loan = get_loan(session, asked["loan_id"])
         return {"loan_id": loan.id, "outstanding_minor": loan.outstanding_minor}
 
     def subject(self, payload: Mapping[str, Any]) -> tuple[str, str]:
         return "loan", str(payload["loan_id"])
 
     def check(self, session: Session, ledger: Ledger, payload: Mapping[str, Any]) -> dict[str, Any]:
-        loan = _loan(session, payload["loan_id"], lock=True)
+        loan = get_loan(session, payload["loan_id"], lock=True)
         if loan.status != LoanStatus.DEFAULTED:
             raise NotWriteOffable(
                 f"Loan {loan.account_number} is {loan.status}: only a loan in default "
@@ -46,17 +46,10 @@ class WriteOffHandler(KindRules):
 
     def apply(self, approved: Approved) -> dict[str, Any]:
         session, ledger, approval, checker, now = approved.parts()
-        loan = _loan(session, approval.payload["loan_id"])
+        loan = get_loan(session, approval.payload["loan_id"])
         written_off_minor = loan.outstanding_minor
         loan = write_off(session, ledger, loan.id, approval.reason, checker.username, now)
         return {**_owed(loan), "written_off_minor": written_off_minor}
-
-
-def _loan(session: Session, loan_id: int, lock: bool = False) -> Loan:
-    loan = session.get(Loan, loan_id, with_for_update=lock, populate_existing=lock)
-    if loan is None:
-        raise LoanNotFound(f"No loan {loan_id}")
-    return loan
 
 
 def _owed(loan: Loan) -> dict[str, Any]:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.accounting.chart import Acct, fund_accounts
 from app.errors import DomainError
 from app.lending import errors
-from app.lending.models import Loan, LoanStatus
+from app.lending.models import InstalmentStatus, Loan, LoanInstalment, LoanStatus
 from ledger import EntryRequest, Ledger, PostingLine
 
 
@@ -50,6 +51,7 @@ def write_off(
                 },
             )
         )
+    _end_open_instalments(session, loan.id)
     loan.principal_outstanding_minor = 0
     loan.interest_outstanding_minor = 0
     loan.penalty_outstanding_minor = 0
@@ -57,3 +59,15 @@ def write_off(
     loan.closed_at = now
     session.flush()
     return loan
+
+
+def _end_open_instalments(session: Session, loan_id: int) -> None:
+    """An instalment loan's open instalments end written off, before the loan is (the
+    database refuses an open instalment on a written-off loan)."""
+    session.execute(
+        update(LoanInstalment)
+        .where(LoanInstalment.loan_id == loan_id, LoanInstalment.status == InstalmentStatus.OPEN)
+        .values(status=InstalmentStatus.WRITTEN_OFF)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.flush()

@@ -1,5 +1,6 @@
-"""The borrower's loans as the app shows them: balances, the schedule (one instalment of a
-bullet loan) and the history (disbursements, repayments, interest).
+"""The borrower's loans as the app shows them: balances, the schedule (an instalment loan's
+instalments, or the one instalment of a bullet loan), the settlement quote and the history
+(disbursements, repayments, interest).
 
 Invariant: a loan is looked up by id only together with the signed-in borrower's id, and
 another borrower's loan gets the same ``NotFound`` as one that does not exist. A history
@@ -14,7 +15,9 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.lending.models import OPEN_STATUSES, Loan, Repayment
+from app.lending.instalments import instalments_of, is_instalment_loan
+from app.lending.models import OPEN_STATUSES, InstalmentStatus, Loan, LoanInstalment, Repayment
+from app.lending.schemas import SettlementOut
 from app.loan_math.interest import interest_for_term
 from app.mobile import errors
 from app.mobile.queries import LOAN_PAYOUTS, disbursement_view
@@ -76,14 +79,18 @@ def loan_view(session: Session, loan: Loan, today: date) -> LoanOut:
         principal_outstanding_minor=loan.principal_outstanding_minor,
         interest_outstanding_minor=loan.interest_outstanding_minor,
         penalty_outstanding_minor=loan.penalty_outstanding_minor,
-        schedule=schedule_of(loan, today),
+        schedule=schedule_of(session, loan, today),
+        settlement=SettlementOut.of_loan(session, loan, today),
         history=history_of(session, loan),
     )
 
 
-def schedule_of(loan: Loan, today: date) -> list[InstalmentOut]:
-    """The one instalment of a bullet loan: what is owed now plus the interest still to
-    accrue until the due date (at the regular rate; whole cents, like the quote)."""
+def schedule_of(session: Session, loan: Loan, today: date) -> list[InstalmentOut]:
+    """An instalment loan's instalments; a bullet loan's one instalment (what is owed now
+    plus the interest still to accrue until the due date, at the regular rate; whole cents,
+    like the quote), none once it is closed."""
+    if is_instalment_loan(loan):
+        return [_instalment_row(row, today) for row in instalments_of(session, loan.id)]
     if loan.status not in OPEN_STATUSES or loan.due_on is None or loan.disbursed_on is None:
         return []
     terms = ProductTerms.from_snapshot(loan.product_terms)
@@ -92,24 +99,49 @@ def schedule_of(loan: Loan, today: date) -> list[InstalmentOut]:
         loan.principal_outstanding_minor, days_left, terms.regular_rate_bp
     )
     total = loan.principal_outstanding_minor + interest + loan.penalty_outstanding_minor
-    status: Literal["upcoming", "due_today", "overdue"]
-    if today < loan.due_on:
-        status = "upcoming"
-    elif today == loan.due_on:
-        status = "due_today"
-    else:
-        status = "overdue"
     return [
         InstalmentOut(
+            number=1,
             due_on=loan.due_on,
             principal_minor=loan.principal_outstanding_minor,
             interest_minor=interest,
             penalty_minor=loan.penalty_outstanding_minor,
             total_minor=total,
             total_display=kes(total),
-            status=status,
+            paid_minor=0,
+            left_minor=total,
+            status=_timing(loan.due_on, today),
         )
     ]
+
+
+def _timing(due_on: date, today: date) -> Literal["upcoming", "due_today", "overdue"]:
+    if today < due_on:
+        return "upcoming"
+    return "due_today" if today == due_on else "overdue"
+
+
+def _instalment_row(row: LoanInstalment, today: date) -> InstalmentOut:
+    total = row.total_minor + row.penalty_minor
+    status: Literal["upcoming", "due_today", "overdue", "paid", "written_off"]
+    if row.status == InstalmentStatus.PAID:
+        status = "paid"
+    elif row.status == InstalmentStatus.WRITTEN_OFF:
+        status = "written_off"
+    else:
+        status = _timing(row.due_on, today)
+    return InstalmentOut(
+        number=row.number,
+        due_on=row.due_on,
+        principal_minor=row.principal_minor,
+        interest_minor=row.interest_minor,
+        penalty_minor=row.penalty_minor,
+        total_minor=total,
+        total_display=kes(total),
+        paid_minor=row.paid_minor,
+        left_minor=row.left_minor,
+        status=status,
+    )
 
 
 def history_of(session: Session, loan: Loan) -> LoanHistoryOut:

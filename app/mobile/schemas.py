@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from app.lending.schemas import SettlementOut
 from app.mobile.tokens import IssuedTokens
 
 MAX_AMOUNT_MINOR = 100_000_000_00
@@ -199,14 +200,23 @@ class InterestOut(BaseModel):
 
 
 class InstalmentOut(BaseModel):
+    number: int
+    """1 for a bullet loan's one instalment; a restructured loan's numbers continue after
+    the instalments its new schedule replaced."""
     due_on: date
     principal_minor: int
     interest_minor: int
-    """Interest owed now plus the interest still to accrue until the due date."""
+    """A bullet loan: interest owed now plus the interest still to accrue until the due
+    date. An instalment loan: the interest due with the instalment."""
     penalty_minor: int
     total_minor: int
+    """Principal + interest + penalty due with it."""
     total_display: str
-    status: Literal["upcoming", "due_today", "overdue"]
+    paid_minor: int
+    """Paid towards it so far (a bullet loan: 0, its amounts are what is owed now)."""
+    left_minor: int
+    """What it still asks."""
+    status: Literal["upcoming", "due_today", "overdue", "paid", "written_off"]
 
 
 class LoanSummaryOut(BaseModel):
@@ -237,6 +247,8 @@ class LoanOut(LoanSummaryOut):
     interest_outstanding_minor: int
     penalty_outstanding_minor: int
     schedule: list[InstalmentOut]
+    settlement: SettlementOut | None
+    """What pays the loan off today; None once it is closed."""
     history: LoanHistoryOut
 
 

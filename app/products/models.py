@@ -20,6 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db.base import Base
 from ledger.sqltypes import BigIntPK, JSONDoc, UTCDateTime
 
+INDIVIDUAL_AUDIENCE = "individual"
+
 
 class Product(Base):
     __tablename__ = "products"
@@ -27,6 +29,7 @@ class Product(Base):
         CheckConstraint(
             "min_amount_minor > 0 AND max_amount_minor >= min_amount_minor", name="amount_range"
         ),
+        CheckConstraint("audience IN ('individual', 'group')", name="audience_known"),
         CheckConstraint("term_days > 0", name="term_positive"),
         CheckConstraint("regular_rate_bp >= 0 AND penalty_rate_bp >= 0", name="rates_known"),
         CheckConstraint(
@@ -95,6 +98,11 @@ class Product(Base):
     """The first N instalments pay interest only (0 for bullet products)."""
     grace_interest: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """The first N instalments pay nothing, their interest deferred (0 for bullet products)."""
+    audience: Mapped[str] = mapped_column(
+        String(12), default="individual", server_default="individual"
+    )
+    """``individual`` (a borrower borrows it) or ``group`` (only a group, through
+    ``app.groups``): an individual is never offered or lent a group product."""
     default_after_dpd: Mapped[int | None] = mapped_column(Integer)
     """Instalment products: the loan defaults at this many days past due (the oldest unpaid
     instalment's age). Bullet products default on ``default_day`` instead."""

@@ -19,6 +19,8 @@ from fastapi.responses import Response
 from app.lending.models import Loan
 from app.reports.loan_book import days_overdue
 from app.reports.schemas import (
+    AgeingLine,
+    ArrearsAgeing,
     BalanceSheet,
     DayLine,
     IncomeStatement,
@@ -260,3 +262,24 @@ def loan_book_csv(loans: Iterable[Loan], today: date) -> Response:
         for loan in loans
     )
     return csv_response(f"loan-book-{today.isoformat()}.csv", LOAN_BOOK_HEADER, rows)
+
+
+def arrears_ageing_csv(report: ArrearsAgeing) -> Response:
+    """One row per product and bucket, each product's total, then the book's."""
+    header = ["product_code", "bucket", "loans_count", "principal_kes", "outstanding_kes"]
+
+    def row(code: str, x: AgeingLine) -> list[Cell]:
+        return [
+            code,
+            x.bucket,
+            x.loans_count,
+            kes_decimal(x.principal_minor),
+            kes_decimal(x.outstanding_minor),
+        ]
+
+    rows = [
+        row(p.product_code, x)
+        for p in [*report.products, report.total]
+        for x in [*p.buckets, p.total]
+    ]
+    return csv_response(f"arrears-ageing-{report.as_of}.csv", header, rows)

@@ -10,7 +10,7 @@ Definitions: ``docs/reports.md``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.lending.models import OPEN_STATUSES, Loan, LoanStatus, Repayment
 from app.payments.models import Payout, PayoutPurpose, PayoutStatus
 from app.reports.dates import DayRange, business_day_of, end_of, start_of
+from app.reports.past_due import more_days_past_due_than
 from app.reports.schemas import DayLine, ParLine, PortfolioReport, StatusLine
 
 PAR_DAYS = (1, 7, 30, 90)
@@ -86,8 +87,9 @@ def status_total(lines: Sequence[StatusLine]) -> StatusLine:
 def portfolio_at_risk(session: Session, as_of: date) -> tuple[tuple[int, int, int], list[ParLine]]:
     """((loans, principal, outstanding) of the portfolio, PAR lines) in one statement.
 
-    The portfolio is every open loan owing anything. A loan is in PAR N when its due date is
-    more than N days before ``as_of`` (one bullet repayment: everything owed is past due).
+    The portfolio is every open loan owing anything. A loan is in PAR N when its oldest
+    unpaid due date is more than N days before ``as_of`` (``past_due``: a bullet loan's due
+    date, an instalment loan's oldest unpaid instalment's); all it owes counts.
     """
     owed = _owed()
     columns: list[ColumnElement[Any]] = [
@@ -96,7 +98,7 @@ def portfolio_at_risk(session: Session, as_of: date) -> tuple[tuple[int, int, in
         _sum(owed),
     ]
     for days in PAR_DAYS:
-        late = Loan.due_on < as_of - timedelta(days=days)
+        late = more_days_past_due_than(days, as_of)
         columns += [
             func.count(case((late, 1))),
             _sum(case((late, Loan.principal_outstanding_minor), else_=0)),

@@ -23,6 +23,7 @@ from app.clock import business_date
 from app.db.session import Sessions
 from app.errors import DomainError
 from app.reports import csv_files as reports_csv
+from app.reports.arrears import arrears_ageing
 from app.reports.csv_files import PortfolioTable
 from app.reports.dates import DayRange, check_date, day_range
 from app.reports.portfolio import portfolio_report
@@ -34,6 +35,7 @@ from app.reports.savings import (
     savings_book,
 )
 from app.reports.schemas import (
+    ArrearsAgeing,
     BalanceSheet,
     IncomeStatement,
     PortfolioReport,
@@ -117,6 +119,17 @@ def get_portfolio(
     if table is None:
         raise CsvTableRequired("Choose the CSV table: table=status, table=par or table=daily")
     return reports_csv.portfolio_csv(portfolio_report(session, today, window), table)
+
+
+@router.get("/arrears-ageing", response_model=ArrearsAgeing, responses=_CSV)
+def get_arrears_ageing(
+    session: ReportSession, clock: AppClock, fmt: Format = "json"
+) -> ArrearsAgeing | Response:
+    """Open loans owing anything by product and days past due (current, 1-30, 31-60, 61-90,
+    91-180, 180+) today: loans, principal, outstanding. An instalment loan's days past due
+    date from its oldest unpaid instalment."""
+    report = arrears_ageing(session, _today(clock))
+    return reports_csv.arrears_ageing_csv(report) if fmt == "csv" else report
 
 
 @router.get("/savings", response_model=SavingsBook, responses=_CSV)

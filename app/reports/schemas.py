@@ -145,3 +145,27 @@ class BalanceSheet(BaseModel):
     """Liabilities + equity + current result."""
     balanced: bool
     """``assets_total_minor == liabilities_and_equity_minor``."""
+
+
+class AgeingLine(BaseModel):
+    bucket: str
+    """Days past due: ``current``, ``1-30``, ``31-60``, ``61-90``, ``91-180``, ``180+``."""
+    loans_count: int
+    principal_minor: int
+    outstanding_minor: int
+    """Whole outstanding balance (principal + interest + penalty) of those loans."""
+
+
+class ProductAgeing(BaseModel):
+    product_code: str
+    buckets: list[AgeingLine]
+    """Every bucket, zeros included, in order."""
+    total: AgeingLine
+
+
+class ArrearsAgeing(BaseModel):
+    as_of: date
+    products: list[ProductAgeing]
+    """Products with open loans owing anything, by code."""
+    total: ProductAgeing
+    """All products (``product_code`` is ``total``)."""

@@ -8,11 +8,14 @@ in clear between hops; the hash replaces the old one in the last hop.
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import update
 
 from app.borrowers import errors as borrower_errors
 from app.borrowers.models import Borrower
 from app.borrowers.service import prepare_pin
+from app.lending.instalments import is_instalment_loan, next_instalment
 from app.lending.loans import open_loan
 from app.lending.models import LoanStatus
 from app.onboarding.service import opt_out
@@ -48,13 +51,17 @@ def _show_loan(ctx: Ctx, hint: str) -> Screen:
             loan.account_number, loan.principal_pending_minor, wallet(ctx)
         )
     else:
+        due: date | screens.NextInstalment | None = loan.due_on
+        coming = next_instalment(ctx.session, loan.id) if is_instalment_loan(loan) else None
+        if coming is not None:
+            due = screens.NextInstalment(coming.left_minor, coming.due_on)
         text = screens.loan(
             loan.account_number,
             loan.status == LoanStatus.DEFAULTED,
             loan.outstanding_minor,
             loan.principal_outstanding_minor,
             loan.interest_outstanding_minor + loan.penalty_outstanding_minor,
-            loan.due_on,
+            due,
         )
     return ask("loan", text, hint)
 

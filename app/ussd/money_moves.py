@@ -1,4 +1,5 @@
-"""USSD states that move money: borrow (amount, disclosure, PIN), repay (amount, confirm; the
+"""USSD states that move money: borrow (the product when an instalment product is offered
+beside the Personal Loan, amount, disclosure, PIN), repay (amount, confirm; the
 STK prompt follows) and withdraw short-term savings (amount, PIN).
 
 Each action runs the product's own use case (``quote``/``request_loan``,
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy import select
+
 from app.borrowers.models import Borrower
 from app.errors import DomainError
 from app.lending import errors as lending_errors
@@ -21,6 +24,8 @@ from app.lending.models import LoanStatus
 from app.lending.origination import LoanRequest, product_terms, quote, request_loan
 from app.lending.quotes import Quote
 from app.mpesa.stk import MAX_STK_MINOR, request_stk_repayment
+from app.products.models import INDIVIDUAL_AUDIENCE, Product
+from app.products.terms import INSTALMENT
 from app.savings.withdrawals import MIN_PAYOUT_MINOR, request_savings_withdrawal
 from app.ussd import screens
 from app.ussd.steps import (
@@ -40,6 +45,38 @@ from app.ussd.steps import (
 from ledger import Ledger
 
 # -- borrow ----------------------------------------------------------------------------------
+
+
+def _instalment_product(ctx: Ctx) -> Product | None:
+    """The active instalment product offered beside the Personal Loan (the first by id)."""
+    return ctx.session.scalar(
+        select(Product)
+        .where(Product.active, Product.kind == INSTALMENT, Product.audience == INDIVIDUAL_AUDIENCE)
+        .order_by(Product.id)
+        .limit(1)
+    )
+
+
+def _product_code(ctx: Ctx) -> str:
+    return str(ctx.data.get("product_code", PRODUCT_CODE))
+
+
+def _show_borrow_product(ctx: Ctx, hint: str) -> Screen:
+    other = _instalment_product(ctx)
+    if other is None:
+        ctx.data["product_code"] = PRODUCT_CODE
+        return _show_borrow_amount(ctx, hint)
+    return ask("borrow_product", screens.borrow_product(other.name), hint)
+
+
+def _answer_borrow_product(ctx: Ctx, entry: str) -> Outcome:
+    other = _instalment_product(ctx)
+    choices = {"1": PRODUCT_CODE, "2": other.code if other is not None else None}
+    chosen = choices.get(entry)
+    if chosen is None:
+        return _show_borrow_product(ctx, screens.CHOOSE_LISTED)
+    ctx.data["product_code"] = chosen
+    return _show_borrow_amount(ctx, "")
 
 
 def _why_not_borrow(ctx: Ctx, refusal: DomainError) -> Screen:
@@ -64,9 +101,9 @@ def _show_borrow_amount(ctx: Ctx, hint: str) -> Screen:
     member = ctx.member
     assert member is not None
     try:
-        terms = product_terms(ctx.session, PRODUCT_CODE)
+        terms = product_terms(ctx.session, _product_code(ctx))
         # The least amount passes every rule a real request would, or says which one fails.
-        quote(ctx.session, member.id, PRODUCT_CODE, terms.min_amount_minor, ctx.now)
+        quote(ctx.session, member.id, _product_code(ctx), terms.min_amount_minor, ctx.now)
     except DomainError as refusal:
         return _why_not_borrow(ctx, refusal)
     loan = open_loan(ctx.session, member.id)
@@ -92,7 +129,7 @@ def _answer_borrow_amount(ctx: Ctx, entry: str) -> Outcome:
 def _quote(ctx: Ctx) -> Quote:
     member = ctx.member
     assert member is not None
-    return quote(ctx.session, member.id, PRODUCT_CODE, int(ctx.data["amount_minor"]), ctx.now)
+    return quote(ctx.session, member.id, _product_code(ctx), int(ctx.data["amount_minor"]), ctx.now)
 
 
 def _show_borrow_quote(ctx: Ctx, hint: str) -> Screen:
@@ -100,8 +137,19 @@ def _show_borrow_quote(ctx: Ctx, hint: str) -> Screen:
         offer = _quote(ctx)
     except DomainError as refusal:
         return _why_not_borrow(ctx, refusal)
-    text = screens.borrow_quote(offer)
+    plan = _plan(ctx, offer)
+    text = screens.borrow_quote(offer) if plan is None else screens.instalment_quote(offer, plan)
     return ask("borrow_quote", text, hint)
+
+
+def _plan(ctx: Ctx, offer: Quote) -> screens.Instalments | None:
+    """An instalment quote's schedule in brief (None for a bullet quote)."""
+    if not offer.instalments:
+        return None
+    first, last = offer.instalments[0], offer.instalments[-1]
+    frequency = str(product_terms(ctx.session, offer.product_code).schedule_frequency)
+    count = len(offer.instalments)
+    return screens.Instalments(count, frequency, first.total_minor, first.due_date, last.due_date)
 
 
 def _answer_borrow_quote(ctx: Ctx, entry: str) -> Outcome:
@@ -117,7 +165,9 @@ def _borrow(ctx: Ctx, member: Borrower) -> Screen:
             payout = request_loan(
                 ctx.session,
                 Ledger(ctx.session, ctx.env.clock),
-                LoanRequest(member.id, PRODUCT_CODE, offer.amount_minor, ctx.action_key("borrow")),
+                LoanRequest(
+                    member.id, _product_code(ctx), offer.amount_minor, ctx.action_key("borrow")
+                ),
                 ctx.now,
             )
     except DomainError as refusal_now:
@@ -125,6 +175,10 @@ def _borrow(ctx: Ctx, member: Borrower) -> Screen:
     assert payout.loan_id is not None
     loan = open_loan(ctx.session, member.id)
     account = loan.account_number if loan is not None else ""
+    plan = _plan(ctx, offer)
+    if plan is not None:
+        pay_to = screens.PayTo(ctx.env.paybill, account)
+        return end(screens.borrowed_instalments(payout.amount_minor, plan, pay_to, wallet(ctx)))
     done = screens.borrowed(
         payout.amount_minor,
         offer.total_due_minor,
@@ -255,6 +309,7 @@ _show_withdraw_pin = add_pin_state(
 )
 
 
+add_state("borrow_product", _show_borrow_product, _answer_borrow_product, back="main")
 add_state("borrow_amount", _show_borrow_amount, _answer_borrow_amount, back="main")
 add_state("borrow_quote", _show_borrow_quote, _answer_borrow_quote, back="borrow_amount")
 add_state("repay_amount", _show_repay_amount, _answer_repay_amount, back="main")

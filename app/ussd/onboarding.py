@@ -37,7 +37,7 @@ from integrations.identity.register import InvalidNationalId, normalise_national
 MAIN = "main"
 WELCOME = "welcome"
 MAIN_CHOICES = {
-    "1": "borrow_amount",
+    "1": "borrow_product",
     "2": "repay_amount",
     "3": "loan",
     "4": "savings",

@@ -113,6 +113,43 @@ def borrow_quote(offer: Quote) -> str:
     )
 
 
+PRODUCT_NAME_CHARS = 40
+"""A product's name on the choice screen is cut to this (the screen's budget)."""
+
+
+def borrow_product(other_name: str) -> str:
+    """The choice between the Personal Loan and the active instalment product."""
+    return f"Borrow\n1. Personal Loan\n2. {other_name[:PRODUCT_NAME_CHARS]}\n{BACK}"
+
+
+@dataclass(frozen=True, slots=True)
+class Instalments:
+    """An instalment loan's schedule in brief: how many, how often, the first amount and
+    the first and last due dates."""
+
+    count: int
+    frequency: str
+    first_minor: int
+    first_due: date
+    last_due: date
+
+
+def instalment_quote(offer: Quote, plan: Instalments) -> str:
+    """The disclosure of an instalment loan: the schedule in brief instead of one due date.
+    With a credit balance applied, the amount line gives way to the credit line (the amount
+    was typed on the screen before)."""
+    top = (
+        f"Credit {kes(offer.credit_applied_minor)}"
+        if offer.credit_applied_minor
+        else f"Borrow {kes(offer.amount_minor)}"
+    )
+    return (
+        f"{top}\nGet {kes(offer.cash_minor)}\nInterest {kes(offer.interest_to_due_minor)}"
+        f"\n{plan.count} {plan.frequency}, 1st {kes(plan.first_minor)}"
+        f"\nFrom {_day(plan.first_due)} to {_day(plan.last_due)}\n1. Confirm\n{BACK}"
+    )
+
+
 def enter_pin_to(purpose: str, amount_minor: int) -> str:
     return f"Enter your Mkopo PIN to {purpose} {kes(amount_minor)}:\n{BACK}"
 
@@ -123,6 +160,16 @@ class PayTo:
 
     paybill: str
     account: str
+
+
+def borrowed_instalments(
+    cash_minor: int, plan: Instalments, pay_to: PayTo, wallet: str = "M-Pesa"
+) -> str:
+    return (
+        f"Done. {kes(cash_minor)} is on its way to your {wallet}. Pay {plan.count} "
+        f"{plan.frequency} instalments, the 1st {kes(plan.first_minor)} by "
+        f"{_day(plan.first_due)}: paybill {pay_to.paybill}, account {pay_to.account}."
+    )
 
 
 def borrowed(
@@ -230,19 +277,30 @@ def loan_on_its_way(account: str, principal_minor: int, wallet: str = "M-Pesa") 
     return f"Loan {account}: {kes(principal_minor)} is on its way to your {wallet}.\n{BACK}"
 
 
+@dataclass(frozen=True, slots=True)
+class NextInstalment:
+    amount_minor: int
+    """What it still asks (principal, interest, penalty)."""
+    due_on: date
+
+
 def loan(
     account: str,
     in_default: bool,
     owed_minor: int,
     principal_minor: int,
     charges_minor: int,
-    due_on: date | None,
+    due: date | NextInstalment | None,
 ) -> str:
+    """My loan: a bullet loan's due date, or an instalment loan's next instalment."""
     status = "in default" if in_default else "active"
-    due = f"\nDue date: {_day(due_on)}" if due_on else ""
+    if isinstance(due, NextInstalment):
+        due_line = f"\nNext: {kes(due.amount_minor)} on {_day(due.due_on)}"
+    else:
+        due_line = f"\nDue date: {_day(due)}" if due else ""
     return (
         f"Loan {account} ({status})\nOwed: {kes(owed_minor)}\nPrincipal: {kes(principal_minor)}"
-        f"\nInterest: {kes(charges_minor)}{due}\n{BACK}"
+        f"\nInterest: {kes(charges_minor)}{due_line}\n{BACK}"
     )
 
 

@@ -1,4 +1,5 @@
-"""The accrual benchmark's portfolio: N borrowers with N active Personal Loans, disbursed
+"""The accrual benchmark's portfolio: N borrowers with N active loans (one in ten on an
+instalment product, ``bench.accrual.instalments``, the rest Personal Loans), disbursed
 ``id % 20`` days before D0 = D - 1 and accrued to D0 exactly as the job would have left
 them, plus ONE opening ledger entry putting their principal, interest and penalty in the
 control accounts (1200/1210/1220), so the subledger agrees with the ledger before the run.
@@ -10,11 +11,14 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import psycopg
+
 from app.accounting.chart import Acct, FundAccounts
 from app.clock import EAT, business_date, system_clock
 from app.db.session import Sessions
 from app.loan_math.interest import UNITS_PER_MINOR, AccrualState, accrue_day
 from app.products.terms import ProductTerms
+from bench.accrual import instalments
 from bench.accrual.checks import SPREAD_DAYS, state_matches_closed_form
 from bench.common import seed
 from bench.common.databases import Scratch, migrate
@@ -82,6 +86,7 @@ class Portfolio:
     opening: dict[str, int]
     setup_s: float
     create_s: float
+    instalment_loans: int
 
 
 def prepare(scratch: Scratch, sessions: Sessions, size: int, fillfactor: int | None) -> Portfolio:
@@ -92,6 +97,7 @@ def prepare(scratch: Scratch, sessions: Sessions, size: int, fillfactor: int | N
     migrate(scratch.url)
     fund = seed.open_fund(sessions, CLOCK)
     check_closed_form(fund.terms, random.Random(size))
+    group = instalments.add_product(sessions, CLOCK())
     setup_s = watch.seconds()
     watch = Stopwatch()
     with seed.bulk(scratch.libpq_url, size, ["borrowers", "loans"]) as conn:
@@ -101,14 +107,18 @@ def prepare(scratch: Scratch, sessions: Sessions, size: int, fillfactor: int | N
         seed.insert_active_loans(
             conn, fund, size, accrued_to=d0, spread_days=SPREAD_DAYS, now=CLOCK()
         )
+        share = instalments.convert_share(conn, group, size, d0, SPREAD_DAYS)
+    with psycopg.connect(scratch.libpq_url, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) loan_instalments")
     opening = post_opening_balances(sessions, fund.accounts, d0)
     scratch.checkpoint()
     create_s = watch.seconds()
-    log(f"  created {size:,} borrowers and loans in {create_s:.1f} s")
+    log(f"  created {size:,} borrowers and loans ({share:,} instalment) in {create_s:.1f} s")
     off = state_matches_closed_form(scratch.libpq_url, d0, fund.terms)
+    off += instalments.instalment_loans_off(scratch.libpq_url, d0)
     if off:
         raise SystemExit(f"setup: {off} loans are not at their closed-form state for D - 1")
     disagreements = seed.subledger_disagreements(sessions, CLOCK)
     if disagreements:
         raise SystemExit(f"setup: subledger disagrees before the run: {disagreements}")
-    return Portfolio(scratch, sessions, fund.terms, through, opening, setup_s, create_s)
+    return Portfolio(scratch, sessions, fund.terms, through, opening, setup_s, create_s, share)

@@ -11,6 +11,7 @@ import psycopg
 
 from app.lending import accrual
 from app.lending.models import AccrualRun
+from bench.accrual import instalments
 from bench.accrual.checks import snapshot, state_matches_closed_form, verify_rerun, verify_run
 from bench.accrual.phases import phase_breakdown, phase_timers
 from bench.accrual.portfolio import CLOCK, Portfolio, log, prepare
@@ -109,7 +110,8 @@ def run_size(
             p.through,
             size,
             p.terms,
-            state_matches_closed_form(p.scratch.libpq_url, p.through, p.terms),
+            state_matches_closed_form(p.scratch.libpq_url, p.through, p.terms)
+            + instalments.instalment_loans_off(p.scratch.libpq_url, p.through),
             subledger_disagreements(p.sessions, CLOCK),
         )
         start = time.perf_counter()
@@ -123,6 +125,7 @@ def run_size(
         batches = -(-size // batch_size)
         return {
             "loans": size,
+            "instalment_loans": p.instalment_loans,
             "business_date": p.through.isoformat(),
             "batch_size": batch_size,
             "seconds": seconds,

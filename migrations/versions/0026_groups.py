@@ -11,7 +11,8 @@ holder per office: partial unique indexes), ``group_scores``, ``group_applicatio
 open per group: a partial unique index; the draw's seed, candidates and result) and
 ``group_application_shares`` (never negative, one per member).
 
-Seeds the Group Loan product (KES 20,000 - 1,000,000, 7% a year on a reducing balance, six
+``products.audience`` (``individual`` or ``group``): the group product is never offered to or
+lent to an individual. Seeds the Group Loan product (KES 20,000 - 1,000,000, 7% a year on a reducing balance, six
 monthly instalments, 5% savings) and its rules (10 members, 3 groups per borrower, 3 drawn
 + 2 officials, 72 hours).
 
@@ -103,6 +104,7 @@ def _seed() -> None:
     columns = [sa.column(name) for name in GROUP_PRODUCT] + [
         sa.column("allocation_order", JSONDoc),
         sa.column("eligible_bands", JSONDoc),
+        sa.column("audience", sa.String),
         sa.column("active", sa.Boolean),
         sa.column("version", sa.Integer),
         sa.column("updated_at", UTCDateTime()),
@@ -115,6 +117,7 @@ def _seed() -> None:
                 **GROUP_PRODUCT,
                 "allocation_order": ["penalty", "interest", "principal"],
                 "eligible_bands": None,
+                "audience": "group",
                 "active": True,
                 "version": 1,
                 "updated_at": datetime(2026, 12, 8, tzinfo=UTC),
@@ -127,6 +130,18 @@ def _seed() -> None:
 
 
 def upgrade() -> None:
+    op.add_column(
+        "products",
+        sa.Column(
+            "audience",
+            sa.String(length=12),
+            sa.CheckConstraint(
+                "audience IN ('individual', 'group')", name=op.f("ck_products_audience_known")
+            ),
+            server_default="individual",
+            nullable=False,
+        ),
+    )
     allow_kinds(op, KINDS + NEW_KINDS)
     op.create_table(
         "group_rules",
@@ -422,6 +437,9 @@ def downgrade() -> None:
     op.drop_table("groups")
     op.drop_table("group_rules")
     op.execute("DELETE FROM products WHERE code = 'group'")
+    with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_products_audience_known"), type_="check")
+        batch_op.drop_column("audience")
     for kind in NEW_KINDS:
         forget_kind(op, kind)
     allow_kinds(op, KINDS)

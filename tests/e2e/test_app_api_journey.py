@@ -77,12 +77,15 @@ def test_register_borrow_1000_repay_by_stk_withdraw_savings_change_pin_and_sign_
     assert (loan["status"], loan["principal_outstanding_minor"]) == ("active", 1_000 * KES)
     assert loan["schedule"] == [
         {
+            "number": 1,
             "due_on": str(today + timedelta(days=14)),
             "principal_minor": 100_000,
             "interest_minor": 306,
             "penalty_minor": 0,
             "total_minor": 100_306,
             "total_display": "KES 1,003.06",
+            "paid_minor": 0,
+            "left_minor": 100_306,
             "status": "upcoming",
         }
     ]

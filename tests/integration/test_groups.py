@@ -31,7 +31,9 @@ from app.groups.models import (
 )
 from app.groups.officials import Proposal, propose_official
 from app.groups.tasks import review_groups
+from app.lending.errors import ProductUnavailable
 from ledger import Ledger
+from tests.e2e.test_ussd_dialler import set_limit
 from tests.support.groups import (
     accept,
     application,
@@ -378,3 +380,10 @@ def test_the_database_refuses_a_second_live_membership_a_second_holder_and_bad_r
             .where(GroupApplication.id == applied.id)
             .values(status="ready_for_payout")  # without closed_at
         )
+
+
+def test_an_individual_is_never_lent_the_group_product(fund: Fund) -> None:
+    borrower_id = fund.register()
+    set_limit(fund, borrower_id, 50_000 * KES, "A1")
+    with pytest.raises(ProductUnavailable):
+        fund.request(borrower_id, 20_000 * KES, "group-as-individual", product="group")

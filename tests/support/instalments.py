@@ -21,6 +21,10 @@ GROUP_PRINCIPAL = 12_000 * KES
 """The worked example's loan: 4,047.14 on 2 April 2026, 4,047.14 on 2 May, 4,047.15 on
 2 June (disbursed on 2 March, the frozen clock's day)."""
 
+RESTRUCTURED_OVER_4 = [(n, "superseded") for n in (1, 2, 3)] + [(n, "open") for n in (4, 5, 6, 7)]
+"""(number, status) of the worked loan's rows once rescheduled over 4 instalments while all
+3 were open: the new rows are numbered after the old ones."""
+
 
 def add_group_product(fund: Fund, now: datetime, **overrides: Any) -> None:
     """A group-style product: 7% a year, 3 monthly EMI instalments, ACT/365, cents,
@@ -81,11 +85,18 @@ def open_group_loan(
     add_group_product(fund, fund.clock(), **overrides)
     who = {k: v for k, v in (("national_id", national_id), ("phone", phone)) if v}
     borrower_id = fund.register(**who)
+    return borrower_id, lend_group(fund, borrower_id)
+
+
+def lend_group(fund: Fund, borrower_id: int) -> int:
+    """Raise the borrower's limit to KES 20,000 and disburse the group product's KES 12,000
+    today (the product must exist); returns the loan id."""
     with fund.sessions.unit_of_work() as session:
         session.get(Borrower, borrower_id).credit_limit_minor = 20_000 * KES  # type: ignore[union-attr]
-    payout = fund.request(borrower_id, GROUP_PRINCIPAL, "group-loan", product=GROUP_CODE)
+    key = f"group-loan-{borrower_id}"
+    payout = fund.request(borrower_id, GROUP_PRINCIPAL, key, product=GROUP_CODE)
     fund.settle(payout.id)
-    return borrower_id, fund.loan_of(borrower_id).id
+    return fund.loan_of(borrower_id).id
 
 
 def instalment_rows(fund: Fund, loan_id: int) -> list[LoanInstalment]:

@@ -19,6 +19,8 @@ BIG = 9_999_999_99  # KES 9,999,999.99: more than any savings balance
 LONG_DAY = date(2026, 12, 31)
 ACCOUNT = "MK0000000001"  # 12 characters, the longest account number
 PAY_TO = screens.PayTo("9999999", ACCOUNT)
+PLAN = screens.Instalments(360, "fortnightly", OWED, LONG_DAY, LONG_DAY)
+"""The longest schedule in brief: 360 fortnightly instalments, the largest amount."""
 
 
 def offer(
@@ -67,6 +69,13 @@ ASKING = {
     "borrow_quote_credit": screens.borrow_quote(  # the credit applied is at most the loan
         replace(offer(LIMIT, 2_500_00, OWED, OWED, LONG_DAY), credit_applied_minor=LIMIT)
     ),
+    "borrow_product": screens.borrow_product("G" * 200),
+    "instalment_quote": screens.instalment_quote(
+        offer(LIMIT, 2_500_00, OWED, OWED, LONG_DAY), PLAN
+    ),
+    "instalment_quote_credit": screens.instalment_quote(
+        replace(offer(LIMIT, 2_500_00, OWED, OWED, LONG_DAY), credit_applied_minor=LIMIT), PLAN
+    ),
     "pin_to_borrow": screens.enter_pin_to("borrow", LIMIT),
     "pin_to_withdraw": screens.enter_pin_to("withdraw", BIG),
     "frozen": screens.frozen(ACCOUNT, OWED),
@@ -82,6 +91,9 @@ ASKING = {
     "no_loan": screens.no_loan(LIMIT),
     "loan_on_its_way": screens.loan_on_its_way(ACCOUNT, LIMIT, "Airtel Money"),
     "loan": screens.loan(ACCOUNT, True, OWED, LIMIT, OWED, LONG_DAY),
+    "loan_next_instalment": screens.loan(
+        ACCOUNT, True, OWED, LIMIT, OWED, screens.NextInstalment(OWED, LONG_DAY)
+    ),
     "savings": screens.savings(BIG, BIG, True),
     "withdraw_after_loan": screens.WITHDRAW_AFTER_LOAN,
     "savings_held": screens.SAVINGS_HELD,
@@ -110,6 +122,7 @@ CLOSING = {
     "borrowed": screens.borrowed(LIMIT, OWED, LONG_DAY, PAY_TO, 0, "Airtel Money"),
     "borrowed_credit": screens.borrowed(LIMIT, OWED, LONG_DAY, PAY_TO, LIMIT),
     "borrowed_covered": screens.borrowed(LIMIT, 0, LONG_DAY, PAY_TO, LIMIT),
+    "borrowed_instalments": screens.borrowed_instalments(LIMIT, PLAN, PAY_TO, "Airtel Money"),
     "pin_locked": screens.pin_locked(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
     "unavailable": screens.UNAVAILABLE,
     "not_kenyan": screens.NOT_KENYAN,
@@ -164,7 +177,7 @@ def test_every_screen_of_the_module_is_covered_here() -> None:
         "REGISTRATION_RECEIVED", "borrowed", "pin_locked", "UNAVAILABLE", "NOT_KENYAN",
         "NOT_YOUR_SESSION", "SESSION_OVER", "stk_coming", "withdrawn", "PIN_CHANGED",
         "opted_out", "dispute_loans", "DISPUTE_REASONS", "NO_REPORTED_LOAN", "DISPUTE_OPEN",
-        "dispute_recorded",
+        "dispute_recorded", "borrow_product", "instalment_quote", "borrowed_instalments",
     }  # fmt: skip
     assert public - helpers - sms - hints == covered
 
@@ -191,3 +204,12 @@ def test_amounts_are_written_kes_with_thousands_and_cents() -> None:
 def test_the_safety_net_makes_any_reply_ascii_and_short() -> None:
     assert fit_reply("CON Karibu \u2013 caf\u00e9") == "CON Karibu ? caf?"
     assert len(fit_reply("END " + "x" * 500)) == MAX_REPLY_CHARS
+
+
+def test_an_instalment_quote_shows_the_schedule_in_brief() -> None:
+    plan = screens.Instalments(3, "monthly", 4_047_14, date(2026, 4, 2), date(2026, 6, 2))
+    quote = screens.instalment_quote(offer(12_000_00, 600_00, 141_43, 12_141_43, LONG_DAY), plan)
+    assert quote == (
+        "Borrow KES 12,000.00\nGet KES 11,400.00\nInterest KES 141.43\n"
+        "3 monthly, 1st KES 4,047.14\nFrom 02-04-2026 to 02-06-2026\n1. Confirm\n0. Back"
+    )
