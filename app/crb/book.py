@@ -25,7 +25,7 @@ from app.security.fields import FieldCipher, UndecryptableField
 
 DAILY_CLOSED_LOOKBACK_DAYS = 7
 BATCH = 500
-REPORTED_CLOSED = (LoanStatus.REPAID,)
+REPORTED_CLOSED = (LoanStatus.REPAID, LoanStatus.WRITTEN_OFF)
 STANDING_LISTINGS = (ListingState.LISTED,)
 
 
@@ -93,18 +93,24 @@ def _facts(
     if listing is not None and listing.state == ListingState.LIFTED:
         listing = None
     open_ = loan.status in OPEN_STATUSES
+    written_off = loan.status == LoanStatus.WRITTEN_OFF
     dpd = days_past_due(session, loan, as_of) if open_ else 0
     balance = loan.outstanding_minor if open_ else 0
     if is_instalment_loan(loan):
         rows = instalments_of(session, loan.id)
         due = [r for r in rows if r.due_on < as_of and not r.is_paid]
         arrears = sum(r.total_minor - r.paid_minor for r in due) if open_ else 0
-        count = len(due) if open_ else 0
+        count = len(due) if open_ or written_off else 0
         instalment = rows[0].total_minor if rows else loan.principal_disbursed_minor
         frequency = str(loan.product_terms.get("schedule_frequency", "once")).upper()
+        oldest_due = min((r.due_on for r in due), default=None)
     else:
-        arrears, count = (balance, 1) if dpd > 0 else (0, 0)
+        arrears, count = (balance, 1) if dpd > 0 or written_off else (0, 0)
         instalment, frequency = loan.principal_disbursed_minor, "ONCE"
+        oldest_due = loan.due_on
+    if written_off:  # still owed: everything written off is in arrears since the oldest due
+        balance = arrears = loan.written_off_minor or 0
+        dpd = 0 if oldest_due is None else max((as_of - oldest_due).days, 0)
     return AccountFacts(
         borrower_id=loan.borrower_id,
         national_id=national_id,
@@ -119,6 +125,7 @@ def _facts(
         instalments_in_arrears=count,
         days_in_arrears=dpd,
         closed_on=None if open_ or loan.closed_at is None else business_date(loan.closed_at),
+        written_off=written_off,
         last_paid_on=None if last_paid is None else business_date(last_paid),
         listed_on=None if listing is None else listing.listed_on,
         listing_active=listing is not None and listing.state in STANDING_LISTINGS,

@@ -51,6 +51,8 @@ class AccountFacts:
     instalments_in_arrears: int
     days_in_arrears: int
     closed_on: date | None
+    """Repaid: the day it was; written off: the day of the write-off (the debt is still owed)."""
+    written_off: bool
     last_paid_on: date | None
     listed_on: date | None
     """When the loan was negatively listed (``crb_listings``), if it was."""
@@ -78,7 +80,12 @@ def _names(full_name: str) -> tuple[str, str, str]:
 
 
 def account_status(facts: AccountFacts) -> AccountStatus:
-    """Negative only while the listing stands and the loan owes more than KES 1,000."""
+    """Negative only while the listing stands, or once written off, and the loan owes more than
+    KES 1,000 (a write-off at or under it is reported in arrears: never negative)."""
+    if facts.written_off:
+        if facts.balance_minor > LISTING_THRESHOLD_MINOR:
+            return AccountStatus.WRITTEN_OFF
+        return AccountStatus.ARREARS
     if facts.closed_on is not None:
         return AccountStatus.CLEARED if facts.listed_on is not None else AccountStatus.CLOSED
     if facts.listing_active and facts.balance_minor > LISTING_THRESHOLD_MINOR:
@@ -88,7 +95,7 @@ def account_status(facts: AccountFacts) -> AccountStatus:
 
 def status_date(facts: AccountFacts) -> date:
     status = account_status(facts)
-    if status in (AccountStatus.CLOSED, AccountStatus.CLEARED):
+    if status in (AccountStatus.CLOSED, AccountStatus.CLEARED, AccountStatus.WRITTEN_OFF):
         assert facts.closed_on is not None
         return facts.closed_on
     if status is AccountStatus.LISTED:
@@ -142,7 +149,7 @@ ACCOUNT_SOURCES: Mapping[str, AccountSource] = {
     "account_status": lambda f: account_status(f).value,
     "account_status_date": lambda f: _yyyymmdd(status_date(f)),
     "date_last_payment": lambda f: _yyyymmdd(f.last_paid_on),
-    "date_closed": lambda f: _yyyymmdd(f.closed_on),
+    "date_closed": lambda f: "" if f.written_off else _yyyymmdd(f.closed_on),
     "prudential_class": lambda f: prudential_class(f.days_in_arrears),
     "dispute_flag": lambda f: "Y" if f.disputed else "N",
     "file_date": lambda f: _yyyymmdd(f.as_of),

@@ -107,6 +107,9 @@ class Loan(Base):
     due_on: Mapped[date | None] = mapped_column(Date)
     defaulted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    written_off_minor: Mapped[int | None] = mapped_column(BigInteger)
+    """What was owed when the loan was written off (principal, interest and penalty): still
+    owed by the borrower, and what the bureau files report for it."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     restructured_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     """When the loan was last restructured (rescheduled under four eyes); None if never."""

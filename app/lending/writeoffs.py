@@ -52,6 +52,7 @@ def write_off(
             )
         )
     _end_open_instalments(session, loan.id)
+    loan.written_off_minor = total
     loan.principal_outstanding_minor = 0
     loan.interest_outstanding_minor = 0
     loan.penalty_outstanding_minor = 0

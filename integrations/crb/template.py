@@ -52,9 +52,11 @@ class AccountStatus(enum.StrEnum):
     """Repaid in full, never listed."""
     CLEARED = "CLEARED"
     """Repaid in full after a negative listing: the listing is cleared."""
+    WRITTEN_OFF = "WRITTEN_OFF"
+    """Written off by the lender and still owed, above KES 1,000 (negative)."""
 
 
-NEGATIVE_STATUSES = frozenset({AccountStatus.LISTED})
+NEGATIVE_STATUSES = frozenset({AccountStatus.LISTED, AccountStatus.WRITTEN_OFF})
 PRUDENTIAL_CLASSES = ("NORMAL", "WATCH", "SUBSTANDARD", "DOUBTFUL", "LOSS")
 
 

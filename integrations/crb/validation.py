@@ -17,6 +17,7 @@ from datetime import datetime
 
 from integrations.crb.template import (
     FIELDS,
+    NEGATIVE_STATUSES,
     SEPARATOR,
     AccountStatus,
     FieldSpec,
@@ -120,7 +121,7 @@ def _account_problems(record: dict[str, str]) -> list[tuple[str, str]]:
         problems.append(("date_closed", "an open account has no closing date"))
     if _minor(record["amount_in_arrears"]) > balance:
         problems.append(("amount_in_arrears", "more than the current balance"))
-    if status is AccountStatus.LISTED and balance <= LISTING_THRESHOLD_MINOR:
+    if status in NEGATIVE_STATUSES and balance <= LISTING_THRESHOLD_MINOR:
         problems.append(("account_status", "no negative listing for KES 1,000 or less"))
     if record["date_opened"] > record["file_date"]:
         problems.append(("date_opened", "after the file date"))

@@ -68,7 +68,7 @@ def test_a_closed_account_needs_its_closing_date_and_owes_nothing() -> None:
 def test_a_wrong_header_or_field_count_is_caught() -> None:
     assert validate_file(FileType.CONSUMER, account_file({}))[0].record == 0
     broken = account_file({}) + "MKOPO|1|2\n"
-    assert validate_file(FileType.ACCOUNT, broken) == [RecordError(2, "record", "3 fields, not 20")]
+    assert validate_file(FileType.ACCOUNT, broken) == [RecordError(2, "record", "3 fields, not 21")]
 
 
 def test_the_bureau_accepts_a_good_file_and_rejects_a_corrupted_one_by_record(
