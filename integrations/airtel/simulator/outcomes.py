@@ -4,13 +4,9 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import Any
 
-DEFAULT_COPIES = 2
-MAX_COPIES = 20
-DEFAULT_DELAY_S = 3.0
-MAX_DELAY_S = 600.0
+from integrations import simulator_scripts
+
 DEFAULT_AMBIGUOUS_ENQUIRIES = 1
 """Enquiries answered ``TA`` before an ambiguous transaction settles (``TS``)."""
 
@@ -61,11 +57,4 @@ DISBURSEMENT_REFUSALS: dict[Outcome, tuple[str, str]] = {
 """Disbursements answer these at once (``success`` false); the transaction ends ``TF``."""
 
 
-@dataclass(frozen=True)
-class Script:
-    outcome: Outcome
-    copies: int = DEFAULT_COPIES
-    delay_s: float | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"outcome": str(self.outcome), "copies": self.copies, "delay_s": self.delay_s}
+Script = simulator_scripts.Script[Outcome]

@@ -9,13 +9,11 @@ from typing import Any
 from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from integrations import simulator_scripts
 from integrations.airtel.simulator import statement
-from integrations.airtel.simulator.faults import InvalidFault, seconds, updated
+from integrations.airtel.simulator.faults import InvalidFault, updated
 from integrations.airtel.simulator.gate import Sim, invalid, read_json
 from integrations.airtel.simulator.outcomes import (
-    DEFAULT_COPIES,
-    MAX_COPIES,
-    MAX_DELAY_S,
     Outcome,
     Script,
 )
@@ -27,19 +25,9 @@ from integrations.airtel.simulator.state import COLLECTION
 def read_script(body: dict[str, Any], default: str | None = None) -> Script:
     """``{"outcome": "duplicate", "copies": 5}`` / ``{"outcome": "delayed", "delay_s": 1.5}``."""
     try:
-        outcome = Outcome(str(body.get("outcome", default)))
-    except ValueError:
-        raise invalid("outcome") from None
-    copies = body.get("copies", DEFAULT_COPIES)
-    if isinstance(copies, bool) or not isinstance(copies, int) or not 1 <= copies <= MAX_COPIES:
-        raise invalid("copies")
-    delay_s = body.get("delay_s")
-    try:
-        return Script(
-            outcome, copies, None if delay_s is None else seconds(delay_s, "", MAX_DELAY_S)
-        )
-    except InvalidFault:
-        raise invalid("delay_s") from None
+        return simulator_scripts.read_script(body, Outcome, default)
+    except InvalidFault as exc:
+        raise invalid(exc.name) from None
 
 
 class ControlRoutes:

@@ -25,11 +25,11 @@ from integrations.airtel.simulator.faults import Faults
 from integrations.airtel.simulator.keys import AirtelKeys, generate_keys
 from integrations.airtel.simulator.outcomes import (
     DEFAULT_AMBIGUOUS_ENQUIRIES,
-    DEFAULT_DELAY_S,
     SUFFIX_OUTCOMES,
     Outcome,
     Script,
 )
+from integrations.simulator_scripts import DEFAULT_DELAY_S
 from integrations.simulator_tokens import IssuesTokens, TokenBook
 
 TOKEN_LIFETIME = timedelta(seconds=180)

@@ -5,13 +5,8 @@ callbacks travel (lost, duplicated, delayed), chosen by the customer's number or
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import Any
 
-DEFAULT_COPIES = 2
-MAX_COPIES = 20
-DEFAULT_DELAY_S = 3.0
-MAX_DELAY_S = 600.0
+from integrations import simulator_scripts
 
 
 class Outcome(enum.StrEnum):
@@ -51,15 +46,4 @@ SUFFIX_OUTCOMES: dict[str, Outcome] = {
 }
 
 
-@dataclass(frozen=True)
-class Script:
-    """An outcome and how its callbacks travel."""
-
-    outcome: Outcome
-    copies: int = DEFAULT_COPIES
-    """For ``duplicate``: how many deliveries, all at once."""
-    delay_s: float | None = None
-    """For ``delayed``: how long the callbacks wait; None: the state's ``default_delay_s``."""
-
-    def to_json(self) -> dict[str, Any]:
-        return {"outcome": str(self.outcome), "copies": self.copies, "delay_s": self.delay_s}
+Script = simulator_scripts.Script[Outcome]

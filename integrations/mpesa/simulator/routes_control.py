@@ -4,22 +4,19 @@ organisation statement export. None of them needs a token; none exists on real D
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from integrations import simulator_scripts
 from integrations.mpesa.credentials import NAIROBI
 from integrations.mpesa.simulator import statement
 from integrations.mpesa.simulator.checks import bad, msisdn
 from integrations.mpesa.simulator.core import Sim, read_json
 from integrations.mpesa.simulator.faults import InvalidFault
 from integrations.mpesa.simulator.outcomes import (
-    DEFAULT_COPIES,
-    MAX_COPIES,
-    MAX_DELAY_S,
     Outcome,
     Script,
 )
@@ -38,23 +35,9 @@ def read_script(body: dict[str, Any], default: str | None = None) -> Script:
     """``{"outcome": "duplicate", "copies": 5}`` / ``{"outcome": "delayed", "delay_s": 1.5}``
     (without ``delay_s``: the state's ``default_delay_s``, 3 s unless configured)."""
     try:
-        outcome = Outcome(str(body.get("outcome", default)))
-    except ValueError:
-        raise bad("outcome") from None
-    copies = body.get("copies", DEFAULT_COPIES)
-    if isinstance(copies, bool) or not isinstance(copies, int) or not 1 <= copies <= MAX_COPIES:
-        raise bad("copies")
-    delay_s = body.get("delay_s")
-    if delay_s is None:
-        return Script(outcome, copies)
-    if (
-        isinstance(delay_s, bool)
-        or not isinstance(delay_s, int | float)
-        or not math.isfinite(delay_s)
-        or not 0 <= delay_s <= MAX_DELAY_S
-    ):
-        raise bad("delay_s")
-    return Script(outcome, copies, float(delay_s))
+        return simulator_scripts.read_script(body, Outcome, default)
+    except InvalidFault as exc:
+        raise bad(exc.name) from None
 
 
 def _moment(raw: str | None, name: str, *, end_of_day: bool) -> datetime | None:

@@ -25,15 +25,12 @@ from integrations.mpesa.simulator.faults import Faults, updated
 from integrations.mpesa.simulator.keys import SimulatorKeys, generate_keys
 from integrations.mpesa.simulator.limits import DailyTotals, Limits
 from integrations.mpesa.simulator.outcomes import (
-    DEFAULT_COPIES,
-    DEFAULT_DELAY_S,
-    MAX_COPIES,
-    MAX_DELAY_S,
     SUFFIX_OUTCOMES,
     Outcome,
     Script,
 )
 from integrations.mpesa.simulator.subscribers import Subscribers
+from integrations.simulator_scripts import DEFAULT_COPIES, DEFAULT_DELAY_S, MAX_COPIES, MAX_DELAY_S
 from integrations.simulator_tokens import IssuesTokens, TokenBook
 
 TOKEN_LIFETIME = timedelta(seconds=3600)
