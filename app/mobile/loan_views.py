@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.lending.instalments import instalments_of, is_instalment_loan
+from app.lending.loans import open_loan
 from app.lending.models import OPEN_STATUSES, InstalmentStatus, Loan, LoanInstalment, Repayment
 from app.lending.schemas import SettlementOut
 from app.loan_math.interest import interest_for_term
@@ -45,9 +46,7 @@ def own_loan(session: Session, borrower_id: int, loan_id: int) -> Loan:
 
 
 def current_loan(session: Session, borrower_id: int) -> Loan:
-    loan = session.scalar(
-        select(Loan).where(Loan.borrower_id == borrower_id, Loan.status.in_(OPEN_STATUSES))
-    )
+    loan = open_loan(session, borrower_id)  # the personal loan (an SME loan: /sme/loan)
     if loan is None:
         raise errors.NoOpenLoan("You have no open loan")
     return loan

@@ -35,3 +35,27 @@ class AlreadyHasBusiness(DomainError, code="already_has_business", http_status=4
 
 class NoBusiness(DomainError, code="no_business", http_status=404):
     """The borrower has registered no business."""
+
+
+class TermOutsideRange(DomainError, code="term_outside_range"):
+    """The number of instalments is outside the product's range."""
+
+
+class SmeLoanOpen(DomainError, code="sme_loan_open", http_status=409):
+    """The business has an open SME loan (one at a time)."""
+
+
+class ApplicationOpen(DomainError, code="application_open", http_status=409):
+    """The business has an application waiting for a decision."""
+
+
+class QuoteChanged(DomainError, code="quote_changed", http_status=409):
+    """The schedule sent is not today's quote: ask for a new quote."""
+
+
+class ApplicationNotFound(DomainError, code="application_not_found", http_status=404):
+    """No such SME application."""
+
+
+class ApplicationDecided(DomainError, code="application_decided", http_status=409):
+    """The application is not waiting for this decision any more."""

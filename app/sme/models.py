@@ -9,16 +9,18 @@ four-eyes threshold and the cash-flow multiple as data.
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
 from ledger.sqltypes import BigIntPK, JSONDoc, UTCDateTime
 
 BUSINESS_AUDIENCE = "business"
+OPEN_APPLICATION = "status IN ('pending', 'awaiting_second')"
 
 
 class Business(Base):
@@ -86,3 +88,59 @@ class BusinessProductRules(Base):
     """The limit is this multiple (basis points: 20000 = 2x) of the average monthly net inflow."""
     cash_flow_months: Mapped[int] = mapped_column(Integer)
     """How many whole months of the till's statement the average is over."""
+
+
+class ApplicationStatus(enum.StrEnum):
+    PENDING = "pending"
+    """Asked by the owner; a credit officer decides."""
+    AWAITING_SECOND = "awaiting_second"
+    """Above the four-eyes threshold: approved by one officer, a second must approve
+    (``sme_loan_approval`` request in the one engine)."""
+    APPROVED = "approved"
+    """Approved: the loan exists (``loan_id``) and its payouts are on their way."""
+    REJECTED = "rejected"
+
+
+class SmeApplication(Base):
+    """An SME loan application: the amount, the term and the schedule the owner was quoted."""
+
+    __tablename__ = "sme_applications"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'awaiting_second', 'approved', 'rejected')",
+            name="status_known",
+        ),
+        CheckConstraint("amount_minor > 0 AND instalments > 0", name="terms_positive"),
+        CheckConstraint("(status = 'approved') = (loan_id IS NOT NULL)", name="loan_iff_approved"),
+        CheckConstraint(
+            "(status IN ('pending', 'awaiting_second')) = (decided_at IS NULL)",
+            name="decided_when_closed",
+        ),
+        Index(
+            "uq_sme_applications_one_open_per_business",
+            "business_id",
+            unique=True,
+            postgresql_where=text(OPEN_APPLICATION),
+            sqlite_where=text(OPEN_APPLICATION),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    request_key: Mapped[str] = mapped_column(String(128), unique=True)
+    """The app's Idempotency-Key: a resend returns the first application."""
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    instalments: Mapped[int] = mapped_column(Integer)
+    quoted: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    """The quote accepted: cash, savings, interest and the schedule (due dates from the day
+    it was quoted; the loan's schedule runs from the day its money arrives)."""
+    status: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    """The username of the (first) officer who approved, or who rejected."""
+    approval_request_id: Mapped[int | None] = mapped_column(ForeignKey("approval_requests.id"))
+    """The second approval's four-eyes request (above the threshold)."""
+    loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"), unique=True)
+    reason: Mapped[str | None] = mapped_column(String(300))
+    """Why it was rejected."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -13,6 +13,14 @@ Written by hand.
   decision with why.
 - ``business_product_rules``: the SME product's term range, four-eyes threshold and
   cash-flow multiple, as data.
+- ``loans.business_id`` (an SME loan's business; its borrower is the owner): one open
+  personal loan per borrower (the partial unique index now excludes SME loans) and one open
+  SME loan per business (a new one). The compliance guards of ``app/lending/ddl.py`` get
+  their second version (a business's loan is held to the business's limit); SQLite
+  rebuilds ``loans``, so those and ``instalment_ddl``'s guards are taken down and put back.
+- ``sme_applications`` (one open application per business), and the four-eyes kind
+  ``sme_loan_approval`` (every existing kind kept). Downgrade only a database
+  without SME loans (they would become personal loans).
 - The SME product, seeded active (its audience keeps it from individuals): KES 100,000 -
   5,000,000, 18% a year, EMI monthly (12 instalments by default; an application asks 3 - 12),
   2% savings, all long-term.
@@ -26,12 +34,36 @@ from alembic import op
 
 from ledger.sqltypes import JSONDoc, UTCDateTime
 
+from app.approvals.kind_migrations import allow_kinds, forget_kind
+from app.lending import ddl as compliance_ddl
+from app.lending import instalment_ddl
+
 revision: str = "0030"
 down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+_OPEN = "status IN ('disbursing', 'active', 'defaulted')"
+OPEN_PERSONAL = f"{_OPEN} AND business_id IS NULL"
+OPEN_OF_BUSINESS = f"{_OPEN} AND business_id IS NOT NULL"
+OPEN_APPLICATION = "status IN ('pending', 'awaiting_second')"
+KINDS = (
+    "product_change",
+    "limit_override",
+    "write_off",
+    "manual_journal",
+    "scorecard_activation",
+    "recon_resolution",
+    "collection_reversal",
+    "float_transfer",
+    "crb_dispute",
+    "group_application",
+    "group_payout",
+    "group_officials",
+    "loan_restructure",
+)
+NEW_KIND = "sme_loan_approval"
 SME_PRODUCT = {
     "code": "sme",
     "name": "SME Loan",
@@ -127,7 +159,9 @@ def upgrade() -> None:
             "cash_flow_months > 0", name=op.f("ck_business_product_rules_months_positive")
         ),
         sa.ForeignKeyConstraint(
-            ["product_id"], ["products.id"], name=op.f("fk_business_product_rules_product_id_products")
+            ["product_id"],
+            ["products.id"],
+            name=op.f("fk_business_product_rules_product_id_products"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_business_product_rules")),
         sa.UniqueConstraint("product_id", name=op.f("uq_business_product_rules_product_id")),
@@ -187,9 +221,125 @@ def upgrade() -> None:
         ["business_id"],
     )
     _seed()
+    _business_loans()
+    _applications()
+    allow_kinds(op, (*KINDS, NEW_KIND))
+
+
+def _open_index(name: str, column: str, where: str) -> None:
+    op.create_index(
+        name,
+        "loans",
+        [column],
+        unique=True,
+        sqlite_where=sa.text(where),
+        postgresql_where=sa.text(where),
+    )
+
+
+def _business_loans() -> None:
+    """``loans.business_id``; one open personal loan per borrower, one SME loan per business;
+    the compliance guards' new version. SQLite rebuilds ``loans``, dropping its triggers: the
+    guards are taken down first and put back after (as 0028)."""
+    dialect = op.get_bind().dialect.name
+    for statement in instalment_ddl.uninstall_statements(dialect):
+        op.execute(statement)
+    for statement in compliance_ddl.uninstall_0024(dialect):
+        op.execute(statement)
+    op.drop_index("uq_loans_one_open_per_borrower", table_name="loans")
+    with op.batch_alter_table("loans", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("business_id", ID, nullable=True))
+        batch_op.create_foreign_key(
+            op.f("fk_loans_business_id_businesses"), "businesses", ["business_id"], ["id"]
+        )
+    _open_index("uq_loans_one_open_per_borrower", "borrower_id", OPEN_PERSONAL)
+    _open_index("uq_loans_one_open_per_business", "business_id", OPEN_OF_BUSINESS)
+    for statement in compliance_ddl.install_statements(dialect):
+        op.execute(statement)
+    for statement in instalment_ddl.install_statements(dialect):
+        op.execute(statement)
+
+
+def _applications() -> None:
+    op.create_table(
+        "sme_applications",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("business_id", ID, nullable=False),
+        sa.Column("request_key", sa.String(length=128), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("instalments", sa.Integer(), nullable=False),
+        sa.Column("quoted", JSONDoc, nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("decided_by", sa.String(length=64), nullable=True),
+        sa.Column("approval_request_id", ID, nullable=True),
+        sa.Column("loan_id", ID, nullable=True),
+        sa.Column("reason", sa.String(length=300), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("decided_at", UTCDateTime(), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('pending', 'awaiting_second', 'approved', 'rejected')",
+            name=op.f("ck_sme_applications_status_known"),
+        ),
+        sa.CheckConstraint(
+            "amount_minor > 0 AND instalments > 0", name=op.f("ck_sme_applications_terms_positive")
+        ),
+        sa.CheckConstraint(
+            "(status = 'approved') = (loan_id IS NOT NULL)",
+            name=op.f("ck_sme_applications_loan_iff_approved"),
+        ),
+        sa.CheckConstraint(
+            "(status IN ('pending', 'awaiting_second')) = (decided_at IS NULL)",
+            name=op.f("ck_sme_applications_decided_when_closed"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["approval_request_id"],
+            ["approval_requests.id"],
+            name=op.f("fk_sme_applications_approval_request_id_approval_requests"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["business_id"],
+            ["businesses.id"],
+            name=op.f("fk_sme_applications_business_id_businesses"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["loan_id"], ["loans.id"], name=op.f("fk_sme_applications_loan_id_loans")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sme_applications")),
+        sa.UniqueConstraint("loan_id", name=op.f("uq_sme_applications_loan_id")),
+        sa.UniqueConstraint("request_key", name=op.f("uq_sme_applications_request_key")),
+    )
+    op.create_index(op.f("ix_sme_applications_business_id"), "sme_applications", ["business_id"])
+    op.create_index(
+        "uq_sme_applications_one_open_per_business",
+        "sme_applications",
+        ["business_id"],
+        unique=True,
+        sqlite_where=sa.text(OPEN_APPLICATION),
+        postgresql_where=sa.text(OPEN_APPLICATION),
+    )
 
 
 def downgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    forget_kind(op, NEW_KIND)
+    allow_kinds(op, KINDS)
+    op.drop_index("uq_sme_applications_one_open_per_business", table_name="sme_applications")
+    op.drop_index(op.f("ix_sme_applications_business_id"), table_name="sme_applications")
+    op.drop_table("sme_applications")
+    for statement in instalment_ddl.uninstall_statements(dialect):
+        op.execute(statement)
+    for statement in compliance_ddl.uninstall_statements(dialect):
+        op.execute(statement)
+    op.drop_index("uq_loans_one_open_per_business", table_name="loans")
+    op.drop_index("uq_loans_one_open_per_borrower", table_name="loans")
+    with op.batch_alter_table("loans", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("fk_loans_business_id_businesses"), type_="foreignkey")
+        batch_op.drop_column("business_id")
+    _open_index("uq_loans_one_open_per_borrower", "borrower_id", _OPEN)
+    for statement in compliance_ddl.install_0024(dialect):
+        op.execute(statement)
+    for statement in instalment_ddl.install_statements(dialect):
+        op.execute(statement)
     op.drop_index(
         op.f("ix_business_limit_decisions_business_id"), table_name="business_limit_decisions"
     )
