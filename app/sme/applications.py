@@ -222,3 +222,14 @@ def _state(application: SmeApplication) -> dict[str, Any]:
         "instalments": application.instalments,
         "loan_id": application.loan_id,
     }
+
+
+def applications_of(
+    session: Session, business_id: int | None = None, status: str | None = None, limit: int = 100
+) -> list[SmeApplication]:
+    query = select(SmeApplication).order_by(SmeApplication.id.desc()).limit(limit)
+    if business_id is not None:
+        query = query.where(SmeApplication.business_id == business_id)
+    if status is not None:
+        query = query.where(SmeApplication.status == status)
+    return list(session.scalars(query))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.ports import Ports
 from app.sme import errors, kra_pin
 from app.sme.limits import decide_limit
-from app.sme.models import Business
+from app.sme.models import Business, BusinessLimitDecision
 from app.sme.owners import owner_in_good_standing
 from integrations.mobile_money import InvalidTill, normalise_till
 from integrations.registers import (
@@ -95,3 +95,12 @@ def _registered(register: BusinessRegister, raw: str) -> tuple[str, str]:
     if found.status != RegistrationStatus.ACTIVE:
         raise errors.BusinessNotRegistered(f"The register says {number} is deregistered")
     return number, found.name
+
+
+def latest_decision(session: Session, business_id: int) -> BusinessLimitDecision | None:
+    return session.scalar(
+        select(BusinessLimitDecision)
+        .where(BusinessLimitDecision.business_id == business_id)
+        .order_by(BusinessLimitDecision.id.desc())
+        .limit(1)
+    )
