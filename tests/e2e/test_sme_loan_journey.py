@@ -26,6 +26,7 @@ from app.payments.models import Payout
 from app.sme.models import BusinessProductRules
 from tests.e2e.test_admin_roles import STAFF
 from tests.e2e.test_app_api_support import AppWorld, bearer, key, open_app
+from tests.integration.test_mpesa_processing import c2b
 from tests.support.api import bearer as staff_bearer
 from tests.support.api import staff_token
 from tests.support.instalments import travel_to
@@ -57,19 +58,8 @@ def _paybill(fund: Fund, account: str, amount_minor: int, receipt: str) -> None:
     """A paybill payment to the loan's account number, as M-Pesa confirms it."""
     paid_at = fund.clock().astimezone(EAT)
     body = {
-        "TransactionType": "Pay Bill",
-        "TransID": receipt,
+        **c2b(account, f"{amount_minor // KES}.00", receipt),
         "TransTime": paid_at.strftime("%Y%m%d%H%M%S"),
-        "TransAmount": f"{amount_minor // KES}.00",
-        "BusinessShortCode": "600000",
-        "BillRefNumber": account,
-        "InvoiceNumber": "",
-        "OrgAccountBalance": "1000.00",
-        "ThirdPartyTransID": "",
-        "MSISDN": "2547 ***** 678",
-        "FirstName": "ATIENO",
-        "MiddleName": "",
-        "LastName": "",
     }
     with fund.sessions.unit_of_work() as session:
         delivery = Delivery("c2b/confirmation", json.dumps(body).encode(), "127.0.0.1")

@@ -29,10 +29,10 @@ from tests.support.sme import (
     loan_payouts,
     officer_approves,
     open_business,
+    owner_applying,
     quote,
     second_approves,
     send_legs,
-    set_business_limit,
     stored_application,
 )
 from tests.support.staff import staff
@@ -84,11 +84,8 @@ def test_a_small_loan_approved_by_one_officer_is_paid_out_and_starts(fund: Fund)
 
 
 def test_above_the_threshold_a_second_officer_approves_and_legs_pay_it(fund: Fund) -> None:
-    owner = fund.register()
-    business = open_business(fund, owner)
-    set_business_limit(fund, business.id, 2_000_000 * KES)
-    application = apply_for(fund, owner, 1_200_000 * KES, 12)
-    waiting = officer_approves(fund, application.id)
+    application_id = owner_applying(fund, 2_000_000 * KES, 1_200_000 * KES, 12)
+    waiting = officer_approves(fund, application_id)
     assert (waiting.status, waiting.loan_id) == (ApplicationStatus.AWAITING_SECOND, None)
     assert waiting.approval_request_id is not None
     with pytest.raises(DomainError) as same:  # the maker cannot be the checker
@@ -96,7 +93,7 @@ def test_above_the_threshold_a_second_officer_approves_and_legs_pay_it(fund: Fun
     assert same.value.code == "four_eyes"
     decision = second_approves(fund, waiting.approval_request_id)
     assert decision.approval.status == ApprovalStatus.APPROVED
-    loan_id = stored_application(fund, application.id).loan_id
+    loan_id = stored_application(fund, application_id).loan_id
     assert loan_id is not None
     payouts = loan_payouts(fund, loan_id)
     # 2% savings: 1,176,000 of cash in 5 legs of 235,200
@@ -119,11 +116,8 @@ def test_above_the_threshold_a_second_officer_approves_and_legs_pay_it(fund: Fun
 
 
 def test_a_leg_that_fails_for_good_is_not_lent(fund: Fund) -> None:
-    owner = fund.register()
-    business = open_business(fund, owner)
-    set_business_limit(fund, business.id, 600_000 * KES)
-    application = apply_for(fund, owner, 510_000 * KES, 3)
-    loan_id = officer_approves(fund, application.id).loan_id
+    application_id = owner_applying(fund, 600_000 * KES, 510_000 * KES, 3)
+    loan_id = officer_approves(fund, application_id).loan_id
     assert loan_id is not None
     first, *rest = loan_payouts(fund, loan_id)
     submit_payout(fund.sessions, fund.ports, fund.clock, first.id)
@@ -210,15 +204,12 @@ def test_the_database_holds_one_open_sme_loan_per_business(fund: Fund) -> None:
 
 
 def test_rejected_by_the_second_officer_rejects_the_application(fund: Fund) -> None:
-    owner = fund.register()
-    business = open_business(fund, owner)
-    set_business_limit(fund, business.id, 2_000_000 * KES)
-    application = apply_for(fund, owner, 1_500_000 * KES, 12)
-    approval_id = officer_approves(fund, application.id).approval_request_id
+    application_id = owner_applying(fund, 2_000_000 * KES, 1_500_000 * KES, 12)
+    approval_id = officer_approves(fund, application_id).approval_request_id
     assert approval_id is not None
     with fund.sessions.unit_of_work() as session:
         engine.reject(session, approval_id, staff("amina"), "cash flow too thin", fund.clock())
-    stored = stored_application(fund, application.id)
+    stored = stored_application(fund, application_id)
     assert (stored.status, stored.loan_id) == (ApplicationStatus.REJECTED, None)
     with fund.sessions.reader() as session:
         request = session.get(ApprovalRequest, approval_id)

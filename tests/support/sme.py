@@ -120,3 +120,11 @@ def send_legs(fund: Fund, loan_id: int) -> None:
     for result in fund.provider.deliver():
         with fund.sessions.unit_of_work() as session:
             record_payout_result(session, Ledger(session, fund.clock), result, fund.clock())
+
+
+def owner_applying(fund: Fund, limit_minor: int, amount_minor: int, instalments: int) -> int:
+    """A new owner's business with ``limit_minor`` applies; returns the application's id."""
+    owner = fund.register()
+    business = open_business(fund, owner)
+    set_business_limit(fund, business.id, limit_minor)
+    return apply_for(fund, owner, amount_minor, instalments).id
