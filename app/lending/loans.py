@@ -30,6 +30,17 @@ def open_loan_id(session: Session, borrower_id: int) -> int | None:
     )
 
 
+def any_open_loan_id(session: Session, borrower_id: int) -> int | None:
+    """An open loan of the borrower's, personal or of a business they own (what keeps them
+    from opting out or withdrawing savings)."""
+    return session.scalar(
+        select(Loan.id)
+        .where(Loan.borrower_id == borrower_id, Loan.status.in_(OPEN_STATUSES))
+        .order_by(Loan.id)
+        .limit(1)
+    )
+
+
 def get_loan(session: Session, loan_id: int, lock: bool = False) -> Loan:
     """The loan (locked ``FOR UPDATE`` and re-read with ``lock``), or ``LoanNotFound``."""
     loan = session.get(Loan, loan_id, with_for_update=lock, populate_existing=lock)

@@ -15,6 +15,7 @@ from app.errors import DomainError
 from app.lending.models import Loan, LoanInstalment, LoanStatus
 from app.lending.payout_legs import LEG_MAX_MINOR, plan_legs
 from app.lending.quotes import Split
+from app.onboarding.service import opt_out
 from app.payments.models import PayoutStatus
 from app.payments.payouts import record_payout_result, submit_payout
 from app.sme.applications import Application, apply
@@ -179,6 +180,9 @@ def test_refusals_are_clear(fund: Fund) -> None:
     with pytest.raises(DomainError) as open_loan:
         apply_for(fund, owner, 150_000 * KES, 6, key="k3")
     assert open_loan.value.code == "sme_loan_open"
+    with pytest.raises(DomainError) as no_leaving, fund.sessions.unit_of_work() as session:
+        opt_out(session, owner, fund.clock())  # an SME loan of theirs keeps them in
+    assert no_leaving.value.code == "open_loan"
     # a personal loan beside it is the owner's own business
     assert fund.borrow(owner, 500 * KES).status in ("succeeded", "submitted", "pending")
 
