@@ -14,6 +14,7 @@ from app.payments import models as payment_models  # noqa: F401
 from app.products import models as product_models  # noqa: F401
 from app.reconciliation import models as reconciliation_models  # noqa: F401
 from app.scoring import models as scoring_models  # noqa: F401
+from app.sme import models as sme_models  # noqa: F401
 from app.staff import models as staff_models  # noqa: F401
 from app.tasks import models as operations_models  # noqa: F401
 from app.ussd import models as ussd_models  # noqa: F401

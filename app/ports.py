@@ -18,10 +18,15 @@ from app.security.fields import BlindIndex, FieldCipher
 from app.security.pins import PinHasher
 from integrations.identity.register import IdentityRegister
 from integrations.kyc.provider import ProviderKyc
-from integrations.mobile_money import MobileMoneyHistory
+from integrations.mobile_money import MobileMoneyHistory, SimulatedTillHistory, TillHistory
 from integrations.payments.networks import Network
 from integrations.payments.port import PaymentProvider
-from integrations.registers import GroupRegister, SimulatedGroupRegister
+from integrations.registers import (
+    BusinessRegister,
+    GroupRegister,
+    SimulatedBusinessRegister,
+    SimulatedGroupRegister,
+)
 from integrations.sms.sender import SmsSender
 
 
@@ -45,6 +50,10 @@ class Ports:
     """The providers of the networks other than Safaricom (Airtel Money...)."""
     registers: GroupRegister = field(default_factory=SimulatedGroupRegister)
     """Where group registration numbers are checked (the simulator unless wired otherwise)."""
+    business_register: BusinessRegister = field(default_factory=SimulatedBusinessRegister)
+    """Where business registration numbers are checked (the simulator unless wired otherwise)."""
+    tills: TillHistory = field(default_factory=SimulatedTillHistory)
+    """Business tills' and paybills' statements: the SME limit's cash flow."""
 
     def payments_for(self, network: str) -> PaymentProvider:
         """The provider of ``network`` (a stored network value)."""

@@ -20,6 +20,7 @@ from app.products.changes import PRODUCT_CHANGE
 from app.reconciliation.exceptions.resolution_kind import RECON_RESOLUTION, ResolutionHandler
 from app.scoring.versions import SCORECARD_ACTIVATION
 from app.security.fields import BlindIndex
+from app.sme.approval_kind import SME_LOAN_APPROVAL
 
 KINDS: tuple[ApprovalHandler, ...] = (
     PRODUCT_CHANGE,
@@ -35,6 +36,7 @@ KINDS: tuple[ApprovalHandler, ...] = (
     PAYOUT_GATE,
     OFFICIAL_CHANGE,
     LOAN_RESTRUCTURE,
+    SME_LOAN_APPROVAL,
 )
 HANDLERS: Mapping[str, ApprovalHandler] = {handler.kind.value: handler for handler in KINDS}
 

@@ -10,6 +10,7 @@ from app.admin import approval_routes as approvals
 from app.admin import borrower_data_routes as borrower_data
 from app.admin import borrower_routes as borrowers
 from app.admin import loan_routes as loans
+from app.admin import sme_routes as sme
 from app.crb import routes as crb
 from app.groups import routes as groups
 from app.products import routes as products
@@ -24,6 +25,7 @@ for _area in (
     borrowers,
     borrower_data,
     loans,
+    sme,
     journals,
     float_transfers,
     scoring,

@@ -33,6 +33,8 @@ class LoanOut(BaseModel):
     id: int
     account_number: str
     borrower_id: int
+    business_id: int | None
+    """An SME loan's business (its borrower is the owner); None for a personal loan."""
     product_code: str
     status: str
     credit_limit_minor: int

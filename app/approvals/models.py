@@ -57,6 +57,8 @@ class ApprovalKind(enum.StrEnum):
     """A change of a group's official, voted by the officials (``app.groups.officials``)."""
     LOAN_RESTRUCTURE = "loan_restructure"
     """Rescheduling an instalment loan (``app.lending.restructure_requests``)."""
+    SME_LOAN_APPROVAL = "sme_loan_approval"
+    """The second approval of an SME loan above its product's threshold (``app.sme``)."""
 
 
 class ApprovalStatus(enum.StrEnum):

@@ -5,6 +5,13 @@ borrower, the loan starts (day 0 = the business date the money arrived; due date
 term) or grows (a top-up keeps the due date), and any credit balance is applied to it.
 Failure: the in-flight principal is released; a loan whose first disbursement failed is
 cancelled (nothing was lent; the limit is free again because nothing is outstanding).
+
+A loan paid out in legs (``app.lending.payout_legs``) stays ``disbursing`` until no leg is
+in flight; then it starts (day 0 = the business date the last leg settled, its schedule on
+the principal disbursed) if any leg arrived, or is cancelled if none did. A leg that fails
+for good is not lent (its hold voided): the loan is the legs that arrived. (Transient
+failures never get here: the payout sweep re-sends and queries a leg under its own
+originator id.)
 """
 
 from __future__ import annotations
@@ -44,12 +51,14 @@ def on_disbursed(
     loan.principal_pending_minor -= principal
     loan.principal_disbursed_minor += principal
     loan.principal_outstanding_minor += principal
-    if loan.status == LoanStatus.DISBURSING:
-        loan.status = LoanStatus.ACTIVE
-        loan.disbursed_on = business_date(completed_at)
-        loan.due_on = _due_on(session, loan, loan.disbursed_on)
     borrower.savings_long_minor += payout.savings_long_minor
     borrower.savings_short_minor += payout.savings_short_minor
+    if loan.status == LoanStatus.DISBURSING:
+        if loan.principal_pending_minor > 0:  # more legs on their way: not started yet
+            session.flush()
+            _leg_sms(session, payout, loan, now)
+            return
+        _start(session, loan, business_date(completed_at))
     session.flush()
     credit = None
     if borrower.credit_balance_minor > 0:
@@ -59,6 +68,24 @@ def on_disbursed(
         borrower.id,
         f"disbursed:{payout.originator_id}",
         _disbursed_text(session, payout, loan, credit, business_date(completed_at)),
+        now,
+    )
+
+
+def _start(session: Session, loan: Loan, day_0: date) -> None:
+    """The loan is lent: day 0, its due date (an instalment loan: its schedule)."""
+    loan.status = LoanStatus.ACTIVE
+    loan.disbursed_on = day_0
+    loan.due_on = _due_on(session, loan, day_0)
+
+
+def _leg_sms(session: Session, payout: Payout, loan: Loan, now: datetime) -> None:
+    queue_sms(
+        session,
+        payout.borrower_id,
+        f"disbursed:{payout.originator_id}",
+        f"Mkopo: {kes(payout.amount_minor)} sent to your {wallet_name(payout.network)} for "
+        f"loan {loan.account_number}; the rest is on its way.",
         now,
     )
 
@@ -94,7 +121,14 @@ def _disbursed_text(
 def on_disbursement_failed(session: Session, payout: Payout, now: datetime) -> None:
     loan = _loan(session, payout)
     loan.principal_pending_minor -= payout.principal_minor
+    if loan.status == LoanStatus.DISBURSING and loan.principal_disbursed_minor > 0:
+        _leg_failed(session, payout, loan, now)
+        return
     if loan.status == LoanStatus.DISBURSING:
+        if loan.principal_pending_minor > 0:  # other legs still on their way
+            session.flush()
+            _leg_failed_sms(session, payout, loan, now)
+            return
         loan.status = LoanStatus.CANCELLED
         loan.closed_at = now
     else:  # a bounced top-up: the loan may have been repaid in full meanwhile
@@ -111,6 +145,26 @@ def on_disbursement_failed(session: Session, payout: Payout, now: datetime) -> N
         f"disbursement-failed:{payout.originator_id}",
         f"Mkopo: we could not send your loan {loan.account_number}. Nothing is owed. "
         "Please try again later.",
+        now,
+    )
+
+
+def _leg_failed(session: Session, payout: Payout, loan: Loan, now: datetime) -> None:
+    """A leg failed after another arrived: the loan is lent what arrived. Once no leg is in
+    flight it starts on the principal disbursed (its schedule on that amount)."""
+    if loan.principal_pending_minor == 0:
+        _start(session, loan, business_date(now))
+    session.flush()
+    _leg_failed_sms(session, payout, loan, now)
+
+
+def _leg_failed_sms(session: Session, payout: Payout, loan: Loan, now: datetime) -> None:
+    queue_sms(
+        session,
+        payout.borrower_id,
+        f"disbursement-failed:{payout.originator_id}",
+        f"Mkopo: {kes(payout.amount_minor)} of loan {loan.account_number} could not be sent "
+        "and is not lent.",
         now,
     )
 

@@ -1,5 +1,5 @@
-"""Finding a loan by id, and a borrower's open loan (at most one: a partial unique index
-guarantees it)."""
+"""Finding a loan by id, and a borrower's open personal loan (at most one: a partial unique
+index guarantees it; an SME loan of a business they own is not their personal loan)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,32 @@ from app.lending.models import OPEN_STATUSES, Loan
 
 def open_loan(session: Session, borrower_id: int) -> Loan | None:
     return session.scalar(
-        select(Loan).where(Loan.borrower_id == borrower_id, Loan.status.in_(OPEN_STATUSES))
+        select(Loan).where(
+            Loan.borrower_id == borrower_id,
+            Loan.status.in_(OPEN_STATUSES),
+            Loan.business_id.is_(None),
+        )
     )
 
 
 def open_loan_id(session: Session, borrower_id: int) -> int | None:
     return session.scalar(
-        select(Loan.id).where(Loan.borrower_id == borrower_id, Loan.status.in_(OPEN_STATUSES))
+        select(Loan.id).where(
+            Loan.borrower_id == borrower_id,
+            Loan.status.in_(OPEN_STATUSES),
+            Loan.business_id.is_(None),
+        )
+    )
+
+
+def any_open_loan_id(session: Session, borrower_id: int) -> int | None:
+    """An open loan of the borrower's, personal or of a business they own (what keeps them
+    from opting out or withdrawing savings)."""
+    return session.scalar(
+        select(Loan.id)
+        .where(Loan.borrower_id == borrower_id, Loan.status.in_(OPEN_STATUSES))
+        .order_by(Loan.id)
+        .limit(1)
     )
 
 

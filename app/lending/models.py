@@ -4,7 +4,8 @@ A loan's outstanding principal, interest and penalty live here and in the ledger
 accounts (1200, 1210, 1220), moved together in one transaction by every use case;
 ``app.accounting.reconcile_books`` proves they agree.
 
-Database invariants: at most one open loan per borrower (partial unique index); every
+Database invariants: at most one open personal loan per borrower and one open SME loan per
+business (partial unique indexes); every
 balance non-negative; outstanding plus in-flight principal within the limit stamped on the
 loan; a repayment's allocation sums to its amount.
 """
@@ -45,6 +46,9 @@ class LoanStatus(enum.StrEnum):
 
 
 OPEN_STATUSES = (LoanStatus.DISBURSING, LoanStatus.ACTIVE, LoanStatus.DEFAULTED)
+_OPEN = "status IN ('disbursing', 'active', 'defaulted')"
+OPEN_PERSONAL = f"{_OPEN} AND business_id IS NULL"
+OPEN_OF_BUSINESS = f"{_OPEN} AND business_id IS NOT NULL"
 
 
 class Loan(Base):
@@ -73,8 +77,15 @@ class Loan(Base):
             "uq_loans_one_open_per_borrower",
             "borrower_id",
             unique=True,
-            postgresql_where=text("status IN ('disbursing', 'active', 'defaulted')"),
-            sqlite_where=text("status IN ('disbursing', 'active', 'defaulted')"),
+            postgresql_where=text(OPEN_PERSONAL),
+            sqlite_where=text(OPEN_PERSONAL),
+        ),
+        Index(
+            "uq_loans_one_open_per_business",
+            "business_id",
+            unique=True,
+            postgresql_where=text(OPEN_OF_BUSINESS),
+            sqlite_where=text(OPEN_OF_BUSINESS),
         ),
         Index("ix_loans_status_due", "status", "due_on"),
     )
@@ -84,11 +95,15 @@ class Loan(Base):
     """Shown to the borrower; the paybill account number (C2B BillRefNumber)."""
     borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id"))
+    """An SME loan's business (``app.sme``): the borrower is its owner; NULL for a personal
+    loan. A borrower has at most one open personal loan, a business one open SME loan."""
     product_terms: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     """The product's terms when the loan was made: later product edits never change a loan."""
     status: Mapped[str] = mapped_column(String(16))
     credit_limit_minor: Mapped[int] = mapped_column(BigInteger)
-    """The borrower's limit when the loan (or its latest top-up) was approved."""
+    """The borrower's limit when the loan (or its latest top-up) was approved (an SME loan:
+    its business's)."""
     principal_pending_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     """Principal of disbursements sent but not yet confirmed by the provider."""
     principal_disbursed_minor: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -22,7 +22,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounting.chart import Acct, float_of, fund_accounts
 from app.borrowers.models import Borrower
 from app.borrowers.service import get_borrower, require_opted_in
 from app.clock import business_date
@@ -30,6 +29,7 @@ from app.lending import errors
 from app.lending.account_numbers import account_number
 from app.lending.loans import open_loan
 from app.lending.models import Loan, LoanStatus
+from app.lending.payout_legs import PartOrder, PayoutPart, hold_and_queue
 from app.lending.quotes import (
     Quote,
     instalment_schedule,
@@ -39,12 +39,10 @@ from app.lending.quotes import (
     split_disbursement,
 )
 from app.money import SHILLING
-from app.payments.models import Payout, PayoutPurpose, PayoutStatus
+from app.payments.models import Payout, PayoutPurpose
 from app.products.models import INDIVIDUAL_AUDIENCE, Product
 from app.products.terms import ProductTerms
-from app.tasks import refs
-from app.tasks.queue import after_commit
-from ledger import EntryRequest, Ledger, PostingLine
+from ledger import Ledger
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,54 +96,20 @@ def request_loan(session: Session, ledger: Ledger, request: LoanRequest, now: da
     if terms.is_instalment:  # refused now, not when the disbursement is confirmed
         instalment_schedule(terms, request.amount_minor, business_date(now))
     if loan is None:
-        loan = _new_loan(session, borrower, terms, now)
+        loan = new_loan(session, borrower, terms, now)
     loan.credit_limit_minor = borrower.credit_limit_minor
     loan.principal_pending_minor += request.amount_minor
     split = split_disbursement(request.amount_minor, terms)
-    originator_id = uuid.uuid4().hex
-    accounts = fund_accounts(ledger)
-    lines = [
-        PostingLine.debit(accounts[Acct.PRINCIPAL], request.amount_minor),
-        PostingLine.credit(accounts[float_of(borrower.network)], split.cash_minor),
-        PostingLine.credit(accounts[Acct.SAVINGS_LONG], split.savings_long_minor),
-        PostingLine.credit(accounts[Acct.SAVINGS_SHORT], split.savings_short_minor),
-    ]
-    hold = ledger.hold(
-        EntryRequest(
-            f"payout:{originator_id}:hold",
-            [line for line in lines if line.amount_minor > 0],
-            f"Disbursement of loan {loan.account_number}",
-            reference=f"loan:{loan.id}",
-            metadata={
-                "loan_id": loan.id,
-                "borrower_id": borrower.id,
-                "originator_id": originator_id,
-            },
-        )
+    part = PayoutPart(
+        request.amount_minor,
+        split.cash_minor,
+        split.savings_long_minor,
+        split.savings_short_minor,
     )
-    payout = Payout(
-        idempotency_key=request.idempotency_key,
-        originator_id=originator_id,
-        purpose=(
-            PayoutPurpose.LOAN if loan.status == LoanStatus.DISBURSING else PayoutPurpose.TOPUP
-        ),
-        borrower_id=borrower.id,
-        loan_id=loan.id,
-        amount_minor=split.cash_minor,
-        network=borrower.network,
-        principal_minor=request.amount_minor,
-        savings_long_minor=split.savings_long_minor,
-        savings_short_minor=split.savings_short_minor,
-        status=PayoutStatus.PENDING,
-        hold_entry_id=hold.id,
-        attempts=0,
-        next_check_at=now,
-        created_at=now,
+    purpose = PayoutPurpose.LOAN if loan.status == LoanStatus.DISBURSING else PayoutPurpose.TOPUP
+    return hold_and_queue(
+        session, ledger, loan, PartOrder(part, request.idempotency_key, purpose), now
     )
-    session.add(payout)
-    session.flush()
-    after_commit(session, refs.SUBMIT_PAYOUT, payout.id)
-    return payout
 
 
 def _replay(session: Session, request: LoanRequest) -> Payout | None:
@@ -195,14 +159,25 @@ def _check_request(
         raise errors.OverLimit(f"You can borrow up to KES {max(available, 0) // 100:,} now")
 
 
-def _new_loan(session: Session, borrower: Borrower, terms: ProductTerms, now: datetime) -> Loan:
+def new_loan(
+    session: Session,
+    borrower: Borrower,
+    terms: ProductTerms,
+    now: datetime,
+    business_id: int | None = None,
+    credit_limit_minor: int | None = None,
+) -> Loan:
+    """A loan row about to be disbursed (an SME loan: its business and the business's limit)."""
     loan = Loan(
         account_number=f"T{uuid.uuid4().hex[:11]}",
         borrower_id=borrower.id,
         product_id=session.scalar(select(Product.id).where(Product.code == terms.code)),
         product_terms=terms.snapshot(),
+        business_id=business_id,
         status=LoanStatus.DISBURSING,
-        credit_limit_minor=borrower.credit_limit_minor,
+        credit_limit_minor=(
+            borrower.credit_limit_minor if credit_limit_minor is None else credit_limit_minor
+        ),
         principal_pending_minor=0,
         principal_disbursed_minor=0,
         principal_outstanding_minor=0,

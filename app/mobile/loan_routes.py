@@ -11,17 +11,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.deps import AppClock, ReadSession
 from app.api.params import RecordId
 from app.clock import business_date
 from app.lending.origination import LoanRequest, quote, request_loan
-from app.loan_math.schedules.schedule import Instalment
 from app.mobile.auth import CurrentBorrower
 from app.mobile.deps import BoundedBodyRoute
-from app.mobile.loan_views import current_loan, loan_view, loans_page, own_loan
+from app.mobile.loan_views import current_loan, loan_view, loans_page, own_loan, quote_out
 from app.mobile.money_moves import BorrowerMove, payout_exists
 from app.mobile.queries import (
     OFFSET_MAX,
@@ -29,6 +27,7 @@ from app.mobile.queries import (
     PAGE_MAX,
     disbursement_view,
     own_stk_request,
+    stk_exists,
     stk_view,
 )
 from app.mobile.schemas import (
@@ -36,13 +35,10 @@ from app.mobile.schemas import (
     DisbursementOut,
     LoanOut,
     LoansPage,
-    QuotedInstalmentOut,
     QuoteIn,
     QuoteOut,
     StkRequestOut,
 )
-from app.money import kes
-from app.mpesa.models import StkRequest
 from app.mpesa.stk import request_stk_repayment
 from ledger import Ledger
 
@@ -55,39 +51,7 @@ def quote_loan(
     body: QuoteIn, owner: CurrentBorrower, session: ReadSession, clock: AppClock
 ) -> QuoteOut:
     q = quote(session, owner.borrower_id, body.product_code, body.amount_minor, clock())
-    return QuoteOut(
-        product_code=q.product_code,
-        amount_minor=q.amount_minor,
-        cash_minor=q.cash_minor,
-        savings_minor=q.savings_minor,
-        savings_long_minor=q.savings_long_minor,
-        savings_short_minor=q.savings_short_minor,
-        interest_to_due_minor=q.interest_to_due_minor,
-        total_due_minor=q.total_due_minor,
-        outstanding_before_minor=q.outstanding_before_minor,
-        credit_applied_minor=q.credit_applied_minor,
-        due_on=q.due_on,
-        regular_rate_bp=q.regular_rate_bp,
-        penalty_rate_bp=q.penalty_rate_bp,
-        amount_display=kes(q.amount_minor),
-        cash_display=kes(q.cash_minor),
-        savings_display=kes(q.savings_minor),
-        interest_display=kes(q.interest_to_due_minor),
-        credit_applied_display=kes(q.credit_applied_minor),
-        total_due_display=kes(q.total_due_minor),
-        instalments=None if q.instalments is None else [_instalment_out(i) for i in q.instalments],
-    )
-
-
-def _instalment_out(instalment: Instalment) -> QuotedInstalmentOut:
-    return QuotedInstalmentOut(
-        number=instalment.number,
-        due_on=instalment.due_date,
-        principal_minor=instalment.principal_minor,
-        interest_minor=instalment.interest_minor,
-        total_minor=instalment.total_minor,
-        total_display=kes(instalment.total_minor),
-    )
+    return quote_out(q)
 
 
 @router.post(
@@ -143,13 +107,7 @@ def repay(body: AmountIn, move: BorrowerMove) -> StkRequestOut:
         amount = body.amount_minor
         return stk_view(request_stk_repayment(session, move.borrower_id, amount, key, move.clock()))
 
-    return move.run("repayment", _stk_exists, prompt)
-
-
-def _stk_exists(session: Session, key: str) -> bool:
-    return (
-        session.scalar(select(StkRequest.id).where(StkRequest.idempotency_key == key)) is not None
-    )
+    return move.run("repayment", stk_exists, prompt)
 
 
 @router.get(

@@ -16,9 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.lending.instalments import instalments_of, is_instalment_loan
+from app.lending.loans import open_loan
 from app.lending.models import OPEN_STATUSES, InstalmentStatus, Loan, LoanInstalment, Repayment
+from app.lending.quotes import Quote
 from app.lending.schemas import SettlementOut
 from app.loan_math.interest import interest_for_term
+from app.loan_math.schedules.schedule import Instalment
 from app.mobile import errors
 from app.mobile.queries import LOAN_PAYOUTS, disbursement_view
 from app.mobile.schemas import (
@@ -28,6 +31,8 @@ from app.mobile.schemas import (
     LoanOut,
     LoansPage,
     LoanSummaryOut,
+    QuotedInstalmentOut,
+    QuoteOut,
     RepaymentOut,
 )
 from app.money import kes
@@ -45,9 +50,7 @@ def own_loan(session: Session, borrower_id: int, loan_id: int) -> Loan:
 
 
 def current_loan(session: Session, borrower_id: int) -> Loan:
-    loan = session.scalar(
-        select(Loan).where(Loan.borrower_id == borrower_id, Loan.status.in_(OPEN_STATUSES))
-    )
+    loan = open_loan(session, borrower_id)  # the personal loan (an SME loan: /sme/loan)
     if loan is None:
         raise errors.NoOpenLoan("You have no open loan")
     return loan
@@ -208,4 +211,41 @@ def loans_page(session: Session, borrower_id: int, limit: int, offset: int) -> L
     return LoansPage(
         items=[loan_summary(loan) for loan in loans[:limit]],
         next_offset=offset + limit if len(loans) > limit else None,
+    )
+
+
+def quote_out(q: Quote) -> QuoteOut:
+    """A quote as the app shows it (a loan's, or an SME loan's with its schedule)."""
+    return QuoteOut(
+        product_code=q.product_code,
+        amount_minor=q.amount_minor,
+        cash_minor=q.cash_minor,
+        savings_minor=q.savings_minor,
+        savings_long_minor=q.savings_long_minor,
+        savings_short_minor=q.savings_short_minor,
+        interest_to_due_minor=q.interest_to_due_minor,
+        total_due_minor=q.total_due_minor,
+        outstanding_before_minor=q.outstanding_before_minor,
+        credit_applied_minor=q.credit_applied_minor,
+        due_on=q.due_on,
+        regular_rate_bp=q.regular_rate_bp,
+        penalty_rate_bp=q.penalty_rate_bp,
+        amount_display=kes(q.amount_minor),
+        cash_display=kes(q.cash_minor),
+        savings_display=kes(q.savings_minor),
+        interest_display=kes(q.interest_to_due_minor),
+        credit_applied_display=kes(q.credit_applied_minor),
+        total_due_display=kes(q.total_due_minor),
+        instalments=None if q.instalments is None else [_instalment_out(i) for i in q.instalments],
+    )
+
+
+def _instalment_out(instalment: Instalment) -> QuotedInstalmentOut:
+    return QuotedInstalmentOut(
+        number=instalment.number,
+        due_on=instalment.due_date,
+        principal_minor=instalment.principal_minor,
+        interest_minor=instalment.interest_minor,
+        total_minor=instalment.total_minor,
+        total_display=kes(instalment.total_minor),
     )

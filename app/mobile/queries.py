@@ -156,3 +156,9 @@ def statement_page(session: Session, borrower_id: int, limit: int, offset: int) 
         ],
         next_offset=offset + limit if len(rows) > limit else None,
     )
+
+
+def stk_exists(session: Session, key: str) -> bool:
+    """Whether a repayment prompt was asked under this (scoped) key."""
+    found = select(StkRequest.id).where(StkRequest.idempotency_key == key)
+    return session.scalar(found) is not None

@@ -14,6 +14,7 @@ from app.mobile import (
     privacy_routes,
     registration_routes,
     savings_routes,
+    sme_routes,
 )
 
 router = APIRouter(prefix="/api/v1")
@@ -24,6 +25,7 @@ for _area in (
     loan_routes,
     savings_routes,
     privacy_routes,
+    sme_routes,
 ):
     router.include_router(_area.router)
 router.include_router(group_routes.router)

@@ -202,6 +202,7 @@ def _loan_for(
             Borrower.phone_index == phone_index,
             Borrower.status == BorrowerStatus.ACTIVE,
             Loan.status.in_(OPEN_STATUSES),
+            Loan.business_id.is_(None),  # an SME loan is paid by its account number
         )
     )
 

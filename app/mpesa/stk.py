@@ -25,7 +25,7 @@ from app.clock import Clock
 from app.db.session import Sessions
 from app.lending import errors
 from app.lending.loans import open_loan_id
-from app.lending.models import Loan, RepaymentChannel
+from app.lending.models import OPEN_STATUSES, Loan, RepaymentChannel
 from app.lending.repayments import IncomingRepayment, apply_repayment
 from app.mpesa.models import StkRequest, StkStatus, UnmatchedReceipt
 from app.ports import Ports
@@ -47,8 +47,15 @@ SWEEP_BATCH = 100
 
 
 def request_stk_repayment(
-    session: Session, borrower_id: int, amount_minor: int, key: str, now: datetime
+    session: Session,
+    borrower_id: int,
+    amount_minor: int,
+    key: str,
+    now: datetime,
+    loan_id: int | None = None,
 ) -> StkRequest:
+    """A prompt to repay the borrower's open personal loan, or the open loan ``loan_id`` of
+    theirs (an SME loan of their business)."""
     # The lock first: a same-key request still running is waited for, then replayed.
     borrower = get_borrower(session, borrower_id, lock=True)
     existing = session.scalar(select(StkRequest).where(StkRequest.idempotency_key == key))
@@ -66,7 +73,17 @@ def request_stk_repayment(
         raise errors.InvalidAmount(f"Pay between KES 1 and KES {most // 100:,}")
     if amount_minor % 100:
         raise errors.NotWholeShillings(f"{wallet_name(network)} takes whole shillings")
-    loan_id = open_loan_id(session, borrower_id)
+    loan_id = (
+        open_loan_id(session, borrower_id)
+        if loan_id is None
+        else session.scalar(
+            select(Loan.id).where(
+                Loan.id == loan_id,
+                Loan.borrower_id == borrower_id,
+                Loan.status.in_(OPEN_STATUSES),
+            )
+        )
+    )
     if loan_id is None:
         raise errors.NothingOwed("There is no open loan to repay")
     request = StkRequest(

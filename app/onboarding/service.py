@@ -28,7 +28,7 @@ from app.borrowers.consents import record_consent, withdraw_consents
 from app.borrowers.models import Borrower, BorrowerStatus, ConsentChannel
 from app.borrowers.service import get_borrower
 from app.lending.limits import LimitFacts, LimitPolicy
-from app.lending.loans import open_loan_id
+from app.lending.loans import any_open_loan_id
 from app.money import kes
 from app.notifications.outbox import queue_sms
 from app.ports import Ports
@@ -190,7 +190,7 @@ def _new_borrower(ports: Ports, applicant: Applicant, id_index: str, now: dateti
 def opt_out(session: Session, borrower_id: int, now: datetime) -> Borrower:
     """Leave the fund (no open loan); savings stay the borrower's."""
     borrower = get_borrower(session, borrower_id, lock=True)
-    if open_loan_id(session, borrower_id) is not None:
+    if any_open_loan_id(session, borrower_id) is not None:
         raise errors.OpenLoanBlocksOptOut("Repay your loan before opting out")
     borrower.status = BorrowerStatus.OPTED_OUT
     borrower.opted_out_at = now

@@ -29,7 +29,7 @@ class Product(Base):
         CheckConstraint(
             "min_amount_minor > 0 AND max_amount_minor >= min_amount_minor", name="amount_range"
         ),
-        CheckConstraint("audience IN ('individual', 'group')", name="audience_known"),
+        CheckConstraint("audience IN ('individual', 'group', 'business')", name="audience_known"),
         CheckConstraint("term_days > 0", name="term_positive"),
         CheckConstraint("regular_rate_bp >= 0 AND penalty_rate_bp >= 0", name="rates_known"),
         CheckConstraint(
@@ -101,8 +101,9 @@ class Product(Base):
     audience: Mapped[str] = mapped_column(
         String(12), default="individual", server_default="individual"
     )
-    """``individual`` (a borrower borrows it) or ``group`` (only a group, through
-    ``app.groups``): an individual is never offered or lent a group product."""
+    """``individual`` (a borrower borrows it), ``group`` (only a group, through
+    ``app.groups``) or ``business`` (only a registered business, through ``app.sme``): an
+    individual is never offered or lent a group or business product."""
     default_after_dpd: Mapped[int | None] = mapped_column(Integer)
     """Instalment products: the loan defaults at this many days past due (the oldest unpaid
     instalment's age). Bullet products default on ``default_day`` instead."""

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.accounting.chart import Acct, float_of, fund_accounts
 from app.borrowers.service import get_borrower
 from app.lending.errors import InvalidAmount, NotWholeShillings, RequestKeyReused
-from app.lending.loans import open_loan_id
+from app.lending.loans import any_open_loan_id
 from app.money import kes
 from app.notifications.outbox import queue_sms
 from app.payments.models import Payout, PayoutPurpose, PayoutStatus
@@ -55,7 +55,7 @@ def request_savings_withdrawal(
     if replay is not None:
         return replay
     _check_amount(amount_minor)
-    if open_loan_id(session, borrower_id) is not None:
+    if any_open_loan_id(session, borrower_id) is not None:
         raise errors.LoanOpen("Short-term savings can be withdrawn once your loan is repaid")
     if borrower.savings_short_held_minor > 0:
         raise errors.SavingsHeld("Your short-term savings are held against a defaulted loan")

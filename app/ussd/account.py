@@ -16,7 +16,7 @@ from app.borrowers import errors as borrower_errors
 from app.borrowers.models import Borrower
 from app.borrowers.service import prepare_pin
 from app.lending.instalments import is_instalment_loan, next_instalment
-from app.lending.loans import open_loan
+from app.lending.loans import any_open_loan_id, open_loan
 from app.lending.models import LoanStatus
 from app.onboarding.service import opt_out
 from app.scoring.queries import NoDecisionYet, latest_decision
@@ -169,7 +169,7 @@ def _savings_of(borrower: Borrower) -> int:
 def _show_opt_out(ctx: Ctx, hint: str) -> Screen:
     member = ctx.member
     assert member is not None
-    if open_loan(ctx.session, member.id) is not None:
+    if any_open_loan_id(ctx.session, member.id) is not None:
         return notice(ctx, screens.OPT_OUT_BLOCKED)
     return ask("opt_out", screens.opt_out_confirm(_savings_of(member)), hint)
 

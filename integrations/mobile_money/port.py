@@ -63,3 +63,9 @@ class MobileMoneyHistory(Protocol):
         Empty for a number with no wallet or no activity in the period.
         """
         ...
+
+
+class TillHistory(Protocol):
+    def history(self, till: str, since: date, until: date) -> Sequence[MoneyTransaction]:
+        """A business till's or paybill's transactions, ``since`` to ``until`` inclusive."""
+        ...

@@ -25,13 +25,13 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     op.add_column("borrowers", sa.Column("adult_on", sa.Date(), nullable=True))
-    for statement in lending_ddl.install_statements(dialect):
+    for statement in lending_ddl.install_0024(dialect):
         op.execute(statement)
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    for statement in lending_ddl.uninstall_statements(dialect):
+    for statement in lending_ddl.uninstall_0024(dialect):
         op.execute(statement)
     with op.batch_alter_table("borrowers", schema=None) as batch_op:
         batch_op.drop_column("adult_on")

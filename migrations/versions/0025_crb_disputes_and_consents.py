@@ -145,11 +145,11 @@ def downgrade() -> None:
     forget_kind(op, NEW_KIND)
     allow_kinds(op, KINDS)
     dialect = op.get_bind().dialect.name
-    for statement in lending_ddl.uninstall_statements(dialect):  # SQLite rebuilds borrowers
+    for statement in lending_ddl.uninstall_0024(dialect):  # SQLite rebuilds borrowers
         op.execute(statement)
     with op.batch_alter_table("borrowers", schema=None) as batch_op:
         batch_op.drop_column("erased_at")
-    for statement in lending_ddl.install_statements(dialect):
+    for statement in lending_ddl.install_0024(dialect):
         op.execute(statement)
     op.drop_index(op.f("ix_consents_borrower_id"), table_name="consents")
     op.drop_table("consents")

@@ -107,7 +107,7 @@ def upgrade() -> None:
             op.f("ck_loan_instalments_paid_means_paid"), PAID_MEANS_PAID
         )
     dialect = op.get_bind().dialect.name
-    for statement in compliance_ddl.uninstall_statements(dialect):
+    for statement in compliance_ddl.uninstall_0024(dialect):
         op.execute(statement)
     with op.batch_alter_table("loans", schema=None) as batch_op:
         batch_op.add_column(sa.Column("restructured_at", UTCDateTime(timezone=True), nullable=True))
@@ -115,7 +115,7 @@ def upgrade() -> None:
             sa.Column("restructure_count", sa.Integer(), server_default="0", nullable=False)
         )
         batch_op.create_check_constraint(op.f("ck_loans_restructures"), RESTRUCTURES)
-    for statement in compliance_ddl.install_statements(dialect):
+    for statement in compliance_ddl.install_0024(dialect):
         op.execute(statement)
     for statement in instalment_ddl.install_statements(dialect):
         op.execute(statement)
@@ -128,14 +128,14 @@ def downgrade() -> None:
     allow_kinds(op, KINDS)
     for statement in instalment_ddl.uninstall_statements(dialect):
         op.execute(statement)
-    for statement in compliance_ddl.uninstall_statements(dialect):
+    for statement in compliance_ddl.uninstall_0024(dialect):
         op.execute(statement)
     op.execute("DELETE FROM loan_instalments WHERE status = 'superseded'")
     with op.batch_alter_table("loans", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_loans_restructures"), type_="check")
         batch_op.drop_column("restructure_count")
         batch_op.drop_column("restructured_at")
-    for statement in compliance_ddl.install_statements(dialect):
+    for statement in compliance_ddl.install_0024(dialect):
         op.execute(statement)
     with op.batch_alter_table("loan_instalments", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_loan_instalments_paid_means_paid"), type_="check")

@@ -64,6 +64,7 @@ PUBLIC = {
 MONEY_ROUTES = {
     ("POST", "/admin/v1/journals"),  # a dry run of the entry, rolled back
     ("POST", "/admin/v1/approvals/{approval_id}/approve"),
+    ("POST", "/admin/v1/sme/applications/{application_id}/approve"),  # below the threshold
     ("POST", "/admin/v1/reversals/{reversal_id}/approve"),
     ("POST", "/audit/v1/reconciliation-resolutions/{resolution_id}/approve"),
     ("POST", "/console/approvals/{approval_id}/approve"),

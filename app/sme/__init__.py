@@ -1,0 +1,1 @@
+"""SME loans: registered businesses, their cash-flow limit, their applications (issue 14)."""
