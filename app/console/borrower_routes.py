@@ -21,6 +21,9 @@ from app.clock import Clock, business_date
 from app.console.auth import PREFIX, AdminPost, MakerPost, ReaderPage, Signed
 from app.console.pages import render
 from app.console.refusals import REFUSALS, said
+from app.crb.dispute_kind import Outcome
+from app.crb.disputes import disputes_of
+from app.crb.schemas import DisputeOut
 from app.lending.instalments import instalments_of
 from app.reports import loan_book
 from app.scoring.queries import decisions_of
@@ -86,6 +89,7 @@ def borrower_page(
             DecisionOut.model_validate(d)
             for d in decisions_of(session, borrower_id, DECISIONS_SHOWN)
         ]
+        disputes = [DisputeOut.model_validate(d) for d in disputes_of(session, borrower_id)]
     return render(
         "borrower.html",
         signed,
@@ -93,6 +97,8 @@ def borrower_page(
         borrower=borrower,
         loans=with_schedules,
         decisions=decisions,
+        disputes=disputes,
+        outcomes=[o.value for o in Outcome],
         may_freeze=signed.may(*MAKERS),
         may_unfreeze=signed.may(*ADMINS),
         **shown,

@@ -159,3 +159,21 @@ def test_the_loan_book_is_downloaded_as_csv(page: Any, console: Console, shots: 
     assert rows[0]["status"] == "active"
     assert rows[0]["principal_disbursed_kes"] == "500.00"
     assert int(rows[0]["borrower_id"]) == console.borrower_id
+
+
+def test_an_admin_asks_for_a_manual_journal_with_the_keyboard(
+    page: Any, console: Console, shots: Path
+) -> None:
+    sign_in(page, console, console.admin)
+    page.click("nav >> text=Fund proposals")
+    page.select_option("#journal-debit", "1010")
+    page.select_option("#journal-credit", "3000")
+    page.focus("#journal-amount")
+    for text in ("250", "Capital paid in", "V-0042", "Board minute 7"):
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Ask for the journal"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[role=status]")
+    assert "manual_journal" in page.inner_text("[role=status]")
+    shoot(page, shots, "fund-proposals")
