@@ -21,6 +21,7 @@ NAVIGATION: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("Approvals", "/approvals", BOOK_READERS),
     ("Borrowers", "/borrowers", READERS),
     ("Loan book", "/loans", BOOK_READERS),
+    ("Products", "/products", READERS),
     ("Reconciliation", "/reconciliation", BOOK_READERS),
     ("Trial balance", "/ledger", BOOK_READERS),
     ("Fund proposals", "/fund-proposals", ADMINS),

@@ -177,3 +177,19 @@ def test_an_admin_asks_for_a_manual_journal_with_the_keyboard(
     page.wait_for_selector("[role=status]")
     assert "manual_journal" in page.inner_text("[role=status]")
     shoot(page, shots, "fund-proposals")
+
+
+def test_an_officer_asks_for_a_product_change_and_sees_what_would_change(
+    page: Any, console: Console, shots: Path
+) -> None:
+    sign_in(page, console, console.officer)
+    page.click("nav >> text=Products")
+    shoot(page, shots, "products")
+    page.click("a[href='/console/products/personal']")
+    page.fill("#term-regular_rate_bp", "1250")
+    page.fill("#change-reason", "Cheaper for repeat customers")
+    page.click("form.product-terms button")
+    page.wait_for_selector("#diff")
+    assert "regular_rate_bp" in page.inner_text("#diff")
+    assert "product_change" in page.inner_text("[role=status]")
+    shoot(page, shots, "product")
