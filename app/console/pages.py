@@ -22,6 +22,8 @@ NAVIGATION: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("Borrowers", "/borrowers", READERS),
     ("Loan book", "/loans", BOOK_READERS),
     ("Products", "/products", READERS),
+    ("Credit bureau", "/crb", BOOK_READERS),
+    ("Disputes", "/crb/disputes", READERS),
     ("Reconciliation", "/reconciliation", BOOK_READERS),
     ("Trial balance", "/ledger", BOOK_READERS),
     ("Fund proposals", "/fund-proposals", ADMINS),

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from app.console import (
     approval_routes,
     borrower_routes,
+    crb_routes,
     dashboard_routes,
     fund_proposal_routes,
     loan_proposal_routes,
@@ -34,6 +35,7 @@ AREAS = (
     loan_proposal_routes,
     fund_proposal_routes,
     product_routes,
+    crb_routes,
     reconciliation_routes,
     record_routes,
     staff_routes,

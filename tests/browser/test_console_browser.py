@@ -193,3 +193,20 @@ def test_an_officer_asks_for_a_product_change_and_sees_what_would_change(
     assert "regular_rate_bp" in page.inner_text("#diff")
     assert "product_change" in page.inner_text("[role=status]")
     shoot(page, shots, "product")
+
+
+def test_an_officer_opens_a_bureau_dispute_for_a_borrower(
+    page: Any, console: Console, shots: Path
+) -> None:
+    sign_in(page, console, console.officer)
+    page.goto(f"{console.base_url}/console/borrowers/{console.borrower_id}")
+    page.select_option("#dispute-reason", "wrong_amount")
+    page.fill("#dispute-note", "Says she borrowed less")
+    page.click("text=Open a dispute for the borrower")
+    assert "opened: answer by" in page.inner_text("[role=status]")
+    assert page.locator("section.dispute").count() == 1
+    page.click("nav >> text=Disputes")
+    assert page.locator("table.disputes tbody tr").count() == 1
+    shoot(page, shots, "crb-disputes")
+    page.click("nav >> text=Credit bureau")
+    assert "No files sent yet." in page.inner_text("main")
