@@ -24,6 +24,7 @@ NAVIGATION: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("Products", "/products", READERS),
     ("Credit bureau", "/crb", BOOK_READERS),
     ("Disputes", "/crb/disputes", READERS),
+    ("Groups", "/groups", BOOK_READERS),
     ("Reconciliation", "/reconciliation", BOOK_READERS),
     ("Trial balance", "/ledger", BOOK_READERS),
     ("Fund proposals", "/fund-proposals", ADMINS),

@@ -14,9 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
+from app.groups.models import Schedule
 from app.staff.credentials import REFUSED
 from tests.browser.conftest import Console
 from tests.support.console import ConsoleUser
+from tests.support.groups import apply_for, form_group
 from tests.support.lending import GOOD_PHONE, KES
 
 
@@ -210,3 +212,16 @@ def test_an_officer_opens_a_bureau_dispute_for_a_borrower(
     shoot(page, shots, "crb-disputes")
     page.click("nav >> text=Credit bureau")
     assert "No files sent yet." in page.inner_text("main")
+
+
+def test_a_groups_members_and_application_are_read_in_the_console(
+    page: Any, console: Console, shots: Path
+) -> None:
+    group = form_group(console.fund, start=10)
+    applied = apply_for(console.fund, group, applicant=group.secretary, schedule=Schedule.LUMP_SUM)
+    sign_in(page, console, console.officer)
+    page.click("nav >> text=Groups")
+    page.click(f"a[href='/console/groups/{group.group_id}']")
+    assert page.locator("table.members tbody tr").count() == 10
+    assert page.locator(f"#application-{applied.id} table.gate").count() == 1
+    shoot(page, shots, "group")
