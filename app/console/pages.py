@@ -25,6 +25,7 @@ NAVIGATION: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("Credit bureau", "/crb", BOOK_READERS),
     ("Disputes", "/crb/disputes", READERS),
     ("Groups", "/groups", BOOK_READERS),
+    ("Scorecards", "/scorecards", BOOK_READERS),
     ("Reconciliation", "/reconciliation", BOOK_READERS),
     ("Trial balance", "/ledger", BOOK_READERS),
     ("Fund proposals", "/fund-proposals", ADMINS),

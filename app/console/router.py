@@ -19,6 +19,7 @@ from app.console import (
     proposal_routes,
     reconciliation_routes,
     record_routes,
+    scorecard_routes,
     sign_in_routes,
     staff_routes,
 )
@@ -38,6 +39,7 @@ AREAS = (
     product_routes,
     crb_routes,
     group_routes,
+    scorecard_routes,
     reconciliation_routes,
     record_routes,
     staff_routes,

@@ -20,6 +20,7 @@ from tests.browser.conftest import Console
 from tests.support.console import ConsoleUser
 from tests.support.groups import apply_for, form_group
 from tests.support.lending import GOOD_PHONE, KES
+from tests.support.scoring import store_active, store_draft
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +226,17 @@ def test_a_groups_members_and_application_are_read_in_the_console(
     assert page.locator("table.members tbody tr").count() == 10
     assert page.locator(f"#application-{applied.id} table.gate").count() == 1
     shoot(page, shots, "group")
+
+
+def test_two_scorecards_are_compared_with_a_band_chart(
+    page: Any, console: Console, shots: Path
+) -> None:
+    with console.fund.sessions.unit_of_work() as session:
+        store_active(session, console.fund.clock())
+        store_draft(session, console.fund.clock())
+    sign_in(page, console, console.officer)
+    page.click("nav >> text=Scorecards")
+    page.click("form.filters button:text('Compare')")
+    assert page.locator("svg.chart rect.bar").count() > 0
+    assert "scored borrowers" in page.inner_text("#compared")
+    shoot(page, shots, "scorecards-compare")
