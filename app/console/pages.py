@@ -26,6 +26,7 @@ NAVIGATION: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("Disputes", "/crb/disputes", READERS),
     ("Groups", "/groups", BOOK_READERS),
     ("Scorecards", "/scorecards", BOOK_READERS),
+    ("Reports", "/reports", BOOK_READERS),
     ("Reconciliation", "/reconciliation", BOOK_READERS),
     ("Trial balance", "/ledger", BOOK_READERS),
     ("Fund proposals", "/fund-proposals", ADMINS),

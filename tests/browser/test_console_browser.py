@@ -240,3 +240,14 @@ def test_two_scorecards_are_compared_with_a_band_chart(
     assert page.locator("svg.chart rect.bar").count() > 0
     assert "scored borrowers" in page.inner_text("#compared")
     shoot(page, shots, "scorecards-compare")
+
+
+def test_the_reports_show_and_download_their_csv(page: Any, console: Console, shots: Path) -> None:
+    sign_in(page, console, console.officer)
+    page.click("nav >> text=Reports")
+    assert "personal" in page.inner_text("table.ageing")
+    shoot(page, shots, "reports")
+    with page.expect_download() as downloading:
+        page.click("#csv-regulatory-return")
+    rows = list(csv.reader(io.StringIO(Path(downloading.value.path()).read_text())))
+    assert rows[0] == ["section", "line", "count", "amount_kes", "share_bp"]
