@@ -57,6 +57,8 @@ class ApprovalKind(enum.StrEnum):
     """A change of a group's official, voted by the officials (``app.groups.officials``)."""
     LOAN_RESTRUCTURE = "loan_restructure"
     """Rescheduling an instalment loan (``app.lending.restructure_requests``)."""
+    STAFF_CREATION = "staff_creation"
+    """A new staff user: one admin asks, another creates it (``app.admin.staff_requests``)."""
 
 
 class ApprovalStatus(enum.StrEnum):

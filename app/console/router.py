@@ -22,6 +22,7 @@ from app.console import (
     report_routes,
     scorecard_routes,
     sign_in_routes,
+    staff_request_routes,
     staff_routes,
 )
 from app.console.auth import PREFIX, ConsoleForbidden, SignInRequired
@@ -45,6 +46,7 @@ AREAS = (
     reconciliation_routes,
     record_routes,
     staff_routes,
+    staff_request_routes,
 )
 
 

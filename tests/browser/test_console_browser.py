@@ -251,3 +251,14 @@ def test_the_reports_show_and_download_their_csv(page: Any, console: Console, sh
         page.click("#csv-regulatory-return")
     rows = list(csv.reader(io.StringIO(Path(downloading.value.path()).read_text())))
     assert rows[0] == ["section", "line", "count", "amount_kes", "share_bp"]
+
+
+def test_an_admin_asks_for_a_new_staff_user(page: Any, console: Console, shots: Path) -> None:
+    sign_in(page, console, console.admin)
+    page.click("nav >> text=Staff")
+    page.fill("#new-username", "njeri")
+    page.select_option("#new-role", "auditor")
+    page.fill("#new-reason", "Internal audit, from January")
+    page.click("text=Ask for the user (another admin approves)")
+    assert "staff_creation" in page.inner_text("[role=status]")
+    shoot(page, shots, "staff-request")
