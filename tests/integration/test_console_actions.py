@@ -3,7 +3,6 @@ decides; every refusal is a message on the page, never a 500) and freezing a bor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,14 +10,8 @@ import pytest
 from app.console.proposal_routes import InvalidAmount, kes_to_minor
 from app.staff.models import Role
 from tests.support.api import bearer
-from tests.support.console_desk import Desk, console_user, open_desk, request_number, signed_in
+from tests.support.console_desk import Desk, console_user, request_number, signed_in
 from tests.support.lending import KES, Fund
-
-
-@pytest.fixture
-def desk(fund: Fund, tmp_path: Path) -> Iterator[Desk]:
-    with open_desk(fund, tmp_path) as opened:
-        yield opened
 
 
 def test_the_inbox_decides_through_the_engine_and_shows_refusals(

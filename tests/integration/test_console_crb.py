@@ -5,23 +5,15 @@ auditor), and the borrower's consents and access export (admins and support only
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditRecord
 from app.staff.models import Role
 from tests.e2e.test_crb_admin import a_rejected_file
-from tests.support.console_desk import Desk, alert_of, console_user, open_desk, signed_in
+from tests.support.console_desk import Desk, alert_of, console_user, signed_in
 from tests.support.lending import KES, Fund
-
-
-@pytest.fixture
-def desk(fund: Fund, tmp_path: Path) -> Iterator[Desk]:
-    with open_desk(fund, tmp_path) as opened:
-        yield opened
 
 
 def test_readers_see_the_bureau_files_and_rejections_support_does_not(

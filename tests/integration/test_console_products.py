@@ -4,10 +4,8 @@ approves it in the inbox; support and auditors cannot ask, bad fields are a 422 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from app.products.models import Product
@@ -16,17 +14,10 @@ from tests.support.console_desk import (
     Desk,
     alert_of,
     console_user,
-    open_desk,
     request_number,
     signed_in,
 )
 from tests.support.lending import KES, Fund
-
-
-@pytest.fixture
-def desk(fund: Fund, tmp_path: Path) -> Iterator[Desk]:
-    with open_desk(fund, tmp_path) as opened:
-        yield opened
 
 
 def _personal(fund: Fund) -> Product:

@@ -5,11 +5,8 @@ forms are a message with the API's status, never a 500."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-
-import pytest
 
 from app.crb.disputes import Complaint, open_dispute
 from app.crb.models import CrbDispute, DisputeChannel, DisputeReason
@@ -26,12 +23,6 @@ from tests.support.console_desk import (
 )
 from tests.support.instalments import open_group_loan, travel_to
 from tests.support.lending import KES, Fund
-
-
-@pytest.fixture
-def desk(fund: Fund, tmp_path: Path) -> Iterator[Desk]:
-    with open_desk(fund, tmp_path) as opened:
-        yield opened
 
 
 def _loan(fund: Fund, loan_id: int) -> Loan:

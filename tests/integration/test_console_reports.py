@@ -6,20 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from app.staff.models import Role
-from tests.support.console_desk import Desk, console_user, open_desk, signed_in
+from tests.support.console_desk import Desk, console_user, signed_in
 from tests.support.lending import KES, Fund
-
-
-@pytest.fixture
-def desk(fund: Fund, tmp_path: Path) -> Iterator[Desk]:
-    with open_desk(fund, tmp_path) as opened:
-        yield opened
 
 
 def test_the_reports_and_their_csv_files(desk: Desk, fund: Fund, tmp_path: Path) -> None:

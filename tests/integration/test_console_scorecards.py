@@ -4,10 +4,7 @@ it in the inbox; support cannot read them, an auditor cannot ask."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from app.scoring.models import ScorecardVersion
 from app.staff.models import Role
@@ -15,18 +12,11 @@ from tests.support.console_desk import (
     Desk,
     alert_of,
     console_user,
-    open_desk,
     request_number,
     signed_in,
 )
 from tests.support.lending import Fund
 from tests.support.scoring import store_active, store_draft
-
-
-@pytest.fixture
-def desk(fund: Fund, tmp_path: Path) -> Iterator[Desk]:
-    with open_desk(fund, tmp_path) as opened:
-        yield opened
 
 
 def test_versions_are_compared_and_a_draft_activated_under_four_eyes(

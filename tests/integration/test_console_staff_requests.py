@@ -4,10 +4,8 @@ an officer can neither ask nor approve; a taken username or unknown role is refu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from app.staff.models import Role, StaffUser
@@ -15,17 +13,10 @@ from tests.support.console_desk import (
     Desk,
     alert_of,
     console_user,
-    open_desk,
     request_number,
     signed_in,
 )
 from tests.support.lending import Fund
-
-
-@pytest.fixture
-def desk(fund: Fund, tmp_path: Path) -> Iterator[Desk]:
-    with open_desk(fund, tmp_path) as opened:
-        yield opened
 
 
 def _role_of(fund: Fund, username: str) -> str | None:
