@@ -33,7 +33,7 @@ def kes_to_minor(text: str) -> int:
     """``2,345.50`` -> 234550 cents; InvalidAmount for anything else."""
     found = _KES.fullmatch(text.strip().replace(",", ""))
     if found is None:
-        raise InvalidAmount("Give the limit in KES, e.g. 2500 or 2500.50")
+        raise InvalidAmount("Give the amount in KES, e.g. 2500 or 2500.50")
     shillings, cents = found.group(1), (found.group(2) or "").ljust(2, "0")
     return int(shillings) * 100 + int(cents)
 

@@ -94,7 +94,7 @@ def test_an_officer_asks_in_the_console_and_an_admin_decides_there(desk: Desk, f
     page = f"/console/borrowers/{borrower_id}/limit-override"
     bad = client.post(page, data={"csrf_token": csrf, "limit_kes": "lots", "reason": "salary"})
     assert bad.status_code == 422
-    assert "Give the limit in KES" in bad.text
+    assert "Give the amount in KES" in bad.text
     asked = client.post(
         page, data={"csrf_token": csrf, "limit_kes": "3,250", "reason": "salary slip seen"}
     )

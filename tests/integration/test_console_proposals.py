@@ -156,6 +156,11 @@ def test_an_admin_asks_for_a_journal_and_a_float_transfer_another_admin_approves
         "external_reference": "BANK-77",
         "reason": "rebalance",
     }
+    lots = client.post(
+        "/console/fund-proposals/float-transfer", data=transfer | {"amount_kes": "lots"}
+    )
+    assert lots.status_code == 422
+    assert "Give the amount in KES" in lots.text
     refused = client.post("/console/fund-proposals/float-transfer", data=transfer)
     assert refused.status_code == 422
     assert "must differ" in refused.text
