@@ -10,6 +10,7 @@ from app.admin import approval_routes as approvals
 from app.admin import borrower_data_routes as borrower_data
 from app.admin import borrower_routes as borrowers
 from app.admin import loan_routes as loans
+from app.admin import staff_request_routes as staff_requests
 from app.crb import routes as crb
 from app.groups import routes as groups
 from app.products import routes as products
@@ -19,6 +20,7 @@ from app.staff import routes as staff
 router = APIRouter()
 for _area in (
     staff,
+    staff_requests,
     products,
     approvals,
     borrowers,

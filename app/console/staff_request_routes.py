@@ -1,7 +1,7 @@
 """``POST /console/staff/requests``: an admin asks for a new staff user (username, role,
-reason); the engine's ``staff_creation`` request (``app.admin.staff_requests``), which
-another admin approves in the inbox, and only then is the user created (four eyes, above
-all for a new admin)."""
+reason) through the admin API's ``request_staff_user``: the engine's ``staff_creation``
+request, which another admin approves in the inbox, and only then is the user created (four
+eyes, above all for a new admin)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
-from app.admin.staff_requests import STAFF_CREATION
-from app.api.bodies import ReasonIn
+from app.admin import staff_request_routes as staff_api
 from app.api.deps import AppClock, AppSessions
 from app.console.auth import PREFIX, AdminPost
 from app.console.proposal_routes import asked_notice, asking
@@ -32,9 +31,10 @@ def request_staff_user(
     reason: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
     try:
-        body = ReasonIn(reason=reason)
-        parts = {"username": username.strip(), "role": role}
-        asked = asking(sessions, clock, signed)(STAFF_CREATION, parts, body.reason)
+        body = staff_api.StaffRequestIn.model_validate(
+            {"username": username.strip(), "role": role, "reason": reason}
+        )
+        asked = staff_api.request_staff_user(body, asking(sessions, clock, signed))
     except REFUSALS as exc:
         return staff_page(sessions, signed, **said(exc))
     return staff_page(sessions, signed, notice=asked_notice(asked))
