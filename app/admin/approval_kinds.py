@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from app.accounting.float_transfers import FLOAT_TRANSFER
 from app.accounting.manual_journals import MANUAL_JOURNAL
+from app.admin.staff_requests import STAFF_CREATION
 from app.approvals.kinds import ApprovalHandler
 from app.crb.dispute_kind import CRB_DISPUTE
 from app.groups.gates import APPLICATION_GATE, PAYOUT_GATE
@@ -37,6 +38,7 @@ KINDS: tuple[ApprovalHandler, ...] = (
     OFFICIAL_CHANGE,
     LOAN_RESTRUCTURE,
     SME_LOAN_APPROVAL,
+    STAFF_CREATION,
 )
 HANDLERS: Mapping[str, ApprovalHandler] = {handler.kind.value: handler for handler in KINDS}
 

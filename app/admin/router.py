@@ -11,6 +11,7 @@ from app.admin import borrower_data_routes as borrower_data
 from app.admin import borrower_routes as borrowers
 from app.admin import loan_routes as loans
 from app.admin import sme_routes as sme
+from app.admin import staff_request_routes as staff_requests
 from app.crb import routes as crb
 from app.groups import routes as groups
 from app.products import routes as products
@@ -20,6 +21,7 @@ from app.staff import routes as staff
 router = APIRouter()
 for _area in (
     staff,
+    staff_requests,
     products,
     approvals,
     borrowers,

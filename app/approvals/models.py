@@ -59,6 +59,8 @@ class ApprovalKind(enum.StrEnum):
     """Rescheduling an instalment loan (``app.lending.restructure_requests``)."""
     SME_LOAN_APPROVAL = "sme_loan_approval"
     """The second approval of an SME loan above its product's threshold (``app.sme``)."""
+    STAFF_CREATION = "staff_creation"
+    """A new staff user: one admin asks, another creates it (``app.admin.staff_requests``)."""
 
 
 class ApprovalStatus(enum.StrEnum):

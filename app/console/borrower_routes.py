@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
+from app.admin import borrower_data_routes as borrower_data
 from app.admin import borrower_routes as admin_borrowers
 from app.admin.schemas import BorrowerOut, FreezeIn, LoanOut
 from app.api import params
@@ -21,16 +22,25 @@ from app.clock import Clock, business_date
 from app.console.auth import PREFIX, AdminPost, MakerPost, ReaderPage, Signed
 from app.console.pages import render
 from app.console.refusals import REFUSALS, said
+from app.crb.dispute_kind import Outcome
+from app.crb.disputes import disputes_of
+from app.crb.models import DisputeReason
+from app.crb.schemas import DisputeOut
 from app.lending.instalments import instalments_of
 from app.reports import loan_book
 from app.scoring.queries import decisions_of
 from app.scoring.schemas import DecisionOut
 from app.staff.deps import ADMINS, MAKERS, field_crypto
+from app.staff.models import Role
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 DECISIONS_SHOWN = 10
 LOANS_SHOWN = 20
 Reason = Annotated[str, Form(max_length=400)]
+HELPERS = (Role.ADMIN, Role.CREDIT_OFFICER, Role.SUPPORT)
+"""Who opens a bureau dispute for a borrower (``app.crb.routes.Helper``)."""
+DATA_OFFICERS = (Role.ADMIN, Role.SUPPORT)
+"""Who exports a borrower's data (``app.admin.borrower_data_routes.DataOfficer``)."""
 
 
 @router.get("/borrowers")
@@ -75,6 +85,7 @@ def borrower_page(
     except REFUSALS as exc:
         return render("message.html", signed, **said(exc))
     today = business_date(clock())
+    consents = borrower_data.borrower_consents(borrower_id, sessions, signed.user)
     with sessions.reader() as session:
         loans = loan_book.list_loans(
             session, loan_book.LoanFilter(borrower_id=borrower_id), today, limit=LOANS_SHOWN
@@ -86,6 +97,7 @@ def borrower_page(
             DecisionOut.model_validate(d)
             for d in decisions_of(session, borrower_id, DECISIONS_SHOWN)
         ]
+        disputes = [DisputeOut.model_validate(d) for d in disputes_of(session, borrower_id)]
     return render(
         "borrower.html",
         signed,
@@ -93,6 +105,12 @@ def borrower_page(
         borrower=borrower,
         loans=with_schedules,
         decisions=decisions,
+        disputes=disputes,
+        consents=consents,
+        dispute_reasons=[r.value for r in DisputeReason],
+        may_open_dispute=signed.may(*HELPERS),
+        may_export=signed.may(*DATA_OFFICERS),
+        outcomes=[o.value for o in Outcome],
         may_freeze=signed.may(*MAKERS),
         may_unfreeze=signed.may(*ADMINS),
         **shown,

@@ -15,6 +15,8 @@ LABEL_WIDTH = 230
 VALUE_WIDTH = 130
 PLOT_HEIGHT = 180
 AXIS_HEIGHT = 36
+LABEL_CHAR_WIDTH = 9
+"""A column chart names each group when its labels fit; otherwise the first and last."""
 COLOURS = ("#2b6cb0", "#38a169", "#d69e2e", "#c53030", "#6b46c1")
 
 
@@ -45,7 +47,7 @@ def bar_chart(title: str, bars: Sequence[tuple[str, int]], shown: Callable[[int]
 
 
 def column_chart(title: str, days: Sequence[str], series: Sequence[Series]) -> Markup:
-    """Grouped columns: for each day, one column per series; a legend below."""
+    """Grouped columns: for each day (or band), one column per series; a legend below."""
     top = max((v for s in series for v in s.values), default=0) or 1
     height = PLOT_HEIGHT + AXIS_HEIGHT
     slot = WIDTH // max(len(days), 1)
@@ -64,7 +66,13 @@ def column_chart(title: str, days: Sequence[str], series: Sequence[Series]) -> M
                 f'height="{bar}" fill="{COLOURS[s % len(COLOURS)]}">'
                 f"<title>{escape(day)} {escape(one.name)}: {value}</title></rect>"
             )
-    if days:
+    if days and slot >= LABEL_CHAR_WIDTH * max(len(day) for day in days):
+        for d, day in enumerate(days):
+            x = d * slot + slot // 2
+            parts.append(
+                f'<text x="{x}" y="{PLOT_HEIGHT + 14}" text-anchor="middle">{escape(day)}</text>'
+            )
+    elif days:
         parts.append(f'<text x="0" y="{PLOT_HEIGHT + 14}">{escape(days[0])}</text>')
         parts.append(
             f'<text x="{WIDTH}" y="{PLOT_HEIGHT + 14}" text-anchor="end">{escape(days[-1])}</text>'

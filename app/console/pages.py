@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.console.auth import PREFIX, Signed
-from app.staff.deps import BOOK_READERS, READERS
+from app.staff.deps import ADMINS, BOOK_READERS, READERS
 from app.staff.models import Role
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -21,8 +21,15 @@ NAVIGATION: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("Approvals", "/approvals", BOOK_READERS),
     ("Borrowers", "/borrowers", READERS),
     ("Loan book", "/loans", BOOK_READERS),
+    ("Products", "/products", READERS),
+    ("Credit bureau", "/crb", BOOK_READERS),
+    ("Disputes", "/crb/disputes", READERS),
+    ("Groups", "/groups", BOOK_READERS),
+    ("Scorecards", "/scorecards", BOOK_READERS),
+    ("Reports", "/reports", BOOK_READERS),
     ("Reconciliation", "/reconciliation", BOOK_READERS),
     ("Trial balance", "/ledger", BOOK_READERS),
+    ("Fund proposals", "/fund-proposals", ADMINS),
     ("Audit log", "/audit", (Role.ADMIN, Role.AUDITOR)),
     ("Staff", "/staff", (Role.ADMIN, Role.AUDITOR)),
 )

@@ -9,12 +9,20 @@ from fastapi.responses import RedirectResponse, Response
 from app.console import (
     approval_routes,
     borrower_routes,
+    crb_routes,
     dashboard_routes,
+    fund_proposal_routes,
+    group_routes,
+    loan_proposal_routes,
     loan_routes,
+    product_routes,
     proposal_routes,
     reconciliation_routes,
     record_routes,
+    report_routes,
+    scorecard_routes,
     sign_in_routes,
+    staff_request_routes,
     staff_routes,
 )
 from app.console.auth import PREFIX, ConsoleForbidden, SignInRequired
@@ -28,9 +36,17 @@ AREAS = (
     borrower_routes,
     loan_routes,
     proposal_routes,
+    loan_proposal_routes,
+    fund_proposal_routes,
+    product_routes,
+    crb_routes,
+    group_routes,
+    scorecard_routes,
+    report_routes,
     reconciliation_routes,
     record_routes,
     staff_routes,
+    staff_request_routes,
 )
 
 

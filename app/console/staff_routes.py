@@ -34,7 +34,9 @@ T = TypeVar("T")
 def staff_page(sessions: Sessions, signed: Signed, status: int = 200, **shown: Any) -> Response:
     with sessions.reader() as session:
         staff = list(session.scalars(select(StaffUser).order_by(StaffUser.id)))
-    return render("staff.html", signed, status, staff=staff, may_set=signed.may(*ADMINS), **shown)
+    roles = [r.value for r in Role]
+    may_set = signed.may(*ADMINS)
+    return render("staff.html", signed, status, staff=staff, may_set=may_set, roles=roles, **shown)
 
 
 @router.get("/staff")

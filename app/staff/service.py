@@ -24,6 +24,10 @@ class UsernameTaken(ValueError):
     pass
 
 
+def valid_username(username: str) -> bool:
+    return _USERNAME.match(username) is not None
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -32,7 +36,7 @@ def create_staff_user(
     session: Session, username: str, role: Role, now: datetime
 ) -> tuple[StaffUser, str]:
     """Create a user and return it with its bearer token (shown once, stored hashed)."""
-    if not _USERNAME.match(username):
+    if not valid_username(username):
         raise InvalidUsername("username: 2-64 of a-z 0-9 . _ -, starting with a letter or digit")
     if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
         raise UsernameTaken(f"user {username!r} exists")

@@ -14,10 +14,13 @@ from typing import Any
 import httpx
 import pytest
 
+from app.groups.models import Schedule
 from app.staff.credentials import REFUSED
 from tests.browser.conftest import Console
 from tests.support.console import ConsoleUser
+from tests.support.groups import apply_for, form_group
 from tests.support.lending import GOOD_PHONE, KES
+from tests.support.scoring import store_active, store_draft
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +162,103 @@ def test_the_loan_book_is_downloaded_as_csv(page: Any, console: Console, shots: 
     assert rows[0]["status"] == "active"
     assert rows[0]["principal_disbursed_kes"] == "500.00"
     assert int(rows[0]["borrower_id"]) == console.borrower_id
+
+
+def test_an_admin_asks_for_a_manual_journal_with_the_keyboard(
+    page: Any, console: Console, shots: Path
+) -> None:
+    sign_in(page, console, console.admin)
+    page.click("nav >> text=Fund proposals")
+    page.select_option("#journal-debit", "1010")
+    page.select_option("#journal-credit", "3000")
+    page.focus("#journal-amount")
+    for text in ("250", "Capital paid in", "V-0042", "Board minute 7"):
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Ask for the journal"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[role=status]")
+    assert "manual_journal" in page.inner_text("[role=status]")
+    shoot(page, shots, "fund-proposals")
+
+
+def test_an_officer_asks_for_a_product_change_and_sees_what_would_change(
+    page: Any, console: Console, shots: Path
+) -> None:
+    sign_in(page, console, console.officer)
+    page.click("nav >> text=Products")
+    shoot(page, shots, "products")
+    page.click("a[href='/console/products/personal']")
+    page.fill("#term-regular_rate_bp", "1250")
+    page.fill("#change-reason", "Cheaper for repeat customers")
+    page.click("form.product-terms button")
+    page.wait_for_selector("#diff")
+    assert "regular_rate_bp" in page.inner_text("#diff")
+    assert "product_change" in page.inner_text("[role=status]")
+    shoot(page, shots, "product")
+
+
+def test_an_officer_opens_a_bureau_dispute_for_a_borrower(
+    page: Any, console: Console, shots: Path
+) -> None:
+    sign_in(page, console, console.officer)
+    page.goto(f"{console.base_url}/console/borrowers/{console.borrower_id}")
+    page.select_option("#dispute-reason", "wrong_amount")
+    page.fill("#dispute-note", "Says she borrowed less")
+    page.click("text=Open a dispute for the borrower")
+    assert "opened: answer by" in page.inner_text("[role=status]")
+    assert page.locator("section.dispute").count() == 1
+    page.click("nav >> text=Disputes")
+    assert page.locator("table.disputes tbody tr").count() == 1
+    shoot(page, shots, "crb-disputes")
+    page.click("nav >> text=Credit bureau")
+    assert "No files sent yet." in page.inner_text("main")
+
+
+def test_a_groups_members_and_application_are_read_in_the_console(
+    page: Any, console: Console, shots: Path
+) -> None:
+    group = form_group(console.fund, start=10)
+    applied = apply_for(console.fund, group, applicant=group.secretary, schedule=Schedule.LUMP_SUM)
+    sign_in(page, console, console.officer)
+    page.click("nav >> text=Groups")
+    page.click(f"a[href='/console/groups/{group.group_id}']")
+    assert page.locator("table.members tbody tr").count() == 10
+    assert page.locator(f"#application-{applied.id} table.gate").count() == 1
+    shoot(page, shots, "group")
+
+
+def test_two_scorecards_are_compared_with_a_band_chart(
+    page: Any, console: Console, shots: Path
+) -> None:
+    with console.fund.sessions.unit_of_work() as session:
+        store_active(session, console.fund.clock())
+        store_draft(session, console.fund.clock())
+    sign_in(page, console, console.officer)
+    page.click("nav >> text=Scorecards")
+    page.click("form.filters button:text('Compare')")
+    assert page.locator("svg.chart rect.bar").count() > 0
+    assert "scored borrowers" in page.inner_text("#compared")
+    shoot(page, shots, "scorecards-compare")
+
+
+def test_the_reports_show_and_download_their_csv(page: Any, console: Console, shots: Path) -> None:
+    sign_in(page, console, console.officer)
+    page.click("nav >> text=Reports")
+    assert "personal" in page.inner_text("table.ageing")
+    shoot(page, shots, "reports")
+    with page.expect_download() as downloading:
+        page.click("#csv-regulatory-return")
+    rows = list(csv.reader(io.StringIO(Path(downloading.value.path()).read_text())))
+    assert rows[0] == ["section", "line", "count", "amount_kes", "share_bp"]
+
+
+def test_an_admin_asks_for_a_new_staff_user(page: Any, console: Console, shots: Path) -> None:
+    sign_in(page, console, console.admin)
+    page.click("nav >> text=Staff")
+    page.fill("#new-username", "njeri")
+    page.select_option("#new-role", "auditor")
+    page.fill("#new-reason", "Internal audit, from January")
+    page.click("text=Ask for the user (another admin approves)")
+    assert "staff_creation" in page.inner_text("[role=status]")
+    shoot(page, shots, "staff-request")

@@ -68,6 +68,7 @@ MONEY_ROUTES = {
     ("POST", "/admin/v1/reversals/{reversal_id}/approve"),
     ("POST", "/audit/v1/reconciliation-resolutions/{resolution_id}/approve"),
     ("POST", "/console/approvals/{approval_id}/approve"),
+    ("POST", "/console/fund-proposals/journal"),  # the same dry run, through the console
 }
 """The staff routes that write ledger entries (each applies what another person asked for,
 or tries an entry out)."""
