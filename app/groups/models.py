@@ -142,6 +142,7 @@ class Group(Base):
         CheckConstraint(_one_of("status", GroupStatus), name="status_known"),
         CheckConstraint("limit_minor >= 0", name="limit_non_negative"),
         CheckConstraint("score IS NULL OR score BETWEEN 0 AND 100", name="score_range"),
+        CheckConstraint("savings_minor >= 0", name="savings_non_negative"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -154,6 +155,8 @@ class Group(Base):
     score: Mapped[int | None] = mapped_column(Integer)
     """The latest group score (0-100), None until first scored."""
     limit_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    savings_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """The group's savings (5% of each group loan paid out): ledger account 2130."""
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -157,3 +157,19 @@ def app_headers(fund: Fund, borrower_id: int) -> dict[str, str]:
 def gateway_phone(n: int) -> str:
     """Person ``n``'s phone as the USSD gateway writes it."""
     return "+254" + phone_of(n)[1:]
+
+
+def approve_both_gates(fund: Fund, applied: GroupApplication) -> GroupApplication:
+    """Every approver approves the application gate, then the payout gate."""
+    for approver in applied.approvers:
+        decide(fund, approver, applied.approval_request_id)
+    gated = application(fund, applied.id)
+    assert gated.payout_request_id is not None
+    for approver in gated.approvers:
+        decide(fund, approver, gated.payout_request_id)
+    return application(fund, applied.id)
+
+
+def msisdn_of(n: int) -> str:
+    """Person ``n``'s phone as the payment provider sees it."""
+    return "254" + phone_of(n)[1:]
