@@ -9,28 +9,22 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.groups.disbursement import MAX_LEG_ATTEMPTS, RETRY_AFTER
-from app.groups.loan_models import GroupLoan, GroupPayoutLeg
+from app.groups.loan_models import GroupPayoutLeg
 from app.groups.models import Group
 from app.payments.models import Payout
 from app.payments.payouts import record_payout_result, submit_payout, sweep_payouts
 from integrations.payments.memory import INSUFFICIENT_FUNDS, SUCCESS
 from ledger import Ledger
-from tests.support.groups import apply_for, approve_both_gates, form_group, msisdn_of
+from tests.support.groups import (
+    apply_for,
+    approve_both_gates,
+    form_group,
+    group_loan,
+    msisdn_of,
+)
 from tests.support.lending import KES, Fund
 
 AMOUNT = 30_000 * KES
-
-
-def group_loan(fund: Fund, application_id: int) -> tuple[GroupLoan, list[GroupPayoutLeg]]:
-    with fund.sessions.reader() as session:
-        loan = session.scalar(select(GroupLoan).where(GroupLoan.application_id == application_id))
-        assert loan is not None
-        legs = session.scalars(
-            select(GroupPayoutLeg)
-            .where(GroupPayoutLeg.group_loan_id == loan.id)
-            .order_by(GroupPayoutLeg.borrower_id)
-        ).all()
-        return loan, list(legs)
 
 
 def payouts_of(fund: Fund, borrower_id: int) -> list[Payout]:
