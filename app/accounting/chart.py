@@ -24,6 +24,7 @@ class Acct(enum.StrEnum):
     INTEREST = "1210"
     PENALTY = "1220"
     GROUP_PRINCIPAL = "1230"
+    GROUP_INTEREST = "1240"
     SAVINGS_LONG = "2110"
     SAVINGS_SHORT = "2120"
     GROUP_SAVINGS = "2130"
@@ -73,6 +74,12 @@ CHART: dict[Acct, AccountSpec] = {
     Acct.GROUP_PRINCIPAL: AccountSpec(
         Acct.GROUP_PRINCIPAL,
         "Group loans receivable - principal",
+        AccountType.ASSET,
+        credits_must_not_exceed_debits=True,
+    ),
+    Acct.GROUP_INTEREST: AccountSpec(
+        Acct.GROUP_INTEREST,
+        "Group loans receivable - interest",
         AccountType.ASSET,
         credits_must_not_exceed_debits=True,
     ),

@@ -20,8 +20,8 @@ Rules (docs/groups.md, "Applying"):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -49,9 +49,8 @@ from app.groups.models import (
     Role,
     Schedule,
 )
+from app.groups.schedule_quotes import quote_schedule
 from app.groups.standing import Trigger, rescore
-from app.lending.quotes import instalment_schedule
-from app.loan_math.schedules.schedule import Schedule as RepaymentSchedule
 from app.products.terms import ProductTerms
 from ledger import Ledger
 
@@ -73,16 +72,6 @@ class NewApplication:
     schedule: Schedule
     shares: Mapping[int, int]
     """Borrower id -> share of the amount (minor units)."""
-
-
-def quote_schedule(
-    terms: ProductTerms, amount_minor: int, schedule: Schedule, start: date
-) -> RepaymentSchedule:
-    """The repayment schedule of ``amount_minor`` disbursed on ``start``."""
-    if schedule == Schedule.LUMP_SUM and terms.instalment_count is not None:
-        deferred = terms.instalment_count - 1
-        terms = replace(terms, grace_principal=deferred, grace_interest=deferred)
-    return instalment_schedule(terms, amount_minor, start)
 
 
 def apply(

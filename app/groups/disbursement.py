@@ -30,9 +30,11 @@ from sqlalchemy.orm import Session
 from app.accounting.chart import Acct, float_of, fund_accounts
 from app.borrowers.service import get_borrower
 from app.clock import business_date
+from app.groups.account_numbers import group_account_number
 from app.groups.loan_models import GroupLoan, GroupLoanStatus, GroupPayoutLeg, LegStatus
 from app.groups.membership import get_group, officials
 from app.groups.models import GroupApplication, GroupApplicationShare
+from app.groups.repayments import write_group_schedule
 from app.lending.quotes import split_disbursement
 from app.money import kes
 from app.notifications.outbox import queue_sms
@@ -73,6 +75,7 @@ def pay_out(
     )
     session.add(loan)
     session.flush()
+    loan.account_number = group_account_number(loan.id)
     terms = ProductTerms.from_snapshot(application.product_terms)
     for share in shares:
         split = split_disbursement(share.amount_minor, terms)
@@ -195,10 +198,11 @@ def _activate_if_done(
         return
     loan.activated_at = now
     if loan.principal_disbursed_minor == 0:
-        loan.status = GroupLoanStatus.CANCELLED
+        loan.status, loan.closed_at = GroupLoanStatus.CANCELLED, now
     else:
         loan.status = GroupLoanStatus.ACTIVE
         loan.disbursed_on = business_date(completed_at)
+        write_group_schedule(session, loan, loan.disbursed_on)
     session.flush()
 
 

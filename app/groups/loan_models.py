@@ -38,6 +38,8 @@ class GroupLoanStatus(enum.StrEnum):
     """Every leg settled or held; the group owes what was paid out."""
     CANCELLED = "cancelled"
     """Every leg was held: nothing was lent."""
+    REPAID = "repaid"
+    """Every instalment paid."""
 
 
 class LegStatus(enum.StrEnum):
@@ -68,6 +70,11 @@ class GroupLoan(Base):
         CheckConstraint(
             "(status = 'disbursing') = (activated_at IS NULL)", name="activated_when_done"
         ),
+        CheckConstraint("interest_outstanding_minor >= 0", name="interest_non_negative"),
+        CheckConstraint(
+            "(status IN ('repaid', 'cancelled')) = (closed_at IS NOT NULL)",
+            name="closed_when_ended",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -81,11 +88,79 @@ class GroupLoan(Base):
     principal_outstanding_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     savings_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     """Withheld from the settled legs into the group's savings."""
+    interest_outstanding_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Interest recognised (instalments fallen due) and not yet paid: ledger 1240."""
+    account_number: Mapped[str | None] = mapped_column(String(12), unique=True)
+    """``MG...`` (``app.groups.account_numbers``): the paybill account of the group's loan."""
     status: Mapped[str] = mapped_column(String(12))
     disbursed_on: Mapped[date | None] = mapped_column(Date)
     """The business date the last leg settled (day 0 of the schedule)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class GroupLoanInstalment(Base):
+    """One instalment the group owes, from the schedule the application chose, written when
+    the loan becomes active on the principal paid out."""
+
+    __tablename__ = "group_loan_instalments"
+    __table_args__ = (
+        UniqueConstraint("group_loan_id", "number", name="uq_group_loan_instalments_number"),
+        CheckConstraint("status IN ('open', 'paid')", name="status_known"),
+        CheckConstraint(
+            "principal_minor >= 0 AND interest_minor >= 0 AND paid_principal_minor >= 0 "
+            "AND paid_principal_minor <= principal_minor "
+            "AND interest_recognised_minor BETWEEN 0 AND interest_minor "
+            "AND paid_interest_minor BETWEEN 0 AND interest_recognised_minor",
+            name="paid_within_owed",
+        ),
+        CheckConstraint(
+            "status <> 'paid' OR (paid_principal_minor = principal_minor "
+            "AND paid_interest_minor = interest_minor)",
+            name="paid_means_paid",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    group_loan_id: Mapped[int] = mapped_column(ForeignKey("group_loans.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    principal_minor: Mapped[int] = mapped_column(BigInteger)
+    interest_minor: Mapped[int] = mapped_column(BigInteger)
+    interest_recognised_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_principal_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_interest_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(8), default="open")
+
+
+class GroupContribution(Base):
+    """One payment towards a group loan: the member who paid, what it paid and how it was
+    allocated (the group's contribution ledger)."""
+
+    __tablename__ = "group_contributions"
+    __table_args__ = (
+        CheckConstraint(
+            "amount_minor > 0 AND principal_minor >= 0 AND interest_minor >= 0 "
+            "AND overpayment_minor >= 0 "
+            "AND amount_minor = principal_minor + interest_minor + overpayment_minor",
+            name="parts_add_up",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    group_loan_id: Mapped[int] = mapped_column(ForeignKey("group_loans.id"), index=True)
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    """``mpesa:<receipt>`` for a paybill payment: one payment, one contribution."""
+    channel: Mapped[str] = mapped_column(String(8))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    principal_minor: Mapped[int] = mapped_column(BigInteger)
+    interest_minor: Mapped[int] = mapped_column(BigInteger)
+    overpayment_minor: Mapped[int] = mapped_column(BigInteger)
+    """Beyond everything owed: the payer's credit balance (ledger 2200)."""
+    receipt: Mapped[str | None] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class GroupPayoutLeg(Base):

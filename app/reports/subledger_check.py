@@ -22,6 +22,14 @@ from app.lending.models import Loan
 from app.mpesa.models import CollectionReversal, UnmatchedReceipt
 from ledger import Ledger
 
+RECEIVABLES = (
+    Acct.PRINCIPAL,
+    Acct.INTEREST,
+    Acct.PENALTY,
+    Acct.GROUP_PRINCIPAL,
+    Acct.GROUP_INTEREST,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ControlCheck:
@@ -55,6 +63,7 @@ def check_subledger(session: Session, ledger: Ledger) -> list[ControlCheck]:
         (Acct.CREDIT_BALANCES, total(Borrower.credit_balance_minor)),
         (Acct.SUSPENSE, in_suspense),
         (Acct.GROUP_PRINCIPAL, total(GroupLoan.principal_outstanding_minor)),
+        (Acct.GROUP_INTEREST, total(GroupLoan.interest_outstanding_minor)),
         (Acct.GROUP_SAVINGS, total(Group.savings_minor)),
     ]
     checks = []
@@ -62,10 +71,6 @@ def check_subledger(session: Session, ledger: Ledger) -> list[ControlCheck]:
         balance = ledger.balance(accounts[code])
         # Receivables count only posted principal (in-flight principal is pending, not lent);
         # liabilities count what is available (pending payouts already left the borrower row).
-        figure = (
-            balance.posted_minor
-            if code in (Acct.PRINCIPAL, Acct.INTEREST, Acct.PENALTY, Acct.GROUP_PRINCIPAL)
-            else balance.available_minor
-        )
+        figure = balance.posted_minor if code in RECEIVABLES else balance.available_minor
         checks.append(ControlCheck(code, subledger, figure))
     return checks

@@ -1,4 +1,4 @@
-"""group loans paid out: group_loans, group_payout_legs, groups.savings_minor, payout purpose
+"""group loans paid out and repaid: group loans, payout legs, instalments, contributions
 
 Revision ID: 0029
 Revises: 0028
@@ -14,7 +14,12 @@ Written by hand.
 - ``groups.savings_minor`` (>= 0): the group's savings (ledger 2130).
 - ``ck_payouts_purpose_known`` admits ``group_loan`` (SQLite rebuilds ``payouts``; no
   triggers live on it). Downgrading deletes group payouts first.
-- The two new accounts (1230, 2130) are opened by ``mkopo migrate``, which opens the whole
+- ``group_loan_instalments`` (the schedule the group owes: paid within owed, interest paid
+  within recognised, a paid row owes nothing; one per (loan, number)) and
+  ``group_contributions`` (the contribution ledger: one per idempotency key, parts add up).
+- ``group_loans.account_number`` (``MG...``, unique), ``interest_outstanding_minor``,
+  ``closed_at``; status ``repaid``.
+- The three new accounts (1230, 1240, 2130) are opened by ``mkopo migrate``, which opens the whole
   chart after upgrading, as 0018 says for 1011.
 """
 
@@ -30,6 +35,7 @@ down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+BIGINT_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 PURPOSES_OLD = "purpose IN ('loan', 'topup', 'savings_withdrawal', 'refund')"
 PURPOSES_NEW = "purpose IN ('loan', 'topup', 'savings_withdrawal', 'refund', 'group_loan')"
 
@@ -59,12 +65,22 @@ def upgrade() -> None:
         sa.Column("principal_disbursed_minor", sa.BigInteger(), nullable=False),
         sa.Column("principal_outstanding_minor", sa.BigInteger(), nullable=False),
         sa.Column("savings_minor", sa.BigInteger(), nullable=False),
+        sa.Column("interest_outstanding_minor", sa.BigInteger(), nullable=False),
+        sa.Column("account_number", sa.String(length=12), nullable=True),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("disbursed_on", sa.Date(), nullable=True),
         sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("activated_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
-            "status IN ('disbursing', 'active', 'cancelled')",
+            "interest_outstanding_minor >= 0", name=op.f("ck_group_loans_interest_non_negative")
+        ),
+        sa.CheckConstraint(
+            "(status IN ('repaid', 'cancelled')) = (closed_at IS NOT NULL)",
+            name=op.f("ck_group_loans_closed_when_ended"),
+        ),
+        sa.CheckConstraint(
+            "status IN ('disbursing', 'active', 'cancelled', 'repaid')",
             name=op.f("ck_group_loans_status_known"),
         ),
         sa.CheckConstraint(
@@ -91,6 +107,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_group_loans")),
         sa.UniqueConstraint("application_id", name=op.f("uq_group_loans_application_id")),
+        sa.UniqueConstraint("account_number", name=op.f("uq_group_loans_account_number")),
     )
     op.create_index(op.f("ix_group_loans_group_id"), "group_loans", ["group_id"])
     op.create_table(
@@ -147,7 +164,91 @@ def upgrade() -> None:
     op.create_index(op.f("ix_group_payout_legs_borrower_id"), "group_payout_legs", ["borrower_id"])
 
 
+    op.create_table(
+        "group_loan_instalments",
+        sa.Column("id", BIGINT_ID, nullable=False),
+        sa.Column("group_loan_id", BIGINT_ID, nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("principal_minor", sa.BigInteger(), nullable=False),
+        sa.Column("interest_minor", sa.BigInteger(), nullable=False),
+        sa.Column("interest_recognised_minor", sa.BigInteger(), nullable=False),
+        sa.Column("paid_principal_minor", sa.BigInteger(), nullable=False),
+        sa.Column("paid_interest_minor", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=8), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('open', 'paid')", name=op.f("ck_group_loan_instalments_status_known")
+        ),
+        sa.CheckConstraint(
+            "principal_minor >= 0 AND interest_minor >= 0 AND paid_principal_minor >= 0 "
+            "AND paid_principal_minor <= principal_minor "
+            "AND interest_recognised_minor BETWEEN 0 AND interest_minor "
+            "AND paid_interest_minor BETWEEN 0 AND interest_recognised_minor",
+            name=op.f("ck_group_loan_instalments_paid_within_owed"),
+        ),
+        sa.CheckConstraint(
+            "status <> 'paid' OR (paid_principal_minor = principal_minor "
+            "AND paid_interest_minor = interest_minor)",
+            name=op.f("ck_group_loan_instalments_paid_means_paid"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["group_loan_id"],
+            ["group_loans.id"],
+            name=op.f("fk_group_loan_instalments_group_loan_id_group_loans"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_group_loan_instalments")),
+        sa.UniqueConstraint(
+            "group_loan_id", "number", name="uq_group_loan_instalments_number"
+        ),
+    )
+    op.create_index(
+        op.f("ix_group_loan_instalments_group_loan_id"),
+        "group_loan_instalments",
+        ["group_loan_id"],
+    )
+    op.create_table(
+        "group_contributions",
+        sa.Column("id", BIGINT_ID, nullable=False),
+        sa.Column("group_loan_id", BIGINT_ID, nullable=False),
+        sa.Column("borrower_id", BIGINT_ID, nullable=False),
+        sa.Column("idempotency_key", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=8), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("principal_minor", sa.BigInteger(), nullable=False),
+        sa.Column("interest_minor", sa.BigInteger(), nullable=False),
+        sa.Column("overpayment_minor", sa.BigInteger(), nullable=False),
+        sa.Column("receipt", sa.String(length=32), nullable=True),
+        sa.Column("received_at", UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "amount_minor > 0 AND principal_minor >= 0 AND interest_minor >= 0 "
+            "AND overpayment_minor >= 0 "
+            "AND amount_minor = principal_minor + interest_minor + overpayment_minor",
+            name=op.f("ck_group_contributions_parts_add_up"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["group_loan_id"],
+            ["group_loans.id"],
+            name=op.f("fk_group_contributions_group_loan_id_group_loans"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["borrower_id"],
+            ["borrowers.id"],
+            name=op.f("fk_group_contributions_borrower_id_borrowers"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_group_contributions")),
+        sa.UniqueConstraint(
+            "idempotency_key", name=op.f("uq_group_contributions_idempotency_key")
+        ),
+    )
+    for column in ("group_loan_id", "borrower_id"):
+        op.create_index(
+            op.f(f"ix_group_contributions_{column}"), "group_contributions", [column]
+        )
+
+
 def downgrade() -> None:
+    op.drop_table("group_contributions")
+    op.drop_table("group_loan_instalments")
     op.drop_table("group_payout_legs")
     op.drop_table("group_loans")
     op.execute("DELETE FROM payouts WHERE purpose = 'group_loan'")
