@@ -34,7 +34,7 @@ from app.groups.account_numbers import group_account_number
 from app.groups.loan_models import GroupLoan, GroupLoanStatus, GroupPayoutLeg, LegStatus
 from app.groups.membership import get_group, officials
 from app.groups.models import GroupApplication, GroupApplicationShare
-from app.groups.repayments import write_group_schedule
+from app.groups.repayments import close_application, write_group_schedule
 from app.lending.quotes import split_disbursement
 from app.money import kes
 from app.notifications.outbox import queue_sms
@@ -199,6 +199,7 @@ def _activate_if_done(
     loan.activated_at = now
     if loan.principal_disbursed_minor == 0:
         loan.status, loan.closed_at = GroupLoanStatus.CANCELLED, now
+        close_application(session, loan)
     else:
         loan.status = GroupLoanStatus.ACTIVE
         loan.disbursed_on = business_date(completed_at)

@@ -78,6 +78,10 @@ class ApplicationStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
     FAILED = "failed"
     """Approved, but no longer valid when re-checked (a member left, the limit fell)."""
+    LOAN_CLOSED = "loan_closed"
+    """Paid out, and the group loan it became is over (repaid, or cancelled when no share
+    could be sent): the group may apply again. Until then the application stays
+    ``ready_for_payout``, open, so no member with a share leaves and no second loan is asked."""
 
 
 OPEN_APPLICATION_STATUSES = (

@@ -36,7 +36,7 @@ from app.groups.loan_models import (
     GroupLoanStatus,
 )
 from app.groups.membership import live_membership
-from app.groups.models import GroupApplication, MemberStatus, Schedule
+from app.groups.models import ApplicationStatus, GroupApplication, MemberStatus, Schedule
 from app.groups.schedule_quotes import quote_schedule
 from app.lending.allocation import Allocation
 from app.lending.instalment_allocation import InstalmentOwed, allocate_across
@@ -71,6 +71,14 @@ def write_group_schedule(session: Session, loan: GroupLoan, day_0: date) -> None
     ]
     assert sum(row.principal_minor for row in rows) == loan.principal_outstanding_minor
     session.add_all(rows)
+    session.flush()
+
+
+def close_application(session: Session, loan: GroupLoan) -> None:
+    """The loan is over: its application no longer holds the group (``loan_closed``)."""
+    application = session.get(GroupApplication, loan.application_id, with_for_update=True)
+    assert application is not None
+    application.status = ApplicationStatus.LOAN_CLOSED
     session.flush()
 
 
@@ -165,6 +173,7 @@ def repay(
     session.add(contribution)
     if all(row.status == PAID for row in rows):
         loan.status, loan.closed_at = GroupLoanStatus.REPAID, now
+        close_application(session, loan)
     session.flush()
     queue_sms(
         session,

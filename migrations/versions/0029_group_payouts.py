@@ -19,6 +19,9 @@ Written by hand.
   ``group_contributions`` (the contribution ledger: one per idempotency key, parts add up).
 - ``group_loans.account_number`` (``MG...``, unique), ``interest_outstanding_minor``,
   ``closed_at``; status ``repaid``.
+- ``group_applications.status`` admits ``loan_closed`` (its loan repaid or cancelled: the
+  group may apply again); SQLite rebuilds the table, so its partial unique index (one open
+  application per group) is taken down first and put back after.
 - The three new accounts (1230, 1240, 2130) are opened by ``mkopo migrate``, which opens the whole
   chart after upgrading, as 0018 says for 1011.
 """
@@ -246,7 +249,39 @@ def upgrade() -> None:
         )
 
 
+    _application_statuses(APPLICATION_STATUSES_NEW)
+
+
+OPEN = "status IN ('pending_approval', 'pending_payout_approval', 'ready_for_payout')"
+APPLICATION_STATUSES_OLD = (
+    "status IN ('pending_approval', 'pending_payout_approval', 'ready_for_payout', "
+    "'rejected', 'lapsed', 'withdrawn', 'failed')"
+)
+APPLICATION_STATUSES_NEW = APPLICATION_STATUSES_OLD[:-1] + ", 'loan_closed')"
+
+
+def _application_statuses(check: str) -> None:
+    """SQLite rebuilds the table, which would drop the partial unique index: taken down
+    first and put back after, as 0028 does for the approvals."""
+    op.drop_index("uq_group_applications_one_open", table_name="group_applications")
+    with op.batch_alter_table("group_applications", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_group_applications_status_known"), type_="check")
+        batch_op.create_check_constraint(op.f("ck_group_applications_status_known"), check)
+    op.create_index(
+        "uq_group_applications_one_open",
+        "group_applications",
+        ["group_id"],
+        unique=True,
+        postgresql_where=sa.text(OPEN),
+        sqlite_where=sa.text(OPEN),
+    )
+
+
 def downgrade() -> None:
+    # Several closed loans of one group could not all be open again: marked withdrawn (the
+    # group loans' own tables are dropped below).
+    op.execute("UPDATE group_applications SET status = 'withdrawn' WHERE status = 'loan_closed'")
+    _application_statuses(APPLICATION_STATUSES_OLD)
     op.drop_table("group_contributions")
     op.drop_table("group_loan_instalments")
     op.drop_table("group_payout_legs")

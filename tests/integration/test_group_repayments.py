@@ -21,6 +21,7 @@ from ledger import Ledger
 from tests.integration.test_mpesa_processing import c2b, deliver
 from tests.support.groups import (
     FormedGroup,
+    application,
     apply_for,
     approve_both_gates,
     form_group,
@@ -80,6 +81,8 @@ def test_the_schedule_is_the_application_s_and_six_members_repay_it_in_turn(fund
         by_member = contributions_by_member(session, loan.id)
     assert set(by_member) == set(payers)
     assert sum(by_member.values()) == sum(r.principal_minor + r.interest_minor for r in rows)
+    assert application(fund, loan.application_id).status == "loan_closed"
+    assert apply_for(fund, group, AMOUNT).status == "pending_approval"  # the group may again
 
 
 def test_a_payment_pays_the_oldest_due_first_and_an_overpayment_is_the_payer_s_credit(
@@ -126,6 +129,9 @@ def test_only_members_pay_and_only_an_active_loan(fund: Fund) -> None:
     with pytest.raises(DomainError) as nothing:
         pay(fund, loan.id, group.members[1], 0, "zero")
     assert nothing.value.code == "invalid_group_payment"
+    with pytest.raises(DomainError) as second:
+        apply_for(fund, group, AMOUNT)  # one loan at a time: its application is still open
+    assert second.value.code == "open_application_blocks"
 
 
 def test_a_paybill_payment_to_the_group_account_by_a_member_repays_once(fund: Fund) -> None:
