@@ -25,6 +25,7 @@ class Acct(enum.StrEnum):
     PENALTY = "1220"
     GROUP_PRINCIPAL = "1230"
     GROUP_INTEREST = "1240"
+    GROUP_PENALTY = "1250"
     SAVINGS_LONG = "2110"
     SAVINGS_SHORT = "2120"
     GROUP_SAVINGS = "2130"
@@ -80,6 +81,12 @@ CHART: dict[Acct, AccountSpec] = {
     Acct.GROUP_INTEREST: AccountSpec(
         Acct.GROUP_INTEREST,
         "Group loans receivable - interest",
+        AccountType.ASSET,
+        credits_must_not_exceed_debits=True,
+    ),
+    Acct.GROUP_PENALTY: AccountSpec(
+        Acct.GROUP_PENALTY,
+        "Group loans receivable - penalty interest",
         AccountType.ASSET,
         credits_must_not_exceed_debits=True,
     ),

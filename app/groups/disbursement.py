@@ -70,6 +70,10 @@ def pay_out(
         principal_disbursed_minor=0,
         principal_outstanding_minor=0,
         savings_minor=0,
+        interest_outstanding_minor=0,
+        penalty_outstanding_minor=0,
+        penalty_accrued_minor=0,
+        days_accrued=0,
         status=GroupLoanStatus.DISBURSING,
         created_at=now,
     )

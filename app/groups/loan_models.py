@@ -70,7 +70,11 @@ class GroupLoan(Base):
         CheckConstraint(
             "(status = 'disbursing') = (activated_at IS NULL)", name="activated_when_done"
         ),
-        CheckConstraint("interest_outstanding_minor >= 0", name="interest_non_negative"),
+        CheckConstraint(
+            "interest_outstanding_minor >= 0 AND penalty_outstanding_minor >= 0 "
+            "AND penalty_accrued_minor >= penalty_outstanding_minor AND days_accrued >= 0",
+            name="charges_non_negative",
+        ),
         CheckConstraint(
             "(status IN ('repaid', 'cancelled')) = (closed_at IS NOT NULL)",
             name="closed_when_ended",
@@ -90,6 +94,12 @@ class GroupLoan(Base):
     """Withheld from the settled legs into the group's savings."""
     interest_outstanding_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     """Interest recognised (instalments fallen due) and not yet paid: ledger 1240."""
+    penalty_outstanding_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Penalty charged on overdue instalments and not yet paid: ledger 1250."""
+    penalty_accrued_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Penalty charged over the loan's life (in-duplum)."""
+    days_accrued: Mapped[int] = mapped_column(Integer, default=0)
+    """The loan day the nightly run has brought it to (a rerun adds nothing)."""
     account_number: Mapped[str | None] = mapped_column(String(12), unique=True)
     """``MG...`` (``app.groups.account_numbers``): the paybill account of the group's loan."""
     status: Mapped[str] = mapped_column(String(12))
@@ -112,12 +122,13 @@ class GroupLoanInstalment(Base):
             "principal_minor >= 0 AND interest_minor >= 0 AND paid_principal_minor >= 0 "
             "AND paid_principal_minor <= principal_minor "
             "AND interest_recognised_minor BETWEEN 0 AND interest_minor "
-            "AND paid_interest_minor BETWEEN 0 AND interest_recognised_minor",
+            "AND paid_interest_minor BETWEEN 0 AND interest_recognised_minor "
+            "AND paid_penalty_minor BETWEEN 0 AND penalty_minor AND penalty_carry_units >= 0",
             name="paid_within_owed",
         ),
         CheckConstraint(
             "status <> 'paid' OR (paid_principal_minor = principal_minor "
-            "AND paid_interest_minor = interest_minor)",
+            "AND paid_interest_minor = interest_minor AND paid_penalty_minor = penalty_minor)",
             name="paid_means_paid",
         ),
     )
@@ -131,6 +142,11 @@ class GroupLoanInstalment(Base):
     interest_recognised_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     paid_principal_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     paid_interest_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    penalty_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Penalty charged on this instalment while overdue (the nightly run)."""
+    paid_penalty_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    penalty_carry_units: Mapped[int] = mapped_column(BigInteger, default=0)
+    """The fraction of a cent of penalty carried to the next day."""
     status: Mapped[str] = mapped_column(String(8), default="open")
 
 
@@ -142,8 +158,8 @@ class GroupContribution(Base):
     __table_args__ = (
         CheckConstraint(
             "amount_minor > 0 AND principal_minor >= 0 AND interest_minor >= 0 "
-            "AND overpayment_minor >= 0 "
-            "AND amount_minor = principal_minor + interest_minor + overpayment_minor",
+            "AND penalty_minor >= 0 AND overpayment_minor >= 0 AND amount_minor = "
+            "principal_minor + interest_minor + penalty_minor + overpayment_minor",
             name="parts_add_up",
         ),
     )
@@ -157,6 +173,7 @@ class GroupContribution(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     principal_minor: Mapped[int] = mapped_column(BigInteger)
     interest_minor: Mapped[int] = mapped_column(BigInteger)
+    penalty_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     overpayment_minor: Mapped[int] = mapped_column(BigInteger)
     """Beyond everything owed: the payer's credit balance (ledger 2200)."""
     receipt: Mapped[str | None] = mapped_column(String(32))

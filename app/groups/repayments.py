@@ -65,6 +65,9 @@ def write_group_schedule(session: Session, loan: GroupLoan, day_0: date) -> None
             interest_recognised_minor=0,
             paid_principal_minor=0,
             paid_interest_minor=0,
+            penalty_minor=0,
+            paid_penalty_minor=0,
+            penalty_carry_units=0,
             status=PAID if item.principal_minor == item.interest_minor == 0 else OPEN,
         )
         for item in schedule.instalments
@@ -131,14 +134,15 @@ def repay(
     payer = get_borrower(session, payment.borrower_id, lock=True)
     rows = schedule_of(session, loan.id)
     today = business_date(payment.received_at)
-    _recognise_due_interest(ledger, loan, rows, today, payment.received_at)
-    terms = ProductTerms.from_snapshot(_terms_of(session, loan))
+    recognise_due_interest(ledger, loan, rows, today, payment.received_at)
+    terms = terms_of(session, loan)
     owed = [
         InstalmentOwed(
             row.number,
             row.due_on,
             row.interest_recognised_minor - row.paid_interest_minor,
             row.principal_minor - row.paid_principal_minor,
+            row.penalty_minor - row.paid_penalty_minor,
         )
         for row in rows
     ]
@@ -148,14 +152,18 @@ def repay(
         row = by_number[part.number]
         row.paid_interest_minor += part.interest_minor
         row.paid_principal_minor += part.principal_minor
+        row.paid_penalty_minor += part.penalty_minor
     for row in rows:
-        if row.paid_principal_minor == row.principal_minor and (
-            row.paid_interest_minor == row.interest_minor
+        if (
+            row.paid_principal_minor == row.principal_minor
+            and row.paid_interest_minor == row.interest_minor
+            and row.paid_penalty_minor == row.penalty_minor
         ):
             row.status = PAID
     totals = split.allocation
     loan.principal_outstanding_minor -= totals.principal_minor
     loan.interest_outstanding_minor -= totals.interest_minor
+    loan.penalty_outstanding_minor -= totals.penalty_minor
     payer.credit_balance_minor += totals.overpayment_minor
     _post(ledger, loan, payer.id, payment, totals)
     contribution = GroupContribution(
@@ -166,6 +174,7 @@ def repay(
         amount_minor=payment.amount_minor,
         principal_minor=totals.principal_minor,
         interest_minor=totals.interest_minor,
+        penalty_minor=totals.penalty_minor,
         overpayment_minor=totals.overpayment_minor,
         receipt=payment.receipt,
         received_at=payment.received_at,
@@ -191,10 +200,11 @@ def repay(
     return contribution
 
 
-def _terms_of(session: Session, loan: GroupLoan) -> dict[str, object]:
+def terms_of(session: Session, loan: GroupLoan) -> ProductTerms:
+    """The product terms the group's application was made on."""
     application = session.get(GroupApplication, loan.application_id)
     assert application is not None
-    return application.product_terms
+    return ProductTerms.from_snapshot(application.product_terms)
 
 
 def _left(rows: list[GroupLoanInstalment]) -> int:
@@ -207,7 +217,7 @@ def _left(rows: list[GroupLoanInstalment]) -> int:
     )
 
 
-def _recognise_due_interest(
+def recognise_due_interest(
     ledger: Ledger, loan: GroupLoan, rows: list[GroupLoanInstalment], today: date, at: datetime
 ) -> None:
     due = [r for r in rows if r.due_on <= today and r.interest_recognised_minor < r.interest_minor]
@@ -244,6 +254,7 @@ def _post(
     accounts = fund_accounts(ledger)
     lines = [
         PostingLine.debit(accounts[float_of(payment.network)], payment.amount_minor),
+        PostingLine.credit(accounts[Acct.GROUP_PENALTY], allocation.penalty_minor),
         PostingLine.credit(accounts[Acct.GROUP_INTEREST], allocation.interest_minor),
         PostingLine.credit(accounts[Acct.GROUP_PRINCIPAL], allocation.principal_minor),
         PostingLine.credit(accounts[Acct.CREDIT_BALANCES], allocation.overpayment_minor),

@@ -28,6 +28,7 @@ RECEIVABLES = (
     Acct.PENALTY,
     Acct.GROUP_PRINCIPAL,
     Acct.GROUP_INTEREST,
+    Acct.GROUP_PENALTY,
 )
 
 
@@ -64,6 +65,7 @@ def check_subledger(session: Session, ledger: Ledger) -> list[ControlCheck]:
         (Acct.SUSPENSE, in_suspense),
         (Acct.GROUP_PRINCIPAL, total(GroupLoan.principal_outstanding_minor)),
         (Acct.GROUP_INTEREST, total(GroupLoan.interest_outstanding_minor)),
+        (Acct.GROUP_PENALTY, total(GroupLoan.penalty_outstanding_minor)),
         (Acct.GROUP_SAVINGS, total(Group.savings_minor)),
     ]
     checks = []

@@ -18,11 +18,12 @@ Written by hand.
   within recognised, a paid row owes nothing; one per (loan, number)) and
   ``group_contributions`` (the contribution ledger: one per idempotency key, parts add up).
 - ``group_loans.account_number`` (``MG...``, unique), ``interest_outstanding_minor``,
-  ``closed_at``; status ``repaid``.
+  ``closed_at``, the penalty columns and ``days_accrued`` (the nightly run); status
+  ``repaid``.
 - ``group_applications.status`` admits ``loan_closed`` (its loan repaid or cancelled: the
   group may apply again); SQLite rebuilds the table, so its partial unique index (one open
   application per group) is taken down first and put back after.
-- The three new accounts (1230, 1240, 2130) are opened by ``mkopo migrate``, which opens the whole
+- The four new accounts (1230, 1240, 1250, 2130) are opened by ``mkopo migrate``, which opens the whole
   chart after upgrading, as 0018 says for 1011.
 """
 
@@ -69,6 +70,9 @@ def upgrade() -> None:
         sa.Column("principal_outstanding_minor", sa.BigInteger(), nullable=False),
         sa.Column("savings_minor", sa.BigInteger(), nullable=False),
         sa.Column("interest_outstanding_minor", sa.BigInteger(), nullable=False),
+        sa.Column("penalty_outstanding_minor", sa.BigInteger(), nullable=False),
+        sa.Column("penalty_accrued_minor", sa.BigInteger(), nullable=False),
+        sa.Column("days_accrued", sa.Integer(), nullable=False),
         sa.Column("account_number", sa.String(length=12), nullable=True),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("disbursed_on", sa.Date(), nullable=True),
@@ -76,7 +80,9 @@ def upgrade() -> None:
         sa.Column("activated_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("closed_at", UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
-            "interest_outstanding_minor >= 0", name=op.f("ck_group_loans_interest_non_negative")
+            "interest_outstanding_minor >= 0 AND penalty_outstanding_minor >= 0 "
+            "AND penalty_accrued_minor >= penalty_outstanding_minor AND days_accrued >= 0",
+            name=op.f("ck_group_loans_charges_non_negative"),
         ),
         sa.CheckConstraint(
             "(status IN ('repaid', 'cancelled')) = (closed_at IS NOT NULL)",
@@ -178,6 +184,9 @@ def upgrade() -> None:
         sa.Column("interest_recognised_minor", sa.BigInteger(), nullable=False),
         sa.Column("paid_principal_minor", sa.BigInteger(), nullable=False),
         sa.Column("paid_interest_minor", sa.BigInteger(), nullable=False),
+        sa.Column("penalty_minor", sa.BigInteger(), nullable=False),
+        sa.Column("paid_penalty_minor", sa.BigInteger(), nullable=False),
+        sa.Column("penalty_carry_units", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(length=8), nullable=False),
         sa.CheckConstraint(
             "status IN ('open', 'paid')", name=op.f("ck_group_loan_instalments_status_known")
@@ -186,12 +195,13 @@ def upgrade() -> None:
             "principal_minor >= 0 AND interest_minor >= 0 AND paid_principal_minor >= 0 "
             "AND paid_principal_minor <= principal_minor "
             "AND interest_recognised_minor BETWEEN 0 AND interest_minor "
-            "AND paid_interest_minor BETWEEN 0 AND interest_recognised_minor",
+            "AND paid_interest_minor BETWEEN 0 AND interest_recognised_minor "
+            "AND paid_penalty_minor BETWEEN 0 AND penalty_minor AND penalty_carry_units >= 0",
             name=op.f("ck_group_loan_instalments_paid_within_owed"),
         ),
         sa.CheckConstraint(
             "status <> 'paid' OR (paid_principal_minor = principal_minor "
-            "AND paid_interest_minor = interest_minor)",
+            "AND paid_interest_minor = interest_minor AND paid_penalty_minor = penalty_minor)",
             name=op.f("ck_group_loan_instalments_paid_means_paid"),
         ),
         sa.ForeignKeyConstraint(
@@ -219,13 +229,14 @@ def upgrade() -> None:
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("principal_minor", sa.BigInteger(), nullable=False),
         sa.Column("interest_minor", sa.BigInteger(), nullable=False),
+        sa.Column("penalty_minor", sa.BigInteger(), nullable=False),
         sa.Column("overpayment_minor", sa.BigInteger(), nullable=False),
         sa.Column("receipt", sa.String(length=32), nullable=True),
         sa.Column("received_at", UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "amount_minor > 0 AND principal_minor >= 0 AND interest_minor >= 0 "
-            "AND overpayment_minor >= 0 "
-            "AND amount_minor = principal_minor + interest_minor + overpayment_minor",
+            "AND penalty_minor >= 0 AND overpayment_minor >= 0 AND amount_minor = "
+            "principal_minor + interest_minor + penalty_minor + overpayment_minor",
             name=op.f("ck_group_contributions_parts_add_up"),
         ),
         sa.ForeignKeyConstraint(

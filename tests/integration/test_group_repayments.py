@@ -5,7 +5,7 @@ balanced (docs/groups.md, "Repaying")."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.clock import EAT
 from app.errors import DomainError
 from app.groups.account_numbers import group_account_number, group_loan_id_from
+from app.groups.accrual import accrue_group_loans
 from app.groups.loan_models import GroupContribution, GroupLoan
 from app.groups.repayments import GroupPayment, contributions_by_member, repay, schedule_of
 from app.mpesa.models import UnmatchedReceipt
@@ -155,4 +156,36 @@ def test_a_paybill_payment_to_the_group_account_by_a_member_repays_once(fund: Fu
         (group.members[4], 1_000 * KES, "c2b")
     ]
     assert suspended is not None  # an unidentified payer: an officer assigns it
+    fund.assert_books_agree()
+
+
+def test_the_nightly_run_recognises_due_interest_and_charges_penalty_on_a_late_instalment(
+    fund: Fund,
+) -> None:
+    group, loan = paid_out(fund)
+    with fund.sessions.reader() as session:
+        rows = schedule_of(session, loan.id)
+    late = rows[0].due_on + timedelta(days=10)
+    move_to(fund, late)
+    assert accrue_group_loans(fund.sessions, fund.clock, late) == 1
+    assert accrue_group_loans(fund.sessions, fund.clock, late) == 1  # a rerun adds nothing
+    with fund.sessions.reader() as session:
+        charged = session.get(GroupLoan, loan.id)
+        first = schedule_of(session, loan.id)[0]
+    assert charged is not None
+    assert first.interest_recognised_minor == first.interest_minor
+    assert charged.interest_outstanding_minor == first.interest_minor
+    # 10 days at 7% a year on the instalment's principal and interest, in whole cents
+    base = first.principal_minor + first.interest_minor
+    assert first.penalty_minor == base * 700 * 10 // (10_000 * 365)
+    assert charged.penalty_outstanding_minor == first.penalty_minor > 0
+    fund.assert_books_agree()
+
+    owed = base + first.penalty_minor
+    paid = pay(fund, loan.id, group.members[9], owed, "late")
+    assert paid.penalty_minor == first.penalty_minor
+    assert paid.interest_minor == first.interest_minor
+    assert paid.principal_minor == first.principal_minor
+    with fund.sessions.reader() as session:
+        assert schedule_of(session, loan.id)[0].status == "paid"
     fund.assert_books_agree()
