@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app.accounting.chart import Acct, fund_accounts
 from app.clock import EAT, Clock
 from app.db.session import Sessions
+from app.groups import arrears
 from app.groups.loan_models import GroupLoan, GroupLoanInstalment, GroupLoanStatus
 from app.groups.repayments import recognise_due_interest, schedule_of, terms_of
 from app.loan_math.interest import charge_day
@@ -52,7 +53,7 @@ def accrue_loan(session: Session, ledger: Ledger, loan_id: int, through: date) -
         return
     target = (through - loan.disbursed_on).days
     if target <= loan.days_accrued:
-        return
+        return  # brought here already (its arrears too: a payment refreshes them)
     value_time = datetime.combine(through, time(0, 0), tzinfo=EAT)
     rows = schedule_of(session, loan.id)
     recognise_due_interest(ledger, loan, rows, through, value_time)
@@ -79,6 +80,7 @@ def accrue_loan(session: Session, ledger: Ledger, loan_id: int, through: date) -
             headroom -= amount
             charged += amount
     loan.days_accrued = target
+    arrears.refresh(session, loan, rows, through)
     if charged:
         _post_penalty(ledger, loan, charged, through, value_time)
         loan.penalty_outstanding_minor += charged

@@ -37,6 +37,7 @@ from app.approvals.models import (
 )
 from app.groups import errors
 from app.groups.actors import borrower_actor
+from app.groups.arrears import members_in_arrears
 from app.groups.draw import TooFew, draw, new_seed
 from app.groups.formation import has_open_application
 from app.groups.gates import ApplicationGate, ask_gate
@@ -84,6 +85,10 @@ def apply(
     product = group_product(session, group.product_id)
     rules, terms = product.rules, ProductTerms.of(product.product)
     members = active_members(session, group.id)
+    if members_in_arrears(session, [m.borrower_id for m in members]):
+        raise errors.GroupArrearsBlocks(
+            "A member's group loan is in arrears: no new loans until it has caught up"
+        )
     if len(members) < rules.min_members:
         raise errors.TooFewMembers(f"A group needs {rules.min_members} active members to apply")
     if has_open_application(session, group.id):

@@ -90,6 +90,10 @@ class ApplicationNotFound(DomainError, code="group_application_not_found", http_
     """No such application of a group of yours."""
 
 
+class GroupArrearsBlocks(DomainError, code="group_arrears", http_status=409):
+    """A member of the group is frozen by a group loan in arrears (this group's or another)."""
+
+
 class GroupLoanNotFound(DomainError, code="group_loan_not_found", http_status=404):
     """No group loan with this id or account number."""
 

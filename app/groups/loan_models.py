@@ -98,6 +98,9 @@ class GroupLoan(Base):
     """Penalty charged on overdue instalments and not yet paid: ledger 1250."""
     penalty_accrued_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     """Penalty charged over the loan's life (in-duplum)."""
+    arrears_since: Mapped[date | None] = mapped_column(Date)
+    """The due date of the oldest instalment overdue and unpaid; None when not in arrears
+    (``app.groups.arrears``)."""
     days_accrued: Mapped[int] = mapped_column(Integer, default=0)
     """The loan day the nightly run has brought it to (a rerun adds nothing)."""
     account_number: Mapped[str | None] = mapped_column(String(12), unique=True)

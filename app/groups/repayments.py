@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from app.accounting.chart import Acct, float_of, fund_accounts
 from app.borrowers.service import get_borrower
 from app.clock import business_date
-from app.groups import errors
+from app.groups import arrears, errors
 from app.groups.loan_models import (
     GroupContribution,
     GroupLoan,
@@ -183,6 +183,7 @@ def repay(
     if all(row.status == PAID for row in rows):
         loan.status, loan.closed_at = GroupLoanStatus.REPAID, now
         close_application(session, loan)
+    arrears.refresh(session, loan, rows, business_date(now))
     session.flush()
     queue_sms(
         session,

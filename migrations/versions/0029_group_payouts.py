@@ -23,6 +23,7 @@ Written by hand.
 - ``group_applications.status`` admits ``loan_closed`` (its loan repaid or cancelled: the
   group may apply again); SQLite rebuilds the table, so its partial unique index (one open
   application per group) is taken down first and put back after.
+- ``group_loans.arrears_since`` and ``borrowers.group_arrears_since`` (the arrears freeze).
 - The four new accounts (1230, 1240, 1250, 2130) are opened by ``mkopo migrate``, which opens the whole
   chart after upgrading, as 0018 says for 1011.
 """
@@ -33,6 +34,8 @@ import sqlalchemy as sa
 from alembic import op
 
 from ledger.sqltypes import UTCDateTime
+
+from app.lending import ddl as compliance_ddl
 
 revision: str = "0029"
 down_revision: str | None = "0028"
@@ -73,6 +76,7 @@ def upgrade() -> None:
         sa.Column("penalty_outstanding_minor", sa.BigInteger(), nullable=False),
         sa.Column("penalty_accrued_minor", sa.BigInteger(), nullable=False),
         sa.Column("days_accrued", sa.Integer(), nullable=False),
+        sa.Column("arrears_since", sa.Date(), nullable=True),
         sa.Column("account_number", sa.String(length=12), nullable=True),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("disbursed_on", sa.Date(), nullable=True),
@@ -261,6 +265,8 @@ def upgrade() -> None:
 
 
     _application_statuses(APPLICATION_STATUSES_NEW)
+    # A plain ADD COLUMN on both databases (nothing to rebuild: borrowers keeps its guards).
+    op.add_column("borrowers", sa.Column("group_arrears_since", sa.Date(), nullable=True))
 
 
 OPEN = "status IN ('pending_approval', 'pending_payout_approval', 'ready_for_payout')"
@@ -289,6 +295,14 @@ def _application_statuses(check: str) -> None:
 
 
 def downgrade() -> None:
+    # SQLite rebuilds borrowers to drop a column, which drops its guards: down and up again.
+    dialect = op.get_bind().dialect.name
+    for statement in compliance_ddl.uninstall_statements(dialect):
+        op.execute(statement)
+    with op.batch_alter_table("borrowers", schema=None) as batch_op:
+        batch_op.drop_column("group_arrears_since")
+    for statement in compliance_ddl.install_statements(dialect):
+        op.execute(statement)
     # Several closed loans of one group could not all be open again: marked withdrawn (the
     # group loans' own tables are dropped below).
     op.execute("UPDATE group_applications SET status = 'withdrawn' WHERE status = 'loan_closed'")

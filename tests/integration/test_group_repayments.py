@@ -189,3 +189,36 @@ def test_the_nightly_run_recognises_due_interest_and_charges_penalty_on_a_late_i
     with fund.sessions.reader() as session:
         assert schedule_of(session, loan.id)[0].status == "paid"
     fund.assert_books_agree()
+
+
+def test_arrears_freeze_every_member_s_new_borrowing_until_the_group_catches_up(
+    fund: Fund,
+) -> None:
+    group, loan = paid_out(fund)
+    with fund.sessions.reader() as session:
+        first = schedule_of(session, loan.id)[0]
+    move_to(fund, first.due_on)
+    accrue_group_loans(fund.sessions, fund.clock, first.due_on)  # due today: not yet late
+    assert fund.borrower(group.members[2]).group_arrears_since is None
+    day_after = first.due_on + timedelta(days=1)
+    move_to(fund, day_after)
+    accrue_group_loans(fund.sessions, fund.clock, day_after)
+    for member in group.members:
+        assert fund.borrower(member).group_arrears_since == first.due_on
+    with pytest.raises(DomainError) as frozen:
+        fund.request(group.members[2], 1_000 * KES, "frozen-loan")
+    assert frozen.value.code == "group_arrears"
+
+    with fund.sessions.reader() as session:
+        owed = schedule_of(session, loan.id)[0]
+    pay(
+        fund,
+        loan.id,
+        group.members[3],
+        owed.principal_minor + owed.interest_minor + owed.penalty_minor,
+        "cure",
+    )
+    for member in group.members:
+        assert fund.borrower(member).group_arrears_since is None
+    assert fund.request(group.members[2], 1_000 * KES, "after-cure").status == "pending"
+    fund.assert_books_agree()
