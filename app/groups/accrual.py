@@ -23,7 +23,12 @@ from app.accounting.chart import Acct, fund_accounts
 from app.clock import EAT, Clock
 from app.db.session import Sessions
 from app.groups import arrears
-from app.groups.loan_models import GroupLoan, GroupLoanInstalment, GroupLoanStatus
+from app.groups.loan_models import (
+    OPEN_GROUP_LOAN_STATUSES,
+    GroupLoan,
+    GroupLoanInstalment,
+    GroupLoanStatus,
+)
 from app.groups.repayments import recognise_due_interest, schedule_of, terms_of
 from app.loan_math.interest import charge_day
 from app.tasks import refs
@@ -36,7 +41,7 @@ def accrue_group_loans(sessions: Sessions, clock: Clock, through: date) -> int:
     with sessions.reader() as session:
         loan_ids = session.scalars(
             select(GroupLoan.id)
-            .where(GroupLoan.status == GroupLoanStatus.ACTIVE)
+            .where(GroupLoan.status.in_(OPEN_GROUP_LOAN_STATUSES))
             .order_by(GroupLoan.id)
         ).all()
     failures = RowFailures(refs.ACCRUE_GROUP_LOANS.name)
@@ -49,7 +54,7 @@ def accrue_group_loans(sessions: Sessions, clock: Clock, through: date) -> int:
 
 def accrue_loan(session: Session, ledger: Ledger, loan_id: int, through: date) -> None:
     loan = session.get(GroupLoan, loan_id, with_for_update=True, populate_existing=True)
-    if loan is None or loan.status != GroupLoanStatus.ACTIVE or loan.disbursed_on is None:
+    if loan is None or loan.status not in OPEN_GROUP_LOAN_STATUSES or loan.disbursed_on is None:
         return
     target = (through - loan.disbursed_on).days
     if target <= loan.days_accrued:
@@ -81,11 +86,20 @@ def accrue_loan(session: Session, ledger: Ledger, loan_id: int, through: date) -
             charged += amount
     loan.days_accrued = target
     arrears.refresh(session, loan, rows, through)
+    _default_if_due(loan, terms.default_after_dpd, through)
     if charged:
         _post_penalty(ledger, loan, charged, through, value_time)
         loan.penalty_outstanding_minor += charged
         loan.penalty_accrued_minor += charged
     session.flush()
+
+
+def _default_if_due(loan: GroupLoan, after_dpd: int | None, through: date) -> None:
+    """An active loan in arrears for the product's ``default_after_dpd`` days defaults."""
+    if after_dpd is None or loan.status != GroupLoanStatus.ACTIVE or loan.arrears_since is None:
+        return
+    if (through - loan.arrears_since).days >= after_dpd:
+        loan.status, loan.defaulted_on = GroupLoanStatus.DEFAULTED, through
 
 
 def _overdue_base(row: GroupLoanInstalment) -> int:

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.borrowers.models import Borrower
-from app.groups.loan_models import GroupLoan, GroupLoanInstalment, GroupLoanStatus
+from app.groups.loan_models import OPEN_GROUP_LOAN_STATUSES, GroupLoan, GroupLoanInstalment
 from app.groups.models import GroupMember, MemberStatus
 
 
@@ -34,7 +34,7 @@ def refresh(
     session: Session, loan: GroupLoan, rows: Sequence[GroupLoanInstalment], today: date
 ) -> None:
     """Set the loan's arrears from its rows, and its members' freezes from all their groups."""
-    since = oldest_overdue(rows, today) if loan.status == GroupLoanStatus.ACTIVE else None
+    since = oldest_overdue(rows, today) if loan.status in OPEN_GROUP_LOAN_STATUSES else None
     if since == loan.arrears_since:
         return
     loan.arrears_since = since
@@ -51,7 +51,7 @@ def refresh(
             .where(
                 GroupMember.borrower_id == borrower_id,
                 GroupMember.status == MemberStatus.ACTIVE,
-                GroupLoan.status == GroupLoanStatus.ACTIVE,
+                GroupLoan.status.in_(OPEN_GROUP_LOAN_STATUSES),
             )
         )
         session.execute(

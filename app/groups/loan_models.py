@@ -40,6 +40,12 @@ class GroupLoanStatus(enum.StrEnum):
     """Every leg was held: nothing was lent."""
     REPAID = "repaid"
     """Every instalment paid."""
+    DEFAULTED = "defaulted"
+    """In arrears for the product's ``default_after_dpd`` days (90): still owed and accrued
+    on, members still frozen, repaid like an active loan."""
+
+
+OPEN_GROUP_LOAN_STATUSES = (GroupLoanStatus.ACTIVE, GroupLoanStatus.DEFAULTED)
 
 
 class LegStatus(enum.StrEnum):
@@ -79,6 +85,9 @@ class GroupLoan(Base):
             "(status IN ('repaid', 'cancelled')) = (closed_at IS NOT NULL)",
             name="closed_when_ended",
         ),
+        CheckConstraint(
+            "status <> 'defaulted' OR defaulted_on IS NOT NULL", name="defaulted_has_date"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -101,6 +110,7 @@ class GroupLoan(Base):
     arrears_since: Mapped[date | None] = mapped_column(Date)
     """The due date of the oldest instalment overdue and unpaid; None when not in arrears
     (``app.groups.arrears``)."""
+    defaulted_on: Mapped[date | None] = mapped_column(Date)
     days_accrued: Mapped[int] = mapped_column(Integer, default=0)
     """The loan day the nightly run has brought it to (a rerun adds nothing)."""
     account_number: Mapped[str | None] = mapped_column(String(12), unique=True)

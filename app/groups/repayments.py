@@ -14,7 +14,8 @@
   principal, Cr 2200 the overpayment, tied to the group, the loan and the member.
 - Every payment is a row of the group's **contribution ledger** (``group_contributions``),
   keyed by its idempotency key (``mpesa:<receipt>``): one payment, one contribution.
-- Every instalment paid: the loan is ``repaid``.
+- Nothing left owed (principal, interest recognised, penalty): the loan is ``repaid``; a loan
+  repaid early never owes the interest of instalments not yet due.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from app.borrowers.service import get_borrower
 from app.clock import business_date
 from app.groups import arrears, errors
 from app.groups.loan_models import (
+    OPEN_GROUP_LOAN_STATUSES,
     GroupContribution,
     GroupLoan,
     GroupLoanInstalment,
@@ -124,7 +126,7 @@ def repay(
     )
     if replay is not None:
         return replay
-    if loan.status != GroupLoanStatus.ACTIVE:
+    if loan.status not in OPEN_GROUP_LOAN_STATUSES:
         raise errors.GroupLoanNotOpen(f"Group loan {loan.account_number} is {loan.status}")
     membership = live_membership(session, loan.group_id, payment.borrower_id)
     if membership is None or membership.status != MemberStatus.ACTIVE:
@@ -180,7 +182,12 @@ def repay(
         received_at=payment.received_at,
     )
     session.add(contribution)
-    if all(row.status == PAID for row in rows):
+    if (
+        loan.principal_outstanding_minor
+        == loan.interest_outstanding_minor
+        == loan.penalty_outstanding_minor
+        == 0
+    ):  # nothing owed: interest of instalments not yet due is never owed (repaid early)
         loan.status, loan.closed_at = GroupLoanStatus.REPAID, now
         close_application(session, loan)
     arrears.refresh(session, loan, rows, business_date(now))

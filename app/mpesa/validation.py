@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.borrowers.models import Borrower, BorrowerStatus
 from app.groups.account_numbers import group_loan_id_from
-from app.groups.loan_models import GroupLoan, GroupLoanStatus
+from app.groups.loan_models import OPEN_GROUP_LOAN_STATUSES, GroupLoan
 from app.lending.account_numbers import loan_id_from
 from app.lending.models import OPEN_STATUSES, Loan
 from app.security.fields import BlindIndex
@@ -30,7 +30,8 @@ def payable_account(
         return (
             session.scalar(
                 select(GroupLoan.id).where(
-                    GroupLoan.id == group_loan_id, GroupLoan.status == GroupLoanStatus.ACTIVE
+                    GroupLoan.id == group_loan_id,
+                    GroupLoan.status.in_(OPEN_GROUP_LOAN_STATUSES),
                 )
             )
             is not None

@@ -18,8 +18,8 @@ Written by hand.
   within recognised, a paid row owes nothing; one per (loan, number)) and
   ``group_contributions`` (the contribution ledger: one per idempotency key, parts add up).
 - ``group_loans.account_number`` (``MG...``, unique), ``interest_outstanding_minor``,
-  ``closed_at``, the penalty columns and ``days_accrued`` (the nightly run); status
-  ``repaid``.
+  ``closed_at``, ``defaulted_on``, the penalty columns and ``days_accrued`` (the nightly run); status
+  ``repaid`` and ``defaulted``.
 - ``group_applications.status`` admits ``loan_closed`` (its loan repaid or cancelled: the
   group may apply again); SQLite rebuilds the table, so its partial unique index (one open
   application per group) is taken down first and put back after.
@@ -77,6 +77,7 @@ def upgrade() -> None:
         sa.Column("penalty_accrued_minor", sa.BigInteger(), nullable=False),
         sa.Column("days_accrued", sa.Integer(), nullable=False),
         sa.Column("arrears_since", sa.Date(), nullable=True),
+        sa.Column("defaulted_on", sa.Date(), nullable=True),
         sa.Column("account_number", sa.String(length=12), nullable=True),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("disbursed_on", sa.Date(), nullable=True),
@@ -93,7 +94,11 @@ def upgrade() -> None:
             name=op.f("ck_group_loans_closed_when_ended"),
         ),
         sa.CheckConstraint(
-            "status IN ('disbursing', 'active', 'cancelled', 'repaid')",
+            "status <> 'defaulted' OR defaulted_on IS NOT NULL",
+            name=op.f("ck_group_loans_defaulted_has_date"),
+        ),
+        sa.CheckConstraint(
+            "status IN ('disbursing', 'active', 'cancelled', 'repaid', 'defaulted')",
             name=op.f("ck_group_loans_status_known"),
         ),
         sa.CheckConstraint(

@@ -222,3 +222,40 @@ def test_arrears_freeze_every_member_s_new_borrowing_until_the_group_catches_up(
         assert fund.borrower(member).group_arrears_since is None
     assert fund.request(group.members[2], 1_000 * KES, "after-cure").status == "pending"
     fund.assert_books_agree()
+
+
+def test_ninety_days_in_arrears_the_group_loan_defaults_and_is_still_repaid(fund: Fund) -> None:
+    group, loan = paid_out(fund)
+    with fund.sessions.reader() as session:
+        first = schedule_of(session, loan.id)[0]
+    for days, status in ((89, "active"), (90, "defaulted")):
+        day = first.due_on + timedelta(days=days)
+        move_to(fund, day)
+        accrue_group_loans(fund.sessions, fund.clock, day)
+        with fund.sessions.reader() as session:
+            found = session.get(GroupLoan, loan.id)
+            assert found is not None
+            assert found.status == status
+    assert found.defaulted_on == first.due_on + timedelta(days=90)
+    assert fund.borrower(group.members[0]).group_arrears_since == first.due_on
+    fund.assert_books_agree()
+
+    with fund.sessions.reader() as session:
+        rows = schedule_of(session, loan.id)
+    whole = sum(
+        r.principal_minor
+        + r.interest_recognised_minor
+        + r.penalty_minor
+        - r.paid_principal_minor
+        - r.paid_interest_minor
+        - r.paid_penalty_minor
+        for r in rows
+    )
+    paid = pay(fund, loan.id, group.members[1], whole, "recovery")
+    assert paid.overpayment_minor == 0
+    with fund.sessions.reader() as session:
+        ended = session.get(GroupLoan, loan.id)
+        assert ended is not None
+        assert ended.status == "repaid"
+    assert fund.borrower(group.members[0]).group_arrears_since is None
+    fund.assert_books_agree()
