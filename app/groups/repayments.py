@@ -42,6 +42,7 @@ from app.groups.models import ApplicationStatus, GroupApplication, MemberStatus,
 from app.groups.schedule_quotes import quote_schedule
 from app.lending.allocation import Allocation
 from app.lending.instalment_allocation import InstalmentOwed, allocate_across
+from app.lending.instalments import InterestOwner, post_interest_fallen_due
 from app.money import kes
 from app.notifications.outbox import queue_sms
 from app.products.terms import ProductTerms
@@ -228,27 +229,15 @@ def _left(rows: list[GroupLoanInstalment]) -> int:
 def recognise_due_interest(
     ledger: Ledger, loan: GroupLoan, rows: list[GroupLoanInstalment], today: date, at: datetime
 ) -> None:
-    due = [r for r in rows if r.due_on <= today and r.interest_recognised_minor < r.interest_minor]
-    amount = sum(row.interest_minor - row.interest_recognised_minor for row in due)
-    if amount == 0:
-        return
-    accounts = fund_accounts(ledger)
-    ledger.post(
-        EntryRequest(
-            f"group-interest:{loan.id}:{due[0].number}-{due[-1].number}",
-            [
-                PostingLine.debit(accounts[Acct.GROUP_INTEREST], amount),
-                PostingLine.credit(accounts[Acct.INTEREST_INCOME], amount),
-            ],
-            f"Interest of instalments {due[0].number}-{due[-1].number} of group loan "
-            f"{loan.account_number}",
-            reference=f"group_loan:{loan.id}",
-            metadata={"group_id": loan.group_id, "group_loan_id": loan.id},
-            effective_at=at,
-        )
+    """Recognise the interest of the instalments fallen due (Dr 1240 / Cr 4000), as the
+    individual instalment loans do (``lending.instalments.post_interest_fallen_due``)."""
+    owner = InterestOwner(
+        f"group-interest:{loan.id}",
+        f"group loan {loan.account_number}",
+        f"group_loan:{loan.id}",
+        {"group_id": loan.group_id, "group_loan_id": loan.id},
     )
-    for row in due:
-        row.interest_recognised_minor = row.interest_minor
+    amount = post_interest_fallen_due(ledger, owner, Acct.GROUP_INTEREST, rows, today, at)
     loan.interest_outstanding_minor += amount
 
 
