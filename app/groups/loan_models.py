@@ -162,6 +162,15 @@ class GroupLoanInstalment(Base):
     """The fraction of a cent of penalty carried to the next day."""
     status: Mapped[str] = mapped_column(String(8), default="open")
 
+    @property
+    def is_paid(self) -> bool:
+        """Owes nothing of its principal, scheduled interest or penalty."""
+        return (
+            self.paid_principal_minor == self.principal_minor
+            and self.paid_interest_minor == self.interest_minor
+            and self.paid_penalty_minor == self.penalty_minor
+        )
+
 
 class GroupContribution(Base):
     """One payment towards a group loan: the member who paid, what it paid and how it was

@@ -41,8 +41,7 @@ from app.groups.membership import live_membership
 from app.groups.models import ApplicationStatus, GroupApplication, MemberStatus, Schedule
 from app.groups.schedule_quotes import quote_schedule
 from app.lending.allocation import Allocation
-from app.lending.instalment_allocation import InstalmentOwed, allocate_across
-from app.lending.instalments import InterestOwner, post_interest_fallen_due
+from app.lending.instalments import InterestOwner, post_interest_fallen_due, spread_over
 from app.money import kes
 from app.notifications.outbox import queue_sms
 from app.products.terms import ProductTerms
@@ -139,31 +138,7 @@ def repay(
     today = business_date(payment.received_at)
     recognise_due_interest(ledger, loan, rows, today, payment.received_at)
     terms = terms_of(session, loan)
-    owed = [
-        InstalmentOwed(
-            row.number,
-            row.due_on,
-            row.interest_recognised_minor - row.paid_interest_minor,
-            row.principal_minor - row.paid_principal_minor,
-            row.penalty_minor - row.paid_penalty_minor,
-        )
-        for row in rows
-    ]
-    split = allocate_across(payment.amount_minor, terms.allocation_order, owed, today)
-    by_number = {row.number: row for row in rows}
-    for part in split.paid:
-        row = by_number[part.number]
-        row.paid_interest_minor += part.interest_minor
-        row.paid_principal_minor += part.principal_minor
-        row.paid_penalty_minor += part.penalty_minor
-    for row in rows:
-        if (
-            row.paid_principal_minor == row.principal_minor
-            and row.paid_interest_minor == row.interest_minor
-            and row.paid_penalty_minor == row.penalty_minor
-        ):
-            row.status = PAID
-    totals = split.allocation
+    totals = spread_over(rows, payment.amount_minor, terms.allocation_order, today)
     loan.principal_outstanding_minor -= totals.principal_minor
     loan.interest_outstanding_minor -= totals.interest_minor
     loan.penalty_outstanding_minor -= totals.penalty_minor

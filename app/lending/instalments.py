@@ -194,7 +194,28 @@ def allocate_to_instalments(
 ) -> Allocation:
     """Spread ``amount_minor`` over the loan's instalments (``instalment_allocation``) and
     mark them paid; the caller moves the loan's columns and the ledger by the totals."""
-    rows = instalments_of(session, loan.id)
+    return spread_over(instalments_of(session, loan.id), amount_minor, order, paid_on)
+
+
+class PayableRow(ScheduledRow, Protocol):
+    """An instalment row that is paid into (an individual loan's or a group loan's)."""
+
+    principal_minor: int
+    penalty_minor: int
+    paid_interest_minor: int
+    paid_principal_minor: int
+    paid_penalty_minor: int
+    status: str
+
+    @property
+    def is_paid(self) -> bool: ...
+
+
+def spread_over(
+    rows: Sequence[PayableRow], amount_minor: int, order: Sequence[str], paid_on: date
+) -> Allocation:
+    """Allocate ``amount_minor`` over ``rows`` by the engine's rule, move each row's paid
+    columns and mark the rows that owe nothing paid; returns the totals."""
     owed = [
         InstalmentOwed(
             row.number,
