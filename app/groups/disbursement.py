@@ -232,7 +232,8 @@ def on_leg_paid(
         leg.borrower_id,
         f"group-paid:{payout.originator_id}",
         f"Mkopo: {kes(leg.cash_minor)} sent to you, your share of your group's loan "
-        f"({kes(leg.savings_minor)} to the group's savings).",
+        f"({kes(leg.savings_minor)} to the group's savings). The group repays on the paybill, "
+        f"account {loan.account_number}.",
         now,
     )
     _activate_if_done(session, loan, completed_at, now)
