@@ -26,6 +26,7 @@ from app.approvals import kinds as approval_kinds
 from app.clock import Clock, business_date, system_clock
 from app.db.engine import make_database
 from app.db.session import Sessions
+from app.groups.disbursement import GroupPayouts
 from app.lending.disbursements import LoanPayouts
 from app.lending.events import LoanDefaulted, LoanRepaid
 from app.payments import purposes
@@ -255,7 +256,8 @@ def wire_domains() -> None:
     """The domains' registrations into the layers below them (idempotent): what a payout's
     result does for each purpose, who hears lending's events, and the kinds of four-eyes
     request the approvals engine decides."""
-    loans, savings = LoanPayouts(), SavingsPayouts()
+    loans, savings, group_legs = LoanPayouts(), SavingsPayouts(), GroupPayouts()
+    purposes.register(group_legs.purposes, group_legs)
     purposes.register(loans.purposes, loans)
     purposes.register(savings.purposes, savings)
     events.subscribe(LoanRepaid, marks.on_loan_repaid)

@@ -5,6 +5,7 @@ from app.audit import models as audit_models  # noqa: F401
 from app.borrowers import models as borrower_models  # noqa: F401
 from app.console import models as console_models  # noqa: F401
 from app.crb import models as crb_models  # noqa: F401
+from app.groups import loan_models as group_loan_models  # noqa: F401
 from app.groups import models as group_models  # noqa: F401
 from app.lending import models as lending_models  # noqa: F401
 from app.mobile import models as mobile_models  # noqa: F401

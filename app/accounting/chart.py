@@ -23,8 +23,12 @@ class Acct(enum.StrEnum):
     PRINCIPAL = "1200"
     INTEREST = "1210"
     PENALTY = "1220"
+    GROUP_PRINCIPAL = "1230"
+    GROUP_INTEREST = "1240"
+    GROUP_PENALTY = "1250"
     SAVINGS_LONG = "2110"
     SAVINGS_SHORT = "2120"
+    GROUP_SAVINGS = "2130"
     CREDIT_BALANCES = "2200"
     SUSPENSE = "2900"
     CAPITAL = "3000"
@@ -68,6 +72,24 @@ CHART: dict[Acct, AccountSpec] = {
         AccountType.ASSET,
         credits_must_not_exceed_debits=True,
     ),
+    Acct.GROUP_PRINCIPAL: AccountSpec(
+        Acct.GROUP_PRINCIPAL,
+        "Group loans receivable - principal",
+        AccountType.ASSET,
+        credits_must_not_exceed_debits=True,
+    ),
+    Acct.GROUP_INTEREST: AccountSpec(
+        Acct.GROUP_INTEREST,
+        "Group loans receivable - interest",
+        AccountType.ASSET,
+        credits_must_not_exceed_debits=True,
+    ),
+    Acct.GROUP_PENALTY: AccountSpec(
+        Acct.GROUP_PENALTY,
+        "Group loans receivable - penalty interest",
+        AccountType.ASSET,
+        credits_must_not_exceed_debits=True,
+    ),
     Acct.SAVINGS_LONG: AccountSpec(
         Acct.SAVINGS_LONG,
         "Savings payable - long-term",
@@ -77,6 +99,12 @@ CHART: dict[Acct, AccountSpec] = {
     Acct.SAVINGS_SHORT: AccountSpec(
         Acct.SAVINGS_SHORT,
         "Savings payable - short-term",
+        AccountType.LIABILITY,
+        debits_must_not_exceed_credits=True,
+    ),
+    Acct.GROUP_SAVINGS: AccountSpec(
+        Acct.GROUP_SAVINGS,
+        "Group savings payable",
         AccountType.LIABILITY,
         debits_must_not_exceed_credits=True,
     ),

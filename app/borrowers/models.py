@@ -74,6 +74,10 @@ class Borrower(Base):
     frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     """Set on default (day 30): no new loans until the debt is repaid in full."""
     frozen_reason: Mapped[str | None] = mapped_column(String(64))
+    group_arrears_since: Mapped[date | None] = mapped_column(Date)
+    """Set while a group the borrower is an active member of has its loan in arrears (the
+    oldest unpaid instalment's due date), by ``app.groups.arrears``: no new borrowing,
+    individual or group, until it is cured."""
     credit_limit_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     """The most the borrower may owe in principal, across top-ups."""
     score_band: Mapped[str | None] = mapped_column(String(2))

@@ -20,8 +20,8 @@ Rules (docs/groups.md, "Applying"):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +37,7 @@ from app.approvals.models import (
 )
 from app.groups import errors
 from app.groups.actors import borrower_actor
+from app.groups.arrears import members_in_arrears
 from app.groups.draw import TooFew, draw, new_seed
 from app.groups.formation import has_open_application
 from app.groups.gates import ApplicationGate, ask_gate
@@ -49,9 +50,8 @@ from app.groups.models import (
     Role,
     Schedule,
 )
+from app.groups.schedule_quotes import quote_schedule
 from app.groups.standing import Trigger, rescore
-from app.lending.quotes import instalment_schedule
-from app.loan_math.schedules.schedule import Schedule as RepaymentSchedule
 from app.products.terms import ProductTerms
 from ledger import Ledger
 
@@ -75,16 +75,6 @@ class NewApplication:
     """Borrower id -> share of the amount (minor units)."""
 
 
-def quote_schedule(
-    terms: ProductTerms, amount_minor: int, schedule: Schedule, start: date
-) -> RepaymentSchedule:
-    """The repayment schedule of ``amount_minor`` disbursed on ``start``."""
-    if schedule == Schedule.LUMP_SUM and terms.instalment_count is not None:
-        deferred = terms.instalment_count - 1
-        terms = replace(terms, grace_principal=deferred, grace_interest=deferred)
-    return instalment_schedule(terms, amount_minor, start)
-
-
 def apply(
     session: Session, ledger: Ledger, applicant_id: int, new: NewApplication, now: datetime
 ) -> GroupApplication:
@@ -95,6 +85,10 @@ def apply(
     product = group_product(session, group.product_id)
     rules, terms = product.rules, ProductTerms.of(product.product)
     members = active_members(session, group.id)
+    if members_in_arrears(session, [m.borrower_id for m in members]):
+        raise errors.GroupArrearsBlocks(
+            "A member's group loan is in arrears: no new loans until it has caught up"
+        )
     if len(members) < rules.min_members:
         raise errors.TooFewMembers(f"A group needs {rules.min_members} active members to apply")
     if has_open_application(session, group.id):

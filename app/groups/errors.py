@@ -90,5 +90,21 @@ class ApplicationNotFound(DomainError, code="group_application_not_found", http_
     """No such application of a group of yours."""
 
 
+class GroupArrearsBlocks(DomainError, code="group_arrears", http_status=409):
+    """A member of the group is frozen by a group loan in arrears (this group's or another)."""
+
+
+class GroupLoanNotFound(DomainError, code="group_loan_not_found", http_status=404):
+    """No group loan with this id or account number."""
+
+
+class GroupLoanNotOpen(DomainError, code="group_loan_not_open", http_status=409):
+    """The group loan is not active (still paying out, repaid or cancelled)."""
+
+
+class GroupPaymentInvalid(DomainError, code="invalid_group_payment", http_status=422):
+    """A payment towards a group loan that cannot be applied (nothing paid)."""
+
+
 class ApplicationMoved(DomainError, code="group_application_moved", http_status=409):
     """The application is no longer at the gate this request asked about."""

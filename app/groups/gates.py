@@ -26,7 +26,7 @@ from app.approvals import engine
 from app.approvals.kinds import Approved, DecisionPolicy, KindRules
 from app.approvals.models import ApprovalKind, ApprovalRequest, ApprovalStatus
 from app.audit.log import Actor
-from app.groups import errors, notices
+from app.groups import disbursement, errors, notices
 from app.groups.actors import borrower_actor
 from app.groups.membership import active_members, get_group, group_product
 from app.groups.models import ApplicationStatus, GroupApplication, GroupApplicationShare
@@ -140,6 +140,12 @@ class PayoutGate(Gate):
     effect = "group_application.payout_approved"
     at = ApplicationStatus.PENDING_PAYOUT_APPROVAL
     to = ApplicationStatus.READY_FOR_PAYOUT
+
+    def after(
+        self, session: Session, ledger: Ledger, application: GroupApplication, now: datetime
+    ) -> None:
+        """Passed: the group loan is paid out at once (``app.groups.disbursement``)."""
+        disbursement.pay_out(session, ledger, application, now)
 
 
 class ApplicationGate(Gate):

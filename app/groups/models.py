@@ -78,6 +78,10 @@ class ApplicationStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
     FAILED = "failed"
     """Approved, but no longer valid when re-checked (a member left, the limit fell)."""
+    LOAN_CLOSED = "loan_closed"
+    """Paid out, and the group loan it became is over (repaid, or cancelled when no share
+    could be sent): the group may apply again. Until then the application stays
+    ``ready_for_payout``, open, so no member with a share leaves and no second loan is asked."""
 
 
 OPEN_APPLICATION_STATUSES = (
@@ -142,6 +146,7 @@ class Group(Base):
         CheckConstraint(_one_of("status", GroupStatus), name="status_known"),
         CheckConstraint("limit_minor >= 0", name="limit_non_negative"),
         CheckConstraint("score IS NULL OR score BETWEEN 0 AND 100", name="score_range"),
+        CheckConstraint("savings_minor >= 0", name="savings_non_negative"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -154,6 +159,8 @@ class Group(Base):
     score: Mapped[int | None] = mapped_column(Integer)
     """The latest group score (0-100), None until first scored."""
     limit_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    savings_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """The group's savings (5% of each group loan paid out): ledger account 2130."""
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

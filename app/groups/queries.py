@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.approvals.models import ApprovalRequest
 from app.groups import errors
-from app.groups.applications import quote_schedule, shares_of
+from app.groups.applications import shares_of
 from app.groups.membership import get_group, live_membership
 from app.groups.models import (
     Group,
@@ -21,6 +21,7 @@ from app.groups.models import (
     MemberStatus,
     Schedule,
 )
+from app.groups.schedule_quotes import quote_schedule
 from app.groups.schemas import (
     ApplicationOut,
     DecisionRowOut,

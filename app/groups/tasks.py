@@ -1,11 +1,13 @@
-"""Worker task of groups: the daily review of every active group's score and limit."""
+"""Worker tasks of groups: the daily review of every active group's score and limit, and the
+nightly run of group loans (``app.groups.accrual``)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from app.clock import Clock
+from app.clock import Clock, business_date
 from app.db.session import Sessions
+from app.groups.accrual import accrue_group_loans
 from app.groups.standing import Trigger, due_for_rescore, rescore
 from app.runtime import Runtime
 from app.tasks import refs
@@ -35,3 +37,8 @@ def review_groups(sessions: Sessions, clock: Clock) -> int:
 @task(refs.REVIEW_GROUPS)
 def review_groups_task(rt: Runtime) -> int:
     return review_groups(rt.sessions, rt.clock)
+
+
+@task(refs.ACCRUE_GROUP_LOANS)
+def accrue_group_loans_task(rt: Runtime) -> int:
+    return accrue_group_loans(rt.sessions, rt.clock, business_date(rt.clock()))

@@ -51,5 +51,10 @@ class ScheduleRefused(DomainError, code="schedule_not_possible"):
     e.g. an instalment that would not cover its interest)."""
 
 
+class GroupArrearsFreeze(DomainError, code="group_arrears", http_status=409):
+    """A group the borrower belongs to is in arrears on its loan: no new borrowing until the
+    group has caught up (docs/groups.md, "Arrears")."""
+
+
 class TopUpNotOffered(DomainError, code="top_up_not_offered", http_status=409):
     """An instalment loan's schedule is fixed at disbursement: no top-ups (yet)."""

@@ -18,6 +18,7 @@ Rules (docs/instalments.md, "The lending core"):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
@@ -122,6 +123,45 @@ def post_due_interest(
     (Dr 1210 / Cr 4000, one entry) and mark them recognised; returns the amount. The caller
     moves the loan's interest columns by it (the repayment path on the locked loan, the
     nightly run in its compare-and-set)."""
+    owner = InterestOwner(
+        f"instalment-interest:{loan.id}",
+        f"loan {loan.account_number}",
+        f"loan:{loan.id}",
+        {"loan_id": loan.id, "borrower_id": loan.borrower_id},
+    )
+    return post_interest_fallen_due(ledger, owner, Acct.INTEREST, rows, today, at)
+
+
+class ScheduledRow(Protocol):
+    """An instalment row of any schedule (an individual loan's or a group loan's)."""
+
+    number: int
+    due_on: date
+    interest_minor: int
+    interest_recognised_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class InterestOwner:
+    """Who owes the interest: the entry's key prefix, the loan's name in the description,
+    its reference and metadata."""
+
+    key: str
+    name: str
+    reference: str
+    metadata: dict[str, int]
+
+
+def post_interest_fallen_due(
+    ledger: Ledger,
+    owner: InterestOwner,
+    receivable: Acct,
+    rows: Sequence[ScheduledRow],
+    today: date,
+    at: datetime,
+) -> int:
+    """Post the interest of ``rows`` due on or before ``today`` and not yet recognised (Dr
+    ``receivable`` / Cr 4000, one entry) and mark them recognised; returns the amount."""
     due = [
         row
         for row in sorted(rows, key=lambda r: r.number)
@@ -133,15 +173,14 @@ def post_due_interest(
     accounts = fund_accounts(ledger)
     ledger.post(
         EntryRequest(
-            f"instalment-interest:{loan.id}:{due[0].number}-{due[-1].number}",
+            f"{owner.key}:{due[0].number}-{due[-1].number}",
             [
-                PostingLine.debit(accounts[Acct.INTEREST], amount),
+                PostingLine.debit(accounts[receivable], amount),
                 PostingLine.credit(accounts[Acct.INTEREST_INCOME], amount),
             ],
-            f"Interest of instalments {due[0].number}-{due[-1].number} of loan "
-            f"{loan.account_number}",
-            reference=f"loan:{loan.id}",
-            metadata={"loan_id": loan.id, "borrower_id": loan.borrower_id},
+            f"Interest of instalments {due[0].number}-{due[-1].number} of {owner.name}",
+            reference=owner.reference,
+            metadata=owner.metadata,
             effective_at=at,
         )
     )
@@ -155,7 +194,28 @@ def allocate_to_instalments(
 ) -> Allocation:
     """Spread ``amount_minor`` over the loan's instalments (``instalment_allocation``) and
     mark them paid; the caller moves the loan's columns and the ledger by the totals."""
-    rows = instalments_of(session, loan.id)
+    return spread_over(instalments_of(session, loan.id), amount_minor, order, paid_on)
+
+
+class PayableRow(ScheduledRow, Protocol):
+    """An instalment row that is paid into (an individual loan's or a group loan's)."""
+
+    principal_minor: int
+    penalty_minor: int
+    paid_interest_minor: int
+    paid_principal_minor: int
+    paid_penalty_minor: int
+    status: str
+
+    @property
+    def is_paid(self) -> bool: ...
+
+
+def spread_over(
+    rows: Sequence[PayableRow], amount_minor: int, order: Sequence[str], paid_on: date
+) -> Allocation:
+    """Allocate ``amount_minor`` over ``rows`` by the engine's rule, move each row's paid
+    columns and mark the rows that owe nothing paid; returns the totals."""
     owed = [
         InstalmentOwed(
             row.number,

@@ -127,6 +127,10 @@ def _check_request(
     require_opted_in(borrower)
     if borrower.frozen_at is not None:
         raise errors.BorrowerFrozen("Your account is frozen until your loan is repaid in full")
+    if borrower.group_arrears_since is not None:
+        raise errors.GroupArrearsFreeze(
+            "Your group's loan is in arrears: no new loans until the group has caught up"
+        )
     if terms.eligible_bands is not None and borrower.score_band not in terms.eligible_bands:
         raise errors.BandNotEligible(
             f"{terms.name} is for borrowers in bands {', '.join(terms.eligible_bands)}"

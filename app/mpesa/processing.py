@@ -37,6 +37,10 @@ from app.borrowers.models import Borrower, BorrowerStatus
 from app.clock import Clock
 from app.db.session import Sessions
 from app.errors import DomainError
+from app.groups.account_numbers import group_loan_id_from
+from app.groups.errors import NotAMember
+from app.groups.repayments import GroupPayment
+from app.groups.repayments import repay as repay_group_loan
 from app.lending.account_numbers import loan_id_from
 from app.lending.models import OPEN_STATUSES, Loan, RepaymentChannel
 from app.lending.repayments import IncomingRepayment, apply_repayment
@@ -139,7 +143,9 @@ def _apply(
                 now,
             )
     elif kind == "c2b/confirmation":
-        _apply_c2b(session, ledger, blind_index, parse_c2b(document), now)
+        payer = document.get("MSISDN") if isinstance(document, dict) else None
+        payer_at_rest = payer if isinstance(payer, str) else None  # redacted: its blind index
+        _apply_c2b(session, ledger, blind_index, parse_c2b(document), now, payer_at_rest)
     elif kind == "stk":
         record_stk_result(session, ledger, parse_stk_callback(document).to_collection_result(), now)
     elif kind == "reversal/result":
@@ -154,9 +160,12 @@ def _apply_c2b(
     blind_index: BlindIndex | None,
     payment: C2BPayment,
     now: datetime,
+    payer_at_rest: str | None = None,
 ) -> None:
     if in_suspense(session, payment.receipt):
         return  # already held in suspense (an earlier delivery, or reconciliation)
+    if _group_repayment(session, ledger, blind_index, payment, payer_at_rest, now):
+        return
     loan_id = _loan_for(session, blind_index, payment.account_reference)
     if loan_id is not None:
         try:
@@ -179,6 +188,65 @@ def _apply_c2b(
     _to_suspense(session, ledger, payment, now)
 
 
+def _group_repayment(
+    session: Session,
+    ledger: Ledger,
+    blind_index: BlindIndex | None,
+    payment: C2BPayment,
+    payer_at_rest: str | None,
+    now: datetime,
+) -> bool:
+    """A payment to a group loan's ``MG...`` account by one of the group's members, applied
+    (``app.groups.repayments``); False if it is not one (a stranger's payment to a group
+    account goes to suspense like any unknown account). The payer is known by the number
+    Daraja sent in full (kept at rest as its blind index); a masked number identifies nobody."""
+    group_loan_id = group_loan_id_from(payment.account_reference or "")
+    if group_loan_id is None:
+        return False
+    phone_index = _phone_index(blind_index, payment.msisdn or payer_at_rest)
+    payer = (
+        None
+        if phone_index is None
+        else session.scalar(
+            select(Borrower.id).where(
+                Borrower.phone_index == phone_index, Borrower.status == BorrowerStatus.ACTIVE
+            )
+        )
+    )
+    if payer is None:
+        return False
+    incoming = GroupPayment(
+        group_loan_id,
+        payer,
+        payment.amount_minor,
+        f"mpesa:{payment.receipt}",
+        RepaymentChannel.C2B,
+        payment.paid_at,
+        receipt=payment.receipt,
+    )
+    try:
+        repay_group_loan(session, ledger, incoming, now)
+    except NotAMember:
+        return False
+    except (DomainError, LedgerError) as exc:
+        raise ValueError(f"group repayment refused: {exc}") from exc
+    return True
+
+
+def _phone_index(blind_index: BlindIndex | None, text: str | None) -> str | None:
+    """The blind index of a phone number as the inbox keeps it (or in clear, in a body
+    stored before redaction), or None."""
+    if not text:
+        return None
+    phone_index = msisdn_index_in(text)
+    if phone_index is None and blind_index is not None:
+        try:
+            phone_index = blind_index.digest("msisdn", normalise_msisdn(text))
+        except InvalidMsisdn:
+            return None
+    return phone_index
+
+
 def _loan_for(
     session: Session, blind_index: BlindIndex | None, account_reference: str | None
 ) -> int | None:
@@ -187,12 +255,7 @@ def _loan_for(
     loan_id = loan_id_from(account_reference)
     if loan_id is not None:
         return session.scalar(select(Loan.id).where(Loan.id == loan_id))
-    phone_index = msisdn_index_in(account_reference)  # a number, as the inbox keeps it
-    if phone_index is None and blind_index is not None:
-        try:  # a number in clear (a body stored before redaction)
-            phone_index = blind_index.digest("msisdn", normalise_msisdn(account_reference))
-        except InvalidMsisdn:
-            return None
+    phone_index = _phone_index(blind_index, account_reference)
     if phone_index is None:
         return None
     return session.scalar(

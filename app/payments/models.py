@@ -25,6 +25,8 @@ class PayoutPurpose(enum.StrEnum):
     SAVINGS_WITHDRAWAL = "savings_withdrawal"
     REFUND = "refund"
     """A borrower's credit balance paid back."""
+    GROUP_LOAN = "group_loan"
+    """One member's share of a group loan (``app.groups.disbursement``)."""
 
 
 class PayoutStatus(enum.StrEnum):
@@ -42,7 +44,8 @@ class Payout(Base):
     __tablename__ = "payouts"
     __table_args__ = (
         CheckConstraint(
-            "purpose IN ('loan', 'topup', 'savings_withdrawal', 'refund')", name="purpose_known"
+            "purpose IN ('loan', 'topup', 'savings_withdrawal', 'refund', 'group_loan')",
+            name="purpose_known",
         ),
         CheckConstraint(
             "status IN ('pending', 'submitted', 'unknown', 'succeeded', 'failed')",

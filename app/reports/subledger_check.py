@@ -16,9 +16,20 @@ from sqlalchemy.orm import Session
 
 from app.accounting.chart import Acct, fund_accounts
 from app.borrowers.models import Borrower
+from app.groups.loan_models import GroupLoan
+from app.groups.models import Group
 from app.lending.models import Loan
 from app.mpesa.models import CollectionReversal, UnmatchedReceipt
 from ledger import Ledger
+
+RECEIVABLES = (
+    Acct.PRINCIPAL,
+    Acct.INTEREST,
+    Acct.PENALTY,
+    Acct.GROUP_PRINCIPAL,
+    Acct.GROUP_INTEREST,
+    Acct.GROUP_PENALTY,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +63,16 @@ def check_subledger(session: Session, ledger: Ledger) -> list[ControlCheck]:
         (Acct.SAVINGS_SHORT, total(Borrower.savings_short_minor)),
         (Acct.CREDIT_BALANCES, total(Borrower.credit_balance_minor)),
         (Acct.SUSPENSE, in_suspense),
+        (Acct.GROUP_PRINCIPAL, total(GroupLoan.principal_outstanding_minor)),
+        (Acct.GROUP_INTEREST, total(GroupLoan.interest_outstanding_minor)),
+        (Acct.GROUP_PENALTY, total(GroupLoan.penalty_outstanding_minor)),
+        (Acct.GROUP_SAVINGS, total(Group.savings_minor)),
     ]
     checks = []
     for code, subledger in pairs:
         balance = ledger.balance(accounts[code])
         # Receivables count only posted principal (in-flight principal is pending, not lent);
         # liabilities count what is available (pending payouts already left the borrower row).
-        figure = (
-            balance.posted_minor
-            if code in (Acct.PRINCIPAL, Acct.INTEREST, Acct.PENALTY)
-            else balance.available_minor
-        )
+        figure = balance.posted_minor if code in RECEIVABLES else balance.available_minor
         checks.append(ControlCheck(code, subledger, figure))
     return checks

@@ -84,6 +84,8 @@ def periodic_tasks(settings: Settings) -> tuple[PeriodicTask, ...]:
         PeriodicTask("float-check", refs.FLOAT_CHECK.name, 3600.0),
         # 00:05 Nairobi time (21:05 UTC): charge the day that has just begun.
         PeriodicTask("accrue-loans", refs.ACCRUE.name, daily_at_utc=time(21, 5)),
+        # 00:15 Nairobi (21:15 UTC): group loans' due interest and penalty, the same night.
+        PeriodicTask("accrue-group-loans", refs.ACCRUE_GROUP_LOANS.name, daily_at_utc=time(21, 15)),
         # 01:30 Nairobi (22:30 UTC): yesterday's statement, after the accrual.
         PeriodicTask("reconcile-nightly", refs.RECONCILE_NIGHTLY.name, daily_at_utc=time(22, 30)),
         # 02:00 Nairobi (23:00 UTC): listings and the bureau files, after the accrual's

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.approvals.engine import Decision
 from app.approvals.models import Verdict
@@ -14,6 +14,7 @@ from app.borrowers.models import Borrower
 from app.groups import applications, formation
 from app.groups.applications import NewApplication, Vote
 from app.groups.formation import Invitation, NewGroup
+from app.groups.loan_models import GroupLoan, GroupPayoutLeg
 from app.groups.membership import live_membership
 from app.groups.models import GroupApplication, Role, Schedule
 from app.mobile.tokens import start_session
@@ -157,3 +158,31 @@ def app_headers(fund: Fund, borrower_id: int) -> dict[str, str]:
 def gateway_phone(n: int) -> str:
     """Person ``n``'s phone as the USSD gateway writes it."""
     return "+254" + phone_of(n)[1:]
+
+
+def approve_both_gates(fund: Fund, applied: GroupApplication) -> GroupApplication:
+    """Every approver approves the application gate, then the payout gate."""
+    for approver in applied.approvers:
+        decide(fund, approver, applied.approval_request_id)
+    gated = application(fund, applied.id)
+    assert gated.payout_request_id is not None
+    for approver in gated.approvers:
+        decide(fund, approver, gated.payout_request_id)
+    return application(fund, applied.id)
+
+
+def msisdn_of(n: int) -> str:
+    """Person ``n``'s phone as the payment provider sees it."""
+    return "254" + phone_of(n)[1:]
+
+
+def group_loan(fund: Fund, application_id: int) -> tuple[GroupLoan, list[GroupPayoutLeg]]:
+    with fund.sessions.reader() as session:
+        loan = session.scalar(select(GroupLoan).where(GroupLoan.application_id == application_id))
+        assert loan is not None
+        legs = session.scalars(
+            select(GroupPayoutLeg)
+            .where(GroupPayoutLeg.group_loan_id == loan.id)
+            .order_by(GroupPayoutLeg.borrower_id)
+        ).all()
+        return loan, list(legs)

@@ -18,7 +18,7 @@ from app.lending.models import Loan, RepaymentChannel
 from app.lending.origination import LoanRequest, request_loan
 from app.lending.repayments import IncomingRepayment, apply_repayment
 from app.onboarding.service import OptInRequest, check_applicant, opt_in
-from app.payments.models import Payout
+from app.payments.models import Payout, PayoutStatus
 from app.payments.payouts import record_payout_result, submit_payout
 from app.ports import Ports
 from app.reports.subledger_check import check_subledger
@@ -103,6 +103,18 @@ class Fund:
     def settle(self, payout_id: int) -> None:
         """Send the payout and deliver the provider's result (the callback)."""
         submit_payout(self.sessions, self.ports, self.clock, payout_id)
+        for result in self.provider.deliver():
+            with self.sessions.unit_of_work() as session:
+                record_payout_result(session, Ledger(session, self.clock), result, self.clock())
+
+    def settle_all(self) -> None:
+        """Send every pending payout and deliver the provider's results."""
+        with self.sessions.reader() as session:
+            pending = session.scalars(
+                select(Payout.id).where(Payout.status == PayoutStatus.PENDING).order_by(Payout.id)
+            ).all()
+        for payout_id in pending:
+            submit_payout(self.sessions, self.ports, self.clock, payout_id)
         for result in self.provider.deliver():
             with self.sessions.unit_of_work() as session:
                 record_payout_result(session, Ledger(session, self.clock), result, self.clock())

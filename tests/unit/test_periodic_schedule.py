@@ -64,4 +64,8 @@ def test_beat_runs_the_nightly_jobs_on_crontab_and_the_sweeps_on_settings_interv
         "task": "groups.review_scores",
         "schedule": crontab(hour=0, minute=0),
     }
-    assert len(schedule) == 19
+    assert schedule["accrue-group-loans"] == {
+        "task": "groups.accrue_loans",
+        "schedule": crontab(hour=21, minute=15),
+    }
+    assert len(schedule) == 20

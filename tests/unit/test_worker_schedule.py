@@ -14,6 +14,7 @@ def test_every_beat_entry_names_a_registered_task() -> None:
         "approvals.expire_due",
         "crb.report_day",
         "groups.review_scores",
+        "groups.accrue_loans",
         "payments.sweep_payouts",
         "notifications.send_sms",
         "lending.accrue",
