@@ -1,6 +1,7 @@
 """Everything the fund holds about one borrower, for them (the right of access, Data
 Protection Act s.26) and for support answering them: every row of every table that names
-the borrower (``borrower_id``), their loans (``loan_id``) or their number (``phone_index``),
+the borrower (a foreign key to ``borrowers``), one of their loans or businesses (a foreign
+key to ``loans`` or ``businesses``) or their number (``phone_index``),
 with their encrypted fields decrypted for them, and nothing about anyone else.
 
 Walked from the table registry rather than listed by hand, so a table added tomorrow is in
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 import enum
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -25,7 +27,6 @@ from sqlalchemy.orm import Session
 
 from app.borrowers.service import get_borrower
 from app.db.base import Base
-from app.lending.models import Loan
 from app.privacy.retention import ERASED
 from app.security.fields import FieldCipher, UndecryptableField
 
@@ -41,17 +42,29 @@ WITHHELD_NOTE = (
 )
 
 
-class Link(enum.StrEnum):
-    BORROWER = "borrower_id"
-    LOAN = "loan_id"
-    PHONE = "phone_index"
+OWNED = ("loans", "businesses")
+"""Tables whose rows are the borrower's own things (a loan, a business they own): a row that
+refers to one of them is about the borrower too."""
+PHONE = "phone"
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    column: str
+    """The column that names the borrower, one of their things, or their number."""
+    target: str
+    """``borrowers``, a table of ``OWNED``, or ``PHONE`` (the number's blind index)."""
 
 
 def _link(table: Table) -> Link | None:
-    for link in Link:
-        if link.value in table.c:
-            return link
-    return None
+    """How ``table`` names a borrower: a foreign key to ``borrowers`` (whatever the column's
+    name), else one to a table of ``OWNED``, else a ``phone_index`` column."""
+    keys = sorted(table.foreign_keys, key=lambda fk: fk.parent.name)
+    for targets in (("borrowers",), OWNED):
+        for fk in keys:
+            if fk.column.table.name in targets and fk.column.name == "id":
+                return Link(fk.parent.name, fk.column.table.name)
+    return Link("phone_index", PHONE) if "phone_index" in table.c else None
 
 
 def exported_tables(tables: Iterable[Table]) -> list[tuple[Table, Link]]:
@@ -107,16 +120,20 @@ def borrower_data(
     session: Session, cipher: FieldCipher, borrower_id: int, now: datetime
 ) -> dict[str, Any]:
     borrower = get_borrower(session, borrower_id)
-    loan_ids = list(session.scalars(select(Loan.id).where(Loan.borrower_id == borrower_id)))
-    keys: dict[Link, list[Any]] = {
-        Link.BORROWER: [borrower_id],
-        Link.LOAN: loan_ids,
-        Link.PHONE: [borrower.phone_index],
-    }
+    keys: dict[str, list[Any]] = {"borrowers": [borrower_id], PHONE: [borrower.phone_index]}
+    for name in OWNED:
+        owned = Base.metadata.tables.get(name)
+        link = None if owned is None else _link(owned)
+        if owned is not None and link is not None and link.target == "borrowers":
+            keys[name] = list(
+                session.scalars(select(owned.c.id).where(owned.c[link.column] == borrower_id))
+            )
     borrowers = Base.metadata.tables["borrowers"]
     [profile] = _rows(session, borrowers, borrowers.c.id == borrower_id, cipher)
     tables = {
-        table.name: _rows(session, table, table.c[link.value].in_(keys[link]), cipher)
+        table.name: _rows(
+            session, table, table.c[link.column].in_(keys.get(link.target, [])), cipher
+        )
         for table, link in exported_tables(Base.metadata.sorted_tables)
     }
     withheld = [

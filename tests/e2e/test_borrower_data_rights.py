@@ -77,6 +77,8 @@ def test_the_export_is_complete_and_holds_nobody_else(world: AppWorld) -> None:
     every = {t.name for t, _ in exported_tables(app.models.metadata.sorted_tables)}
     assert set(tables) == every
     assert {"loans", "loan_instalments", "repayments", "consents", "crb_disputes"} <= every
+    owned = {"businesses", "business_limit_decisions", "group_members", "group_contributions"}
+    assert owned <= every  # named by an owner's or a business's foreign key, whatever its name
 
 
 def test_consents_are_recorded_by_channel_and_withdrawn_at_opt_out(

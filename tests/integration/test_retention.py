@@ -15,6 +15,7 @@ from app.onboarding.service import opt_out
 from app.privacy.export import borrower_data
 from app.privacy.retention import ERASED, RETENTION, erase_due
 from tests.support.lending import KES, Fund
+from tests.support.sme import open_business
 
 OTHER_ID, OTHER_PHONE = "22345670", "0712345670"
 
@@ -95,3 +96,17 @@ def test_a_recently_closed_loan_keeps_the_identity(fund: Fund) -> None:
     assert erase(fund) == []
     fund.clock.advance(days=400)
     assert erase(fund) == [borrower_id]
+
+
+def test_the_export_holds_the_owners_business_and_nobody_elses(fund: Fund) -> None:
+    owner = fund.register()
+    other = fund.register(OTHER_ID, OTHER_PHONE)
+    mine = open_business(fund, owner)
+    with fund.sessions.reader() as session:
+        data = borrower_data(session, fund.ports.cipher, owner, fund.clock())
+        theirs = borrower_data(session, fund.ports.cipher, other, fund.clock())
+    assert [row["id"] for row in data["tables"]["businesses"]] == [mine.id]
+    decisions = data["tables"]["business_limit_decisions"]
+    assert decisions
+    assert {row["business_id"] for row in decisions} == {mine.id}
+    assert theirs["tables"]["businesses"] == theirs["tables"]["business_limit_decisions"] == []
